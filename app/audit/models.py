@@ -1,0 +1,45 @@
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Column, Index, Integer, String
+from sqlmodel import Field, SQLModel
+
+from app.core.db import UTCDateTime, utcnow
+
+
+class AuditEntry(SQLModel, table=True):
+    """One write: who, on behalf of whom, when, what changed, in which request.
+
+    Rows are inserted by the command's transaction with no hash; the sealer later gives
+    each a chain position (`seq`) in commit order and the hash linking it to the previous
+    entry, so writers never queue on one global lock.
+    """
+
+    __tablename__ = "audit_entry"
+    __table_args__ = (Index("ix_audit_entry_entity", "entity_type", "entity_id", "id"),)
+
+    id: int | None = Field(default=None, sa_column=Column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True))
+    occurred_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    actor_id: str = Field(max_length=128)
+    on_behalf_of_id: str | None = Field(default=None, max_length=128)
+    action: str = Field(max_length=64, index=True)
+    entity_type: str = Field(max_length=64)
+    entity_id: str = Field(max_length=64)
+    before: dict[str, Any] | None = Field(default=None, sa_type=JSON)
+    after: dict[str, Any] | None = Field(default=None, sa_type=JSON)
+    request_id: str | None = Field(default=None, max_length=128)
+    seq: int | None = Field(default=None, sa_column=Column(BigInteger, unique=True, nullable=True))
+    prev_hash: str | None = Field(default=None, sa_column=Column(String(64), nullable=True))
+    hash: str | None = Field(default=None, sa_column=Column(String(64), nullable=True))
+
+
+class AuditSealState(SQLModel, table=True):
+    """The head of the hash chain (one row), so removing the newest entries is detectable."""
+
+    __tablename__ = "audit_seal_state"
+
+    id: int = Field(default=1, primary_key=True)
+    last_seq: int = Field(default=0, sa_type=BigInteger)
+    last_hash: str | None = Field(default=None, max_length=64)
+    sealed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -1,0 +1,25 @@
+from datetime import datetime
+from typing import Any
+
+from app.core.pagination import Page
+from app.core.schemas import ReadModel
+
+
+class AuditEntryRead(ReadModel):
+    id: int
+    seq: int | None
+    occurred_at: datetime
+    actor_id: str
+    on_behalf_of_id: str | None
+    action: str
+    entity_type: str
+    entity_id: str
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+    request_id: str | None
+    prev_hash: str | None
+    hash: str | None
+
+
+class AuditEntryPage(Page[AuditEntryRead]):
+    pass

@@ -1,0 +1,91 @@
+"""`salesflow`: serve, migrate, token, seed-demo, openapi."""
+
+import asyncio
+import json
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from app.core.config import get_settings
+
+cli = typer.Typer(help="salesflow: the sales-department backend.", no_args_is_help=True,
+                  add_completion=False)
+
+
+@cli.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to bind")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes")] = 1,
+    migrate: Annotated[bool | None, typer.Option(
+        help="Apply migrations first (default: only on the embedded SQLite database)")] = None,
+) -> None:
+    """Run the HTTP API with uvicorn."""
+    import uvicorn
+
+    from app.core.migrations import upgrade
+
+    settings = get_settings()
+    if migrate if migrate is not None else settings.migrate_on_start:
+        upgrade(settings.database_url)
+    uvicorn.run("app.main:app", host=host, port=port, workers=workers, proxy_headers=True,
+                access_log=False, log_level=settings.log_level.lower())
+
+
+@cli.command()
+def migrate(revision: Annotated[str, typer.Argument(help="Target revision")] = "head") -> None:
+    """Apply database migrations up to REVISION."""
+    from app.core.migrations import upgrade
+
+    upgrade(get_settings().database_url, revision)
+
+
+@cli.command()
+def token(
+    sub: Annotated[str, typer.Option(help="User id")],
+    roles: Annotated[str, typer.Option(help="Comma-separated roles, e.g. sales_rep,dept_head")],
+    dept: Annotated[str | None, typer.Option(help="Home department id")] = None,
+    depts: Annotated[str | None, typer.Option(help="Comma-separated overseen departments")] = None,
+    name: Annotated[str | None, typer.Option(help="Display name")] = None,
+    ttl: Annotated[int, typer.Option(help="Lifetime in minutes")] = 480,
+) -> None:
+    """Print a development JWT signed with SALESFLOW_JWT_SECRET."""
+    from app.core.security import mint_token
+
+    typer.echo(mint_token(
+        get_settings(), sub=sub, roles=_split(roles), dept=dept,
+        depts=_split(depts) if depts else None, name=name, ttl=timedelta(minutes=ttl),
+    ))
+
+
+@cli.command("seed-demo")
+def seed_demo() -> None:
+    """Load a small, realistic data set: departments, reps, products, customers."""
+    from app.seed import load_demo_data
+
+    summary = asyncio.run(load_demo_data(get_settings()))
+    typer.echo(json.dumps(summary, ensure_ascii=False, indent=2))
+
+
+@cli.command()
+def openapi(
+    output: Annotated[Path | None, typer.Option(help="File to write (default: stdout)")] = None,
+) -> None:
+    """Write the OpenAPI document the app serves (committed as openapi/openapi.json)."""
+    from app.main import create_app
+
+    document = json.dumps(create_app().openapi(), indent=2, ensure_ascii=False) + "\n"
+    if output is None:
+        typer.echo(document, nl=False)
+    else:
+        output.write_text(document, encoding="utf-8")
+
+
+def _split(value: str) -> list[str]:
+    return [part.strip() for part in value.split(",") if part.strip()]
+
+
+def main() -> None:
+    cli()

@@ -1,0 +1,73 @@
+"""Settings from environment variables prefixed SALESFLOW_ (and an optional .env file)."""
+
+from enum import StrEnum
+from functools import lru_cache
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEVELOPMENT_JWT_SECRET = "salesflow-development-secret-do-not-use-in-production"
+
+
+class Environment(StrEnum):
+    development = "development"
+    test = "test"
+    production = "production"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="SALESFLOW_", env_file=".env", extra="ignore", frozen=True
+    )
+
+    environment: Environment = Environment.development
+    database_url: str = "sqlite+aiosqlite:///./salesflow.db"
+    # None means: migrate on start when the database is the embedded SQLite default.
+    auto_migrate: bool | None = None
+    db_pool_size: int = Field(default=10, ge=1, le=200)
+    db_max_overflow: int = Field(default=10, ge=0, le=200)
+    sqlite_busy_timeout_ms: int = Field(default=30_000, ge=0)
+    db_echo: bool = False
+
+    jwt_secret: SecretStr = SecretStr(DEVELOPMENT_JWT_SECRET)
+    jwt_jwks_url: str | None = None
+    jwt_jwks_cache_seconds: int = Field(default=600, ge=0)
+    jwt_issuer: str | None = None
+    jwt_audience: str | None = None
+    jwt_leeway_seconds: int = Field(default=30, ge=0, le=600)
+
+    idempotency_ttl_hours: int = Field(default=24, ge=1, le=24 * 30)
+    # Seconds between background audit-chain sealing passes; 0 turns the loop off
+    # (verification still seals on demand).
+    audit_seal_interval_seconds: float = Field(default=1.0, ge=0)
+
+    log_level: str = "INFO"
+    log_json: bool = True
+    cors_origins: list[str] = Field(default_factory=list)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def migrate_on_start(self) -> bool:
+        return self.is_sqlite if self.auto_migrate is None else self.auto_migrate
+
+    @model_validator(mode="after")
+    def _refuse_development_secret(self) -> "Settings":
+        # The development secret is public (it is in this file); outside development
+        # a token signed with it would be a master key.
+        dev_secret = self.jwt_secret.get_secret_value() == DEVELOPMENT_JWT_SECRET
+        if self.environment != Environment.development and dev_secret and not self.jwt_jwks_url:
+            raise ValueError(
+                "SALESFLOW_JWT_SECRET is the development default; set a secret of your own "
+                "(or SALESFLOW_JWT_JWKS_URL) outside SALESFLOW_ENVIRONMENT=development"
+            )
+        if not self.jwt_jwks_url and len(self.jwt_secret.get_secret_value()) < 32:
+            raise ValueError("SALESFLOW_JWT_SECRET must be at least 32 characters")
+        return self
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

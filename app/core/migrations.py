@@ -1,0 +1,44 @@
+"""Alembic from code: one config for the CLI, the app's readiness check and the tests."""
+
+from pathlib import Path
+
+from alembic.config import Config
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, text
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+def alembic_config(database_url: str | None = None) -> Config:
+    config = Config(str(PROJECT_ROOT / "alembic.ini"))
+    config.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
+    if database_url:
+        config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
+    return config
+
+
+def head_revision() -> str | None:
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def current_revision(connection: Connection) -> str | None:
+    try:
+        return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    except Exception:  # noqa: BLE001 - no table yet means "not migrated"
+        return None
+
+
+def upgrade(database_url: str, revision: str = "head") -> None:
+    """Apply migrations (synchronously; env.py drives the async engine)."""
+    from alembic import command
+
+    command.upgrade(alembic_config(database_url), revision)
+
+
+def upgrade_connection(connection: Connection, revision: str = "head") -> None:
+    """Apply migrations on an open connection (tests call this through run_sync)."""
+    from alembic import command
+
+    config = alembic_config()
+    config.attributes["connection"] = connection
+    command.upgrade(config, revision)

@@ -1,0 +1,92 @@
+"""Request ids, structured JSON logs and Prometheus metrics, in one ASGI middleware."""
+
+import logging
+import re
+import sys
+import time
+import uuid
+
+import structlog
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.core.context import request_id_var
+
+_VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
+
+REQUESTS = Counter(
+    "salesflow_http_requests_total", "HTTP requests by route template, method and status",
+    ["method", "route", "status"],
+)
+LATENCY = Histogram(
+    "salesflow_http_request_duration_seconds", "HTTP request latency by route template",
+    ["method", "route"],
+    buckets=(0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+)
+
+access_log = structlog.get_logger("salesflow.access")
+
+
+def configure_logging(*, level: str = "INFO", json_logs: bool = True) -> None:
+    processors: list[structlog.types.Processor] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        structlog.processors.format_exc_info,
+    ]
+    renderer = (structlog.processors.JSONRenderer() if json_logs
+                else structlog.dev.ConsoleRenderer())
+    structlog.configure(
+        processors=[*processors, renderer],
+        wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
+        logger_factory=structlog.PrintLoggerFactory(sys.stdout),
+        cache_logger_on_first_use=True,
+    )
+
+
+class ObservabilityMiddleware:
+    """Assigns or echoes X-Request-ID, binds it to logs, counts and times each request."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
+        request_id = incoming if _VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        token = request_id_var.set(request_id)
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = list(message.get("headers", []))
+                headers.append((b"x-request-id", request_id.encode()))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            elapsed = time.perf_counter() - started
+            route = scope.get("route")
+            template = getattr(route, "path", None) or "unmatched"
+            REQUESTS.labels(scope["method"], template, str(status)).inc()
+            LATENCY.labels(scope["method"], template).observe(elapsed)
+            principal = getattr(scope.get("state", {}).get("principal"), "sub", None)
+            access_log.info(
+                "request", method=scope["method"], path=scope["path"], route=template,
+                status=status, duration_ms=round(elapsed * 1000, 2), principal=principal,
+            )
+            structlog.contextvars.unbind_contextvars("request_id")
+            request_id_var.reset(token)
+
+
+async def metrics_endpoint(_request: Request) -> Response:
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

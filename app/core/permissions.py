@@ -1,0 +1,163 @@
+"""Roles, the role→capability table, and record visibility (SPEC §1).
+
+Visibility is data: for each kind of record, the scope each role sees. A principal
+with several roles gets the widest scope any of them gives. Reading a record outside
+one's scope is a 404 (do not reveal existence), so loaders filter with `visible()`.
+"""
+
+from collections.abc import Iterable
+from enum import IntEnum, StrEnum
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import ColumnElement, false, or_, true
+
+if TYPE_CHECKING:
+    from app.core.security import Principal
+
+
+class Role(StrEnum):
+    sales_rep = "sales_rep"
+    dept_head = "dept_head"
+    deputy_gm = "deputy_gm"
+    gm = "gm"
+    board = "board"
+    finance = "finance"
+    legal = "legal"
+    logistics = "logistics"
+    customer_service = "customer_service"
+    quality = "quality"
+    auditor = "auditor"
+    admin = "admin"
+    integration = "integration"
+
+
+# Roles whose meaning depends on the holder's home department.
+DEPARTMENT_SCOPED_ROLES = frozenset({Role.sales_rep, Role.dept_head})
+
+
+class Capability(StrEnum):
+    reference_write = "reference.write"  # departments, products
+    customer_create = "customer.create"
+    customer_update = "customer.update"
+    customer_delete = "customer.delete"
+    customer_assign_owner = "customer.assign_owner"
+    customer_set_credit = "customer.set_credit"  # credit rating, limit, payment terms
+    audit_read = "audit.read"
+    events_read = "events.read"
+
+
+ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
+    Role.admin: frozenset(Capability),
+    Role.gm: frozenset({Capability.customer_create, Capability.customer_update,
+                        Capability.customer_assign_owner, Capability.customer_set_credit}),
+    Role.deputy_gm: frozenset({Capability.customer_update, Capability.customer_assign_owner}),
+    Role.dept_head: frozenset({Capability.customer_create, Capability.customer_update,
+                               Capability.customer_assign_owner}),
+    Role.sales_rep: frozenset({Capability.customer_create, Capability.customer_update}),
+    Role.finance: frozenset({Capability.customer_update, Capability.customer_set_credit}),
+    Role.integration: frozenset({Capability.customer_create, Capability.events_read}),
+    Role.auditor: frozenset({Capability.audit_read, Capability.events_read}),
+}
+
+
+class Scope(IntEnum):
+    """How far a role sees, ordered so that max() gives the widest."""
+
+    none = 0
+    own = 1
+    department = 2
+    overseen = 3
+    company = 4
+
+
+# Default scope of each role over sales records (customers and the documents of the
+# sales flow). Roles missing here see nothing of that kind.
+SALES_RECORD_SCOPES: dict[Role, Scope] = {
+    Role.sales_rep: Scope.own,
+    Role.dept_head: Scope.department,
+    Role.deputy_gm: Scope.overseen,
+    Role.gm: Scope.company,
+    Role.board: Scope.company,
+    Role.finance: Scope.company,
+    Role.legal: Scope.company,
+    Role.auditor: Scope.company,
+    Role.admin: Scope.company,
+    Role.integration: Scope.company,
+    # Their work touches every customer's orders, deliveries and complaints.
+    Role.logistics: Scope.company,
+    Role.customer_service: Scope.company,
+    Role.quality: Scope.company,
+}
+
+
+def can(principal: "Principal", capability: Capability) -> bool:
+    return any(capability in ROLE_CAPABILITIES.get(role, ()) for role in principal.roles)
+
+
+def widest_scope(principal: "Principal", table: dict[Role, Scope] = SALES_RECORD_SCOPES) -> Scope:
+    return max((table.get(role, Scope.none) for role in principal.roles), default=Scope.none)
+
+
+def overseen_departments(principal: "Principal") -> frozenset[str]:
+    """Departments a deputy GM answers for: `depts`, or the home `dept` when none listed."""
+    if principal.depts:
+        return principal.depts
+    return frozenset({principal.dept}) if principal.dept else frozenset()
+
+
+def visible(
+    principal: "Principal",
+    *,
+    owner_column: Any,
+    department_column: Any,
+    table: dict[Role, Scope] = SALES_RECORD_SCOPES,
+) -> ColumnElement[bool]:
+    """SQL filter for the records this principal may see. Used by every list and get."""
+    scope = widest_scope(principal, table)
+    if scope == Scope.company:
+        return true()
+    clauses: list[ColumnElement[bool]] = []
+    if scope >= Scope.own:
+        clauses.append(owner_column == principal.sub)
+    if scope >= Scope.department and principal.dept:
+        clauses.append(department_column == principal.dept)
+    if scope >= Scope.overseen:
+        depts = overseen_departments(principal)
+        if depts:
+            clauses.append(department_column.in_(sorted(depts)))
+    return or_(*clauses) if clauses else false()
+
+
+def sees_record(
+    principal: "Principal",
+    *,
+    owner_id: str | None,
+    department_id: str | None,
+    table: dict[Role, Scope] = SALES_RECORD_SCOPES,
+) -> bool:
+    """The same rule as `visible()`, for a record already in memory."""
+    scope = widest_scope(principal, table)
+    if scope == Scope.company:
+        return True
+    if scope >= Scope.own and owner_id == principal.sub:
+        return True
+    if scope >= Scope.department and department_id is not None and department_id == principal.dept:
+        return True
+    if scope >= Scope.overseen and department_id in overseen_departments(principal):
+        return True
+    return False
+
+
+def parse_roles(values: Iterable[str]) -> frozenset[Role]:
+    """Known roles from a claim; unknown strings are ignored so new roles can be rolled out
+    in the identity provider before this service knows them."""
+    known = {r.value for r in Role}
+    return frozenset(Role(v) for v in values if v in known)
+
+
+def require(principal: "Principal", capability: Capability) -> None:
+    """Refuse a principal whose roles lack `capability` (403)."""
+    from app.core.errors import Forbidden
+
+    if not can(principal, capability):
+        raise Forbidden(f"Your roles do not allow {capability.value}.", capability=capability.value)

@@ -1,0 +1,88 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Response
+
+from app.core.db import SessionDep
+from app.core.errors import Forbidden, StaleVersion, errors_doc
+from app.core.pagination import CursorQuery, LimitQuery
+from app.core.security import CurrentPrincipal
+from app.core.versioning import IfMatch, set_etag
+from app.customers import service
+from app.customers.errors import (
+    CreditTermsForbidden,
+    CustomerInUse,
+    CustomerNotFound,
+    DuplicateCreditCode,
+    OwnerRequired,
+    OwnershipForbidden,
+    UnknownDepartment,
+)
+from app.customers.models import CreditRating, Customer
+from app.customers.schemas import CustomerCreate, CustomerPage, CustomerRead, CustomerUpdate
+
+router = APIRouter(prefix="/customers", tags=["customers"])
+CustomerId = Annotated[int, Path(ge=1, le=2**63 - 1)]
+
+
+@router.get("", response_model=CustomerPage)
+async def list_customers(
+    session: SessionDep, principal: CurrentPrincipal, limit: LimitQuery = 50,
+    cursor: CursorQuery = None,
+    owner_id: Annotated[str | None, Query(max_length=128)] = None,
+    department_id: Annotated[str | None, Query(max_length=32)] = None,
+    credit_rating: CreditRating | None = None, is_key_customer: bool | None = None,
+    q: Annotated[str | None, Query(max_length=100, description="Search in the name")] = None,
+) -> CustomerPage:
+    """Customers the caller may see (own, department, overseen departments or all)."""
+    items, next_cursor = await service.list_customers(
+        session, principal, owner_id=owner_id, department_id=department_id,
+        credit_rating=credit_rating, is_key_customer=is_key_customer, q=q, limit=limit,
+        cursor=cursor)
+    return CustomerPage(items=[CustomerRead.model_validate(c) for c in items],
+                        next_cursor=next_cursor)
+
+
+@router.post("", status_code=201, response_model=CustomerRead,
+             responses=errors_doc(Forbidden, CreditTermsForbidden, OwnershipForbidden,
+                                  OwnerRequired, UnknownDepartment, DuplicateCreditCode))
+async def create_customer(
+    body: CustomerCreate, session: SessionDep, principal: CurrentPrincipal, response: Response
+) -> Customer:
+    """Register a customer. Credit terms are finance's to set; a rep owns what they create."""
+    customer = await service.create(session, principal, data=body)
+    set_etag(response, customer.version)
+    response.headers["Location"] = f"/api/v1/customers/{customer.id}"
+    return customer
+
+
+@router.get("/{customer_id}", response_model=CustomerRead, responses=errors_doc(CustomerNotFound))
+async def get_customer(
+    customer_id: CustomerId, session: SessionDep, principal: CurrentPrincipal, response: Response
+) -> Customer:
+    customer = await service.get_visible(session, principal, customer_id)
+    set_etag(response, customer.version)
+    return customer
+
+
+@router.patch("/{customer_id}", response_model=CustomerRead,
+              responses=errors_doc(Forbidden, CreditTermsForbidden, OwnershipForbidden,
+                                   CustomerNotFound, UnknownDepartment, DuplicateCreditCode,
+                                   StaleVersion))
+async def update_customer(
+    customer_id: CustomerId, body: CustomerUpdate, session: SessionDep,
+    principal: CurrentPrincipal, if_match: IfMatch, response: Response,
+) -> Customer:
+    """Edit a customer; reassigning needs a head, deputy GM, GM or admin."""
+    customer = await service.update(session, principal, customer_id=customer_id, data=body,
+                                    expected_version=if_match)
+    set_etag(response, customer.version)
+    return customer
+
+
+@router.delete("/{customer_id}", status_code=204,
+               responses=errors_doc(Forbidden, CustomerNotFound, CustomerInUse, StaleVersion))
+async def delete_customer(
+    customer_id: CustomerId, session: SessionDep, principal: CurrentPrincipal, if_match: IfMatch
+) -> None:
+    """Delete a customer with no documents (admin)."""
+    await service.delete(session, principal, customer_id=customer_id, expected_version=if_match)

@@ -1,0 +1,192 @@
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.changes import record_change
+from app.core.db import commit, utcnow
+from app.core.pagination import paginate
+from app.core.permissions import (
+    Capability,
+    Role,
+    Scope,
+    can,
+    overseen_departments,
+    require,
+    visible,
+    widest_scope,
+)
+from app.core.schemas import snapshot
+from app.core.security import Principal
+from app.core.versioning import ensure_version
+from app.customers.errors import (
+    CreditTermsForbidden,
+    CustomerInUse,
+    CustomerNotFound,
+    DuplicateCreditCode,
+    OwnerRequired,
+    OwnershipForbidden,
+    UnknownDepartment,
+)
+from app.customers.models import CreditRating, Customer
+from app.customers.schemas import CustomerCreate, CustomerRead, CustomerUpdate
+from app.departments.models import Department
+
+ENTITY = "customer"
+CREDIT_FIELDS = ("credit_rating", "credit_limit", "payment_terms_days")
+OWNERSHIP_FIELDS = ("owner_id", "department_id")
+
+
+def _visible(principal: Principal):  # type: ignore[no-untyped-def]
+    return visible(principal, owner_column=Customer.owner_id,
+                   department_column=Customer.department_id)
+
+
+async def list_customers(
+    session: AsyncSession, principal: Principal, *, owner_id: str | None,
+    department_id: str | None, credit_rating: CreditRating | None,
+    is_key_customer: bool | None, q: str | None, limit: int, cursor: str | None,
+) -> tuple[list[Customer], str | None]:
+    statement = select(Customer).where(_visible(principal))
+    if owner_id is not None:
+        statement = statement.where(Customer.owner_id == owner_id)
+    if department_id is not None:
+        statement = statement.where(Customer.department_id == department_id)
+    if credit_rating is not None:
+        statement = statement.where(Customer.credit_rating == credit_rating)
+    if is_key_customer is not None:
+        statement = statement.where(Customer.is_key_customer == is_key_customer)
+    if q:
+        escaped = q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        statement = statement.where(func.lower(Customer.name).like(f"%{escaped}%", escape="\\"))
+    return await paginate(session, statement, keys=[Customer.id], limit=limit, cursor=cursor)
+
+
+async def get_visible(
+    session: AsyncSession, principal: Principal, customer_id: int, *, for_update: bool = False
+) -> Customer:
+    """The customer if this principal may see it; 404 otherwise (existence is not revealed)."""
+    statement = select(Customer).where(Customer.id == customer_id, _visible(principal))
+    if for_update:
+        statement = statement.with_for_update()
+    customer = (await session.execute(statement)).scalar_one_or_none()
+    if customer is None:
+        raise CustomerNotFound(f"No customer {customer_id}.")
+    return customer
+
+
+async def create(session: AsyncSession, principal: Principal, *, data: CustomerCreate) -> Customer:
+    require(principal, Capability.customer_create)
+    values = data.model_dump(exclude_none=True)
+    if any(field in values for field in CREDIT_FIELDS):
+        require_credit_authority(principal)
+    department_id = data.department_id or principal.dept
+    owner_id = data.owner_id or (
+        principal.sub if principal.has(Role.sales_rep, Role.dept_head) else None)
+    if department_id is None or owner_id is None:
+        raise OwnerRequired()
+    _ensure_may_assign(principal, owner_id=owner_id, department_id=department_id)
+    await _ensure_active_department(session, department_id)
+    if data.credit_code:
+        await _ensure_credit_code_free(session, data.credit_code)
+    values.update(owner_id=owner_id, department_id=department_id)
+    customer = Customer(**values)
+    session.add(customer)
+    await session.flush()
+    record_change(session, principal, event_type="customer.created", entity_type=ENTITY,
+                  entity_id=customer.id, before=None, after=snapshot(CustomerRead, customer))
+    await _commit_unique(session)
+    return customer
+
+
+async def update(
+    session: AsyncSession, principal: Principal, *, customer_id: int, data: CustomerUpdate,
+    expected_version: int | None,
+) -> Customer:
+    customer = await get_visible(session, principal, customer_id, for_update=True)
+    require(principal, Capability.customer_update)
+    ensure_version(customer.version, expected_version)
+    changes = {k: v for k, v in data.model_dump(exclude_unset=True).items()
+               if getattr(customer, k) != v}
+    if not changes:
+        return customer
+    if any(field in changes for field in CREDIT_FIELDS):
+        require_credit_authority(principal)
+    if any(field in changes for field in OWNERSHIP_FIELDS):
+        if not can(principal, Capability.customer_assign_owner):
+            raise OwnershipForbidden("Only a department head, deputy GM, GM or admin may "
+                                     "reassign a customer.")
+        department_id = changes.get("department_id", customer.department_id)
+        _ensure_may_assign(principal, owner_id=changes.get("owner_id", customer.owner_id),
+                           department_id=department_id)
+        if "department_id" in changes:
+            await _ensure_active_department(session, department_id)
+    if changes.get("credit_code"):
+        await _ensure_credit_code_free(session, changes["credit_code"])
+    before = snapshot(CustomerRead, customer)
+    for field, value in changes.items():
+        setattr(customer, field, value)
+    customer.version += 1
+    customer.updated_at = utcnow()
+    record_change(session, principal, event_type="customer.updated", entity_type=ENTITY,
+                  entity_id=customer.id, before=before, after=snapshot(CustomerRead, customer))
+    await _commit_unique(session)
+    return customer
+
+
+async def delete(
+    session: AsyncSession, principal: Principal, *, customer_id: int, expected_version: int | None
+) -> None:
+    customer = await get_visible(session, principal, customer_id, for_update=True)
+    require(principal, Capability.customer_delete)
+    ensure_version(customer.version, expected_version)
+    before = snapshot(CustomerRead, customer)
+    await session.delete(customer)
+    try:
+        await session.flush()
+    except IntegrityError as exc:
+        await session.rollback()
+        raise CustomerInUse(f"Customer {customer_id} has documents.") from exc
+    record_change(session, principal, event_type="customer.deleted", entity_type=ENTITY,
+                  entity_id=customer_id, before=before, after=None)
+    await commit(session)
+
+
+def require_credit_authority(principal: Principal) -> None:
+    if not can(principal, Capability.customer_set_credit):
+        raise CreditTermsForbidden()
+
+
+def _ensure_may_assign(principal: Principal, *, owner_id: str, department_id: str) -> None:
+    """Reps own their customers; heads assign within their department, deputy GMs within
+    the departments they oversee; the GM and admins anywhere."""
+    scope = widest_scope(principal)
+    if scope == Scope.company:
+        return
+    if scope == Scope.overseen and department_id in overseen_departments(principal):
+        return
+    if scope >= Scope.department and department_id == principal.dept:
+        return
+    if owner_id == principal.sub and department_id == principal.dept:
+        return
+    raise OwnershipForbidden(
+        f"You may not assign a customer to {owner_id!r} in department {department_id!r}.")
+
+
+async def _ensure_active_department(session: AsyncSession, department_id: str) -> None:
+    active = await session.scalar(select(Department.active).where(Department.id == department_id))
+    if not active:
+        raise UnknownDepartment(f"Department {department_id!r} does not exist or is inactive.")
+
+
+async def _ensure_credit_code_free(session: AsyncSession, code: str) -> None:
+    if await session.scalar(select(Customer.id).where(Customer.credit_code == code)):
+        raise DuplicateCreditCode(f"Credit code {code} is already registered.")
+
+
+async def _commit_unique(session: AsyncSession) -> None:
+    # Two requests registering the same credit code at once: the unique index decides.
+    try:
+        await commit(session)
+    except IntegrityError as exc:
+        await session.rollback()
+        raise DuplicateCreditCode("This credit code is already registered.") from exc

@@ -1,0 +1,100 @@
+from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.changes import record_change
+from app.core.db import commit, utcnow
+from app.core.pagination import paginate
+from app.core.permissions import Capability, require
+from app.core.schemas import snapshot
+from app.core.security import Principal
+from app.core.versioning import ensure_version
+from app.departments.errors import DepartmentExists, DepartmentInUse, DepartmentNotFound
+from app.departments.models import Department
+from app.departments.schemas import DepartmentCreate, DepartmentRead, DepartmentUpdate
+
+ENTITY = "department"
+
+
+async def list_departments(
+    session: AsyncSession, *, active: bool | None, limit: int, cursor: str | None
+) -> tuple[list[Department], str | None]:
+    statement = select(Department)
+    if active is not None:
+        statement = statement.where(Department.active == active)
+    return await paginate(session, statement, keys=[Department.id], limit=limit, cursor=cursor)
+
+
+async def get(session: AsyncSession, department_id: str, *, for_update: bool = False) -> Department:
+    statement = select(Department).where(Department.id == department_id)
+    if for_update:
+        statement = statement.with_for_update()
+    department = (await session.execute(statement)).scalar_one_or_none()
+    if department is None:
+        raise DepartmentNotFound(f"No department {department_id!r}.")
+    return department
+
+
+async def create(session: AsyncSession, principal: Principal, *, data: DepartmentCreate) -> Department:
+    require(principal, Capability.reference_write)
+    clash = await session.scalar(
+        select(func.count()).select_from(Department).where(
+            or_(Department.id == data.id, Department.name == data.name))
+    )
+    if clash:
+        raise DepartmentExists(f"Department id {data.id!r} or name {data.name!r} is taken.")
+    department = Department(**data.model_dump())
+    session.add(department)
+    await session.flush()
+    record_change(session, principal, event_type="department.created", entity_type=ENTITY,
+                  entity_id=department.id, before=None, after=snapshot(DepartmentRead, department))
+    await _commit_unique(session)
+    return department
+
+
+async def update(
+    session: AsyncSession, principal: Principal, *, department_id: str, data: DepartmentUpdate,
+    expected_version: int | None,
+) -> Department:
+    require(principal, Capability.reference_write)
+    department = await get(session, department_id, for_update=True)
+    ensure_version(department.version, expected_version)
+    changes = data.model_dump(exclude_unset=True)
+    if not changes:
+        return department
+    before = snapshot(DepartmentRead, department)
+    for field, value in changes.items():
+        setattr(department, field, value)
+    department.version += 1
+    department.updated_at = utcnow()
+    record_change(session, principal, event_type="department.updated", entity_type=ENTITY,
+                  entity_id=department.id, before=before, after=snapshot(DepartmentRead, department))
+    await _commit_unique(session)
+    return department
+
+
+async def delete(
+    session: AsyncSession, principal: Principal, *, department_id: str, expected_version: int | None
+) -> None:
+    require(principal, Capability.reference_write)
+    department = await get(session, department_id, for_update=True)
+    ensure_version(department.version, expected_version)
+    before = snapshot(DepartmentRead, department)
+    await session.delete(department)
+    try:
+        await session.flush()
+    except IntegrityError as exc:
+        await session.rollback()
+        raise DepartmentInUse(f"Department {department_id!r} is referenced by other records.") from exc
+    record_change(session, principal, event_type="department.deleted", entity_type=ENTITY,
+                  entity_id=department_id, before=before, after=None)
+    await commit(session)
+
+
+async def _commit_unique(session: AsyncSession) -> None:
+    # The pre-check covers the common case; this covers two admins racing.
+    try:
+        await commit(session)
+    except IntegrityError as exc:
+        await session.rollback()
+        raise DepartmentExists("Department id or name is taken.") from exc

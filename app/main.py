@@ -1,0 +1,169 @@
+"""The application factory: settings, middleware, error handlers, routers, lifespan."""
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+import structlog
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.routing import APIRoute
+from fastapi.staticfiles import StaticFiles
+from fastapi_offline.core import _STATIC_PATH as DOCS_ASSETS
+from sqlalchemy import text
+
+from app.api import api_router
+from app.audit import service as audit_service
+from app.core.config import Settings, get_settings
+from app.core.db import create_engine, create_sessionmaker
+from app.core.errors import PROBLEM_MEDIA_TYPE, install_error_handlers
+from app.core.idempotency import IdempotencyMiddleware, purge_expired
+from app.core.migrations import current_revision, head_revision
+from app.core.observability import ObservabilityMiddleware, configure_logging, metrics_endpoint
+from app.core.security import TokenVerifier
+
+log = structlog.get_logger("salesflow")
+
+DESCRIPTION = """
+salesflow runs a sales department from first lead to collected cash: leads,
+opportunities, quotes, contracts, orders, deliveries, receivables and complaints,
+with approvals, credit control and collection.
+
+* **Auth**: `Authorization: Bearer <JWT>` (claims `sub`, `roles`, `dept`, `depts`).
+* **Errors**: `application/problem+json` with a stable `code`.
+* **Lists**: `?limit=` (≤ 200) and `?cursor=`; `{"items": [...], "next_cursor": ...}`.
+* **Concurrency**: `ETag` on single resources; send `If-Match` to get 412 on stale writes.
+* **Idempotency**: any POST accepts `Idempotency-Key`; retries replay the first response.
+* **Money**: decimal strings with two places.
+"""
+
+
+def _operation_id(route: APIRoute) -> str:
+    return route.name
+
+
+async def _maintenance_loop(app: FastAPI) -> None:
+    """Seal the audit chain and forget expired idempotency keys, in the background."""
+    settings: Settings = app.state.settings
+    interval = settings.audit_seal_interval_seconds
+    ttl = timedelta(hours=settings.idempotency_ttl_hours)
+    passes = 0
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            async with app.state.sessionmaker() as session:
+                while await audit_service.seal_pending(session):
+                    pass
+            passes += 1
+            if passes % max(1, int(600 / interval)) == 0:
+                async with app.state.sessionmaker() as session:
+                    await purge_expired(session, ttl=ttl)
+        except Exception:  # noqa: BLE001 - keep sealing after a transient failure
+            log.exception("maintenance_failed")
+
+
+@contextlib.asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings: Settings = app.state.settings
+    engine = create_engine(settings)
+    app.state.engine = engine
+    app.state.sessionmaker = create_sessionmaker(engine)
+    task = None
+    if settings.audit_seal_interval_seconds > 0:
+        task = asyncio.create_task(_maintenance_loop(app))
+    try:
+        yield
+    finally:
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await engine.dispose()
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    configure_logging(level=settings.log_level, json_logs=settings.log_json)
+    app = FastAPI(
+        title="salesflow",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        generate_unique_id_function=_operation_id,
+    )
+    app.state.settings = settings
+    app.state.token_verifier = TokenVerifier(settings)
+    app.state.head_revision = head_revision()
+
+    install_error_handlers(app)
+    app.include_router(api_router)
+    _add_operational_routes(app)
+    _add_docs(app)
+
+    # Outermost last: observability sees every response, idempotency replays included.
+    app.add_middleware(IdempotencyMiddleware)
+    if settings.cors_origins:
+        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins,
+                           allow_methods=["*"], allow_headers=["*"],
+                           expose_headers=["ETag", "X-Request-ID", "Location"])
+    app.add_middleware(ObservabilityMiddleware)
+    return app
+
+
+def _add_operational_routes(app: FastAPI) -> None:
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", include_in_schema=False)
+    async def readyz() -> JSONResponse:
+        try:
+            async with app.state.engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+                revision = await connection.run_sync(current_revision)
+        except Exception as exc:  # noqa: BLE001 - any failure means not ready
+            return _not_ready(f"database unreachable: {type(exc).__name__}")
+        if revision != app.state.head_revision:
+            return _not_ready(f"database at migration {revision}, code expects "
+                              f"{app.state.head_revision}")
+        return JSONResponse({"status": "ready", "migration": revision})
+
+    app.add_route("/metrics", metrics_endpoint, include_in_schema=False)
+
+
+def _not_ready(detail: str) -> JSONResponse:
+    return JSONResponse(
+        {"type": "https://salesflow.dev/problems/not_ready", "title": "Not ready",
+         "status": 503, "detail": detail, "code": "not_ready"},
+        status_code=503, media_type=PROBLEM_MEDIA_TYPE,
+    )
+
+
+def _add_docs(app: FastAPI) -> None:
+    """Swagger UI 5 and ReDoc served from packaged assets: the docs work offline."""
+    app.mount("/docs-assets", StaticFiles(directory=str(DOCS_ASSETS)), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    async def swagger_ui() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json", title="salesflow — API",
+            swagger_js_url="/docs-assets/swagger-ui-bundle.js",
+            swagger_css_url="/docs-assets/swagger-ui.css",
+            swagger_favicon_url="/docs-assets/favicon.png",
+        )
+
+    @app.get("/redoc", include_in_schema=False)
+    async def redoc() -> HTMLResponse:
+        return get_redoc_html(
+            openapi_url="/openapi.json", title="salesflow — API reference",
+            redoc_js_url="/docs-assets/redoc.standalone.js",
+            redoc_favicon_url="/docs-assets/favicon.png", with_google_fonts=False,
+        )
+
+
+app = create_app()

@@ -1,0 +1,121 @@
+from decimal import Decimal
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.changes import record_change
+from app.core.db import commit, utcnow
+from app.core.pagination import paginate
+from app.core.permissions import Capability, require
+from app.core.schemas import snapshot
+from app.core.security import Principal
+from app.core.versioning import ensure_version
+from app.products.errors import DuplicateSku, FloorAboveList, ProductInUse, ProductNotFound
+from app.products.models import Product
+from app.products.schemas import ProductCreate, ProductRead, ProductUpdate
+
+ENTITY = "product"
+
+
+async def list_products(
+    session: AsyncSession, *, active: bool | None, product_line: str | None, q: str | None,
+    limit: int, cursor: str | None,
+) -> tuple[list[Product], str | None]:
+    statement = select(Product)
+    if active is not None:
+        statement = statement.where(Product.active == active)
+    if product_line is not None:
+        statement = statement.where(Product.product_line == product_line)
+    if q:
+        pattern = f"%{_escape_like(q.lower())}%"
+        statement = statement.where(or_(func.lower(Product.name).like(pattern, escape="\\"),
+                                        func.lower(Product.sku).like(pattern, escape="\\")))
+    return await paginate(session, statement, keys=[Product.id], limit=limit, cursor=cursor)
+
+
+async def get(session: AsyncSession, product_id: int, *, for_update: bool = False) -> Product:
+    statement = select(Product).where(Product.id == product_id)
+    if for_update:
+        statement = statement.with_for_update()
+    product = (await session.execute(statement)).scalar_one_or_none()
+    if product is None:
+        raise ProductNotFound(f"No product {product_id}.")
+    return product
+
+
+async def create(session: AsyncSession, principal: Principal, *, data: ProductCreate) -> Product:
+    require(principal, Capability.reference_write)
+    _ensure_floor_within_list(data.floor_price, data.list_price)
+    if await session.scalar(select(Product.id).where(Product.sku == data.sku)):
+        raise DuplicateSku(f"SKU {data.sku!r} is taken.")
+    product = Product(**data.model_dump())
+    session.add(product)
+    await session.flush()
+    record_change(session, principal, event_type="product.created", entity_type=ENTITY,
+                  entity_id=product.id, before=None, after=snapshot(ProductRead, product))
+    await _commit_unique(session, data.sku)
+    return product
+
+
+async def update(
+    session: AsyncSession, principal: Principal, *, product_id: int, data: ProductUpdate,
+    expected_version: int | None,
+) -> Product:
+    require(principal, Capability.reference_write)
+    product = await get(session, product_id, for_update=True)
+    ensure_version(product.version, expected_version)
+    changes = data.model_dump(exclude_unset=True)
+    if not changes:
+        return product
+    _ensure_floor_within_list(changes.get("floor_price", product.floor_price),
+                              changes.get("list_price", product.list_price))
+    if "sku" in changes and changes["sku"] != product.sku and await session.scalar(
+        select(Product.id).where(Product.sku == changes["sku"])
+    ):
+        raise DuplicateSku(f"SKU {changes['sku']!r} is taken.")
+    before = snapshot(ProductRead, product)
+    for field, value in changes.items():
+        setattr(product, field, value)
+    product.version += 1
+    product.updated_at = utcnow()
+    record_change(session, principal, event_type="product.updated", entity_type=ENTITY,
+                  entity_id=product.id, before=before, after=snapshot(ProductRead, product))
+    await _commit_unique(session, product.sku)
+    return product
+
+
+async def delete(
+    session: AsyncSession, principal: Principal, *, product_id: int, expected_version: int | None
+) -> None:
+    require(principal, Capability.reference_write)
+    product = await get(session, product_id, for_update=True)
+    ensure_version(product.version, expected_version)
+    before = snapshot(ProductRead, product)
+    await session.delete(product)
+    try:
+        await session.flush()
+    except IntegrityError as exc:
+        await session.rollback()
+        raise ProductInUse(f"Product {product_id} is used by documents.") from exc
+    record_change(session, principal, event_type="product.deleted", entity_type=ENTITY,
+                  entity_id=product_id, before=before, after=None)
+    await commit(session)
+
+
+def _ensure_floor_within_list(floor_price: Decimal, list_price: Decimal) -> None:
+    if floor_price > list_price:
+        raise FloorAboveList(f"Floor price {floor_price} is above list price {list_price}.",
+                             floor_price=f"{floor_price:.2f}", list_price=f"{list_price:.2f}")
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+async def _commit_unique(session: AsyncSession, sku: str) -> None:
+    try:
+        await commit(session)
+    except IntegrityError as exc:
+        await session.rollback()
+        raise DuplicateSku(f"SKU {sku!r} is taken.") from exc
