@@ -123,9 +123,9 @@ def _add_operational_routes(app: FastAPI) -> None:
     @app.get("/readyz", include_in_schema=False)
     async def readyz() -> JSONResponse:
         try:
-            async with app.state.engine.connect() as connection:
-                await connection.execute(text("SELECT 1"))
-                revision = await connection.run_sync(current_revision)
+            async with app.state.sessionmaker() as session:
+                await session.execute(text("SELECT 1"))
+                revision = await session.run_sync(lambda s: current_revision(s.connection()))
         except Exception as exc:  # noqa: BLE001 - any failure means not ready
             return _not_ready(f"database unreachable: {type(exc).__name__}")
         if revision != app.state.head_revision:

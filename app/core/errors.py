@@ -2,7 +2,6 @@
 
 from typing import Any, ClassVar
 
-import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -11,9 +10,6 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_TYPE_BASE = "https://salesflow.dev/problems/"
-
-log = structlog.get_logger("salesflow.errors")
-
 
 class AppError(Exception):
     """A refusal the client can act on. Subclasses fix `code`, `status` and `title`."""
@@ -189,18 +185,7 @@ async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
     )
 
 
-async def _unexpected_error(_request: Request, exc: Exception) -> JSONResponse:
-    # Logged with its traceback for operators; the client gets no internals.
-    log.exception("unhandled_error", exc_info=exc)
-    return problem_response(
-        {"type": PROBLEM_TYPE_BASE + "internal_error", "title": "Internal server error",
-         "status": 500, "detail": "An unexpected error occurred; it has been logged.",
-         "code": "internal_error"}
-    )
-
-
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AppError, _app_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
-    app.add_exception_handler(Exception, _unexpected_error)

@@ -1,5 +1,6 @@
 """Request ids, structured JSON logs and Prometheus metrics, in one ASGI middleware."""
 
+import json
 import logging
 import re
 import sys
@@ -27,6 +28,20 @@ LATENCY = Histogram(
 )
 
 access_log = structlog.get_logger("salesflow.access")
+log = structlog.get_logger("salesflow.errors")
+
+_INTERNAL_ERROR = json.dumps({
+    "type": "https://salesflow.dev/problems/internal_error", "title": "Internal server error",
+    "status": 500, "detail": "An unexpected error occurred; it has been logged.",
+    "code": "internal_error",
+}).encode()
+
+
+async def _send_internal_error(send: Send) -> None:
+    await send({"type": "http.response.start", "status": 500, "headers": [
+        (b"content-type", b"application/problem+json"),
+        (b"content-length", str(len(_INTERNAL_ERROR)).encode())]})
+    await send({"type": "http.response.body", "body": _INTERNAL_ERROR})
 
 
 def configure_logging(*, level: str = "INFO", json_logs: bool = True) -> None:
@@ -44,6 +59,21 @@ def configure_logging(*, level: str = "INFO", json_logs: bool = True) -> None:
         logger_factory=structlog.PrintLoggerFactory(sys.stdout),
         cache_logger_on_first_use=True,
     )
+
+
+def route_template(scope: Scope) -> str:
+    """The matched route as a low-cardinality label: `/api/v1/customers/{customer_id}`.
+
+    Rebuilt from the matched path parameters, since included routers do not expose their
+    full template; requests that matched no route share one label.
+    """
+    if scope.get("route") is None:
+        return "unmatched"
+    names = {str(value): name for name, value in (scope.get("path_params") or {}).items()}
+    if not names:
+        return scope["path"]
+    return "/".join(f"{{{names[part]}}}" if part in names else part
+                    for part in scope["path"].split("/"))
 
 
 class ObservabilityMiddleware:
@@ -71,12 +101,24 @@ class ObservabilityMiddleware:
                 message = {**message, "headers": headers}
             await send(message)
 
+        started_response = False
+
+        async def send_tracked(message: Message) -> None:
+            nonlocal started_response
+            started_response = started_response or message["type"] == "http.response.start"
+            await send_with_id(message)
+
         try:
-            await self.app(scope, receive, send_with_id)
+            await self.app(scope, receive, send_tracked)
+        except Exception as exc:  # noqa: BLE001 - the last line of defence
+            # Logged with its traceback for operators; the client gets a problem with the
+            # request id to quote, never internals.
+            log.exception("unhandled_error", exc_info=exc)
+            if not started_response:
+                await _send_internal_error(send_with_id)
         finally:
             elapsed = time.perf_counter() - started
-            route = scope.get("route")
-            template = getattr(route, "path", None) or "unmatched"
+            template = route_template(scope)
             REQUESTS.labels(scope["method"], template, str(status)).inc()
             LATENCY.labels(scope["method"], template).observe(elapsed)
             principal = getattr(scope.get("state", {}).get("principal"), "sub", None)
