@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from sqlalchemy import DateTime, MetaData, Numeric, event
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import SQLModel
@@ -117,3 +118,21 @@ async def commit(session: AsyncSession) -> None:
     (autobegin); committing the session commits whichever transaction that is.
     """
     await session.commit()
+
+
+async def flush_or_raise(session: AsyncSession, error: Exception) -> None:
+    """Flush, turning a constraint violation (e.g. a unique key taken by a concurrent
+    request after our pre-check) into the domain's error instead of a 500."""
+    try:
+        await session.flush()
+    except IntegrityError as exc:
+        await session.rollback()
+        raise error from exc
+
+
+async def commit_or_raise(session: AsyncSession, error: Exception) -> None:
+    try:
+        await commit(session)
+    except IntegrityError as exc:
+        await session.rollback()
+        raise error from exc

@@ -1,9 +1,8 @@
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.changes import record_change
-from app.core.db import commit, utcnow
+from app.core.db import commit, commit_or_raise, flush_or_raise, utcnow
 from app.core.pagination import paginate
 from app.core.permissions import (
     Capability,
@@ -91,10 +90,10 @@ async def create(session: AsyncSession, principal: Principal, *, data: CustomerC
     values.update(owner_id=owner_id, department_id=department_id)
     customer = Customer(**values)
     session.add(customer)
-    await session.flush()
+    await flush_or_raise(session, _duplicate_code())
     record_change(session, principal, event_type="customer.created", entity_type=ENTITY,
                   entity_id=customer.id, before=None, after=snapshot(CustomerRead, customer))
-    await _commit_unique(session)
+    await commit_or_raise(session, _duplicate_code())
     return customer
 
 
@@ -129,7 +128,7 @@ async def update(
     customer.updated_at = utcnow()
     record_change(session, principal, event_type="customer.updated", entity_type=ENTITY,
                   entity_id=customer.id, before=before, after=snapshot(CustomerRead, customer))
-    await _commit_unique(session)
+    await commit_or_raise(session, _duplicate_code())
     return customer
 
 
@@ -141,11 +140,7 @@ async def delete(
     ensure_version(customer.version, expected_version)
     before = snapshot(CustomerRead, customer)
     await session.delete(customer)
-    try:
-        await session.flush()
-    except IntegrityError as exc:
-        await session.rollback()
-        raise CustomerInUse(f"Customer {customer_id} has documents.") from exc
+    await flush_or_raise(session, CustomerInUse(f"Customer {customer_id} has documents."))
     record_change(session, principal, event_type="customer.deleted", entity_type=ENTITY,
                   entity_id=customer_id, before=before, after=None)
     await commit(session)
@@ -183,10 +178,7 @@ async def _ensure_credit_code_free(session: AsyncSession, code: str) -> None:
         raise DuplicateCreditCode(f"Credit code {code} is already registered.")
 
 
-async def _commit_unique(session: AsyncSession) -> None:
-    # Two requests registering the same credit code at once: the unique index decides.
-    try:
-        await commit(session)
-    except IntegrityError as exc:
-        await session.rollback()
-        raise DuplicateCreditCode("This credit code is already registered.") from exc
+def _duplicate_code() -> DuplicateCreditCode:
+    # Two requests registering one credit code at once both pass the pre-check; the
+    # unique index decides, and the loser gets the same 409 as a sequential duplicate.
+    return DuplicateCreditCode("This credit code is already registered.")

@@ -1,9 +1,8 @@
 from sqlalchemy import func, or_, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.changes import record_change
-from app.core.db import commit, utcnow
+from app.core.db import commit, commit_or_raise, flush_or_raise, utcnow
 from app.core.pagination import paginate
 from app.core.permissions import Capability, require
 from app.core.schemas import snapshot
@@ -45,10 +44,10 @@ async def create(session: AsyncSession, principal: Principal, *, data: Departmen
         raise DepartmentExists(f"Department id {data.id!r} or name {data.name!r} is taken.")
     department = Department(**data.model_dump())
     session.add(department)
-    await session.flush()
+    await flush_or_raise(session, _taken())
     record_change(session, principal, event_type="department.created", entity_type=ENTITY,
                   entity_id=department.id, before=None, after=snapshot(DepartmentRead, department))
-    await _commit_unique(session)
+    await commit_or_raise(session, _taken())
     return department
 
 
@@ -69,7 +68,7 @@ async def update(
     department.updated_at = utcnow()
     record_change(session, principal, event_type="department.updated", entity_type=ENTITY,
                   entity_id=department.id, before=before, after=snapshot(DepartmentRead, department))
-    await _commit_unique(session)
+    await commit_or_raise(session, _taken())
     return department
 
 
@@ -81,20 +80,12 @@ async def delete(
     ensure_version(department.version, expected_version)
     before = snapshot(DepartmentRead, department)
     await session.delete(department)
-    try:
-        await session.flush()
-    except IntegrityError as exc:
-        await session.rollback()
-        raise DepartmentInUse(f"Department {department_id!r} is referenced by other records.") from exc
+    await flush_or_raise(session, DepartmentInUse(f"Department {department_id!r} is referenced by other records."))
     record_change(session, principal, event_type="department.deleted", entity_type=ENTITY,
                   entity_id=department_id, before=before, after=None)
     await commit(session)
 
 
-async def _commit_unique(session: AsyncSession) -> None:
+def _taken() -> DepartmentExists:
     # The pre-check covers the common case; this covers two admins racing.
-    try:
-        await commit(session)
-    except IntegrityError as exc:
-        await session.rollback()
-        raise DepartmentExists("Department id or name is taken.") from exc
+    return DepartmentExists("Department id or name is taken.")

@@ -1,11 +1,10 @@
 from decimal import Decimal
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.changes import record_change
-from app.core.db import commit, utcnow
+from app.core.db import commit, commit_or_raise, flush_or_raise, utcnow
 from app.core.pagination import paginate
 from app.core.permissions import Capability, require
 from app.core.schemas import snapshot
@@ -51,10 +50,10 @@ async def create(session: AsyncSession, principal: Principal, *, data: ProductCr
         raise DuplicateSku(f"SKU {data.sku!r} is taken.")
     product = Product(**data.model_dump())
     session.add(product)
-    await session.flush()
+    await flush_or_raise(session, _taken(data.sku))
     record_change(session, principal, event_type="product.created", entity_type=ENTITY,
                   entity_id=product.id, before=None, after=snapshot(ProductRead, product))
-    await _commit_unique(session, data.sku)
+    await commit_or_raise(session, _taken(data.sku))
     return product
 
 
@@ -81,7 +80,7 @@ async def update(
     product.updated_at = utcnow()
     record_change(session, principal, event_type="product.updated", entity_type=ENTITY,
                   entity_id=product.id, before=before, after=snapshot(ProductRead, product))
-    await _commit_unique(session, product.sku)
+    await commit_or_raise(session, _taken(product.sku))
     return product
 
 
@@ -93,11 +92,7 @@ async def delete(
     ensure_version(product.version, expected_version)
     before = snapshot(ProductRead, product)
     await session.delete(product)
-    try:
-        await session.flush()
-    except IntegrityError as exc:
-        await session.rollback()
-        raise ProductInUse(f"Product {product_id} is used by documents.") from exc
+    await flush_or_raise(session, ProductInUse(f"Product {product_id} is used by documents."))
     record_change(session, principal, event_type="product.deleted", entity_type=ENTITY,
                   entity_id=product_id, before=before, after=None)
     await commit(session)
@@ -113,9 +108,5 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-async def _commit_unique(session: AsyncSession, sku: str) -> None:
-    try:
-        await commit(session)
-    except IntegrityError as exc:
-        await session.rollback()
-        raise DuplicateSku(f"SKU {sku!r} is taken.") from exc
+def _taken(sku: str) -> DuplicateSku:
+    return DuplicateSku(f"SKU {sku!r} is taken.")

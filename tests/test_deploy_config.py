@@ -1,0 +1,324 @@
+"""The deployment files agree with the code: env var names, probes, users, ports.
+
+Settings ignores unknown variables (extra="ignore"), so a misspelt SALESFLOW_ name in
+a manifest would be silently dropped in production; these tests catch it instead.
+"""
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from app.core.config import Environment, Settings
+
+ROOT = Path(__file__).resolve().parents[1]
+DEPLOY = ROOT / "deploy"
+COMPOSE = DEPLOY / "compose.yaml"
+K8S = DEPLOY / "k8s"
+DOCKERFILE = ROOT / "Dockerfile"
+
+PREFIX = "SALESFLOW_"
+ENV_NAME = re.compile(r"SALESFLOW_[A-Z_]+")
+WORKLOAD_KINDS = {"Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob", "Pod"}
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def _compose() -> dict[str, Any]:
+    return yaml.safe_load(COMPOSE.read_text(encoding="utf-8"))
+
+
+def _k8s_documents() -> list[tuple[str, dict[str, Any]]]:
+    documents = []
+    for path in sorted(K8S.rglob("*.y*ml")):
+        for document in yaml.safe_load_all(path.read_text(encoding="utf-8")):
+            if document:
+                documents.append((path.name, document))
+    return documents
+
+
+def _k8s_by_kind(kind: str) -> list[dict[str, Any]]:
+    return [doc for _, doc in _k8s_documents() if doc.get("kind") == kind]
+
+
+def _dockerfile_stages() -> list[list[str]]:
+    """Dockerfile instructions (continuation lines joined, comments dropped) per stage."""
+    instructions: list[str] = []
+    pending = ""
+    for raw in DOCKERFILE.read_text(encoding="utf-8").splitlines():
+        line = raw.strip()
+        if not pending and (not line or line.startswith("#")):
+            continue
+        if line.endswith("\\"):
+            pending += line[:-1] + " "
+            continue
+        instructions.append(pending + line)
+        pending = ""
+    stages: list[list[str]] = []
+    for instruction in instructions:
+        if instruction.split(None, 1)[0].upper() == "FROM":
+            stages.append([])
+        if stages:
+            stages[-1].append(instruction)
+    return stages
+
+
+# --------------------------------------------------------------------------- collecting
+
+
+def _compose_environment(service: dict[str, Any]) -> dict[str, str | None]:
+    environment = service.get("environment") or {}
+    if isinstance(environment, dict):
+        return {str(k): None if v is None else str(v) for k, v in environment.items()}
+    pairs = (str(item).split("=", 1) for item in environment)
+    return {pair[0]: pair[1] if len(pair) == 2 else None for pair in pairs}
+
+
+def _pod_spec(document: dict[str, Any]) -> dict[str, Any]:
+    spec = document.get("spec", {})
+    if document["kind"] == "Pod":
+        return spec
+    if document["kind"] == "CronJob":
+        spec = spec["jobTemplate"]["spec"]
+    return spec["template"]["spec"]
+
+
+def _containers(document: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    pod = _pod_spec(document)
+    yield from pod.get("initContainers", [])
+    yield from pod.get("containers", [])
+
+
+def _k8s_env_names() -> dict[str, set[str]]:
+    """Env var name -> the files that set it (ConfigMap/Secret keys, container env)."""
+    found: dict[str, set[str]] = {}
+    for filename, document in _k8s_documents():
+        kind = document.get("kind")
+        names: list[str] = []
+        if kind in {"ConfigMap", "Secret"}:
+            names += list(document.get("data") or {})
+            names += list(document.get("stringData") or {})
+        elif kind in WORKLOAD_KINDS:
+            for container in _containers(document):
+                names += [item["name"] for item in container.get("env", [])]
+        for name in names:
+            found.setdefault(name, set()).add(filename)
+    return found
+
+
+def _all_salesflow_names() -> dict[str, set[str]]:
+    found: dict[str, set[str]] = {}
+    for service_name, service in _compose()["services"].items():
+        for name in _compose_environment(service):
+            found.setdefault(name, set()).add(f"compose.yaml:{service_name}")
+    for name, sources in _k8s_env_names().items():
+        found.setdefault(name, set()).update(sources)
+    for name in ENV_NAME.findall(DOCKERFILE.read_text(encoding="utf-8")):
+        found.setdefault(name, set()).add("Dockerfile")
+    return {name: sources for name, sources in found.items() if name.startswith(PREFIX)}
+
+
+# --------------------------------------------------------------------------- env names
+
+
+def test_every_salesflow_variable_is_a_settings_field() -> None:
+    names = _all_salesflow_names()
+    # Guard against the collectors silently finding nothing.
+    for expected in ("SALESFLOW_DATABASE_URL", "SALESFLOW_JWT_SECRET",
+                     "SALESFLOW_ENVIRONMENT", "SALESFLOW_AUTO_MIGRATE"):
+        assert expected in names, f"{expected} is set nowhere in the deployment files"
+
+    unknown = {
+        name: sorted(sources) for name, sources in names.items()
+        if name.removeprefix(PREFIX).lower() not in Settings.model_fields
+    }
+    assert not unknown, f"not fields of app.core.config.Settings: {unknown}"
+
+
+def test_k8s_env_values_are_strings() -> None:
+    # The API server rejects non-string ConfigMap data and env values (an unquoted
+    # `true` or `5` in YAML); catch it before kubectl apply does.
+    for filename, document in _k8s_documents():
+        if document.get("kind") in {"ConfigMap", "Secret"}:
+            for key in ("data", "stringData"):
+                for name, value in (document.get(key) or {}).items():
+                    assert isinstance(value, str), f"{filename}: {name} must be quoted"
+        elif document.get("kind") in WORKLOAD_KINDS:
+            for container in _containers(document):
+                for item in container.get("env", []):
+                    if "value" in item:
+                        assert isinstance(item["value"], str), f"{filename}: {item['name']}"
+
+
+def _settings_from(environ: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """Build Settings exactly as a container would: from these variables only."""
+    import os
+
+    for name in list(os.environ):
+        if name.startswith(PREFIX):
+            monkeypatch.delenv(name)
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+    return Settings(_env_file=None)  # type: ignore[call-arg]
+
+
+def test_k8s_api_settings_load(monkeypatch: pytest.MonkeyPatch) -> None:
+    (configmap,) = _k8s_by_kind("ConfigMap")
+    (deployment,) = _k8s_by_kind("Deployment")
+    (container,) = _pod_spec(deployment)["containers"]
+    environ = dict(configmap["data"])
+    environ.update({item["name"]: item["value"] for item in container.get("env", [])})
+    environ["SALESFLOW_DATABASE_URL"] = "postgresql+asyncpg://u:p@db:5432/salesflow"
+    environ["SALESFLOW_JWT_SECRET"] = "x" * 40
+
+    settings = _settings_from(environ, monkeypatch)
+
+    assert settings.environment == Environment.production
+    assert settings.migrate_on_start is False
+
+
+def test_example_secret_fails_closed(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Applied unchanged, the example Secret must stop the app rather than run it with
+    # a signing key that is published in this repository.
+    (configmap,) = _k8s_by_kind("ConfigMap")
+    (secret,) = _k8s_by_kind("Secret")
+    assert secret["stringData"]["SALESFLOW_DATABASE_URL"].startswith("postgresql+asyncpg://")
+    with pytest.raises(ValueError, match="SALESFLOW_JWT_SECRET"):
+        _settings_from({**configmap["data"], **secret["stringData"]}, monkeypatch)
+
+
+def _interpolate(value: str, variables: dict[str, str]) -> str:
+    """Compose's ${VAR}, ${VAR:-default} and ${VAR:?error}, enough for our file."""
+    def replace(match: re.Match[str]) -> str:
+        name, operator, argument = match.group(1), match.group(2), match.group(3)
+        if name in variables:
+            return variables[name]
+        if operator == ":-":
+            return argument
+        raise AssertionError(f"{name} is required by compose.yaml")
+
+    return re.sub(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:[-?])([^}]*))?\}", replace, value)
+
+
+def test_compose_settings_load(monkeypatch: pytest.MonkeyPatch) -> None:
+    services = _compose()["services"]
+    required = {"POSTGRES_PASSWORD": "0123abcd", "SALESFLOW_JWT_SECRET": "y" * 40}
+    for name in ("migrate", "api"):
+        environ = {key: _interpolate(value or "", required)
+                   for key, value in _compose_environment(services[name]).items()}
+        settings = _settings_from(environ, monkeypatch)
+        assert settings.environment == Environment.production
+        assert settings.database_url.startswith("postgresql+asyncpg://")
+    assert settings.migrate_on_start is False  # the api service
+
+
+def test_compose_requires_the_jwt_secret() -> None:
+    api = _compose()["services"]["api"]
+    assert _compose_environment(api)["SALESFLOW_JWT_SECRET"].startswith(
+        "${SALESFLOW_JWT_SECRET:?")
+
+
+def test_compose_ordering() -> None:
+    services = _compose()["services"]
+    assert "healthcheck" in services["postgres"]
+    assert services["migrate"]["command"] == ["salesflow", "migrate"]
+    assert services["api"]["depends_on"] == {
+        "postgres": {"condition": "service_healthy"},
+        "migrate": {"condition": "service_completed_successfully"},
+    }
+    assert "--no-migrate" in services["api"]["command"]
+
+
+# --------------------------------------------------------------------------- k8s shape
+
+
+def test_deployment_probes() -> None:
+    (deployment,) = _k8s_by_kind("Deployment")
+    (container,) = _pod_spec(deployment)["containers"]
+    assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
+    assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
+    assert container["startupProbe"]["httpGet"]["path"] == "/healthz"
+    ports = {port["name"]: port["containerPort"] for port in container["ports"]}
+    for probe in ("livenessProbe", "readinessProbe", "startupProbe"):
+        assert container[probe]["httpGet"]["port"] in (*ports, *ports.values())
+
+
+def test_deployment_hardening() -> None:
+    (deployment,) = _k8s_by_kind("Deployment")
+    pod = _pod_spec(deployment)
+    (container,) = pod["containers"]
+    assert pod["securityContext"]["runAsNonRoot"] is True
+    assert container["securityContext"]["readOnlyRootFilesystem"] is True
+    assert container["securityContext"]["allowPrivilegeEscalation"] is False
+    assert container["resources"]["limits"]["memory"]
+    tmp_volumes = {mount["name"] for mount in container["volumeMounts"]
+                   if mount["mountPath"] == "/tmp"}
+    assert any(volume["name"] in tmp_volumes and "emptyDir" in volume
+               for volume in pod["volumes"])
+    assert "--no-migrate" in container["command"] + container.get("args", [])
+
+
+def test_pods_run_as_the_image_user() -> None:
+    # runAsNonRoot is only verifiable against a numeric USER; keep the ids in step.
+    uid = _final_user().split(":")[0]
+    assert uid.isdigit()
+    for kind in ("Deployment", "Job"):
+        (workload,) = _k8s_by_kind(kind)
+        assert str(_pod_spec(workload)["securityContext"]["runAsUser"]) == uid
+
+
+def test_service_targets_the_api_port() -> None:
+    (service,) = _k8s_by_kind("Service")
+    (deployment,) = _k8s_by_kind("Deployment")
+    (container,) = _pod_spec(deployment)["containers"]
+    (port,) = service["spec"]["ports"]
+    assert port["port"] == 80
+    assert service["spec"].get("type", "ClusterIP") == "ClusterIP"
+    assert {"name": "http", "containerPort": 8000, "protocol": "TCP"} in container["ports"]
+    assert port["targetPort"] in ("http", 8000)
+    labels = deployment["spec"]["template"]["metadata"]["labels"]
+    assert service["spec"]["selector"].items() <= labels.items()
+
+
+def test_migration_job_uses_both_sources() -> None:
+    (job,) = _k8s_by_kind("Job")
+    (container,) = _pod_spec(job)["containers"]
+    assert container["command"] == ["salesflow", "migrate"]
+    refs = {next(iter(source)) for source in container["envFrom"]}
+    assert refs == {"configMapRef", "secretRef"}
+
+
+def test_kustomization_lists_every_manifest() -> None:
+    kustomization = yaml.safe_load((K8S / "kustomization.yaml").read_text(encoding="utf-8"))
+    manifests = {path.name for path in K8S.glob("*.yaml")} - {"kustomization.yaml"}
+    assert set(kustomization["resources"]) == manifests
+
+
+# --------------------------------------------------------------------------- Dockerfile
+
+
+def _final_user() -> str:
+    users = [instruction.split(None, 1)[1].strip()
+             for instruction in _dockerfile_stages()[-1]
+             if instruction.split(None, 1)[0].upper() == "USER"]
+    assert users, "the final Dockerfile stage sets no USER (it would run as root)"
+    return users[-1]
+
+
+def test_dockerfile_final_stage_is_non_root() -> None:
+    user, _, group = _final_user().partition(":")
+    assert user not in {"root", "0"}
+    assert group not in {"root", "0"}
+
+
+def test_dockerfile_keeps_the_project_tree() -> None:
+    # app/core/migrations.py finds alembic.ini and migrations/ next to app/.
+    final = "\n".join(_dockerfile_stages()[-1])
+    for source in ("alembic.ini", "migrations/", "app/"):
+        assert re.search(rf"^COPY\s+{re.escape(source)}\s", final, re.MULTILINE), source
+    assert "HEALTHCHECK" in final and "/healthz" in final
+    assert "EXPOSE 8000" in final
