@@ -21,7 +21,7 @@ from app.core.config import Settings, get_settings
 from app.core.db import create_engine, create_sessionmaker
 from app.core.errors import PROBLEM_MEDIA_TYPE, install_error_handlers
 from app.core.idempotency import IdempotencyMiddleware, purge_expired
-from app.core.migrations import current_revision, head_revision
+from app.core.migrations import current_revision, head_revision, schema_is_compatible
 from app.core.observability import ObservabilityMiddleware, configure_logging, metrics_endpoint
 from app.core.security import TokenVerifier
 
@@ -128,7 +128,7 @@ def _add_operational_routes(app: FastAPI) -> None:
                 revision = await session.run_sync(lambda s: current_revision(s.connection()))
         except Exception as exc:  # noqa: BLE001 - any failure means not ready
             return _not_ready(f"database unreachable: {type(exc).__name__}")
-        if revision != app.state.head_revision:
+        if not schema_is_compatible(revision, app.state.head_revision):
             return _not_ready(f"database at migration {revision}, code expects "
                               f"{app.state.head_revision}")
         return JSONResponse({"status": "ready", "migration": revision})

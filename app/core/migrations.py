@@ -21,6 +21,21 @@ def head_revision() -> str | None:
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
+def schema_is_compatible(current: str | None, head: str | None) -> bool:
+    """Ready to serve: the database is at our head, or at a revision this code does not
+    know (a newer release has migrated; migrations are expand-then-contract, so the old
+    code keeps working during a rolling deploy). Behind our head is not ready."""
+    if current == head:
+        return True
+    if current is None:
+        return False
+    try:
+        ScriptDirectory.from_config(alembic_config()).get_revision(current)
+    except Exception:  # noqa: BLE001 - unknown revision: newer than this code
+        return True
+    return False
+
+
 def current_revision(connection: Connection) -> str | None:
     try:
         return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
