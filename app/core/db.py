@@ -136,3 +136,10 @@ async def commit_or_raise(session: AsyncSession, error: Exception) -> None:
     except IntegrityError as exc:
         await session.rollback()
         raise error from exc
+
+
+def contains_pattern(text: str) -> str:
+    """A LIKE pattern matching `text` anywhere, with its own % and _ taken literally
+    (use with escape="\\")."""
+    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"

@@ -1,10 +1,11 @@
 """Optimistic concurrency: `version` columns, ETag headers and If-Match preconditions."""
 
 import re
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Header, Response
 
+from app.core.db import utcnow
 from app.core.errors import PreconditionMalformed, StaleVersion
 
 _ETAG = re.compile(r'^(?:W/)?"(\d{1,18})"$')
@@ -46,3 +47,11 @@ def ensure_version(current: int, expected: int | None) -> None:
             f"You edited version {expected}, but the current version is {current}.",
             current_version=current,
         )
+
+
+def apply_changes(record: Any, changes: dict[str, Any]) -> None:
+    """Write `changes` onto a versioned record and mark it as a new version."""
+    for field, value in changes.items():
+        setattr(record, field, value)
+    record.version += 1
+    record.updated_at = utcnow()

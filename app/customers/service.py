@@ -2,7 +2,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.changes import record_change
-from app.core.db import commit, commit_or_raise, flush_or_raise, utcnow
+from app.core.db import commit, commit_or_raise, contains_pattern, flush_or_raise
 from app.core.pagination import paginate
 from app.core.permissions import (
     Capability,
@@ -16,7 +16,7 @@ from app.core.permissions import (
 )
 from app.core.schemas import snapshot
 from app.core.security import Principal
-from app.core.versioning import ensure_version
+from app.core.versioning import apply_changes, ensure_version
 from app.customers.errors import (
     CreditTermsForbidden,
     CustomerInUse,
@@ -55,8 +55,8 @@ async def list_customers(
     if is_key_customer is not None:
         statement = statement.where(Customer.is_key_customer == is_key_customer)
     if q:
-        escaped = q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        statement = statement.where(func.lower(Customer.name).like(f"%{escaped}%", escape="\\"))
+        statement = statement.where(
+            func.lower(Customer.name).like(contains_pattern(q), escape="\\"))
     return await paginate(session, statement, keys=[Customer.id], limit=limit, cursor=cursor)
 
 
@@ -122,10 +122,7 @@ async def update(
     if changes.get("credit_code"):
         await _ensure_credit_code_free(session, changes["credit_code"])
     before = snapshot(CustomerRead, customer)
-    for field, value in changes.items():
-        setattr(customer, field, value)
-    customer.version += 1
-    customer.updated_at = utcnow()
+    apply_changes(customer, changes)
     record_change(session, principal, event_type="customer.updated", entity_type=ENTITY,
                   entity_id=customer.id, before=before, after=snapshot(CustomerRead, customer))
     await commit_or_raise(session, _duplicate_code())

@@ -2,12 +2,12 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.changes import record_change
-from app.core.db import commit, commit_or_raise, flush_or_raise, utcnow
+from app.core.db import commit, commit_or_raise, flush_or_raise
 from app.core.pagination import paginate
 from app.core.permissions import Capability, require
 from app.core.schemas import snapshot
 from app.core.security import Principal
-from app.core.versioning import ensure_version
+from app.core.versioning import apply_changes, ensure_version
 from app.departments.errors import DepartmentExists, DepartmentInUse, DepartmentNotFound
 from app.departments.models import Department
 from app.departments.schemas import DepartmentCreate, DepartmentRead, DepartmentUpdate
@@ -62,10 +62,7 @@ async def update(
     if not changes:
         return department
     before = snapshot(DepartmentRead, department)
-    for field, value in changes.items():
-        setattr(department, field, value)
-    department.version += 1
-    department.updated_at = utcnow()
+    apply_changes(department, changes)
     record_change(session, principal, event_type="department.updated", entity_type=ENTITY,
                   entity_id=department.id, before=before, after=snapshot(DepartmentRead, department))
     await commit_or_raise(session, _taken())

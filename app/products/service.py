@@ -4,12 +4,12 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.changes import record_change
-from app.core.db import commit, commit_or_raise, flush_or_raise, utcnow
+from app.core.db import commit, commit_or_raise, contains_pattern, flush_or_raise
 from app.core.pagination import paginate
 from app.core.permissions import Capability, require
 from app.core.schemas import snapshot
 from app.core.security import Principal
-from app.core.versioning import ensure_version
+from app.core.versioning import apply_changes, ensure_version
 from app.products.errors import DuplicateSku, FloorAboveList, ProductInUse, ProductNotFound
 from app.products.models import Product
 from app.products.schemas import ProductCreate, ProductRead, ProductUpdate
@@ -27,7 +27,7 @@ async def list_products(
     if product_line is not None:
         statement = statement.where(Product.product_line == product_line)
     if q:
-        pattern = f"%{_escape_like(q.lower())}%"
+        pattern = contains_pattern(q)
         statement = statement.where(or_(func.lower(Product.name).like(pattern, escape="\\"),
                                         func.lower(Product.sku).like(pattern, escape="\\")))
     return await paginate(session, statement, keys=[Product.id], limit=limit, cursor=cursor)
@@ -74,10 +74,7 @@ async def update(
     ):
         raise DuplicateSku(f"SKU {changes['sku']!r} is taken.")
     before = snapshot(ProductRead, product)
-    for field, value in changes.items():
-        setattr(product, field, value)
-    product.version += 1
-    product.updated_at = utcnow()
+    apply_changes(product, changes)
     record_change(session, principal, event_type="product.updated", entity_type=ENTITY,
                   entity_id=product.id, before=before, after=snapshot(ProductRead, product))
     await commit_or_raise(session, _taken(product.sku))
@@ -102,10 +99,6 @@ def _ensure_floor_within_list(floor_price: Decimal, list_price: Decimal) -> None
     if floor_price > list_price:
         raise FloorAboveList(f"Floor price {floor_price} is above list price {list_price}.",
                              floor_price=f"{floor_price:.2f}", list_price=f"{list_price:.2f}")
-
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _taken(sku: str) -> DuplicateSku:
