@@ -262,7 +262,8 @@ def run_wrk(url: str, script: Path, *, token: str, threads: int, connections: in
     result = subprocess.run(command, env={**os.environ, "BENCH_TOKEN": token},
                             capture_output=True, text=True, check=False)
     output = result.stdout + result.stderr
-    line = next((l for l in output.splitlines() if l.startswith("BENCH_RESULT ")), None)
+    lines = output.splitlines()
+    line = next((text for text in lines if text.startswith("BENCH_RESULT ")), None)
     if result.returncode != 0 or line is None:
         raise BenchError(f"wrk failed (exit {result.returncode}):\n{output}")
     data = json.loads(line.removeprefix("BENCH_RESULT "))
@@ -272,7 +273,7 @@ def run_wrk(url: str, script: Path, *, token: str, threads: int, connections: in
         p50_ms=latency["p50"] / 1000, p90_ms=latency["p90"] / 1000,
         p99_ms=latency["p99"] / 1000, statuses=data["statuses"], non_2xx=data["non_2xx"],
         socket_errors=data["socket_errors"], sample_error=data["sample_error"],
-        output="\n".join(l for l in output.splitlines() if not l.startswith("BENCH_RESULT ")),
+        output="\n".join(text for text in lines if not text.startswith("BENCH_RESULT ")),
     )
 
 

@@ -26,8 +26,9 @@ class AuditEntry(SQLModel, table=True):
     action: str = Field(max_length=64, index=True)
     entity_type: str = Field(max_length=64)
     entity_id: str = Field(max_length=64)
-    before: dict[str, Any] | None = Field(default=None, sa_type=JSON)
-    after: dict[str, Any] | None = Field(default=None, sa_type=JSON)
+    # SQL NULL, not JSON 'null', for "no state" (creation has no before, deletion no after).
+    before: dict[str, Any] | None = Field(default=None, sa_type=JSON(none_as_null=True))
+    after: dict[str, Any] | None = Field(default=None, sa_type=JSON(none_as_null=True))
     request_id: str | None = Field(default=None, max_length=128)
     seq: int | None = Field(default=None, sa_column=Column(BigInteger, unique=True, nullable=True))
     prev_hash: str | None = Field(default=None, sa_column=Column(String(64), nullable=True))

@@ -1,8 +1,14 @@
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.changes import record_change
-from app.core.db import commit, commit_or_raise, contains_pattern, flush_or_raise
+from app.core.db import (
+    commit,
+    commit_or_raise,
+    contains_pattern,
+    execute_or_raise,
+    flush_or_raise,
+)
 from app.core.pagination import paginate
 from app.core.permissions import (
     Capability,
@@ -84,13 +90,10 @@ async def create(session: AsyncSession, principal: Principal, *, data: CustomerC
     if department_id is None or owner_id is None:
         raise OwnerRequired()
     _ensure_may_assign(principal, owner_id=owner_id, department_id=department_id)
-    await _ensure_active_department(session, department_id)
     if data.credit_code:
         await _ensure_credit_code_free(session, data.credit_code)
-    values.update(owner_id=owner_id, department_id=department_id)
-    customer = Customer(**values)
-    session.add(customer)
-    await flush_or_raise(session, _duplicate_code())
+    customer = Customer(**values | {"owner_id": owner_id, "department_id": department_id})
+    await _insert_into_active_department(session, customer)
     record_change(session, principal, event_type="customer.created", entity_type=ENTITY,
                   entity_id=customer.id, before=None, after=snapshot(CustomerRead, customer))
     await commit_or_raise(session, _duplicate_code())
@@ -162,6 +165,21 @@ def _ensure_may_assign(principal: Principal, *, owner_id: str, department_id: st
         return
     raise OwnershipForbidden(
         f"You may not assign a customer to {owner_id!r} in department {department_id!r}.")
+
+
+async def _insert_into_active_department(session: AsyncSession, customer: Customer) -> None:
+    """INSERT … SELECT from the department row only while it is active: one statement,
+    so a department deactivated a moment ago cannot receive a new customer."""
+    columns = [c for c in Customer.__table__.columns if c.key != "id"]  # type: ignore[attr-defined]
+    source = select(*[literal(getattr(customer, c.key), type_=c.type) for c in columns]).where(
+        Department.id == customer.department_id, Department.active.is_(True))  # type: ignore[attr-defined]
+    statement = (insert(Customer).from_select([c.key for c in columns], source)
+                 .returning(Customer.id))
+    result = await execute_or_raise(session, statement, _duplicate_code())
+    customer.id = result.scalar_one_or_none()
+    if customer.id is None:
+        raise UnknownDepartment(
+            f"Department {customer.department_id!r} does not exist or is inactive.")
 
 
 async def _ensure_active_department(session: AsyncSession, department_id: str) -> None:
