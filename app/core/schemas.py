@@ -1,14 +1,28 @@
 """Base classes for API shapes (never the tables themselves)."""
 
-from typing import Annotated
+from typing import Annotated, Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationInfo, field_validator
 
 
 class WriteModel(BaseModel):
     """Request bodies: unknown fields are an error, strings are trimmed."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class UpdateModel(WriteModel):
+    """PATCH bodies: absent fields stay as they are; `null` clears a field only where
+    clearing makes sense (`clearable`), and is a validation error elsewhere."""
+
+    clearable: ClassVar[frozenset[str]] = frozenset()
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _refuse_null(cls, value: Any, info: ValidationInfo) -> Any:
+        if value is None and info.field_name not in cls.clearable:
+            raise ValueError("may be omitted but not null")
+        return value
 
 
 class ReadModel(BaseModel):

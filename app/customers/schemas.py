@@ -5,7 +5,7 @@ from pydantic import AfterValidator, EmailStr, Field, StringConstraints
 
 from app.core.money import Money, MoneyIn
 from app.core.pagination import Page
-from app.core.schemas import Name, ReadModel, UserId, WriteModel
+from app.core.schemas import Name, ReadModel, UpdateModel, UserId, WriteModel
 from app.customers import credit_code
 from app.customers.models import CreditRating
 
@@ -49,7 +49,9 @@ class CustomerCreate(WriteModel):
     is_key_customer: bool = False
 
 
-class CustomerUpdate(WriteModel):
+class CustomerUpdate(UpdateModel):
+    clearable = frozenset({"credit_code", "address"})
+
     name: Name | None = None
     credit_code: CreditCode | None = None
     contacts: list[Contact] | None = Field(default=None, max_length=20)

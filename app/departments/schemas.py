@@ -4,7 +4,7 @@ from typing import Annotated
 from pydantic import Field, StringConstraints
 
 from app.core.pagination import Page
-from app.core.schemas import ReadModel, UserId, WriteModel
+from app.core.schemas import ReadModel, UpdateModel, UserId, WriteModel
 
 DepartmentId = Annotated[
     str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$"),
@@ -21,7 +21,9 @@ class DepartmentCreate(WriteModel):
         default=None, description="User id of the deputy GM overseeing it (分管副总)")
 
 
-class DepartmentUpdate(WriteModel):
+class DepartmentUpdate(UpdateModel):
+    clearable = frozenset({"head_id", "deputy_gm_id"})
+
     name: DepartmentName | None = None
     head_id: UserId | None = None
     deputy_gm_id: UserId | None = None

@@ -6,7 +6,7 @@ from pydantic import Field, StringConstraints
 
 from app.core.money import Money, MoneyIn, Rate, RateOut
 from app.core.pagination import Page
-from app.core.schemas import Name, ReadModel, WriteModel
+from app.core.schemas import Name, ReadModel, UpdateModel, WriteModel
 
 Sku = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._/-]+$")]
 Unit = Annotated[str, StringConstraints(min_length=1, max_length=20)]
@@ -24,7 +24,9 @@ class ProductCreate(WriteModel):
     active: bool = True
 
 
-class ProductUpdate(WriteModel):
+class ProductUpdate(UpdateModel):
+    clearable = frozenset({"product_line"})
+
     sku: Sku | None = None
     name: Name | None = None
     unit: Unit | None = None

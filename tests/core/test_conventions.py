@@ -229,3 +229,20 @@ class TestOperational:
         assert document["openapi"].startswith("3.1")
         assert document["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
 
+
+
+class TestPatchNulls:
+    @pytest.mark.parametrize("field", ["name", "list_price", "tax_rate", "active", "sku"])
+    async def test_required_fields_cannot_be_nulled(self, client, session, admin, field):
+        product = await create_product(session)
+        response = await client.patch(f"/api/v1/products/{product.id}", headers=admin,
+                                      json={field: None})
+        assert response.status_code == 422
+        assert response.json()["errors"][0]["loc"] == ["body", field]
+        assert (await client.get(f"/api/v1/products/{product.id}", headers=admin)).json()["version"] == 1
+
+    async def test_optional_fields_can_be_cleared(self, client, session, admin):
+        product = await create_product(session, product_line="pumps")
+        response = await client.patch(f"/api/v1/products/{product.id}", headers=admin,
+                                      json={"product_line": None})
+        assert response.status_code == 200 and response.json()["product_line"] is None
