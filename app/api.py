@@ -1,6 +1,9 @@
 from fastapi import APIRouter
 
+from app.approvals.router import router as approvals_router
 from app.audit.router import router as audit_router
+from app.calendar.router import router as calendar_router
+from app.contracts.router import router as contracts_router
 from app.customers.router import router as customers_router
 from app.departments.router import router as departments_router
 from app.events.router import router as events_router
@@ -8,5 +11,5 @@ from app.products.router import router as products_router
 
 api_router = APIRouter(prefix="/api/v1")
 for router in (departments_router, products_router, customers_router, audit_router,
-               events_router):
+               events_router, calendar_router, approvals_router, contracts_router):
     api_router.include_router(router)

@@ -17,6 +17,7 @@ from sqlalchemy import text
 
 from app.api import api_router
 from app.audit import service as audit_service
+from app.core.clock import system_clock
 from app.core.config import Settings, get_settings
 from app.core.db import create_engine, create_sessionmaker
 from app.core.errors import PROBLEM_MEDIA_TYPE, install_error_handlers
@@ -98,6 +99,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.token_verifier = TokenVerifier(settings)
+    app.state.clock = system_clock
     app.state.head_revision = head_revision()
 
     install_error_handlers(app)
@@ -155,6 +157,8 @@ def _add_docs(app: FastAPI) -> None:
             swagger_js_url="/docs-assets/swagger-ui-bundle.js",
             swagger_css_url="/docs-assets/swagger-ui.css",
             swagger_favicon_url="/docs-assets/favicon.png",
+            # No badge fetched from validator.swagger.io: the page stays fully offline.
+            swagger_ui_parameters={"validatorUrl": None},
         )
 
     @app.get("/redoc", include_in_schema=False)

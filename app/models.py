@@ -1,7 +1,16 @@
 """Every table, imported in one place so Alembic and the tests see the whole metadata."""
 
+from app.approvals.models import (
+    ApprovalDecision,
+    ApprovalPolicyVersion,
+    ApprovalRequest,
+    ApprovalStep,
+    Delegation,
+)
 from app.audit.models import AuditEntry, AuditSealState
+from app.calendar.models import CalendarDay
 from app.core.db import metadata
+from app.contracts.models import Contract, ContractLine
 from app.core.idempotency import IdempotencyRecord
 from app.customers.models import Customer
 from app.departments.models import Department
@@ -9,6 +18,7 @@ from app.events.models import Event
 from app.products.models import Product
 
 __all__ = [
-    "AuditEntry", "AuditSealState", "Customer", "Department", "Event", "IdempotencyRecord",
-    "Product", "metadata",
+    "ApprovalDecision", "ApprovalPolicyVersion", "ApprovalRequest", "ApprovalStep", "Contract",
+    "ContractLine", "Delegation", "AuditEntry", "AuditSealState", "CalendarDay", "Customer", "Department", "Event",
+    "IdempotencyRecord", "Product", "metadata",
 ]

@@ -42,6 +42,7 @@ class Capability(StrEnum):
     customer_delete = "customer.delete"
     customer_assign_owner = "customer.assign_owner"
     customer_set_credit = "customer.set_credit"  # credit rating, limit, payment terms
+    approval_policy_write = "approval_policy.write"
     audit_read = "audit.read"
     events_read = "events.read"
 

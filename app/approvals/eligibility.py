@@ -1,0 +1,77 @@
+"""Who may decide a step: a role in a scope, held directly or through a delegation."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, and_, false, or_, select, true
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.approvals.models import ApprovalStep, Delegation
+from app.approvals.policy import scope_for
+from app.core.permissions import Role, Scope, overseen_departments, parse_roles
+from app.core.security import Principal
+
+
+@dataclass(frozen=True)
+class Authority:
+    """Whose authority a decision is taken under: the caller's own, or a delegator's."""
+
+    principal: Principal  # the roles and departments that count
+    on_behalf_of_id: str | None = None  # the delegator, when acting as a delegate
+
+    @property
+    def person_id(self) -> str:
+        return self.on_behalf_of_id or self.principal.sub
+
+
+def holds(principal: Principal, role: str | None, department_id: str | None) -> bool:
+    """Does the principal hold `role` in the scope a step of that role needs?"""
+    if role is None or role not in principal.roles:
+        return False
+    scope = scope_for(Role(role))
+    if scope == Scope.company:
+        return True
+    if scope == Scope.department:
+        return department_id is not None and department_id == principal.dept
+    return department_id in overseen_departments(principal)
+
+
+def may_decide(principal: Principal, step: ApprovalStep) -> bool:
+    """The step's own role, or the role it escalated to when it went overdue."""
+    return (holds(principal, step.role, step.department_id)
+            or holds(principal, step.escalated_role, step.department_id))
+
+
+def steps_decidable_by(principal: Principal) -> ColumnElement[bool]:
+    """SQL form of `may_decide`, for the inbox."""
+    clauses = []
+    for role in principal.roles:
+        scope = scope_for(role)
+        if scope == Scope.company:
+            in_scope: ColumnElement[bool] = true()
+        elif scope == Scope.department:
+            in_scope = ApprovalStep.department_id == principal.dept if principal.dept else false()
+        else:
+            depts = sorted(overseen_departments(principal))
+            in_scope = ApprovalStep.department_id.in_(depts) if depts else false()  # type: ignore[union-attr]
+        clauses.append(and_(or_(ApprovalStep.role == role.value,
+                                ApprovalStep.escalated_role == role.value), in_scope))
+    return or_(*clauses) if clauses else false()
+
+
+async def authorities(session: AsyncSession, principal: Principal, now: datetime) -> list[Authority]:
+    """The caller's own authority first, then each delegation active today."""
+    today = now.date()
+    rows = (await session.execute(
+        select(Delegation).where(
+            Delegation.delegate_id == principal.sub, Delegation.start_date <= today,
+            Delegation.end_date >= today, Delegation.revoked_at.is_(None))  # type: ignore[union-attr]
+        .order_by(Delegation.id)
+    )).scalars().all()
+    delegated = [
+        Authority(Principal(sub=d.delegator_id, roles=parse_roles(d.delegator_roles),
+                            dept=d.delegator_dept, depts=frozenset(d.delegator_depts)),
+                  on_behalf_of_id=d.delegator_id)
+        for d in rows if d.delegator_id != principal.sub
+    ]
+    return [Authority(principal), *delegated]

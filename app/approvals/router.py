@@ -1,0 +1,169 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Response
+
+from app.approvals import admin, delegations, registry, service
+from app.approvals.eligibility import authorities
+from app.approvals.errors import (
+    AlreadyDecided,
+    ApprovalNotFound,
+    DelegationNotFound,
+    DuplicateApprover,
+    InvalidDelegation,
+    NoPolicyForDocument,
+    NotEligible,
+    RequestNotPending,
+    SelfApproval,
+    StepNotPending,
+    StepRequired,
+)
+from app.approvals.models import RequestStatus
+from app.approvals.policy import DocumentFacts, PolicyDocument
+from app.approvals.schemas import (
+    ApprovalPage,
+    ApprovalRead,
+    ApproveBody,
+    DelegationCreate,
+    DelegationPage,
+    DelegationRead,
+    PolicyRead,
+    PreviewBody,
+    PreviewRead,
+    PreviewStage,
+    PreviewStep,
+    RejectBody,
+    approval_read,
+)
+from app.core.clock import Now
+from app.core.db import SessionDep
+from app.core.errors import Forbidden, NotFound, StaleVersion, errors_doc
+from app.core.pagination import CursorQuery, LimitQuery
+from app.core.security import CurrentPrincipal
+from app.core.versioning import IfMatch, set_etag
+
+router = APIRouter(tags=["approvals"])
+RequestId = Annotated[int, Path(ge=1, le=2**63 - 1)]
+DECISION_ERRORS = (ApprovalNotFound, SelfApproval, DuplicateApprover, NotEligible,
+                   RequestNotPending, StepNotPending, AlreadyDecided, StepRequired)
+
+
+@router.get("/approvals", response_model=ApprovalPage)
+async def list_approvals(
+    session: SessionDep, principal: CurrentPrincipal, now: Now,
+    actionable: Annotated[bool, Query(description="Only requests waiting on me (my inbox)")] = False,
+    status: RequestStatus | None = None,
+    document_type: Annotated[str | None, Query(max_length=40)] = None,
+    limit: LimitQuery = 50, cursor: CursorQuery = None,
+) -> ApprovalPage:
+    """Approval requests I may read; with `actionable=true`, those waiting on my decision
+    (delegations to me included), oldest first."""
+    items, next_cursor, mine = await service.list_requests(
+        session, principal, actionable=actionable, status=status, document_type=document_type,
+        limit=limit, cursor=cursor, now=now)
+    return ApprovalPage(items=[approval_read(i, service.allowed_actions(i, principal, mine), now)
+                               for i in items], next_cursor=next_cursor)
+
+
+@router.get("/approvals/{request_id}", response_model=ApprovalRead,
+            responses=errors_doc(ApprovalNotFound))
+async def get_approval(request_id: RequestId, session: SessionDep, principal: CurrentPrincipal,
+                       now: Now) -> ApprovalRead:
+    loaded = await service.get_visible(session, principal, request_id, now)
+    mine = await authorities(session, principal, now)
+    return approval_read(loaded, service.allowed_actions(loaded, principal, mine), now)
+
+
+@router.post("/approvals/{request_id}/approve", response_model=ApprovalRead,
+             responses=errors_doc(*DECISION_ERRORS))
+async def approve_request(request_id: RequestId, body: ApproveBody, session: SessionDep,
+                          principal: CurrentPrincipal, now: Now) -> ApprovalRead:
+    """Approve the step of this request that is yours (or give `step_id`)."""
+    loaded = await service.approve(session, principal, request_id=request_id,
+                                   step_id=body.step_id, comment=body.comment, now=now)
+    return approval_read(loaded, [], now)
+
+
+@router.post("/approvals/{request_id}/reject", response_model=ApprovalRead,
+             responses=errors_doc(*DECISION_ERRORS))
+async def reject_request(request_id: RequestId, body: RejectBody, session: SessionDep,
+                         principal: CurrentPrincipal, now: Now) -> ApprovalRead:
+    """Reject with a reason: the request ends and the document returns to draft."""
+    loaded = await service.reject(session, principal, request_id=request_id,
+                                  step_id=body.step_id, comment=body.comment, now=now)
+    return approval_read(loaded, [], now)
+
+
+@router.post("/approvals/preview", response_model=PreviewRead,
+             responses=errors_doc(NoPolicyForDocument, NotFound))
+async def preview_approval(body: PreviewBody, session: SessionDep,
+                           principal: CurrentPrincipal) -> PreviewRead:
+    """The chain a document would get if submitted now, with each rule that fired and why."""
+    document = None
+    facts = None
+    if body.document_id is not None:
+        try:
+            adapter = registry.adapter_for(body.document_type)
+        except KeyError as exc:
+            raise NoPolicyForDocument(f"Unknown document type {body.document_type!r}.") from exc
+        document = await adapter.describe(session, principal, body.document_id)
+    else:
+        assert body.amount is not None and body.department_id is not None
+        facts = DocumentFacts(policy_key=body.policy_key or body.document_type,
+                              amount=body.amount, department_id=body.department_id,
+                              flags=frozenset(body.flags))
+    version, facts, resolution = await service.preview(session, principal, document=document,
+                                                       facts=facts)
+    return PreviewRead(
+        policy_version=version, policy_key=facts.policy_key, amount=facts.amount,
+        department_id=facts.department_id, flags=sorted(facts.flags),
+        fired_rules=resolution.fired_rules,
+        stages=[PreviewStage(index=i, name=stage.name, steps=[
+            PreviewStep(role=s.role.value, scope=s.scope.name, department_id=s.department_id,
+                        quorum=s.quorum, sla_hours=s.sla_hours, rule=s.rule)
+            for s in stage.steps]) for i, stage in enumerate(resolution.stages)])
+
+
+@router.get("/approval-policy", response_model=PolicyRead)
+async def get_approval_policy(session: SessionDep, _principal: CurrentPrincipal,
+                              response: Response) -> PolicyRead:
+    """The policy new submissions are resolved with."""
+    version, policy = await service.current_policy(session)
+    set_etag(response, version)
+    return PolicyRead(version=version, policy=policy)
+
+
+@router.put("/approval-policy", response_model=PolicyRead,
+            responses=errors_doc(Forbidden, StaleVersion, admin.PolicyChanged))
+async def put_approval_policy(body: PolicyDocument, session: SessionDep,
+                              principal: CurrentPrincipal, if_match: IfMatch,
+                              response: Response) -> PolicyRead:
+    """Save a new policy version (admin). Requests in flight keep the version they got."""
+    version, policy = await admin.save_policy(session, principal, document=body,
+                                              expected_version=if_match)
+    set_etag(response, version)
+    return PolicyRead(version=version, policy=policy)
+
+
+@router.post("/delegations", status_code=201, response_model=DelegationRead,
+             responses=errors_doc(InvalidDelegation))
+async def create_delegation(body: DelegationCreate, session: SessionDep,
+                            principal: CurrentPrincipal, now: Now):  # type: ignore[no-untyped-def]
+    """Hand my approvals to a colleague for a date range; they act on my behalf."""
+    return await delegations.create(session, principal, data=body, now=now)
+
+
+@router.get("/delegations", response_model=DelegationPage)
+async def list_delegations(session: SessionDep, principal: CurrentPrincipal,
+                           limit: LimitQuery = 50, cursor: CursorQuery = None) -> DelegationPage:
+    """Delegations I gave or received, newest first."""
+    items, next_cursor = await delegations.list_mine(session, principal, limit=limit,
+                                                     cursor=cursor)
+    return DelegationPage(items=[DelegationRead.model_validate(d) for d in items],
+                          next_cursor=next_cursor)
+
+
+@router.post("/delegations/{delegation_id}/revoke", response_model=DelegationRead,
+             responses=errors_doc(DelegationNotFound))
+async def revoke_delegation(delegation_id: RequestId, session: SessionDep,
+                            principal: CurrentPrincipal, now: Now):  # type: ignore[no-untyped-def]
+    return await delegations.revoke(session, principal, delegation_id=delegation_id, now=now)

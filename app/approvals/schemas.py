@@ -1,0 +1,199 @@
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, Field, StringConstraints, model_validator
+
+from app.approvals.models import ApprovalStep, Decision, RequestStatus, StepStatus
+from app.approvals.policy import PolicyDocument
+from app.core.money import Money, MoneyIn
+from app.core.pagination import Page
+from app.core.schemas import ReadModel, UserId, WriteModel
+
+Comment = Annotated[str, StringConstraints(min_length=1, max_length=2000)]
+
+
+class ApproveBody(WriteModel):
+    comment: Comment | None = None
+    step_id: int | None = Field(default=None, description="Needed when several steps are yours")
+
+
+class RejectBody(WriteModel):
+    comment: Comment = Field(description="The reason; it is returned to the submitter")
+    step_id: int | None = None
+
+
+class DecisionRead(ReadModel):
+    step_id: int
+    actor_id: str
+    on_behalf_of_id: str | None
+    decision: Decision
+    comment: str | None
+    document_version: int
+    decided_at: datetime
+
+
+class StepRead(BaseModel):
+    id: int
+    role: str
+    scope: str = Field(description="department, overseen (deputy GM) or company")
+    department_id: str | None
+    quorum: int
+    approvals: int
+    status: StepStatus
+    rule: str = Field(description="The policy rule that put this step here")
+    activated_at: datetime | None
+    due_at: datetime | None
+    overdue: bool
+    escalated_role: str | None
+    decisions: list[DecisionRead]
+
+
+class StageRead(BaseModel):
+    index: int
+    name: str
+    status: Literal["waiting", "active", "approved", "rejected", "cancelled"]
+    steps: list[StepRead]
+
+
+class ApprovalRead(BaseModel):
+    id: int
+    document_type: str
+    document_id: int
+    document_version: int
+    policy_key: str
+    title: str
+    amount: Money
+    department_id: str
+    owner_id: str
+    submitted_by: str
+    flags: list[str]
+    policy_version: int
+    fired_rules: list[str]
+    status: RequestStatus
+    current_stage: int
+    outcome_reason: str | None
+    created_at: datetime
+    decided_at: datetime | None
+    stages: list[StageRead]
+    allowed_actions: list[str] = Field(description="What the caller may do now")
+
+
+class ApprovalPage(Page[ApprovalRead]):
+    pass
+
+
+def _stage_status(steps: Sequence[ApprovalStep]) -> str:
+    statuses = {s.status for s in steps}
+    for status in ("rejected", "active", "waiting", "cancelled"):
+        if status in statuses:
+            return status
+    return "approved"
+
+
+def approval_read(loaded, allowed: list[str], now: datetime) -> ApprovalRead:  # type: ignore[no-untyped-def]
+    request = loaded.request
+    decisions_by_step: dict[int, list] = {}
+    for d in loaded.decisions:
+        decisions_by_step.setdefault(d.step_id, []).append(DecisionRead.model_validate(d))
+    stages: dict[int, list[ApprovalStep]] = {}
+    for step in loaded.steps:
+        stages.setdefault(step.stage_index, []).append(step)
+    return ApprovalRead(
+        id=request.id, document_type=request.document_type, document_id=request.document_id,
+        document_version=request.document_version, policy_key=request.policy_key,
+        title=request.title, amount=request.amount, department_id=request.department_id,
+        owner_id=request.owner_id, submitted_by=request.submitted_by, flags=request.flags,
+        policy_version=request.policy_version, fired_rules=request.fired_rules,
+        status=request.status, current_stage=request.current_stage,
+        outcome_reason=request.outcome_reason, created_at=request.created_at,
+        decided_at=request.decided_at, allowed_actions=allowed,
+        stages=[StageRead(index=index, name=steps[0].stage_name, status=_stage_status(steps),  # type: ignore[arg-type]
+                          steps=[StepRead(
+                              id=s.id, role=s.role, scope=s.scope, department_id=s.department_id,  # type: ignore[arg-type]
+                              quorum=s.quorum, approvals=s.approvals, status=s.status, rule=s.rule,
+                              activated_at=s.activated_at, due_at=s.due_at,
+                              overdue=s.overdue_at is not None or (
+                                  s.status == StepStatus.active and s.due_at is not None
+                                  and s.due_at < now),
+                              escalated_role=s.escalated_role,
+                              decisions=decisions_by_step.get(s.id, [])) for s in steps])  # type: ignore[arg-type]
+                for index, steps in sorted(stages.items())],
+    )
+
+
+class PreviewBody(WriteModel):
+    """Either describe a document, or name an existing one (`document_type` + `document_id`)."""
+
+    document_type: Annotated[str, StringConstraints(min_length=1, max_length=40)] = Field(
+        examples=["contract"])
+    document_id: int | None = Field(default=None, ge=1)
+    policy_key: Annotated[str, StringConstraints(max_length=40)] | None = Field(
+        default=None, description="Policy entry; defaults to document_type")
+    amount: MoneyIn | None = None
+    department_id: Annotated[str, StringConstraints(min_length=1, max_length=32)] | None = None
+    flags: list[Literal["major_interest", "credit_hold", "key_customer"]] = Field(
+        default_factory=list)
+
+    @model_validator(mode="after")
+    def _described_or_named(self) -> "PreviewBody":
+        if self.document_id is None and (self.amount is None or self.department_id is None):
+            raise ValueError("give document_id, or amount and department_id")
+        return self
+
+
+class PreviewStep(BaseModel):
+    role: str
+    scope: str
+    department_id: str | None
+    quorum: int
+    sla_hours: int
+    rule: str
+
+
+class PreviewStage(BaseModel):
+    index: int
+    name: str
+    steps: list[PreviewStep]
+
+
+class PreviewRead(BaseModel):
+    policy_version: int
+    policy_key: str
+    amount: Money
+    department_id: str
+    flags: list[str]
+    stages: list[PreviewStage]
+    fired_rules: list[str]
+
+
+class PolicyRead(BaseModel):
+    version: int
+    policy: PolicyDocument
+
+
+class DelegationCreate(WriteModel):
+    delegate_id: UserId
+    start_date: date
+    end_date: date
+    reason: Annotated[str, StringConstraints(max_length=500)] | None = None
+
+
+class DelegationRead(ReadModel):
+    id: int
+    delegator_id: str
+    delegate_id: str
+    start_date: date
+    end_date: date
+    delegator_roles: list[str]
+    delegator_dept: str | None
+    delegator_depts: list[str]
+    reason: str | None
+    revoked_at: datetime | None
+    created_at: datetime
+
+
+class DelegationPage(Page[DelegationRead]):
+    pass
+
+

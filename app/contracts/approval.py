@@ -1,0 +1,53 @@
+"""How contracts plug into the approval engine."""
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.approvals import registry
+from app.approvals.models import ApprovalRequest
+from app.approvals.registry import SubmittedDocument
+from app.contracts import service
+from app.contracts.models import Contract, ContractStatus
+from app.contracts.states import ensure_transition
+from app.core.changes import record_change
+from app.core.security import Principal
+
+
+class ContractApprovals:
+    document_type = service.ENTITY
+
+    async def describe(self, session: AsyncSession, principal: Principal,
+                       document_id: int) -> SubmittedDocument:
+        return service.describe(await service.get_visible(session, principal, document_id))
+
+    async def on_approved(self, session: AsyncSession, principal: Principal,
+                          request: ApprovalRequest) -> None:
+        await self._move(session, principal, request, ContractStatus.approved,
+                         "contract.approved", reason=None)
+
+    async def on_rejected(self, session: AsyncSession, principal: Principal,
+                          request: ApprovalRequest, reason: str) -> None:
+        await self._move(session, principal, request, ContractStatus.draft, "contract.rejected",
+                         reason=reason)
+
+    async def on_recalled(self, session: AsyncSession, principal: Principal,
+                          request: ApprovalRequest) -> None:
+        await self._move(session, principal, request, ContractStatus.draft, "contract.recalled",
+                         reason=None)
+
+    async def _move(self, session: AsyncSession, principal: Principal, request: ApprovalRequest,
+                    target: ContractStatus, event_type: str, *, reason: str | None) -> None:
+        contract = await session.get(Contract, request.document_id, with_for_update=True)
+        assert contract is not None
+        ensure_transition(contract.status, target)
+        before = service.summary(contract)
+        contract.status = target
+        if reason is not None:
+            contract.rejection_reason = reason
+        service.bump(contract)
+        record_change(session, principal, event_type=event_type, entity_type=service.ENTITY,
+                      entity_id=contract.id, before=before, after=service.summary(contract),
+                      event_data={**service.summary(contract), "approval_request_id": request.id,
+                                  "reason": reason})
+
+
+registry.register(ContractApprovals())

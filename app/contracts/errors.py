@@ -1,0 +1,36 @@
+from app.core.errors import Conflict, Forbidden, NotFound, UnprocessableEntity
+
+
+class ContractNotFound(NotFound):
+    code = "contract.not_found"
+    title = "Contract not found"
+
+
+class ContractLocked(Conflict):
+    code = "contract.locked"
+    title = "The contract is locked: pending approval or approved; change it by amendment"
+
+
+class ContractForbidden(Forbidden):
+    code = "contract.forbidden"
+    title = "Your role may read this contract but not change it"
+
+
+class PaymentScheduleInvalid(UnprocessableEntity):
+    code = "contract.payment_schedule_invalid"
+    title = "Payment milestones must add up to 100 %"
+
+
+class UnknownProduct(UnprocessableEntity):
+    code = "contract.unknown_product"
+    title = "A line names a product that does not exist or is inactive"
+
+
+class UnknownCustomer(UnprocessableEntity):
+    code = "contract.unknown_customer"
+    title = "The customer does not exist or is not yours"
+
+
+class BaseCurrencyRate(UnprocessableEntity):
+    code = "contract.base_currency_rate"
+    title = "A contract in the base currency (CNY) has an exchange rate of 1"

@@ -1,0 +1,131 @@
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Response
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.approvals import service as approvals
+from app.approvals.eligibility import authorities
+from app.approvals.errors import NoPolicyForDocument, NotSubmitter
+from app.approvals.schemas import approval_read
+from app.contracts import approval as _registers_adapter  # noqa: F401
+from app.contracts import service
+from app.contracts.errors import (
+    BaseCurrencyRate,
+    ContractForbidden,
+    ContractLocked,
+    ContractNotFound,
+    PaymentScheduleInvalid,
+    UnknownCustomer,
+    UnknownProduct,
+)
+from app.contracts.models import Contract, ContractStatus
+from app.contracts.schemas import (
+    ContractCreate,
+    ContractLineRead,
+    ContractPage,
+    ContractRead,
+    ContractUpdate,
+    SignBody,
+)
+from app.core.clock import Now
+from app.core.db import SessionDep
+from app.core.errors import InvalidTransition, StaleVersion, UnprocessableEntity, errors_doc
+from app.core.pagination import CursorQuery, LimitQuery
+from app.core.security import CurrentPrincipal, Principal
+from app.core.versioning import IfMatch, set_etag
+
+router = APIRouter(prefix="/contracts", tags=["contracts"])
+ContractId = Annotated[int, Path(ge=1, le=2**63 - 1)]
+WRITE_ERRORS = (ContractNotFound, ContractForbidden, StaleVersion)
+
+
+async def _read(session: AsyncSession, principal: Principal, contract: Contract, now: datetime,
+                response: Response | None = None) -> ContractRead:
+    """The contract with its lines, its approval request and the caller's allowed actions."""
+    read = ContractRead.model_validate(contract)
+    read.lines = [ContractLineRead.model_validate(line)
+                  for line in await service.lines_of(session, contract.id)]  # type: ignore[arg-type]
+    approval_actions: list[str] = []
+    if contract.approval_request_id is not None:
+        [loaded] = await approvals.load_many(
+            session, [await approvals.request_by_id(session, contract.approval_request_id)])
+        mine = await authorities(session, principal, now)
+        approval_actions = approvals.allowed_actions(loaded, principal, mine)
+        read.approval = approval_read(loaded, approval_actions, now)
+    read.allowed_actions = service.allowed_actions(contract, principal, approval_actions)
+    if response is not None:
+        set_etag(response, contract.version)
+    return read
+
+
+@router.get("", response_model=ContractPage)
+async def list_contracts(session: SessionDep, principal: CurrentPrincipal, now: Now,
+                         status: ContractStatus | None = None, customer_id: int | None = None,
+                         limit: LimitQuery = 50, cursor: CursorQuery = None) -> ContractPage:
+    """Contracts the caller may see, newest first."""
+    items, next_cursor = await service.list_contracts(
+        session, principal, status=status, customer_id=customer_id, limit=limit, cursor=cursor)
+    return ContractPage(items=[await _read(session, principal, c, now) for c in items],
+                        next_cursor=next_cursor)
+
+
+@router.post("", status_code=201, response_model=ContractRead,
+             responses=errors_doc(ContractForbidden, UnknownCustomer, UnknownProduct,
+                                  PaymentScheduleInvalid, BaseCurrencyRate))
+async def create_contract(body: ContractCreate, session: SessionDep, principal: CurrentPrincipal,
+                          now: Now, response: Response) -> ContractRead:
+    """Draft a contract; prices default to the price list and totals are computed here."""
+    contract = await service.create(session, principal, data=body)
+    response.headers["Location"] = f"/api/v1/contracts/{contract.id}"
+    return await _read(session, principal, contract, now, response)
+
+
+@router.get("/{contract_id}", response_model=ContractRead, responses=errors_doc(ContractNotFound))
+async def get_contract(contract_id: ContractId, session: SessionDep, principal: CurrentPrincipal,
+                       now: Now, response: Response) -> ContractRead:
+    contract = await service.get_visible(session, principal, contract_id)
+    return await _read(session, principal, contract, now, response)
+
+
+@router.patch("/{contract_id}", response_model=ContractRead,
+              responses=errors_doc(*WRITE_ERRORS, ContractLocked, UnknownProduct,
+                                   PaymentScheduleInvalid, BaseCurrencyRate))
+async def update_contract(contract_id: ContractId, body: ContractUpdate, session: SessionDep,
+                          principal: CurrentPrincipal, if_match: IfMatch, now: Now,
+                          response: Response) -> ContractRead:
+    """Edit a draft. Pending and approved contracts are locked (409 `contract.locked`)."""
+    contract = await service.update(session, principal, contract_id=contract_id, data=body,
+                                    expected_version=if_match)
+    return await _read(session, principal, contract, now, response)
+
+
+@router.post("/{contract_id}/submit", response_model=ContractRead,
+             responses=errors_doc(*WRITE_ERRORS, InvalidTransition, NoPolicyForDocument))
+async def submit_contract(contract_id: ContractId, session: SessionDep,
+                          principal: CurrentPrincipal, if_match: IfMatch, now: Now,
+                          response: Response) -> ContractRead:
+    """Send a draft into approval; the response carries the approval request."""
+    contract = await service.submit(session, principal, contract_id=contract_id,
+                                    expected_version=if_match, now=now)
+    return await _read(session, principal, contract, now, response)
+
+
+@router.post("/{contract_id}/recall", response_model=ContractRead,
+             responses=errors_doc(ContractNotFound, InvalidTransition, NotSubmitter))
+async def recall_contract(contract_id: ContractId, session: SessionDep,
+                          principal: CurrentPrincipal, now: Now, response: Response) -> ContractRead:
+    """The submitter takes a pending contract back to draft."""
+    contract = await service.recall(session, principal, contract_id=contract_id, now=now)
+    return await _read(session, principal, contract, now, response)
+
+
+@router.post("/{contract_id}/sign", response_model=ContractRead,
+             responses=errors_doc(*WRITE_ERRORS, InvalidTransition, UnprocessableEntity))
+async def sign_contract(contract_id: ContractId, body: SignBody, session: SessionDep,
+                        principal: CurrentPrincipal, if_match: IfMatch, now: Now,
+                        response: Response) -> ContractRead:
+    """Record the signing of an approved contract: it becomes effective."""
+    contract = await service.sign(session, principal, contract_id=contract_id, data=body,
+                                  expected_version=if_match, now=now)
+    return await _read(session, principal, contract, now, response)

@@ -1,0 +1,139 @@
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, Field, StringConstraints
+
+from app.approvals.schemas import ApprovalRead
+from app.contracts.models import ContractStatus
+from app.core.money import Money
+from app.core.pagination import Page
+from app.core.schemas import ReadModel, UpdateModel, WriteModel
+
+Percent = Annotated[Decimal, Field(ge=0, le=100, max_digits=5, decimal_places=2,
+                                   allow_inf_nan=False)]
+Quantity = Annotated[Decimal, Field(gt=0, max_digits=15, decimal_places=3, allow_inf_nan=False)]
+UnitPrice = Annotated[Decimal, Field(ge=0, max_digits=18, decimal_places=4, allow_inf_nan=False)]
+TaxRate = Annotated[Decimal, Field(ge=0, le=1, max_digits=5, decimal_places=4, allow_inf_nan=False)]
+ExchangeRate = Annotated[Decimal, Field(gt=0, max_digits=18, decimal_places=6, allow_inf_nan=False)]
+Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
+Title = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+Clauses = Annotated[str, StringConstraints(max_length=20000)]
+
+
+class ContractLineIn(WriteModel):
+    product_id: int = Field(ge=1)
+    quantity: Quantity
+    unit_price: UnitPrice | None = Field(default=None, description="Defaults to the list price")
+    discount_percent: Percent = Decimal("0")
+    tax_rate: TaxRate | None = Field(default=None, description="Defaults to the product's rate")
+    description: Annotated[str, StringConstraints(max_length=200)] | None = None
+
+
+class PaymentMilestone(WriteModel):
+    kind: Literal["prepayment", "on_delivery", "acceptance", "retention", "other"]
+    percent: Annotated[Decimal, Field(gt=0, le=100, max_digits=5, decimal_places=2)]
+    due_days: int = Field(default=0, ge=0, le=3650, description="Days after the milestone")
+    note: Annotated[str, StringConstraints(max_length=200)] | None = None
+
+
+class ContractCreate(WriteModel):
+    customer_id: int = Field(ge=1)
+    title: Title
+    currency: Currency = "CNY"
+    exchange_rate: ExchangeRate = Field(default=Decimal("1"),
+                                        description="Base-currency (CNY) units per unit")
+    lines: list[ContractLineIn] = Field(min_length=1, max_length=200)
+    payment_schedule: list[PaymentMilestone] = Field(min_length=1, max_length=20,
+                                                     description="Percentages sum to 100")
+    delivery_date: date | None = None
+    clauses: Clauses | None = None
+    major_interest: bool = Field(default=False, description="涉及公司重大利益: adds the board")
+
+
+class ContractUpdate(UpdateModel):
+    clearable = frozenset({"delivery_date", "clauses"})
+
+    title: Title | None = None
+    currency: Currency | None = None
+    exchange_rate: ExchangeRate | None = None
+    lines: list[ContractLineIn] | None = Field(default=None, min_length=1, max_length=200)
+    payment_schedule: list[PaymentMilestone] | None = Field(default=None, min_length=1,
+                                                            max_length=20)
+    delivery_date: date | None = None
+    clauses: Clauses | None = None
+    major_interest: bool | None = None
+
+
+class Signatory(WriteModel):
+    party: Literal["customer", "company"]
+    name: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+    title: Annotated[str, StringConstraints(max_length=100)] | None = None
+
+
+class SignBody(WriteModel):
+    signed_date: date
+    signatories: list[Signatory] = Field(min_length=2, max_length=10)
+
+
+class ContractLineRead(ReadModel):
+    line_no: int
+    product_id: int
+    description: str
+    quantity: Decimal
+    unit_price: Decimal
+    discount_percent: Decimal
+    tax_rate: Decimal
+    net_amount: Money
+    tax_amount: Money
+    total_amount: Money
+
+
+class ContractRead(ReadModel):
+    id: int
+    customer_id: int
+    department_id: str
+    owner_id: str
+    title: str
+    currency: str
+    exchange_rate: Decimal
+    subtotal: Money
+    tax_total: Money
+    total: Money
+    total_base: Money
+    delivery_date: date | None
+    clauses: str | None
+    major_interest: bool
+    payment_schedule: list[dict]
+    status: ContractStatus
+    revision: int
+    root_id: int | None
+    predecessor_id: int | None
+    successor_id: int | None
+    rejection_reason: str | None
+    signed_date: date | None
+    signatories: list[dict]
+    voided_at: datetime | None
+    created_by: str
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    lines: list[ContractLineRead] = Field(default_factory=list)
+    approval: ApprovalRead | None = None
+    allowed_actions: list[str] = Field(default_factory=list,
+                                       description="What the caller may do to it now")
+
+
+class ContractPage(Page[ContractRead]):
+    pass
+
+
+class ContractSummary(BaseModel):
+    """The audited form of a contract (no computed fields)."""
+
+    id: int
+    status: ContractStatus
+    revision: int
+    total: str
+    total_base: str
+    version: int

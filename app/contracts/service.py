@@ -1,0 +1,299 @@
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.approvals import service as approvals
+from app.approvals.policy import DocumentFacts
+from app.approvals.registry import SubmittedDocument
+from app.contracts.errors import (
+    BaseCurrencyRate,
+    ContractForbidden,
+    ContractLocked,
+    ContractNotFound,
+    PaymentScheduleInvalid,
+    UnknownCustomer,
+    UnknownProduct,
+)
+from app.contracts.models import Contract, ContractLine, ContractStatus
+from app.contracts.pricing import line_amounts, to_base
+from app.contracts.schemas import (
+    ContractCreate,
+    ContractLineIn,
+    ContractSummary,
+    ContractUpdate,
+    PaymentMilestone,
+    SignBody,
+)
+from app.contracts.states import EDITABLE, ensure_transition
+from app.core.changes import record_change
+from app.core.db import commit, utcnow
+from app.core.errors import UnprocessableEntity
+from app.core.pagination import paginate
+from app.core.permissions import Role, visible
+from app.core.security import Principal
+from app.core.versioning import ensure_version
+from app.customers import service as customers
+from app.customers.errors import CustomerNotFound
+from app.products.models import Product
+
+ENTITY = "contract"
+BASE_CURRENCY = "CNY"
+# Roles that draft, submit and sign contracts (within what they can see); finance, legal
+# and auditors read them and decide approvals but do not change them.
+EDITING_ROLES = (Role.sales_rep, Role.dept_head, Role.deputy_gm, Role.gm, Role.admin)
+
+
+def _visible(principal: Principal):  # type: ignore[no-untyped-def]
+    return visible(principal, owner_column=Contract.owner_id,
+                   department_column=Contract.department_id)
+
+
+def may_edit(principal: Principal) -> bool:
+    return principal.has(*EDITING_ROLES)
+
+
+async def get_visible(session: AsyncSession, principal: Principal, contract_id: int, *,
+                      for_update: bool = False) -> Contract:
+    statement = select(Contract).where(Contract.id == contract_id, _visible(principal))
+    if for_update:
+        statement = statement.with_for_update()
+    contract = (await session.execute(statement)).scalar_one_or_none()
+    if contract is None:
+        raise ContractNotFound(f"No contract {contract_id}.")
+    return contract
+
+
+async def lines_of(session: AsyncSession, contract_id: int) -> list[ContractLine]:
+    return list((await session.execute(select(ContractLine).where(
+        ContractLine.contract_id == contract_id).order_by(ContractLine.line_no))).scalars())
+
+
+async def list_contracts(
+    session: AsyncSession, principal: Principal, *, status: ContractStatus | None,
+    customer_id: int | None, limit: int, cursor: str | None,
+) -> tuple[list[Contract], str | None]:
+    statement = select(Contract).where(_visible(principal))
+    if status is not None:
+        statement = statement.where(Contract.status == status)
+    if customer_id is not None:
+        statement = statement.where(Contract.customer_id == customer_id)
+    return await paginate(session, statement, keys=[Contract.id], limit=limit, cursor=cursor,
+                          descending=True)
+
+
+async def create(session: AsyncSession, principal: Principal, *, data: ContractCreate
+                 ) -> Contract:
+    if not may_edit(principal):
+        raise ContractForbidden("Your roles do not draft contracts.")
+    try:
+        customer = await customers.get_visible(session, principal, data.customer_id)
+    except CustomerNotFound as exc:
+        raise UnknownCustomer(f"No customer {data.customer_id} of yours.") from exc
+    _ensure_rate(data.currency, data.exchange_rate)
+    _ensure_schedule(data.payment_schedule)
+    lines = await _priced_lines(session, data.lines)
+    contract = Contract(
+        customer_id=customer.id, department_id=customer.department_id,  # type: ignore[arg-type]
+        owner_id=customer.owner_id, title=data.title, currency=data.currency,
+        exchange_rate=data.exchange_rate, delivery_date=data.delivery_date, clauses=data.clauses,
+        major_interest=data.major_interest,
+        payment_schedule=[m.model_dump(mode="json") for m in data.payment_schedule],
+        created_by=principal.sub, subtotal=Decimal(0), tax_total=Decimal(0), total=Decimal(0),
+        total_base=Decimal(0))
+    _apply_totals(contract, lines)
+    session.add(contract)
+    await session.flush()
+    contract.root_id = contract.id
+    for line in lines:
+        line.contract_id = contract.id  # type: ignore[assignment]
+    session.add_all(lines)
+    record_change(session, principal, event_type="contract.created", entity_type=ENTITY,
+                  entity_id=contract.id, before=None, after=summary(contract))
+    await commit(session)
+    return contract
+
+
+async def update(session: AsyncSession, principal: Principal, *, contract_id: int,
+                 data: ContractUpdate, expected_version: int | None) -> Contract:
+    contract = await _editable(session, principal, contract_id, expected_version)
+    if contract.status not in EDITABLE:
+        raise ContractLocked(f"The contract is {contract.status.value}.",
+                             status_now=contract.status.value)
+    changes = data.model_dump(exclude_unset=True, exclude={"lines", "payment_schedule"})
+    before = summary(contract)
+    currency = changes.get("currency", contract.currency)
+    rate = changes.get("exchange_rate", contract.exchange_rate)
+    _ensure_rate(currency, rate)
+    for field, value in changes.items():
+        setattr(contract, field, value)
+    if data.payment_schedule is not None:
+        _ensure_schedule(data.payment_schedule)
+        contract.payment_schedule = [m.model_dump(mode="json") for m in data.payment_schedule]
+    lines = await lines_of(session, contract.id)  # type: ignore[arg-type]
+    if data.lines is not None:
+        for old in lines:
+            await session.delete(old)
+        lines = await _priced_lines(session, data.lines)
+        for line in lines:
+            line.contract_id = contract.id  # type: ignore[assignment]
+        session.add_all(lines)
+    _apply_totals(contract, lines)
+    bump(contract)
+    record_change(session, principal, event_type="contract.updated", entity_type=ENTITY,
+                  entity_id=contract.id, before=before, after=summary(contract))
+    await commit(session)
+    return contract
+
+
+async def submit(session: AsyncSession, principal: Principal, *, contract_id: int,
+                 expected_version: int | None, now: datetime) -> Contract:
+    """Send a draft into approval; the chain comes from the policy as of now."""
+    contract = await _editable(session, principal, contract_id, expected_version)
+    ensure_transition(contract.status, ContractStatus.pending_approval)
+    before = summary(contract)
+    contract.status, contract.rejection_reason = ContractStatus.pending_approval, None
+    bump(contract)
+    record_change(session, principal, event_type="contract.submitted", entity_type=ENTITY,
+                  entity_id=contract.id, before=before, after=summary(contract))
+    loaded = await approvals.open_request(session, principal, document=describe(contract),
+                                          now=now)
+    contract.approval_request_id = loaded.request.id
+    await commit(session)
+    return contract
+
+
+async def recall(session: AsyncSession, principal: Principal, *, contract_id: int,
+                 now: datetime) -> Contract:
+    contract = await get_visible(session, principal, contract_id, for_update=True)
+    ensure_transition(contract.status, ContractStatus.draft)
+    assert contract.approval_request_id is not None
+    await approvals.withdraw(session, principal, request_id=contract.approval_request_id, now=now)
+    await commit(session)
+    return contract
+
+
+async def sign(session: AsyncSession, principal: Principal, *, contract_id: int, data: SignBody,
+               expected_version: int | None, now: datetime) -> Contract:
+    """Record the signing of an approved contract; it becomes effective. Signing an
+    amendment voids the version it replaces."""
+    contract = await _editable(session, principal, contract_id, expected_version)
+    ensure_transition(contract.status, ContractStatus.signed)
+    if data.signed_date > now.date():
+        raise UnprocessableEntity("The signing date cannot be in the future.")
+    if {s.party for s in data.signatories} != {"customer", "company"}:
+        raise UnprocessableEntity("Both the customer and the company must sign.")
+    before = summary(contract)
+    contract.status, contract.signed_date = ContractStatus.signed, data.signed_date
+    contract.signatories = [s.model_dump(mode="json") for s in data.signatories]
+    bump(contract)
+    record_change(session, principal, event_type="contract.signed", entity_type=ENTITY,
+                  entity_id=contract.id, before=before, after=summary(contract))
+    if contract.predecessor_id is not None:
+        await _void(session, principal, contract.predecessor_id, successor=contract, now=now)
+    await commit(session)
+    return contract
+
+
+async def _void(session: AsyncSession, principal: Principal, contract_id: int, *,
+                successor: Contract, now: datetime) -> None:
+    previous = await session.get(Contract, contract_id, with_for_update=True)
+    assert previous is not None
+    ensure_transition(previous.status, ContractStatus.voided)
+    before = summary(previous)
+    previous.status, previous.voided_at, previous.successor_id = (
+        ContractStatus.voided, now, successor.id)
+    bump(previous)
+    record_change(session, principal, event_type="contract.voided", entity_type=ENTITY,
+                  entity_id=previous.id, before=before, after=summary(previous),
+                  event_data={**summary(previous), "successor_id": successor.id})
+
+
+def describe(contract: Contract) -> SubmittedDocument:
+    """The contract as the approval policy sees it."""
+    flags = frozenset({"major_interest"}) if contract.major_interest else frozenset()
+    return SubmittedDocument(
+        document_type=ENTITY, document_id=contract.id, document_version=contract.version,  # type: ignore[arg-type]
+        title=contract.title, owner_id=contract.owner_id,
+        facts=DocumentFacts(
+            policy_key="contract" if contract.revision == 1 else "contract_amendment",
+            amount=contract.total_base, department_id=contract.department_id, flags=flags))
+
+
+def allowed_actions(contract: Contract, principal: Principal, approval_actions: list[str]
+                    ) -> list[str]:
+    """What the caller may do now: the same rules the commands enforce."""
+    actions: list[str] = []
+    editor = may_edit(principal)
+    status = contract.status
+    if editor and status == ContractStatus.draft:
+        actions += ["update", "submit"]
+    if status == ContractStatus.pending_approval:
+        actions += [a for a in approval_actions if a in ("approve", "reject", "recall")]
+    if editor and status == ContractStatus.approved:
+        actions.append("sign")
+    return actions
+
+
+async def _editable(session: AsyncSession, principal: Principal, contract_id: int,
+                    expected_version: int | None) -> Contract:
+    contract = await get_visible(session, principal, contract_id, for_update=True)
+    if not may_edit(principal):
+        raise ContractForbidden()
+    ensure_version(contract.version, expected_version)
+    return contract
+
+
+async def _priced_lines(session: AsyncSession, lines: list[ContractLineIn]) -> list[ContractLine]:
+    ids = {line.product_id for line in lines}
+    products = {p.id: p for p in (await session.execute(
+        select(Product).where(Product.id.in_(ids), Product.active.is_(True)))).scalars()}  # type: ignore[union-attr,attr-defined]
+    missing = sorted(ids - products.keys())
+    if missing:
+        raise UnknownProduct(f"Unknown or inactive products: {missing}.", product_ids=missing)
+    priced = []
+    for number, line in enumerate(lines, 1):
+        product = products[line.product_id]
+        unit_price = line.unit_price if line.unit_price is not None else product.list_price
+        tax_rate = line.tax_rate if line.tax_rate is not None else product.tax_rate
+        amounts = line_amounts(quantity=line.quantity, unit_price=unit_price,
+                               discount_percent=line.discount_percent, tax_rate=tax_rate)
+        priced.append(ContractLine(
+            line_no=number, product_id=product.id, description=line.description or product.name,  # type: ignore[arg-type]
+            quantity=line.quantity, unit_price=unit_price, discount_percent=line.discount_percent,
+            tax_rate=tax_rate, net_amount=amounts.net, tax_amount=amounts.tax,
+            total_amount=amounts.total))
+    return priced
+
+
+def _apply_totals(contract: Contract, lines: list[ContractLine]) -> None:
+    contract.subtotal = sum((line.net_amount for line in lines), Decimal("0.00"))
+    contract.tax_total = sum((line.tax_amount for line in lines), Decimal("0.00"))
+    contract.total = contract.subtotal + contract.tax_total
+    contract.total_base = to_base(contract.total, contract.exchange_rate)
+
+
+def _ensure_schedule(milestones: list[PaymentMilestone]) -> None:
+    total = sum((m.percent for m in milestones), Decimal(0))
+    if total != 100:
+        raise PaymentScheduleInvalid(f"The milestones add up to {total} %, not 100 %.",
+                                     percent_total=f"{total:.2f}")
+
+
+def _ensure_rate(currency: str, rate: Decimal) -> None:
+    if currency == BASE_CURRENCY and rate != 1:
+        raise BaseCurrencyRate()
+
+
+def bump(contract: Contract) -> None:
+    contract.version += 1
+    contract.updated_at = utcnow()
+
+
+def summary(contract: Contract) -> dict:
+    return ContractSummary(id=contract.id, status=contract.status, revision=contract.revision,  # type: ignore[arg-type]
+                           total=f"{contract.total:.2f}", total_base=f"{contract.total_base:.2f}",
+                           version=contract.version).model_dump(mode="json")
+
+
