@@ -16,7 +16,12 @@ from app.calendar.errors import (
     WorkdayNotWeekend,
 )
 from app.calendar.models import CalendarDay, CalendarDayKind
-from app.calendar.schemas import CalendarDayRead, CalendarDaySet, CalendarImport, CalendarImportResult
+from app.calendar.schemas import (
+    CalendarDayRead,
+    CalendarDaySet,
+    CalendarImport,
+    CalendarImportResult,
+)
 from app.calendar.working_time import COMPANY_TZ, WorkingCalendar
 from app.core.changes import record_change
 from app.core.db import commit, commit_or_raise, flush_or_raise

@@ -1,0 +1,204 @@
+"""Policy as data: editing it, quorum, cumulative tiers, delegation, working-time deadlines,
+and the concurrent-decision race."""
+
+import asyncio
+import copy
+from datetime import UTC, datetime
+
+import pytest
+
+from tests.approvals.conftest import roles_by_stage
+from tests.conftest import IS_POSTGRES
+
+
+async def _policy(client, headers) -> tuple[dict, str]:
+    response = await client.get("/api/v1/approval-policy", headers=headers)
+    return response.json()["policy"], response.headers["etag"]
+
+
+async def _put_policy(client, headers, policy, etag=None):
+    extra = {"If-Match": etag} if etag else {}
+    return await client.put("/api/v1/approval-policy", headers={**headers, **extra}, json=policy)
+
+
+class TestPolicyEditing:
+    async def test_only_admin_edits_and_versions_increase(self, client, company):
+        policy, etag = await _policy(client, company.rep)
+        assert etag == '"1"' and policy["tier_mode"] == "single"
+        assert (await _put_policy(client, company.gm, policy)).status_code == 403
+        saved = await _put_policy(client, company.admin, policy, etag)
+        assert saved.status_code == 200 and saved.json()["version"] == 2
+        stale = await _put_policy(client, company.admin, policy, etag)
+        assert stale.status_code == 412
+
+    @pytest.mark.parametrize("mutate", [
+        lambda p: p["tiers"].reverse(),
+        lambda p: p["tiers"][0].update(up_to=None),
+        lambda p: p["documents"]["contract"]["stages"][0].update(steps=[]),
+        lambda p: p["documents"]["contract"]["stages"][0]["steps"][0].update(role="pope"),
+        lambda p: p.update(surprise=True),
+    ])
+    async def test_invalid_policies_are_refused(self, client, company, mutate):
+        policy, _ = await _policy(client, company.admin)
+        mutate(policy)
+        response = await _put_policy(client, company.admin, policy)
+        assert response.status_code == 422
+        assert (await _policy(client, company.admin))[1] == '"1"'
+
+    async def test_a_change_does_not_touch_requests_in_flight(self, client, company, submitted):
+        before = await submitted("1000.00")
+        policy, etag = await _policy(client, company.admin)
+        policy["tiers"][0]["role"] = "gm"
+        await _put_policy(client, company.admin, policy, etag)
+        after = await submitted("1000.00")
+        assert roles_by_stage(after)[1] == ["gm"] and after["approval"]["policy_version"] == 2
+        request = (await client.get(f"/api/v1/approvals/{before['approval']['id']}",
+                                    headers=company.rep)).json()
+        assert [s["role"] for s in request["stages"][1]["steps"]] == ["dept_head"]
+        assert request["policy_version"] == 1
+
+    async def test_cumulative_tiers(self, client, company, submitted):
+        policy, etag = await _policy(client, company.admin)
+        policy["tier_mode"] = "cumulative"
+        await _put_policy(client, company.admin, policy, etag)
+        contract = await submitted("600000.00")
+        assert roles_by_stage(contract) == [["finance", "legal"], ["dept_head"], ["deputy_gm"],
+                                            ["gm"]]
+        edge = await submitted("100000.00")
+        assert roles_by_stage(edge) == [["finance", "legal"], ["dept_head"]]
+
+    async def test_quorum_needs_distinct_people(self, client, company, submitted, headers_for):
+        policy, etag = await _policy(client, company.admin)
+        policy["documents"]["contract"]["stages"][0]["steps"][0]["quorum"] = 2
+        await _put_policy(client, company.admin, policy, etag)
+        contract = await submitted("1000.00")
+        request_id = contract["approval"]["id"]
+        url = f"/api/v1/approvals/{request_id}/approve"
+        first = (await client.post(url, headers=company.finance, json={})).json()
+        finance_step = first["stages"][0]["steps"][0]
+        assert (finance_step["approvals"], finance_step["status"]) == (1, "active")
+        again = await client.post(url, headers=company.finance, json={})
+        assert again.status_code == 409 and again.json()["code"] == "approval.already_decided"
+        second = (await client.post(url, headers=company.finance2, json={})).json()
+        assert second["stages"][0]["steps"][0]["status"] == "approved"
+
+
+class TestDelegation:
+    async def test_delegate_acts_on_behalf_of_the_head(self, client, company, submitted,
+                                                       headers_for, app):
+        app.state.clock = lambda: datetime(2026, 3, 10, 2, 0, tzinfo=UTC)
+        try:
+            created = await client.post("/api/v1/delegations", headers=company.head, json={
+                "delegate_id": "deputy.head.xu", "start_date": "2026-03-09",
+                "end_date": "2026-03-20", "reason": "出差"})
+            assert created.status_code == 201, created.text
+            contract = await submitted("1000.00")
+            request_id = contract["approval"]["id"]
+            for approver in (company.finance, company.legal):
+                await client.post(f"/api/v1/approvals/{request_id}/approve", headers=approver,
+                                  json={})
+            delegate = headers_for("sales_rep", sub="deputy.head.xu", dept="east")
+            inbox = (await client.get("/api/v1/approvals", headers=delegate,
+                                      params={"actionable": "true"})).json()
+            assert [i["id"] for i in inbox["items"]] == [request_id]
+            done = await client.post(f"/api/v1/approvals/{request_id}/approve", headers=delegate,
+                                     json={"comment": "代批"})
+            assert done.status_code == 200 and done.json()["status"] == "approved"
+            decision = done.json()["stages"][1]["steps"][0]["decisions"][0]
+            assert (decision["actor_id"], decision["on_behalf_of_id"]) == (
+                "deputy.head.xu", "head.wang")
+        finally:
+            app.state.clock = __import__("app.core.clock", fromlist=["x"]).system_clock
+
+    async def test_delegation_outside_its_dates_grants_nothing(self, client, company, submitted,
+                                                               headers_for):
+        await client.post("/api/v1/delegations", headers=company.head, json={
+            "delegate_id": "deputy.head.xu", "start_date": "2099-01-01", "end_date": "2099-01-02"})
+        contract = await submitted("1000.00")
+        for approver in (company.finance, company.legal):
+            await client.post(f"/api/v1/approvals/{contract['approval']['id']}/approve",
+                              headers=approver, json={})
+        delegate = headers_for("sales_rep", sub="deputy.head.xu", dept="east")
+        response = await client.post(f"/api/v1/approvals/{contract['approval']['id']}/approve",
+                                     headers=delegate, json={})
+        assert response.status_code == 404
+
+    async def test_delegating_to_oneself_is_refused(self, client, company):
+        response = await client.post("/api/v1/delegations", headers=company.head, json={
+            "delegate_id": "head.wang", "start_date": "2099-01-01", "end_date": "2099-01-02"})
+        assert response.status_code == 422 and response.json()["code"] == "delegation.invalid"
+
+
+class TestDeadlines:
+    async def test_deadline_skips_a_holiday_and_counts_a_make_up_day(self, client, company,
+                                                                     submitted, app):
+        await client.post("/api/v1/calendar/import", headers=company.admin, json={"days": [
+            {"day": f"2026-10-0{d}", "kind": "holiday", "name": "国庆节"} for d in range(1, 8)
+        ] + [{"day": "2026-10-10", "kind": "workday", "name": "国庆节调休"}]})
+        # Wed 30 Sep 10:00 in Shanghai: 14 h that day, then 1–7 Oct off, then Thu 8 Oct
+        # (24 h) and Fri 9 Oct until 10:00.
+        app.state.clock = lambda: datetime(2026, 9, 30, 2, 0, tzinfo=UTC)
+        try:
+            contract = await submitted("1000.00")
+        finally:
+            app.state.clock = __import__("app.core.clock", fromlist=["x"]).system_clock
+        due = contract["approval"]["stages"][0]["steps"][0]["due_at"]
+        assert due == "2026-10-09T02:00:00Z"
+
+
+@pytest.mark.skipif(not IS_POSTGRES, reason="real concurrency needs PostgreSQL")
+async def test_concurrent_approvals_of_one_step_yield_one_success(committing_app, engine,
+                                                                  headers_for):
+    """Finance people approving the same step at the same moment: exactly one wins."""
+    import httpx
+    from sqlalchemy import text
+
+    from app.core.db import create_sessionmaker
+    from tests.factories.contracts import contract_body
+    from tests.factories.customers import create_customer
+    from tests.factories.departments import create_department
+    from tests.factories.products import create_product
+
+    maker = create_sessionmaker(engine)
+    async with maker() as session:
+        # What this test commits is removed afterwards: everything written after these marks.
+        audit_mark = await session.scalar(text("SELECT coalesce(max(id), 0) FROM audit_entry"))
+        event_mark = await session.scalar(text("SELECT coalesce(max(id), 0) FROM event"))
+        department = await create_department(session, id="race-east")
+        customer = await create_customer(session, department=department, owner_id="rep.race")
+        product = await create_product(session, sku="RACE-1")
+    rep = headers_for("sales_rep", sub="rep.race", dept="race-east")
+    try:
+        transport = httpx.ASGITransport(app=committing_app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            contract = (await client.post("/api/v1/contracts", headers=rep,
+                                          json=contract_body(customer.id, product.id))).json()
+            submitted = (await client.post(f"/api/v1/contracts/{contract['id']}/submit",
+                                           headers=rep)).json()
+            request_id = submitted["approval"]["id"]
+            approvers = [headers_for("finance", sub=f"fin.race{i}") for i in range(5)]
+            responses = await asyncio.gather(*[
+                client.post(f"/api/v1/approvals/{request_id}/approve", headers=h, json={})
+                for h in approvers])
+            codes = sorted(r.status_code for r in responses)
+            assert codes == [200, 409, 409, 409, 409], [r.text for r in responses]
+            assert {r.json()["code"] for r in responses if r.status_code == 409} == {
+                "approval.step_not_pending"}
+            final = (await client.get(f"/api/v1/approvals/{request_id}", headers=rep)).json()
+            assert len(final["stages"][0]["steps"][0]["decisions"]) == 1
+    finally:
+        async with maker() as session:
+            for statement in (
+                "DELETE FROM approval_decision WHERE request_id IN (SELECT id FROM approval_request WHERE department_id = 'race-east')",
+                "DELETE FROM approval_step WHERE request_id IN (SELECT id FROM approval_request WHERE department_id = 'race-east')",
+                "DELETE FROM approval_request WHERE department_id = 'race-east'",
+                "DELETE FROM contract_line WHERE contract_id IN (SELECT id FROM contract WHERE department_id = 'race-east')",
+                "DELETE FROM contract WHERE department_id = 'race-east'",
+                "DELETE FROM customer WHERE department_id = 'race-east'",
+                "DELETE FROM product WHERE sku = 'RACE-1'",
+                "DELETE FROM department WHERE id = 'race-east'",
+                f"DELETE FROM audit_entry WHERE id > {audit_mark}",
+                f"DELETE FROM event WHERE id > {event_mark}",
+            ):
+                await session.execute(text(statement))
+            await session.commit()
