@@ -60,6 +60,27 @@ def token(
     ))
 
 
+@cli.command()
+def worker() -> None:
+    """Run background work: audit sealing, approval SLA escalation, key expiry."""
+    from app import worker as background
+    from app.core.clock import system_clock
+    from app.core.db import create_engine, create_sessionmaker
+    from app.core.observability import configure_logging
+
+    settings = get_settings()
+    configure_logging(level=settings.log_level, json_logs=settings.log_json)
+
+    async def run() -> None:
+        engine = create_engine(settings)
+        try:
+            await background.run_forever(create_sessionmaker(engine), system_clock, settings)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run())
+
+
 @cli.command("seed-demo")
 def seed_demo() -> None:
     """Load a small, realistic data set: departments, reps, products, customers."""

@@ -3,7 +3,6 @@
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
-from datetime import timedelta
 
 import structlog
 from fastapi import FastAPI
@@ -16,12 +15,12 @@ from fastapi_offline.core import _STATIC_PATH as DOCS_ASSETS
 from sqlalchemy import text
 
 from app.api import api_router
-from app.audit import service as audit_service
+from app import worker
 from app.core.clock import system_clock
 from app.core.config import Settings, get_settings
 from app.core.db import create_engine, create_sessionmaker
 from app.core.errors import PROBLEM_MEDIA_TYPE, install_error_handlers
-from app.core.idempotency import IdempotencyMiddleware, purge_expired
+from app.core.idempotency import IdempotencyMiddleware
 from app.core.migrations import current_revision, head_revision, schema_is_compatible
 from app.core.observability import ObservabilityMiddleware, configure_logging, metrics_endpoint
 from app.core.security import TokenVerifier
@@ -46,26 +45,6 @@ def _operation_id(route: APIRoute) -> str:
     return route.name
 
 
-async def _maintenance_loop(app: FastAPI) -> None:
-    """Seal the audit chain and forget expired idempotency keys, in the background."""
-    settings: Settings = app.state.settings
-    interval = settings.audit_seal_interval_seconds
-    ttl = timedelta(hours=settings.idempotency_ttl_hours)
-    passes = 0
-    while True:
-        await asyncio.sleep(interval)
-        try:
-            async with app.state.sessionmaker() as session:
-                while await audit_service.seal_pending(session):
-                    pass
-            passes += 1
-            if passes % max(1, int(600 / interval)) == 0:
-                async with app.state.sessionmaker() as session:
-                    await purge_expired(session, ttl=ttl)
-        except Exception:  # noqa: BLE001 - keep sealing after a transient failure
-            log.exception("maintenance_failed")
-
-
 @contextlib.asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
@@ -73,8 +52,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.engine = engine
     app.state.sessionmaker = create_sessionmaker(engine)
     task = None
-    if settings.audit_seal_interval_seconds > 0:
-        task = asyncio.create_task(_maintenance_loop(app))
+    if settings.runs_worker_in_process:
+        task = asyncio.create_task(
+            worker.run_forever(app.state.sessionmaker, app.state.clock, settings))
     try:
         yield
     finally:

@@ -37,7 +37,7 @@ def make_settings(**overrides: object) -> Settings:
         "environment": "test",
         "database_url": TEST_DATABASE_URL,
         "jwt_secret": secrets.token_urlsafe(48),
-        "audit_seal_interval_seconds": 0,
+        "in_process_worker": False,
         "log_level": "WARNING",
     }
     values.update(overrides)

@@ -45,6 +45,12 @@ def _k8s_by_kind(kind: str) -> list[dict[str, Any]]:
     return [doc for _, doc in _k8s_documents() if doc.get("kind") == kind]
 
 
+def _api_deployment() -> dict[str, Any]:
+    (deployment,) = [d for d in _k8s_by_kind("Deployment")
+                     if d["metadata"]["labels"]["app.kubernetes.io/component"] == "api"]
+    return deployment
+
+
 def _dockerfile_stages() -> list[list[str]]:
     """Dockerfile instructions (continuation lines joined, comments dropped) per stage."""
     instructions: list[str] = []
@@ -168,7 +174,7 @@ def _settings_from(environ: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> 
 
 def test_k8s_api_settings_load(monkeypatch: pytest.MonkeyPatch) -> None:
     (configmap,) = _k8s_by_kind("ConfigMap")
-    (deployment,) = _k8s_by_kind("Deployment")
+    deployment = _api_deployment()
     (container,) = _pod_spec(deployment)["containers"]
     environ = dict(configmap["data"])
     environ.update({item["name"]: item["value"] for item in container.get("env", [])})
@@ -237,7 +243,7 @@ def test_compose_ordering() -> None:
 
 
 def test_deployment_probes() -> None:
-    (deployment,) = _k8s_by_kind("Deployment")
+    deployment = _api_deployment()
     (container,) = _pod_spec(deployment)["containers"]
     assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
     assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
@@ -248,7 +254,7 @@ def test_deployment_probes() -> None:
 
 
 def test_deployment_hardening() -> None:
-    (deployment,) = _k8s_by_kind("Deployment")
+    deployment = _api_deployment()
     pod = _pod_spec(deployment)
     (container,) = pod["containers"]
     assert pod["securityContext"]["runAsNonRoot"] is True
@@ -267,13 +273,26 @@ def test_pods_run_as_the_image_user() -> None:
     uid = _final_user().split(":")[0]
     assert uid.isdigit()
     for kind in ("Deployment", "Job"):
-        (workload,) = _k8s_by_kind(kind)
-        assert str(_pod_spec(workload)["securityContext"]["runAsUser"]) == uid
+        for workload in _k8s_by_kind(kind):
+            assert str(_pod_spec(workload)["securityContext"]["runAsUser"]) == uid
+
+
+def test_background_work_runs_in_a_worker_not_the_api(monkeypatch: pytest.MonkeyPatch) -> None:
+    (worker,) = [d for d in _k8s_by_kind("Deployment")
+                 if d["metadata"]["labels"]["app.kubernetes.io/component"] == "worker"]
+    (container,) = _pod_spec(worker)["containers"]
+    assert container["command"] == ["salesflow", "worker"]
+    (configmap,) = _k8s_by_kind("ConfigMap")
+    environ = {**configmap["data"], "SALESFLOW_DATABASE_URL": "postgresql+asyncpg://u@db/s",
+               "SALESFLOW_JWT_SECRET": "x" * 40}
+    assert _settings_from(environ, monkeypatch).runs_worker_in_process is False
+    compose = yaml.safe_load(COMPOSE.read_text(encoding="utf-8"))
+    assert compose["services"]["worker"]["command"] == ["salesflow", "worker"]
 
 
 def test_service_targets_the_api_port() -> None:
     (service,) = _k8s_by_kind("Service")
-    (deployment,) = _k8s_by_kind("Deployment")
+    deployment = _api_deployment()
     (container,) = _pod_spec(deployment)["containers"]
     (port,) = service["spec"]["ports"]
     assert port["port"] == 80

@@ -37,9 +37,10 @@ class Settings(BaseSettings):
     jwt_leeway_seconds: int = Field(default=30, ge=0, le=600)
 
     idempotency_ttl_hours: int = Field(default=24, ge=1, le=24 * 30)
-    # Seconds between background audit-chain sealing passes; 0 turns the loop off
-    # (verification still seals on demand).
-    audit_seal_interval_seconds: float = Field(default=1.0, ge=0)
+    # Background work (audit sealing, approval SLA escalation, key expiry): in the API
+    # process (None: only on the embedded SQLite default), else run `salesflow worker`.
+    in_process_worker: bool | None = None
+    worker_interval_seconds: float = Field(default=1.0, ge=0.1, le=3600)
 
     log_level: str = "INFO"
     log_json: bool = True
@@ -48,6 +49,10 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @property
+    def runs_worker_in_process(self) -> bool:
+        return self.is_sqlite if self.in_process_worker is None else self.in_process_worker
 
     @property
     def migrate_on_start(self) -> bool:
