@@ -25,6 +25,8 @@ from app.core.migrations import upgrade_connection
 from app.core.security import mint_token
 from app.main import create_app
 
+pytest_plugins = ["tests.company"]
+
 _tmpdir = tempfile.mkdtemp(prefix="salesflow-test-")
 TEST_DATABASE_URL = os.environ.get("SALESFLOW_TEST_DATABASE_URL") or (
     f"sqlite+aiosqlite:///{Path(_tmpdir) / 'test.db'}"

@@ -50,4 +50,53 @@ class ContractApprovals:
                                   "reason": reason})
 
 
+class TerminationApprovals:
+    """A termination (合同解除) is decided on the contract it would end."""
+
+    document_type = service.TERMINATION
+
+    async def describe(self, session: AsyncSession, principal: Principal,
+                       document_id: int) -> SubmittedDocument:
+        contract = await service.get_visible(session, principal, document_id)
+        return service.describe_termination(contract)
+
+    async def on_approved(self, session: AsyncSession, principal: Principal,
+                          request: ApprovalRequest) -> None:
+        contract = await self._contract(session, request)
+        ensure_transition(contract.status, ContractStatus.terminated)
+        before = service.summary(contract)
+        contract.status, contract.terminated_at = ContractStatus.terminated, request.decided_at
+        service.bump(contract)
+        record_change(session, principal, event_type="contract.terminated",
+                      entity_type=service.ENTITY, entity_id=contract.id, before=before,
+                      after=service.summary(contract),
+                      event_data={**service.summary(contract),
+                                  "reason": contract.termination_reason})
+
+    async def on_rejected(self, session: AsyncSession, principal: Principal,
+                          request: ApprovalRequest, reason: str) -> None:
+        await self._withdrawn(session, principal, request, "contract.termination_rejected", reason)
+
+    async def on_recalled(self, session: AsyncSession, principal: Principal,
+                          request: ApprovalRequest) -> None:
+        await self._withdrawn(session, principal, request, "contract.termination_recalled", None)
+
+    async def _withdrawn(self, session: AsyncSession, principal: Principal,
+                         request: ApprovalRequest, event_type: str, reason: str | None) -> None:
+        # The contract stays signed and in force; a new termination may be requested.
+        contract = await self._contract(session, request)
+        before = service.summary(contract)
+        contract.termination_reason = None
+        service.bump(contract)
+        record_change(session, principal, event_type=event_type, entity_type=service.ENTITY,
+                      entity_id=contract.id, before=before, after=service.summary(contract),
+                      event_data={**service.summary(contract), "reason": reason})
+
+    async def _contract(self, session: AsyncSession, request: ApprovalRequest) -> Contract:
+        contract = await session.get(Contract, request.document_id, with_for_update=True)
+        assert contract is not None
+        return contract
+
+
 registry.register(ContractApprovals())
+registry.register(TerminationApprovals())

@@ -34,3 +34,13 @@ class UnknownCustomer(UnprocessableEntity):
 class BaseCurrencyRate(UnprocessableEntity):
     code = "contract.base_currency_rate"
     title = "A contract in the base currency (CNY) has an exchange rate of 1"
+
+
+class AmendmentExists(Conflict):
+    code = "contract.amendment_exists"
+    title = "This contract already has an amendment in progress or in force"
+
+
+class TerminationPending(Conflict):
+    code = "contract.termination_pending"
+    title = "A termination of this contract is already awaiting approval"

@@ -56,6 +56,10 @@ class Contract(SQLModel, table=True):
     signed_date: date | None = None
     signatories: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSON)
     voided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Termination (合同解除) runs its own approval while the contract stays signed.
+    termination_reason: str | None = Field(default=None, max_length=2000)
+    termination_request_id: int | None = None
+    terminated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_by: str = Field(max_length=128)
     version: int = 1
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -11,22 +11,27 @@ from app.approvals.schemas import approval_read
 from app.contracts import approval as _registers_adapter  # noqa: F401
 from app.contracts import service
 from app.contracts.errors import (
+    AmendmentExists,
     BaseCurrencyRate,
     ContractForbidden,
     ContractLocked,
     ContractNotFound,
     PaymentScheduleInvalid,
+    TerminationPending,
     UnknownCustomer,
     UnknownProduct,
 )
 from app.contracts.models import Contract, ContractStatus
 from app.contracts.schemas import (
     ContractCreate,
+    ContractHistory,
     ContractLineRead,
     ContractPage,
     ContractRead,
     ContractUpdate,
+    ContractVersionRead,
     SignBody,
+    TerminationBody,
 )
 from app.core.clock import Now
 from app.core.db import SessionDep
@@ -47,12 +52,17 @@ async def _read(session: AsyncSession, principal: Principal, contract: Contract,
     read.lines = [ContractLineRead.model_validate(line)
                   for line in await service.lines_of(session, contract.id)]  # type: ignore[arg-type]
     approval_actions: list[str] = []
+    mine = await authorities(session, principal, now)
     if contract.approval_request_id is not None:
         [loaded] = await approvals.load_many(
             session, [await approvals.request_by_id(session, contract.approval_request_id)])
-        mine = await authorities(session, principal, now)
         approval_actions = approvals.allowed_actions(loaded, principal, mine)
         read.approval = approval_read(loaded, approval_actions, now)
+    if contract.termination_request_id is not None:
+        [termination] = await approvals.load_many(
+            session, [await approvals.request_by_id(session, contract.termination_request_id)])
+        read.termination_approval = approval_read(
+            termination, approvals.allowed_actions(termination, principal, mine), now)
     read.allowed_actions = service.allowed_actions(contract, principal, approval_actions)
     if response is not None:
         set_etag(response, contract.version)
@@ -128,4 +138,41 @@ async def sign_contract(contract_id: ContractId, body: SignBody, session: Sessio
     """Record the signing of an approved contract: it becomes effective."""
     contract = await service.sign(session, principal, contract_id=contract_id, data=body,
                                   expected_version=if_match, now=now)
+    return await _read(session, principal, contract, now, response)
+
+
+@router.post("/{contract_id}/amendments", status_code=201, response_model=ContractRead,
+             responses=errors_doc(*WRITE_ERRORS, InvalidTransition, AmendmentExists,
+                                  TerminationPending))
+async def amend_contract(contract_id: ContractId, session: SessionDep,
+                         principal: CurrentPrincipal, if_match: IfMatch, now: Now,
+                         response: Response) -> ContractRead:
+    """Start an amendment (合同变更): revision n+1 of a signed contract, as a draft. It is
+    approved on its new total (legal always reviews); signing it voids revision n."""
+    amendment = await service.amend(session, principal, contract_id=contract_id,
+                                    expected_version=if_match)
+    response.headers["Location"] = f"/api/v1/contracts/{amendment.id}"
+    return await _read(session, principal, amendment, now, response)
+
+
+@router.get("/{contract_id}/versions", response_model=ContractHistory,
+            responses=errors_doc(ContractNotFound))
+async def list_contract_versions(contract_id: ContractId, session: SessionDep,
+                                 principal: CurrentPrincipal) -> ContractHistory:
+    """Every revision of this contract, oldest first, with void dates and successors."""
+    versions = await service.history(session, principal, contract_id=contract_id)
+    return ContractHistory(root_id=versions[0].root_id,  # type: ignore[arg-type]
+                           versions=[ContractVersionRead.model_validate(v) for v in versions])
+
+
+@router.post("/{contract_id}/termination", response_model=ContractRead,
+             responses=errors_doc(*WRITE_ERRORS, InvalidTransition, TerminationPending,
+                                  NoPolicyForDocument))
+async def terminate_contract(contract_id: ContractId, body: TerminationBody, session: SessionDep,
+                             principal: CurrentPrincipal, if_match: IfMatch, now: Now,
+                             response: Response) -> ContractRead:
+    """Ask to terminate (合同解除) a signed contract; it ends when the termination is approved."""
+    contract = await service.request_termination(session, principal, contract_id=contract_id,
+                                                 reason=body.reason, expected_version=if_match,
+                                                 now=now)
     return await _read(session, principal, contract, now, response)

@@ -76,6 +76,10 @@ class SignBody(WriteModel):
     signatories: list[Signatory] = Field(min_length=2, max_length=10)
 
 
+class TerminationBody(WriteModel):
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=2000)]
+
+
 class ContractLineRead(ReadModel):
     line_no: int
     product_id: int
@@ -114,18 +118,39 @@ class ContractRead(ReadModel):
     signed_date: date | None
     signatories: list[dict]
     voided_at: datetime | None
+    termination_reason: str | None
+    terminated_at: datetime | None
     created_by: str
     version: int
     created_at: datetime
     updated_at: datetime
     lines: list[ContractLineRead] = Field(default_factory=list)
     approval: ApprovalRead | None = None
+    termination_approval: ApprovalRead | None = None
     allowed_actions: list[str] = Field(default_factory=list,
                                        description="What the caller may do to it now")
 
 
 class ContractPage(Page[ContractRead]):
     pass
+
+
+class ContractVersionRead(ReadModel):
+    id: int
+    revision: int
+    status: ContractStatus
+    total: Money
+    total_base: Money
+    signed_date: date | None
+    voided_at: datetime | None
+    predecessor_id: int | None
+    successor_id: int | None
+    created_at: datetime
+
+
+class ContractHistory(BaseModel):
+    root_id: int
+    versions: list[ContractVersionRead]
 
 
 class ContractSummary(BaseModel):

@@ -8,11 +8,13 @@ from app.approvals import service as approvals
 from app.approvals.policy import DocumentFacts
 from app.approvals.registry import SubmittedDocument
 from app.contracts.errors import (
+    AmendmentExists,
     BaseCurrencyRate,
     ContractForbidden,
     ContractLocked,
     ContractNotFound,
     PaymentScheduleInvalid,
+    TerminationPending,
     UnknownCustomer,
     UnknownProduct,
 )
@@ -29,7 +31,7 @@ from app.contracts.schemas import (
 from app.contracts.states import EDITABLE, ensure_transition
 from app.core.changes import record_change
 from app.core.db import commit, utcnow
-from app.core.errors import UnprocessableEntity
+from app.core.errors import InvalidTransition, UnprocessableEntity
 from app.core.pagination import paginate
 from app.core.permissions import Role, visible
 from app.core.security import Principal
@@ -39,6 +41,7 @@ from app.customers.errors import CustomerNotFound
 from app.products.models import Product
 
 ENTITY = "contract"
+TERMINATION = "contract_termination"
 BASE_CURRENCY = "CNY"
 # Roles that draft, submit and sign contracts (within what they can see); finance, legal
 # and auditors read them and decide approvals but do not change them.
@@ -210,6 +213,77 @@ async def _void(session: AsyncSession, principal: Principal, contract_id: int, *
                   event_data={**summary(previous), "successor_id": successor.id})
 
 
+async def amend(session: AsyncSession, principal: Principal, *, contract_id: int,
+                expected_version: int | None) -> Contract:
+    """Copy a signed contract into revision n+1, a draft that goes through approval on its
+    new total; when it is signed, revision n is voided."""
+    contract = await _editable(session, principal, contract_id, expected_version)
+    if contract.status != ContractStatus.signed:
+        raise InvalidTransition(f"Only a signed contract can be amended; this one is "
+                                f"{contract.status.value}.", current_status=contract.status.value)
+    if contract.termination_reason is not None:
+        raise TerminationPending()
+    if await session.scalar(select(Contract.id).where(Contract.predecessor_id == contract.id)):
+        raise AmendmentExists()
+    amendment = Contract(**{
+        field: getattr(contract, field) for field in (
+            "customer_id", "department_id", "owner_id", "title", "currency", "exchange_rate",
+            "subtotal", "tax_total", "total", "total_base", "delivery_date", "clauses",
+            "major_interest", "payment_schedule", "root_id")},
+        revision=contract.revision + 1, predecessor_id=contract.id, created_by=principal.sub)
+    session.add(amendment)
+    await session.flush()
+    session.add_all([ContractLine(**{k: getattr(line, k) for k in (
+        "line_no", "product_id", "description", "quantity", "unit_price", "discount_percent",
+        "tax_rate", "net_amount", "tax_amount", "total_amount")}, contract_id=amendment.id)
+        for line in await lines_of(session, contract.id)])  # type: ignore[arg-type]
+    record_change(session, principal, event_type="contract.amended", entity_type=ENTITY,
+                  entity_id=contract.id, before=None, after=summary(amendment),
+                  event_data={**summary(contract), "amendment_id": amendment.id,
+                              "amendment_revision": amendment.revision})
+    await commit(session)
+    return amendment
+
+
+async def history(session: AsyncSession, principal: Principal, *, contract_id: int
+                  ) -> list[Contract]:
+    contract = await get_visible(session, principal, contract_id)
+    return list((await session.execute(select(Contract).where(
+        Contract.root_id == contract.root_id).order_by(Contract.revision))).scalars())
+
+
+async def request_termination(session: AsyncSession, principal: Principal, *, contract_id: int,
+                              reason: str, expected_version: int | None,
+                              now: datetime) -> Contract:
+    """Ask to terminate a signed contract: dept head → finance ∥ legal → GM by default.
+    The contract stays signed (and in force) until the termination is approved."""
+    contract = await _editable(session, principal, contract_id, expected_version)
+    if contract.status != ContractStatus.signed:
+        raise InvalidTransition(f"Only a signed contract can be terminated; this one is "
+                                f"{contract.status.value}.", current_status=contract.status.value)
+    if contract.termination_reason is not None:
+        raise TerminationPending()
+    before = summary(contract)
+    contract.termination_reason = reason
+    bump(contract)
+    record_change(session, principal, event_type="contract.termination_requested",
+                  entity_type=ENTITY, entity_id=contract.id, before=before,
+                  after=summary(contract), event_data={**summary(contract), "reason": reason})
+    loaded = await approvals.open_request(session, principal,
+                                          document=describe_termination(contract), now=now)
+    contract.termination_request_id = loaded.request.id
+    await commit(session)
+    return contract
+
+
+def describe_termination(contract: Contract) -> SubmittedDocument:
+    return SubmittedDocument(
+        document_type=TERMINATION, document_id=contract.id, document_version=contract.version,  # type: ignore[arg-type]
+        title=f"解除: {contract.title}", owner_id=contract.owner_id,
+        facts=DocumentFacts(policy_key="contract_termination", amount=contract.total_base,
+                            department_id=contract.department_id))
+
+
 def describe(contract: Contract) -> SubmittedDocument:
     """The contract as the approval policy sees it."""
     flags = frozenset({"major_interest"}) if contract.major_interest else frozenset()
@@ -233,6 +307,8 @@ def allowed_actions(contract: Contract, principal: Principal, approval_actions: 
         actions += [a for a in approval_actions if a in ("approve", "reject", "recall")]
     if editor and status == ContractStatus.approved:
         actions.append("sign")
+    if editor and status == ContractStatus.signed and contract.termination_reason is None:
+        actions += ["amend", "terminate"]
     return actions
 
 

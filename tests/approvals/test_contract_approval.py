@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.approvals.conftest import roles_by_stage
+from tests.company import roles_by_stage
 
 
 async def _approve(client, request_id: int, headers: dict, **body) -> dict:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from tests.approvals.conftest import roles_by_stage
+from tests.company import roles_by_stage
 from tests.conftest import IS_POSTGRES
 
 

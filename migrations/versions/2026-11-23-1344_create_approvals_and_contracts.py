@@ -1,8 +1,8 @@
 """create approvals and contracts
 
-Revision ID: b9e556930a90
+Revision ID: 8da58ecdbe10
 Revises: 8ff16ce45b79
-Create Date: 2026-11-23 13:39:34.679045+00:00
+Create Date: 2026-11-23 13:44:40.697411+00:00
 """
 
 from collections.abc import Sequence
@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = 'b9e556930a90'
+revision: str = '8da58ecdbe10'
 down_revision: str | Sequence[str] | None = '8ff16ce45b79'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -143,6 +143,9 @@ def upgrade() -> None:
     sa.Column('signed_date', sa.Date(), nullable=True),
     sa.Column('signatories', sa.JSON(), nullable=False),
     sa.Column('voided_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('termination_reason', sa.String(length=2000), nullable=True),
+    sa.Column('termination_request_id', sa.Integer(), nullable=True),
+    sa.Column('terminated_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('created_by', sa.String(length=128), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),

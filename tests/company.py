@@ -1,5 +1,6 @@
-"""A small company: department east (head, reps), overseen by one deputy GM; finance,
-legal, the GM and the board; and helpers to draft and submit contracts."""
+"""Fixtures for approval scenarios (registered in tests/conftest.py): department east
+(head, reps) overseen by one deputy GM; finance, legal, the GM and the board; and helpers
+to draft and submit contracts."""
 
 from dataclasses import dataclass
 
