@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 import pytest
 
 from tests.company import roles_by_stage
-from tests.conftest import IS_POSTGRES
 
 
 async def _policy(client, headers) -> tuple[dict, str]:
@@ -146,10 +145,10 @@ class TestDeadlines:
         assert due == "2026-10-09T02:00:00Z"
 
 
-@pytest.mark.skipif(not IS_POSTGRES, reason="real concurrency needs PostgreSQL")
 async def test_concurrent_approvals_of_one_step_yield_one_success(committing_app, engine,
                                                                   headers_for):
-    """Finance people approving the same step at the same moment: exactly one wins."""
+    """Finance people approving the same step at the same moment: exactly one wins, on
+    PostgreSQL (row lock) as on SQLite (write lock taken at BEGIN IMMEDIATE)."""
     import httpx
     from sqlalchemy import text
 
