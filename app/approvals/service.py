@@ -188,13 +188,17 @@ async def _decidable_step(
         raise ApprovalNotFound()
     request = loaded.request
     _ensure_pending(request)
-    if principal.sub == request.submitted_by or any(
-            a.person_id == request.submitted_by for a in mine):
+    if principal.sub == request.submitted_by:
         raise SelfApproval()
-    candidates = [(s, a) for s in loaded.steps for a in mine if may_decide(a.principal, s)]
+    # Authority borrowed from the submitter (a delegation) never decides their own request.
+    usable = [a for a in mine if a.person_id != request.submitted_by]
+    candidates = [(s, a) for s in loaded.steps for a in usable if may_decide(a.principal, s)]
     if step_id is not None:
         candidates = [(s, a) for s, a in candidates if s.id == step_id]
     active = [(s, a) for s, a in candidates if s.status == StepStatus.active]
+    if not active and any(may_decide(a.principal, s) for a in mine for s in loaded.steps
+                          if s.status == StepStatus.active and step_id in (None, s.id)):
+        raise SelfApproval("The only authority you hold here is the submitter's own.")
     if not active:
         if candidates:
             raise StepNotPending(f"Step {candidates[0][0].id} is {candidates[0][0].status}.")

@@ -82,32 +82,38 @@ class TestPolicyEditing:
         assert second["stages"][0]["steps"][0]["status"] == "approved"
 
 
+@pytest.fixture
+def fixed_clock(app):
+    """The service's clock stopped at 2026-03-10 10:00 in Shanghai."""
+    from app.core.clock import system_clock
+
+    app.state.clock = lambda: datetime(2026, 3, 10, 2, 0, tzinfo=UTC)
+    yield app.state.clock
+    app.state.clock = system_clock
+
+
 class TestDelegation:
     async def test_delegate_acts_on_behalf_of_the_head(self, client, company, submitted,
-                                                       headers_for, app):
-        app.state.clock = lambda: datetime(2026, 3, 10, 2, 0, tzinfo=UTC)
-        try:
-            created = await client.post("/api/v1/delegations", headers=company.head, json={
-                "delegate_id": "deputy.head.xu", "start_date": "2026-03-09",
-                "end_date": "2026-03-20", "reason": "出差"})
-            assert created.status_code == 201, created.text
-            contract = await submitted("1000.00")
-            request_id = contract["approval"]["id"]
-            for approver in (company.finance, company.legal):
-                await client.post(f"/api/v1/approvals/{request_id}/approve", headers=approver,
-                                  json={})
-            delegate = headers_for("sales_rep", sub="deputy.head.xu", dept="east")
-            inbox = (await client.get("/api/v1/approvals", headers=delegate,
-                                      params={"actionable": "true"})).json()
-            assert [i["id"] for i in inbox["items"]] == [request_id]
-            done = await client.post(f"/api/v1/approvals/{request_id}/approve", headers=delegate,
-                                     json={"comment": "代批"})
-            assert done.status_code == 200 and done.json()["status"] == "approved"
-            decision = done.json()["stages"][1]["steps"][0]["decisions"][0]
-            assert (decision["actor_id"], decision["on_behalf_of_id"]) == (
-                "deputy.head.xu", "head.wang")
-        finally:
-            app.state.clock = __import__("app.core.clock", fromlist=["x"]).system_clock
+                                                       headers_for, fixed_clock):
+        created = await client.post("/api/v1/delegations", headers=company.head, json={
+            "delegate_id": "deputy.head.xu", "start_date": "2026-03-09",
+            "end_date": "2026-03-20", "reason": "出差"})
+        assert created.status_code == 201, created.text
+        contract = await submitted("1000.00")
+        request_id = contract["approval"]["id"]
+        for approver in (company.finance, company.legal):
+            await client.post(f"/api/v1/approvals/{request_id}/approve", headers=approver,
+                              json={})
+        delegate = headers_for("sales_rep", sub="deputy.head.xu", dept="east")
+        inbox = (await client.get("/api/v1/approvals", headers=delegate,
+                                  params={"actionable": "true"})).json()
+        assert [i["id"] for i in inbox["items"]] == [request_id]
+        done = await client.post(f"/api/v1/approvals/{request_id}/approve", headers=delegate,
+                                 json={"comment": "代批"})
+        assert done.status_code == 200 and done.json()["status"] == "approved"
+        decision = done.json()["stages"][1]["steps"][0]["decisions"][0]
+        assert (decision["actor_id"], decision["on_behalf_of_id"]) == (
+            "deputy.head.xu", "head.wang")
 
     async def test_delegation_outside_its_dates_grants_nothing(self, client, company, submitted,
                                                                headers_for):
@@ -201,3 +207,29 @@ async def test_concurrent_approvals_of_one_step_yield_one_success(committing_app
             ):
                 await session.execute(text(statement))
             await session.commit()
+
+
+class TestDelegationAndSegregation:
+    async def test_submitters_delegated_authority_cannot_decide_their_request(
+            self, client, company, headers_for, fixed_clock):
+        """The head submits, and had delegated to a colleague: that borrowed authority
+        cannot approve the head's own request; the colleague's own authority still can."""
+        colleague = headers_for(roles=["finance"], sub="fin.colleague")
+        delegated = await client.post("/api/v1/delegations", headers=company.head, json={
+            "delegate_id": "fin.colleague", "start_date": "2026-03-01", "end_date": "2026-03-31"})
+        assert delegated.status_code == 201
+        body = {"customer_id": company.customer_id, "title": "自审",
+                "payment_schedule": [{"kind": "prepayment", "percent": "100"}],
+                "lines": [{"product_id": company.product_id, "quantity": "1", "tax_rate": "0"}]}
+        contract = (await client.post("/api/v1/contracts", headers=company.head, json=body)).json()
+        request_id = (await client.post(f"/api/v1/contracts/{contract['id']}/submit",
+                                        headers=company.head)).json()["approval"]["id"]
+        own = await client.post(f"/api/v1/approvals/{request_id}/approve", headers=colleague,
+                                json={})
+        assert own.status_code == 200  # the finance step, on the colleague's own authority
+        await client.post(f"/api/v1/approvals/{request_id}/approve", headers=company.legal,
+                          json={})
+        borrowed = await client.post(f"/api/v1/approvals/{request_id}/approve",
+                                     headers=colleague, json={})
+        assert borrowed.status_code == 403
+        assert borrowed.json()["code"] == "approval.self_approval"
