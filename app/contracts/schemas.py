@@ -2,7 +2,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import BaseModel, Field, PlainSerializer, StringConstraints
 
 from app.approvals.schemas import ApprovalRead
 from app.contracts.models import ContractStatus
@@ -32,7 +32,8 @@ class ContractLineIn(WriteModel):
 
 class PaymentMilestone(WriteModel):
     kind: Literal["prepayment", "on_delivery", "acceptance", "retention", "other"]
-    percent: Annotated[Decimal, Field(gt=0, le=100, max_digits=5, decimal_places=2)]
+    percent: Annotated[Decimal, Field(gt=0, le=100, max_digits=5, decimal_places=2),
+                       PlainSerializer(lambda d: f"{d:.2f}", return_type=str, when_used="json")]
     due_days: int = Field(default=0, ge=0, le=3650, description="Days after the milestone")
     note: Annotated[str, StringConstraints(max_length=200)] | None = None
 
