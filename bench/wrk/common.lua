@@ -3,8 +3,11 @@
 -- * Adds `Authorization: Bearer $BENCH_TOKEN` to every request.
 -- * Counts responses by HTTP status in every wrk thread, and keeps the first
 --   non-2xx response (status and body) as a sample for diagnosis.
--- * At the end prints one machine-readable line that bench_customers.py parses:
+-- * At the end prints one machine-readable line that the bench scripts parse
+--   (bench/_common.py, run_wrk):
 --     BENCH_RESULT {"requests": ..., "duration_us": ..., "latency_us": {...}, ...}
+--   A script may add its own figures under "extra" by defining extra_result(threads),
+--   which returns a JSON object as a string (see once.lua).
 
 local token = os.getenv("BENCH_TOKEN")
 assert(token and token ~= "", "BENCH_TOKEN is not set")
@@ -62,10 +65,11 @@ function done(summary, latency, requests)
       .. '"latency_us": {"p50": %d, "p90": %d, "p99": %d, "max": %d}, '
       .. '"statuses": {%s}, "non_2xx": %d, '
       .. '"socket_errors": {"connect": %d, "read": %d, "write": %d, "timeout": %d}, '
-      .. '"sample_error": %s}\n',
+      .. '"sample_error": %s, "extra": %s}\n',
       summary.requests, summary.duration,
       latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max,
       table.concat(status_items, ", "), total_non_2xx,
       e.connect, e.read, e.write, e.timeout,
-      sample and json_string(sample) or "null"))
+      sample and json_string(sample) or "null",
+      extra_result and extra_result(threads) or "{}"))
 end

@@ -1,0 +1,412 @@
+"""Shared by the benchmark scripts in this directory (bench_customers.py, bench_approvals.py):
+the throwaway PostgreSQL database, the API server as a subprocess, its memory, running wrk
+with the Lua scripts in bench/wrk and reading their results, and the report table.
+
+Only the standard library and httpx; `wrk` and `psql` must be on PATH. The scripts import
+this module as `_common`: run them as files (`.venv/bin/python bench/bench_X.py`), which puts
+this directory on sys.path.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Self
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+SALESFLOW = ROOT / ".venv" / "bin" / "salesflow"
+WRK_SCRIPTS = Path(__file__).resolve().parent / "wrk"
+
+PG_HOST, PG_PORT, PG_USER = "127.0.0.1", 5432, "postgres"
+ADMIN = {"sub": "admin", "roles": "admin"}
+DEPARTMENT = {"id": "bench", "name": "Bench dept"}
+REP = {"sub": "rep.bench", "roles": "sales_rep", "dept": DEPARTMENT["id"]}
+
+READY_TIMEOUT_S = 60
+MEMORY_SAMPLE_INTERVAL_S = 0.2
+
+
+class BenchError(Exception):
+    """The benchmark could not be set up or run; the message says why."""
+
+
+# --- PostgreSQL ----------------------------------------------------------------------
+
+def psql(sql: str, *, database: str = "postgres") -> str:
+    """Run one statement with psql (trust auth) and return its unaligned output."""
+    result = subprocess.run(
+        ["psql", "-X", "-A", "-t", "-q", "-v", "ON_ERROR_STOP=1", "-h", PG_HOST,
+         "-p", str(PG_PORT), "-U", PG_USER, "-d", database, "-c", sql],
+        capture_output=True, text=True, check=False,
+    )
+    if result.returncode != 0:
+        raise BenchError(f"psql failed ({sql!r}): {result.stderr.strip()}")
+    return result.stdout.strip()
+
+
+def database_url(database: str) -> str:
+    return f"postgresql+asyncpg://{PG_USER}@{PG_HOST}:{PG_PORT}/{database}"
+
+
+@contextlib.contextmanager
+def throwaway_database(name: str, *, keep: bool) -> Iterator[str]:
+    psql(f'CREATE DATABASE "{name}"')
+    try:
+        yield name
+    finally:
+        if keep:
+            print(f"\nKept database {name} ({database_url(name)}).")
+        else:
+            try:
+                psql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            except BenchError as exc:
+                print(f"warning: could not drop database {name}: {exc}", file=sys.stderr)
+
+
+# --- The API server ------------------------------------------------------------------
+
+def server_env(log_level: str) -> dict[str, str]:
+    """The environment for the server and the CLI: production mode, a random 48-character
+    JWT secret, the given log level; other SALESFLOW_* variables pass through."""
+    return {
+        **os.environ,
+        "SALESFLOW_ENVIRONMENT": "production",
+        "SALESFLOW_JWT_SECRET": secrets.token_urlsafe(36),  # 48 characters
+        "SALESFLOW_LOG_LEVEL": log_level,
+    }
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def salesflow(env: dict[str, str], *args: str) -> str:
+    """Run the `salesflow` CLI and return its stdout."""
+    result = subprocess.run([str(SALESFLOW), *args], env=env, cwd=ROOT,
+                            capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise BenchError(f"salesflow {args[0]} failed:\n{result.stderr.strip()}")
+    return result.stdout.strip()
+
+
+def mint_token(env: dict[str, str], *, sub: str, roles: str, dept: str | None = None,
+               depts: str | None = None) -> str:
+    args = ["token", "--sub", sub, "--roles", roles]
+    if dept:
+        args += ["--dept", dept]
+    if depts:
+        args += ["--depts", depts]
+    return salesflow(env, *args)
+
+
+def process_tree(root_pid: int) -> list[int]:
+    """root_pid and all its descendants, from the parent ids in /proc/*/stat."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rpartition(")")[2].split()
+        except OSError:  # the process went away
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    tree, pending = [], [root_pid]
+    while pending:
+        pid = pending.pop()
+        tree.append(pid)
+        pending.extend(children.get(pid, []))
+    return tree
+
+
+def rss_mib(pid: int) -> float | None:
+    """VmRSS of one process in MiB (None if it has gone)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024  # the kernel reports kB (KiB)
+    except OSError:
+        pass
+    return None
+
+
+class ApiServer:
+    """`salesflow serve --workers N` as a subprocess, its output in a log file."""
+
+    def __init__(self, env: dict[str, str], log_path: Path, *, workers: int = 1) -> None:
+        self.env = env
+        self.workers = workers
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.log_path = log_path
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        with open(self.log_path, "wb") as log:
+            self.process = subprocess.Popen(
+                [str(SALESFLOW), "serve", "--host", "127.0.0.1", "--port", str(self.port),
+                 "--workers", str(self.workers), "--no-migrate"],
+                env=self.env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+                start_new_session=True,  # Ctrl-C reaches us only; we stop it in order
+            )
+        deadline = time.monotonic() + READY_TIMEOUT_S
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise BenchError(f"the server exited with {self.process.returncode}:\n"
+                                 + self.log_tail())
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(f"{self.base_url}/readyz", timeout=2).status_code == 200:
+                    return
+            time.sleep(0.2)
+        raise BenchError(f"GET /readyz was not 200 within {READY_TIMEOUT_S} s:\n"
+                         + self.log_tail())
+
+    @property
+    def pid(self) -> int:
+        assert self.process is not None
+        return self.process.pid
+
+    def memory_mib(self) -> float:
+        """The largest VmRSS in the server's process tree (with --workers 1 uvicorn serves
+        in-process, so this is normally the `salesflow serve` process itself)."""
+        sizes = [rss_mib(pid) for pid in process_tree(self.pid)]
+        return max((size for size in sizes if size is not None), default=0.0)
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+    def log_tail(self, lines: int = 30) -> str:
+        text = self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+        return "\n".join(text.splitlines()[-lines:]) or "(no server output)"
+
+
+class MemoryPeak:
+    """Samples the server's RSS in a background thread while a load runs."""
+
+    def __init__(self, server: ApiServer) -> None:
+        self.server = server
+        self.peak = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, self.server.memory_mib())
+            self._stop.wait(MEMORY_SAMPLE_INTERVAL_S)
+
+    def __enter__(self) -> Self:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, self.server.memory_mib())
+
+
+# --- wrk -----------------------------------------------------------------------------
+
+THREAD_DONE = "BENCH_THREAD_DONE "  # printed by wrk/once.lua when a thread has finished
+RESULT = "BENCH_RESULT "            # printed by wrk/common.lua's done()
+
+
+@dataclass
+class WrkResult:
+    requests: int
+    duration_s: float
+    p50_ms: float
+    p90_ms: float
+    p99_ms: float
+    statuses: dict[str, int]
+    non_2xx: int
+    socket_errors: dict[str, int]
+    sample_error: str | None
+    output: str
+    extra: dict = field(default_factory=dict)  # what a script adds to BENCH_RESULT
+    threads_done: int = 0                      # threads that printed BENCH_THREAD_DONE
+
+    @property
+    def rps(self) -> float:
+        return self.requests / self.duration_s if self.duration_s else 0.0
+
+    @property
+    def ok(self) -> int:
+        return sum(n for status, n in self.statuses.items() if 200 <= int(status) <= 299)
+
+    @property
+    def errors(self) -> int:
+        return self.non_2xx + sum(self.socket_errors.values())
+
+
+def run_wrk(url: str, script: Path, *, token: str, threads: int, connections: int,
+            duration: float, script_args: tuple[str, ...] = (),
+            until_threads_done: bool = False) -> WrkResult:
+    """Run wrk for `duration` seconds and return what the script's done() reported.
+
+    With `until_threads_done` (scripts built on wrk/once.lua, which send a fixed list of
+    requests), wrk is interrupted with SIGINT as soon as every thread has printed
+    BENCH_THREAD_DONE; `duration` is then only a limit. wrk handles SIGINT by ending its
+    run early and reporting as usual, so its elapsed time (`duration_us`) is the wall
+    time from its start until the last response.
+    """
+    command = ["wrk", "--latency", f"--threads={threads}", f"--connections={connections}",
+               f"--duration={max(1, round(duration))}s", "--timeout=10s", f"--script={script}", url,
+               "--", *script_args]
+    process = subprocess.Popen(command, env={**os.environ, "BENCH_TOKEN": token},
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    lines: list[str] = []
+    threads_done = 0
+    try:
+        assert process.stdout is not None
+        for text in process.stdout:
+            lines.append(text.rstrip("\n"))
+            if text.startswith(THREAD_DONE):
+                threads_done += 1
+                if until_threads_done and threads_done == threads:
+                    process.send_signal(signal.SIGINT)
+        returncode = process.wait()
+    finally:
+        if process.poll() is None:  # interrupted (Ctrl-C, SIGTERM) or an error above
+            process.kill()
+            process.wait()
+    output = "\n".join(lines)
+    line = next((text for text in lines if text.startswith(RESULT)), None)
+    if returncode != 0 or line is None:
+        raise BenchError(f"wrk failed (exit {returncode}):\n{output}")
+    data = json.loads(line.removeprefix(RESULT))
+    latency = data["latency_us"]
+    return WrkResult(
+        requests=data["requests"], duration_s=data["duration_us"] / 1e6,
+        p50_ms=latency["p50"] / 1000, p90_ms=latency["p90"] / 1000,
+        p99_ms=latency["p99"] / 1000, statuses=data["statuses"], non_2xx=data["non_2xx"],
+        socket_errors=data["socket_errors"], sample_error=data["sample_error"],
+        output="\n".join(text for text in lines
+                         if not text.startswith((RESULT, THREAD_DONE))),
+        extra=data.get("extra", {}), threads_done=threads_done,
+    )
+
+
+@dataclass
+class LoadResult:
+    name: str
+    wrk: WrkResult
+    rss_before_mib: float
+    rss_after_mib: float
+    rss_peak_mib: float
+
+
+def measure_load(name: str, server: ApiServer, run: Callable[[], WrkResult], *,
+                 verbose: bool) -> LoadResult:
+    """Run one measured load (`run` starts wrk) and sample the server's memory around it."""
+    before = server.memory_mib()
+    with MemoryPeak(server) as memory:
+        result = run()
+    if verbose:
+        print(result.output)
+    return LoadResult(name, result, before, server.memory_mib(), memory.peak)
+
+
+# --- Report --------------------------------------------------------------------------
+
+def verdict(met: bool) -> str:
+    return "met" if met else "NOT MET"
+
+
+def print_load_table(loads: list[LoadResult], *, rate: str = "req/s",
+                     count: str = "requests") -> None:
+    """One line per load: rate, latency percentiles, count, errors and memory."""
+    print(f"  {'load':<8}{rate:>9}{'p50 ms':>9}{'p90 ms':>9}{'p99 ms':>9}"
+          f"{count:>10}{'errors':>8}   {'RSS before -> after (peak) MiB':<30}")
+    for load in loads:
+        w = load.wrk
+        print(f"  {load.name:<8}{w.rps:>9.1f}{w.p50_ms:>9.1f}{w.p90_ms:>9.1f}{w.p99_ms:>9.1f}"
+              f"{w.requests:>10}{w.errors:>8}   "
+              f"{load.rss_before_mib:.1f} -> {load.rss_after_mib:.1f} ({load.rss_peak_mib:.1f})")
+
+
+def print_load_errors(loads: list[LoadResult]) -> None:
+    """Per load: non-2xx responses, socket errors, statuses and the first non-2xx body."""
+    for load in loads:
+        w = load.wrk
+        socket_errors = ", ".join(f"{k} {v}" for k, v in w.socket_errors.items())
+        statuses = ", ".join(f"{k}: {v}" for k, v in sorted(w.statuses.items()))
+        print(f"  {load.name}: non-2xx responses {w.non_2xx}; socket errors: {socket_errors}; "
+              f"statuses {{{statuses}}}")
+        if w.sample_error:
+            print(f"    first non-2xx response: {' '.join(w.sample_error.split())}")
+
+
+def print_targets(checks: list[tuple[str, str, bool]]) -> None:
+    print()
+    print("Targets:")
+    for target, figure, met in checks:
+        print(f"  {target:<26}{figure:>18}   {verdict(met)}")
+
+
+# --- Main ----------------------------------------------------------------------------
+
+def check_tools() -> None:
+    missing = [tool for tool in ("wrk", "psql") if shutil.which(tool) is None]
+    if missing:
+        raise BenchError(f"not on PATH: {', '.join(missing)} (apt-get install wrk "
+                         "postgresql-client)")
+    if not SALESFLOW.exists():
+        raise BenchError(f"{SALESFLOW} not found; create the virtualenv first")
+
+
+def add_common_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--connections", type=int, default=32,
+                        help="open HTTP connections (default 32)")
+    parser.add_argument("--threads", type=int, default=2, help="wrk threads (default 2)")
+    parser.add_argument("--log-level", default="WARNING",
+                        help="SALESFLOW_LOG_LEVEL for the server (default WARNING: the "
+                             "per-request access log, at INFO, is off)")
+    parser.add_argument("--keep-db", action="store_true",
+                        help="do not drop the benchmark database at the end")
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="also print wrk's own output and the server log tail")
+
+
+def check_common_arguments(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    if args.threads < 1 or args.connections < args.threads:
+        parser.error("need at least one thread and no fewer connections than threads")
+
+
+def _raise_keyboard_interrupt(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def main(run: Callable[[], None]) -> int:
+    """Run a benchmark: exit 0 whatever the figures, 1 if it could not run, 130 on
+    Ctrl-C (SIGTERM cleans up the same way)."""
+    signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
+    try:
+        run()
+    except BenchError as exc:
+        print(f"\nbenchmark failed: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\ninterrupted; cleaned up.", file=sys.stderr)
+        return 130
+    return 0  # whether or not the targets were met: a measurement, not a test
