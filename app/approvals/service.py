@@ -454,8 +454,10 @@ async def preview(
         raise NoPolicyForDocument(f"No policy entry {facts.policy_key!r}.") from exc
 
 
-async def request_by_id(session: AsyncSession, request_id: int) -> ApprovalRequest:
-    request = await session.get(ApprovalRequest, request_id)
-    if request is None:
-        raise ApprovalNotFound()
-    return request
+async def load_by_ids(session: AsyncSession, request_ids: list[int]) -> list[LoadedRequest]:
+    """Requests with their steps and decisions: three queries for any number of ids."""
+    if not request_ids:
+        return []
+    requests = list((await session.execute(select(ApprovalRequest).where(
+        ApprovalRequest.id.in_(request_ids)))).scalars())  # type: ignore[union-attr]
+    return await load_many(session, requests)

@@ -45,25 +45,35 @@ ContractId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 WRITE_ERRORS = (ContractNotFound, ContractForbidden, StaleVersion)
 
 
+async def _read_many(session: AsyncSession, principal: Principal, contracts: list[Contract],
+                     now: datetime) -> list[ContractRead]:
+    """Contracts with their lines, approval requests and the caller's allowed actions,
+    loaded for the whole page at once (a fixed number of queries, whatever its size)."""
+    lines = await service.lines_by_contract(session, [c.id for c in contracts])  # type: ignore[misc]
+    request_ids = [i for c in contracts
+                   for i in (c.approval_request_id, c.termination_request_id) if i is not None]
+    requests = {loaded.request.id: loaded
+                for loaded in await approvals.load_by_ids(session, request_ids)}
+    mine = await authorities(session, principal, now)
+    reads = []
+    for contract in contracts:
+        read = ContractRead.model_validate(contract)
+        read.lines = [ContractLineRead.model_validate(line) for line in lines.get(contract.id, [])]  # type: ignore[arg-type]
+        approval_actions: list[str] = []
+        if (loaded := requests.get(contract.approval_request_id)) is not None:  # type: ignore[arg-type]
+            approval_actions = approvals.allowed_actions(loaded, principal, mine)
+            read.approval = approval_read(loaded, approval_actions, now)
+        if (termination := requests.get(contract.termination_request_id)) is not None:  # type: ignore[arg-type]
+            read.termination_approval = approval_read(
+                termination, approvals.allowed_actions(termination, principal, mine), now)
+        read.allowed_actions = service.allowed_actions(contract, principal, approval_actions)
+        reads.append(read)
+    return reads
+
+
 async def _read(session: AsyncSession, principal: Principal, contract: Contract, now: datetime,
                 response: Response | None = None) -> ContractRead:
-    """The contract with its lines, its approval request and the caller's allowed actions."""
-    read = ContractRead.model_validate(contract)
-    read.lines = [ContractLineRead.model_validate(line)
-                  for line in await service.lines_of(session, contract.id)]  # type: ignore[arg-type]
-    approval_actions: list[str] = []
-    mine = await authorities(session, principal, now)
-    if contract.approval_request_id is not None:
-        [loaded] = await approvals.load_many(
-            session, [await approvals.request_by_id(session, contract.approval_request_id)])
-        approval_actions = approvals.allowed_actions(loaded, principal, mine)
-        read.approval = approval_read(loaded, approval_actions, now)
-    if contract.termination_request_id is not None:
-        [termination] = await approvals.load_many(
-            session, [await approvals.request_by_id(session, contract.termination_request_id)])
-        read.termination_approval = approval_read(
-            termination, approvals.allowed_actions(termination, principal, mine), now)
-    read.allowed_actions = service.allowed_actions(contract, principal, approval_actions)
+    [read] = await _read_many(session, principal, [contract], now)
     if response is not None:
         set_etag(response, contract.version)
     return read
@@ -76,7 +86,7 @@ async def list_contracts(session: SessionDep, principal: CurrentPrincipal, now: 
     """Contracts the caller may see, newest first."""
     items, next_cursor = await service.list_contracts(
         session, principal, status=status, customer_id=customer_id, limit=limit, cursor=cursor)
-    return ContractPage(items=[await _read(session, principal, c, now) for c in items],
+    return ContractPage(items=await _read_many(session, principal, items, now),
                         next_cursor=next_cursor)
 
 

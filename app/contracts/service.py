@@ -73,6 +73,17 @@ async def lines_of(session: AsyncSession, contract_id: int) -> list[ContractLine
         ContractLine.contract_id == contract_id).order_by(ContractLine.line_no))).scalars())
 
 
+async def lines_by_contract(session: AsyncSession, contract_ids: list[int]
+                            ) -> dict[int, list[ContractLine]]:
+    grouped: dict[int, list[ContractLine]] = {}
+    if contract_ids:
+        for line in (await session.execute(select(ContractLine).where(
+                ContractLine.contract_id.in_(contract_ids))  # type: ignore[attr-defined]
+                .order_by(ContractLine.contract_id, ContractLine.line_no))).scalars():
+            grouped.setdefault(line.contract_id, []).append(line)
+    return grouped
+
+
 async def list_contracts(
     session: AsyncSession, principal: Principal, *, status: ContractStatus | None,
     customer_id: int | None, limit: int, cursor: str | None,
