@@ -56,7 +56,3 @@ def register(adapter: ApprovalAdapter) -> None:
 
 def adapter_for(document_type: str) -> ApprovalAdapter:
     return _ADAPTERS[document_type]
-
-
-def registered_types() -> list[str]:
-    return sorted(_ADAPTERS)

@@ -2,7 +2,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response
 
-from app.approvals import admin, delegations, registry, service
+from app.approvals import admin, delegations, service
 from app.approvals.eligibility import authorities
 from app.approvals.errors import (
     AlreadyDecided,
@@ -18,7 +18,7 @@ from app.approvals.errors import (
     StepRequired,
 )
 from app.approvals.models import RequestStatus
-from app.approvals.policy import DocumentFacts, PolicyDocument
+from app.approvals.policy import PolicyDocument
 from app.approvals.schemas import (
     ApprovalPage,
     ApprovalRead,
@@ -98,21 +98,10 @@ async def reject_request(request_id: RequestId, body: RejectBody, session: Sessi
 async def preview_approval(body: PreviewBody, session: SessionDep,
                            principal: CurrentPrincipal) -> PreviewRead:
     """The chain a document would get if submitted now, with each rule that fired and why."""
-    document = None
-    facts = None
-    if body.document_id is not None:
-        try:
-            adapter = registry.adapter_for(body.document_type)
-        except KeyError as exc:
-            raise NoPolicyForDocument(f"Unknown document type {body.document_type!r}.") from exc
-        document = await adapter.describe(session, principal, body.document_id)
-    else:
-        assert body.amount is not None and body.department_id is not None
-        facts = DocumentFacts(policy_key=body.policy_key or body.document_type,
-                              amount=body.amount, department_id=body.department_id,
-                              flags=frozenset(body.flags))
-    version, facts, resolution = await service.preview(session, principal, document=document,
-                                                       facts=facts)
+    version, facts, resolution = await service.preview(
+        session, principal, document_type=body.document_type, document_id=body.document_id,
+        policy_key=body.policy_key, amount=body.amount, department_id=body.department_id,
+        flags=frozenset(body.flags))
     return PreviewRead(
         policy_version=version, policy_key=facts.policy_key, amount=facts.amount,
         department_id=facts.department_id, flags=sorted(facts.flags),

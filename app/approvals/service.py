@@ -8,6 +8,7 @@ document's adapter in the same transaction when the request ends.
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from sqlalchemy import exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -335,14 +336,6 @@ async def get_visible(session: AsyncSession, principal: Principal, request_id: i
     return loaded
 
 
-async def latest_for_document(session: AsyncSession, document_type: str, document_id: int
-                              ) -> LoadedRequest | None:
-    request = (await session.execute(
-        select(ApprovalRequest).where(ApprovalRequest.document_type == document_type,
-                                      ApprovalRequest.document_id == document_id)
-        .order_by(ApprovalRequest.id.desc()).limit(1))).scalar_one_or_none()  # type: ignore[union-attr]
-    return (await load_many(session, [request]))[0] if request else None
-
 
 def visible_requests(principal: Principal):  # type: ignore[no-untyped-def]
     """SQL filter: requests this principal may read (own authority)."""
@@ -439,15 +432,24 @@ async def list_requests(
 
 
 async def preview(
-    session: AsyncSession, principal: Principal, *, document: SubmittedDocument | None,
-    facts: DocumentFacts | None,
+    session: AsyncSession, principal: Principal, *, document_type: str,
+    document_id: int | None, policy_key: str | None, amount: Decimal | None,
+    department_id: str | None, flags: frozenset[str],
 ) -> tuple[int, DocumentFacts, Resolution]:
     """The chain a document would get now, with the rules that fired: the very function
-    submission uses, so the preview cannot disagree with it."""
+    submission uses, so the preview cannot disagree with it. Either an existing document
+    (through its adapter, visibility included) or a described one."""
     policy_version, policy = await current_policy(session)
-    if document is not None:
-        facts = document.facts
-    assert facts is not None
+    if document_id is not None:
+        try:
+            adapter = registry.adapter_for(document_type)
+        except KeyError as exc:
+            raise NoPolicyForDocument(f"Unknown document type {document_type!r}.") from exc
+        facts = (await adapter.describe(session, principal, document_id)).facts
+    else:
+        assert amount is not None and department_id is not None
+        facts = DocumentFacts(policy_key=policy_key or document_type, amount=amount,
+                              department_id=department_id, flags=flags)
     try:
         return policy_version, facts, resolve(policy, facts)
     except UnknownPolicyKey as exc:

@@ -10,6 +10,7 @@ from app.contracts.models import Contract, ContractStatus
 from app.contracts.states import ensure_transition
 from app.core.changes import record_change
 from app.core.security import Principal
+from app.core.versioning import bump_version
 
 
 class ContractApprovals:
@@ -43,7 +44,7 @@ class ContractApprovals:
         contract.status = target
         if reason is not None:
             contract.rejection_reason = reason
-        service.bump(contract)
+        bump_version(contract)
         record_change(session, principal, event_type=event_type, entity_type=service.ENTITY,
                       entity_id=contract.id, before=before, after=service.summary(contract),
                       event_data={**service.summary(contract), "approval_request_id": request.id,
@@ -66,7 +67,7 @@ class TerminationApprovals:
         ensure_transition(contract.status, ContractStatus.terminated)
         before = service.summary(contract)
         contract.status, contract.terminated_at = ContractStatus.terminated, request.decided_at
-        service.bump(contract)
+        bump_version(contract)
         record_change(session, principal, event_type="contract.terminated",
                       entity_type=service.ENTITY, entity_id=contract.id, before=before,
                       after=service.summary(contract),
@@ -87,7 +88,7 @@ class TerminationApprovals:
         contract = await self._contract(session, request)
         before = service.summary(contract)
         contract.termination_reason = None
-        service.bump(contract)
+        bump_version(contract)
         record_change(session, principal, event_type=event_type, entity_type=service.ENTITY,
                       entity_id=contract.id, before=before, after=service.summary(contract),
                       event_data={**service.summary(contract), "reason": reason})

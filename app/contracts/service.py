@@ -30,12 +30,12 @@ from app.contracts.schemas import (
 )
 from app.contracts.states import EDITABLE, ensure_transition
 from app.core.changes import record_change
-from app.core.db import commit, utcnow
+from app.core.db import commit
 from app.core.errors import InvalidTransition, UnprocessableEntity
 from app.core.pagination import paginate
 from app.core.permissions import Role, visible
 from app.core.security import Principal
-from app.core.versioning import ensure_version
+from app.core.versioning import bump_version, ensure_version
 from app.customers import service as customers
 from app.customers.errors import CustomerNotFound
 from app.products.models import Product
@@ -154,7 +154,7 @@ async def update(session: AsyncSession, principal: Principal, *, contract_id: in
             line.contract_id = contract.id  # type: ignore[assignment]
         session.add_all(lines)
     _apply_totals(contract, lines)
-    bump(contract)
+    bump_version(contract)
     record_change(session, principal, event_type="contract.updated", entity_type=ENTITY,
                   entity_id=contract.id, before=before, after=summary(contract))
     await commit(session)
@@ -168,7 +168,7 @@ async def submit(session: AsyncSession, principal: Principal, *, contract_id: in
     ensure_transition(contract.status, ContractStatus.pending_approval)
     before = summary(contract)
     contract.status, contract.rejection_reason = ContractStatus.pending_approval, None
-    bump(contract)
+    bump_version(contract)
     record_change(session, principal, event_type="contract.submitted", entity_type=ENTITY,
                   entity_id=contract.id, before=before, after=summary(contract))
     loaded = await approvals.open_request(session, principal, document=describe(contract),
@@ -201,7 +201,7 @@ async def sign(session: AsyncSession, principal: Principal, *, contract_id: int,
     before = summary(contract)
     contract.status, contract.signed_date = ContractStatus.signed, data.signed_date
     contract.signatories = [s.model_dump(mode="json") for s in data.signatories]
-    bump(contract)
+    bump_version(contract)
     record_change(session, principal, event_type="contract.signed", entity_type=ENTITY,
                   entity_id=contract.id, before=before, after=summary(contract))
     if contract.predecessor_id is not None:
@@ -218,7 +218,7 @@ async def _void(session: AsyncSession, principal: Principal, contract_id: int, *
     before = summary(previous)
     previous.status, previous.voided_at, previous.successor_id = (
         ContractStatus.voided, now, successor.id)
-    bump(previous)
+    bump_version(previous)
     record_change(session, principal, event_type="contract.voided", entity_type=ENTITY,
                   entity_id=previous.id, before=before, after=summary(previous),
                   event_data={**summary(previous), "successor_id": successor.id})
@@ -276,7 +276,7 @@ async def request_termination(session: AsyncSession, principal: Principal, *, co
         raise TerminationPending()
     before = summary(contract)
     contract.termination_reason = reason
-    bump(contract)
+    bump_version(contract)
     record_change(session, principal, event_type="contract.termination_requested",
                   entity_type=ENTITY, entity_id=contract.id, before=before,
                   after=summary(contract), event_data={**summary(contract), "reason": reason})
@@ -372,10 +372,6 @@ def _ensure_rate(currency: str, rate: Decimal) -> None:
     if currency == BASE_CURRENCY and rate != 1:
         raise BaseCurrencyRate()
 
-
-def bump(contract: Contract) -> None:
-    contract.version += 1
-    contract.updated_at = utcnow()
 
 
 def summary(contract: Contract) -> dict:

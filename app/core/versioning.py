@@ -49,9 +49,14 @@ def ensure_version(current: int, expected: int | None) -> None:
         )
 
 
+def bump_version(record: Any) -> None:
+    """Mark a versioned record as changed: its ETag moves on."""
+    record.version += 1
+    record.updated_at = utcnow()
+
+
 def apply_changes(record: Any, changes: dict[str, Any]) -> None:
     """Write `changes` onto a versioned record and mark it as a new version."""
     for field, value in changes.items():
         setattr(record, field, value)
-    record.version += 1
-    record.updated_at = utcnow()
+    bump_version(record)

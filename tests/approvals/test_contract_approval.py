@@ -49,6 +49,19 @@ class TestTiers:
             assert p["fired_rules"] == submitted["approval"]["fired_rules"]
 
 
+    async def test_preview_of_an_invisible_contract_is_404(self, client, company, draft):
+        contract = await draft("1000.00")
+        response = await client.post("/api/v1/approvals/preview", headers=company.other_rep,
+                                     json={"document_type": "contract",
+                                           "document_id": contract["id"]})
+        assert response.status_code == 404 and response.json()["code"] == "contract.not_found"
+
+    async def test_preview_of_an_unknown_document_type(self, client, company):
+        response = await client.post("/api/v1/approvals/preview", headers=company.rep,
+                                     json={"document_type": "spaceship", "document_id": 1})
+        assert response.status_code == 422 and response.json()["code"] == "approval.no_policy"
+
+
 class TestLifecycle:
     async def test_600000_needs_finance_legal_and_gm_before_signing(self, client, company,
                                                                     submitted):
