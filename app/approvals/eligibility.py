@@ -59,14 +59,23 @@ def steps_decidable_by(principal: Principal) -> ColumnElement[bool]:
     return or_(*clauses) if clauses else false()
 
 
-async def authorities(session: AsyncSession, principal: Principal, now: datetime) -> list[Authority]:
-    """The caller's own authority first, then each delegation active today."""
+def active_delegations_to(principal: Principal, now: datetime) -> ColumnElement[bool]:
+    """SQL filter: delegations to this principal in force today."""
     today = now.date()
+    return and_(Delegation.delegate_id == principal.sub, Delegation.start_date <= today,
+                Delegation.end_date >= today, Delegation.revoked_at.is_(None))  # type: ignore[union-attr]
+
+
+async def authorities(session: AsyncSession, principal: Principal, now: datetime, *,
+                      delegated_to_me: bool = True) -> list[Authority]:
+    """The caller's own authority first, then each delegation active today.
+
+    `delegated_to_me=False` is the caller's word (from a query it already ran with
+    `active_delegations_to`) that there are none, saving the round trip."""
+    if not delegated_to_me:
+        return [Authority(principal)]
     rows = (await session.execute(
-        select(Delegation).where(
-            Delegation.delegate_id == principal.sub, Delegation.start_date <= today,
-            Delegation.end_date >= today, Delegation.revoked_at.is_(None))  # type: ignore[union-attr]
-        .order_by(Delegation.id)
+        select(Delegation).where(active_delegations_to(principal, now)).order_by(Delegation.id)
     )).scalars().all()
     delegated = [
         Authority(Principal(sub=d.delegator_id, roles=parse_roles(d.delegator_roles),

@@ -3,7 +3,6 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Response
 
 from app.approvals import admin, delegations, service
-from app.approvals.eligibility import authorities
 from app.approvals.errors import (
     AlreadyDecided,
     ApprovalNotFound,
@@ -68,8 +67,7 @@ async def list_approvals(
             responses=errors_doc(ApprovalNotFound))
 async def get_approval(request_id: RequestId, session: SessionDep, principal: CurrentPrincipal,
                        now: Now) -> ApprovalRead:
-    loaded = await service.get_visible(session, principal, request_id, now)
-    mine = await authorities(session, principal, now)
+    loaded, mine = await service.get_visible(session, principal, request_id, now)
     return approval_read(loaded, service.allowed_actions(loaded, principal, mine), now)
 
 

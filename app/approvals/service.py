@@ -14,7 +14,13 @@ from sqlalchemy import exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.approvals import registry
-from app.approvals.eligibility import Authority, authorities, may_decide, steps_decidable_by
+from app.approvals.eligibility import (
+    Authority,
+    active_delegations_to,
+    authorities,
+    may_decide,
+    steps_decidable_by,
+)
 from app.approvals.errors import (
     AlreadyDecided,
     ApprovalNotFound,
@@ -33,6 +39,7 @@ from app.approvals.models import (
     ApprovalRequest,
     ApprovalStep,
     Decision,
+    Delegation,
     RequestStatus,
     StepStatus,
 )
@@ -183,8 +190,7 @@ async def _decidable_step(
 ) -> tuple[LoadedRequest, ApprovalStep, Authority]:
     # The request row is the lock: two deciders of one request queue here, and the second
     # sees the first's result (SQLite takes its write lock at BEGIN IMMEDIATE instead).
-    loaded = await _load(session, request_id, for_update=True)
-    mine = await authorities(session, principal, now)
+    loaded, mine = await _load_as(session, principal, request_id, now, for_update=True)
     if not _can_see(loaded, mine):
         raise ApprovalNotFound()
     request = loaded.request
@@ -286,19 +292,48 @@ async def _finish(session: AsyncSession, principal: Principal, loaded: LoadedReq
 
 async def _load(session: AsyncSession, request_id: int, *, for_update: bool = False
                 ) -> LoadedRequest:
-    statement = select(ApprovalRequest).where(ApprovalRequest.id == request_id)
-    if for_update:
-        statement = statement.with_for_update()
-    request = (await session.execute(statement)).scalar_one_or_none()
-    if request is None:
+    loaded, _ = await _load_rows(session, _request_with_children(request_id, for_update))
+    return loaded
+
+
+async def _load_as(session: AsyncSession, principal: Principal, request_id: int, now: datetime,
+                   *, for_update: bool = False) -> tuple[LoadedRequest, list[Authority]]:
+    """The request and the caller's authorities; whether anyone has delegated to the caller
+    rides along in the same query, so the usual case (nobody has) costs no extra trip."""
+    statement = _request_with_children(request_id, for_update).add_columns(
+        exists(select(Delegation.id).where(active_delegations_to(principal, now))))
+    loaded, delegated_to_me = await _load_rows(session, statement)
+    return loaded, await authorities(session, principal, now, delegated_to_me=delegated_to_me)
+
+
+def _request_with_children(request_id: int, for_update: bool):  # type: ignore[no-untyped-def]
+    # One round trip for the request, its steps and their decisions: a decision is the
+    # hot path, and the lock (on the request row only) is taken by the same statement.
+    statement = (
+        select(ApprovalRequest, ApprovalStep, ApprovalDecision)
+        .outerjoin(ApprovalStep, ApprovalStep.request_id == ApprovalRequest.id)
+        .outerjoin(ApprovalDecision, (ApprovalDecision.request_id == ApprovalRequest.id)
+                   & (ApprovalDecision.step_id == ApprovalStep.id))
+        .where(ApprovalRequest.id == request_id)
+        .order_by(ApprovalStep.stage_index, ApprovalStep.id, ApprovalDecision.id)
+    )
+    return statement.with_for_update(of=ApprovalRequest) if for_update else statement
+
+
+async def _load_rows(session: AsyncSession, statement) -> tuple[LoadedRequest, bool]:  # type: ignore[no-untyped-def]
+    rows = (await session.execute(statement)).all()
+    if not rows:
         raise ApprovalNotFound()
-    steps = list((await session.execute(
-        select(ApprovalStep).where(ApprovalStep.request_id == request_id)
-        .order_by(ApprovalStep.stage_index, ApprovalStep.id))).scalars())
-    decisions = list((await session.execute(
-        select(ApprovalDecision).where(ApprovalDecision.request_id == request_id)
-        .order_by(ApprovalDecision.id))).scalars())
-    return LoadedRequest(request, steps, decisions)
+    steps: dict[int, ApprovalStep] = {}
+    decisions: list[ApprovalDecision] = []
+    for row in rows:
+        if row[1] is not None:
+            steps.setdefault(row[1].id, row[1])
+        if row[2] is not None:
+            decisions.append(row[2])
+    decisions.sort(key=lambda d: d.id)  # type: ignore[arg-type,return-value]
+    extra = bool(rows[0][3]) if len(rows[0]) > 3 else False
+    return LoadedRequest(rows[0][0], list(steps.values()), decisions), extra
 
 
 async def load_many(session: AsyncSession, requests: list[ApprovalRequest]) -> list[LoadedRequest]:
@@ -329,11 +364,12 @@ def _can_see(loaded: LoadedRequest, mine: list[Authority]) -> bool:
 
 
 async def get_visible(session: AsyncSession, principal: Principal, request_id: int,
-                      now: datetime) -> LoadedRequest:
-    loaded = await _load(session, request_id)
-    if not _can_see(loaded, await authorities(session, principal, now)):
+                      now: datetime) -> tuple[LoadedRequest, list[Authority]]:
+    """The request if the caller may read it, with the authorities they hold today."""
+    loaded, mine = await _load_as(session, principal, request_id, now)
+    if not _can_see(loaded, mine):
         raise ApprovalNotFound()
-    return loaded
+    return loaded, mine
 
 
 

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.models import AuditEntry, AuditSealState
 from app.core.context import current_request_id
+from app.core import journal
 from app.core.db import commit, utcnow
 from app.core.pagination import paginate
 from app.core.permissions import Capability, require
@@ -28,20 +29,19 @@ def record(
     before: dict[str, Any] | None,
     after: dict[str, Any] | None,
     on_behalf_of_id: str | None = None,
-) -> AuditEntry:
+) -> None:
     """Add an audit row to the command's transaction (never commits)."""
-    entry = AuditEntry(
-        actor_id=principal.sub if principal else "system",
-        on_behalf_of_id=on_behalf_of_id,
-        action=action,
-        entity_type=entity_type,
-        entity_id=str(entity_id),
-        before=before,
-        after=after,
-        request_id=current_request_id(),
-    )
-    session.add(entry)
-    return entry
+    journal.append(session, AuditEntry.__table__, {  # type: ignore[attr-defined]
+        "occurred_at": utcnow(),
+        "actor_id": principal.sub if principal else "system",
+        "on_behalf_of_id": on_behalf_of_id,
+        "action": action,
+        "entity_type": entity_type,
+        "entity_id": str(entity_id),
+        "before": before,
+        "after": after,
+        "request_id": current_request_id(),
+    })
 
 
 def entry_hash(entry: AuditEntry, *, seq: int, prev_hash: str | None) -> str:

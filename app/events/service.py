@@ -6,10 +6,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core import journal
+from app.core.context import current_request_id
+from app.core.db import utcnow
 from app.core.pagination import encode_cursor, paginate
 from app.core.permissions import Capability, require
-
-from app.core.context import current_request_id
 from app.core.security import Principal
 from app.events.models import Event
 
@@ -25,19 +26,18 @@ def emit(
     type: str,
     subject: str,
     data: dict[str, Any],
-) -> Event:
+) -> None:
     """Record an event in the current transaction: it exists if and only if the change
     commits (never commits itself)."""
-    event = Event(
-        event_id=new_event_id(),
-        type=type,
-        subject=subject,
-        data=data,
-        actor_id=principal.sub if principal else None,
-        request_id=current_request_id(),
-    )
-    session.add(event)
-    return event
+    journal.append(session, Event.__table__, {  # type: ignore[attr-defined]
+        "event_id": new_event_id(),
+        "type": type,
+        "subject": subject,
+        "data": data,
+        "occurred_at": utcnow(),
+        "actor_id": principal.sub if principal else None,
+        "request_id": current_request_id(),
+    })
 
 
 async def read_feed(
