@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ColumnElement, and_, false, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -59,10 +60,10 @@ def steps_decidable_by(principal: Principal) -> ColumnElement[bool]:
     return or_(*clauses) if clauses else false()
 
 
-def active_delegations_to(principal: Principal, now: datetime) -> ColumnElement[bool]:
-    """SQL filter: delegations to this principal in force today."""
-    today = now.date()
-    return and_(Delegation.delegate_id == principal.sub, Delegation.start_date <= today,
+def active_delegations_to(delegate_id: Any, today: Any) -> ColumnElement[bool]:
+    """SQL filter: delegations to `delegate_id` in force on `today` (values or bind
+    parameters)."""
+    return and_(Delegation.delegate_id == delegate_id, Delegation.start_date <= today,
                 Delegation.end_date >= today, Delegation.revoked_at.is_(None))  # type: ignore[union-attr]
 
 
@@ -75,7 +76,7 @@ async def authorities(session: AsyncSession, principal: Principal, now: datetime
     if not delegated_to_me:
         return [Authority(principal)]
     rows = (await session.execute(
-        select(Delegation).where(active_delegations_to(principal, now)).order_by(Delegation.id)
+        select(Delegation).where(active_delegations_to(principal.sub, now.date())).order_by(Delegation.id)
     )).scalars().all()
     delegated = [
         Authority(Principal(sub=d.delegator_id, roles=parse_roles(d.delegator_roles),

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import exists, or_, select
+from sqlalchemy import bindparam, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.approvals import registry
@@ -292,7 +292,7 @@ async def _finish(session: AsyncSession, principal: Principal, loaded: LoadedReq
 
 async def _load(session: AsyncSession, request_id: int, *, for_update: bool = False
                 ) -> LoadedRequest:
-    loaded, _ = await _load_rows(session, _request_with_children(request_id, for_update))
+    loaded, _ = await _load_rows(session, _LOAD[for_update, False], {"request_id": request_id})
     return loaded
 
 
@@ -300,13 +300,12 @@ async def _load_as(session: AsyncSession, principal: Principal, request_id: int,
                    *, for_update: bool = False) -> tuple[LoadedRequest, list[Authority]]:
     """The request and the caller's authorities; whether anyone has delegated to the caller
     rides along in the same query, so the usual case (nobody has) costs no extra trip."""
-    statement = _request_with_children(request_id, for_update).add_columns(
-        exists(select(Delegation.id).where(active_delegations_to(principal, now))))
-    loaded, delegated_to_me = await _load_rows(session, statement)
+    loaded, delegated_to_me = await _load_rows(session, _LOAD[for_update, True], {
+        "request_id": request_id, "delegate_id": principal.sub, "today": now.date()})
     return loaded, await authorities(session, principal, now, delegated_to_me=delegated_to_me)
 
 
-def _request_with_children(request_id: int, for_update: bool):  # type: ignore[no-untyped-def]
+def _request_with_children(*, for_update: bool, delegation_check: bool):  # type: ignore[no-untyped-def]
     # One round trip for the request, its steps and their decisions: a decision is the
     # hot path, and the lock (on the request row only) is taken by the same statement.
     statement = (
@@ -314,14 +313,22 @@ def _request_with_children(request_id: int, for_update: bool):  # type: ignore[n
         .outerjoin(ApprovalStep, ApprovalStep.request_id == ApprovalRequest.id)
         .outerjoin(ApprovalDecision, (ApprovalDecision.request_id == ApprovalRequest.id)
                    & (ApprovalDecision.step_id == ApprovalStep.id))
-        .where(ApprovalRequest.id == request_id)
+        .where(ApprovalRequest.id == bindparam("request_id"))
         .order_by(ApprovalStep.stage_index, ApprovalStep.id, ApprovalDecision.id)
     )
+    if delegation_check:
+        statement = statement.add_columns(exists(select(Delegation.id).where(
+            active_delegations_to(bindparam("delegate_id"), bindparam("today")))))
     return statement.with_for_update(of=ApprovalRequest) if for_update else statement
 
 
-async def _load_rows(session: AsyncSession, statement) -> tuple[LoadedRequest, bool]:  # type: ignore[no-untyped-def]
-    rows = (await session.execute(statement)).all()
+# Built once: the statements of the hot path skip construction and cache-key work.
+_LOAD = {(lock, check): _request_with_children(for_update=lock, delegation_check=check)
+         for lock in (False, True) for check in (False, True)}
+
+
+async def _load_rows(session: AsyncSession, statement, params: dict) -> tuple[LoadedRequest, bool]:  # type: ignore[no-untyped-def]
+    rows = (await session.execute(statement, params)).all()
     if not rows:
         raise ApprovalNotFound()
     steps: dict[int, ApprovalStep] = {}

@@ -37,8 +37,7 @@ class ContractApprovals:
 
     async def _move(self, session: AsyncSession, principal: Principal, request: ApprovalRequest,
                     target: ContractStatus, event_type: str, *, reason: str | None) -> None:
-        contract = await session.get(Contract, request.document_id, with_for_update=True)
-        assert contract is not None
+        contract = await _locked_contract(session, request)
         ensure_transition(contract.status, target)
         before = service.summary(contract)
         contract.status = target
@@ -94,9 +93,16 @@ class TerminationApprovals:
                       event_data={**service.summary(contract), "reason": reason})
 
     async def _contract(self, session: AsyncSession, request: ApprovalRequest) -> Contract:
-        contract = await session.get(Contract, request.document_id, with_for_update=True)
-        assert contract is not None
-        return contract
+        return await _locked_contract(session, request)
+
+
+async def _locked_contract(session: AsyncSession, request: ApprovalRequest) -> Contract:
+    # Locked after the request (the engine holds its lock), as every path takes them; read
+    # afresh, since the caller may hold a copy loaded before the lock.
+    contract = await session.get(Contract, request.document_id, with_for_update=True,
+                                 populate_existing=True)
+    assert contract is not None
+    return contract
 
 
 registry.register(ContractApprovals())

@@ -180,7 +180,10 @@ async def submit(session: AsyncSession, principal: Principal, *, contract_id: in
 
 async def recall(session: AsyncSession, principal: Principal, *, contract_id: int,
                  now: datetime) -> Contract:
-    contract = await get_visible(session, principal, contract_id, for_update=True)
+    # Not locked here: the approval request is locked first and the contract after it (by
+    # the adapter), in the order every decision takes them, so recall and a concurrent
+    # final approval queue on the request instead of deadlocking.
+    contract = await get_visible(session, principal, contract_id)
     ensure_transition(contract.status, ContractStatus.draft)
     assert contract.approval_request_id is not None
     await approvals.withdraw(session, principal, request_id=contract.approval_request_id, now=now)

@@ -1,5 +1,5 @@
 """Policy as data: editing it, quorum, cumulative tiers, delegation, working-time deadlines,
-and the concurrent-decision race."""
+(the concurrent-decision races are in test_races.py)."""
 
 import asyncio
 import copy
@@ -149,64 +149,6 @@ class TestDeadlines:
             app.state.clock = __import__("app.core.clock", fromlist=["x"]).system_clock
         due = contract["approval"]["stages"][0]["steps"][0]["due_at"]
         assert due == "2026-10-09T02:00:00Z"
-
-
-async def test_concurrent_approvals_of_one_step_yield_one_success(committing_app, engine,
-                                                                  headers_for):
-    """Finance people approving the same step at the same moment: exactly one wins, on
-    PostgreSQL (row lock) as on SQLite (write lock taken at BEGIN IMMEDIATE)."""
-    import httpx
-    from sqlalchemy import text
-
-    from app.core.db import create_sessionmaker
-    from tests.factories.contracts import contract_body
-    from tests.factories.customers import create_customer
-    from tests.factories.departments import create_department
-    from tests.factories.products import create_product
-
-    maker = create_sessionmaker(engine)
-    async with maker() as session:
-        # What this test commits is removed afterwards: everything written after these marks.
-        audit_mark = await session.scalar(text("SELECT coalesce(max(id), 0) FROM audit_entry"))
-        event_mark = await session.scalar(text("SELECT coalesce(max(id), 0) FROM event"))
-        department = await create_department(session, id="race-east")
-        customer = await create_customer(session, department=department, owner_id="rep.race")
-        product = await create_product(session, sku="RACE-1")
-    rep = headers_for("sales_rep", sub="rep.race", dept="race-east")
-    try:
-        transport = httpx.ASGITransport(app=committing_app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
-            contract = (await client.post("/api/v1/contracts", headers=rep,
-                                          json=contract_body(customer.id, product.id))).json()
-            submitted = (await client.post(f"/api/v1/contracts/{contract['id']}/submit",
-                                           headers=rep)).json()
-            request_id = submitted["approval"]["id"]
-            approvers = [headers_for("finance", sub=f"fin.race{i}") for i in range(5)]
-            responses = await asyncio.gather(*[
-                client.post(f"/api/v1/approvals/{request_id}/approve", headers=h, json={})
-                for h in approvers])
-            codes = sorted(r.status_code for r in responses)
-            assert codes == [200, 409, 409, 409, 409], [r.text for r in responses]
-            assert {r.json()["code"] for r in responses if r.status_code == 409} == {
-                "approval.step_not_pending"}
-            final = (await client.get(f"/api/v1/approvals/{request_id}", headers=rep)).json()
-            assert len(final["stages"][0]["steps"][0]["decisions"]) == 1
-    finally:
-        async with maker() as session:
-            for statement in (
-                "DELETE FROM approval_decision WHERE request_id IN (SELECT id FROM approval_request WHERE department_id = 'race-east')",
-                "DELETE FROM approval_step WHERE request_id IN (SELECT id FROM approval_request WHERE department_id = 'race-east')",
-                "DELETE FROM approval_request WHERE department_id = 'race-east'",
-                "DELETE FROM contract_line WHERE contract_id IN (SELECT id FROM contract WHERE department_id = 'race-east')",
-                "DELETE FROM contract WHERE department_id = 'race-east'",
-                "DELETE FROM customer WHERE department_id = 'race-east'",
-                "DELETE FROM product WHERE sku = 'RACE-1'",
-                "DELETE FROM department WHERE id = 'race-east'",
-                f"DELETE FROM audit_entry WHERE id > {audit_mark}",
-                f"DELETE FROM event WHERE id > {event_mark}",
-            ):
-                await session.execute(text(statement))
-            await session.commit()
 
 
 class TestDelegationAndSegregation:

@@ -1,0 +1,106 @@
+"""Decisions racing each other with real commits: on PostgreSQL through row locks, on
+SQLite through the write lock taken at BEGIN IMMEDIATE. Nothing may deadlock or 500."""
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import httpx
+import pytest
+from sqlalchemy import text
+
+from app.core.db import create_sessionmaker
+from tests.factories.contracts import contract_body
+from tests.factories.customers import create_customer
+from tests.factories.departments import create_department
+from tests.factories.products import create_product
+
+DEPARTMENT = "race-east"
+
+
+@dataclass
+class Race:
+    client: httpx.AsyncClient
+    rep: dict
+    customer_id: int
+    product_id: int
+
+    async def submitted_request(self) -> tuple[int, int]:
+        """A 1000.00 contract submitted by the rep: (contract id, approval request id)."""
+        contract = (await self.client.post("/api/v1/contracts", headers=self.rep, json=contract_body(
+            self.customer_id, self.product_id))).json()
+        submitted = (await self.client.post(f"/api/v1/contracts/{contract['id']}/submit",
+                                            headers=self.rep)).json()
+        return contract["id"], submitted["approval"]["id"]
+
+
+@pytest.fixture
+async def race(committing_app, engine, headers_for) -> AsyncIterator[Race]:
+    maker = create_sessionmaker(engine)
+    async with maker() as session:
+        # What the test commits is removed afterwards: everything written after these marks.
+        audit_mark = await session.scalar(text("SELECT coalesce(max(id), 0) FROM audit_entry"))
+        event_mark = await session.scalar(text("SELECT coalesce(max(id), 0) FROM event"))
+        department = await create_department(session, id=DEPARTMENT)
+        customer = await create_customer(session, department=department, owner_id="rep.race")
+        product = await create_product(session, sku="RACE-1")
+    try:
+        transport = httpx.ASGITransport(app=committing_app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            yield Race(client, headers_for("sales_rep", sub="rep.race", dept=DEPARTMENT),
+                       customer.id, product.id)
+    finally:
+        async with maker() as session:
+            requests = f"SELECT id FROM approval_request WHERE department_id = '{DEPARTMENT}'"
+            contracts = f"SELECT id FROM contract WHERE department_id = '{DEPARTMENT}'"
+            for statement in (
+                f"DELETE FROM approval_decision WHERE request_id IN ({requests})",
+                f"DELETE FROM approval_step WHERE request_id IN ({requests})",
+                f"DELETE FROM approval_request WHERE department_id = '{DEPARTMENT}'",
+                f"DELETE FROM contract_line WHERE contract_id IN ({contracts})",
+                f"DELETE FROM contract WHERE department_id = '{DEPARTMENT}'",
+                f"DELETE FROM customer WHERE department_id = '{DEPARTMENT}'",
+                "DELETE FROM product WHERE sku = 'RACE-1'",
+                f"DELETE FROM department WHERE id = '{DEPARTMENT}'",
+                f"DELETE FROM audit_entry WHERE id > {audit_mark}",
+                f"DELETE FROM event WHERE id > {event_mark}",
+            ):
+                await session.execute(text(statement))
+            await session.commit()
+
+
+async def test_concurrent_approvals_of_one_step_yield_one_success(race, headers_for):
+    """Finance people approving the same step at the same moment: exactly one wins."""
+    _, request_id = await race.submitted_request()
+    approvers = [headers_for("finance", sub=f"fin.race{i}") for i in range(5)]
+    responses = await asyncio.gather(*[
+        race.client.post(f"/api/v1/approvals/{request_id}/approve", headers=h, json={})
+        for h in approvers])
+    codes = sorted(r.status_code for r in responses)
+    assert codes == [200, 409, 409, 409, 409], [r.text for r in responses]
+    assert {r.json()["code"] for r in responses if r.status_code == 409} == {
+        "approval.step_not_pending"}
+    final = (await race.client.get(f"/api/v1/approvals/{request_id}", headers=race.rep)).json()
+    assert len(final["stages"][0]["steps"][0]["decisions"]) == 1
+
+
+async def test_recall_racing_the_final_approval_has_one_winner(race, headers_for):
+    """The rep recalls while the head gives the last approval. Both take the request's lock
+    before the contract's, so one wins and the other gets a 409; they never deadlock."""
+    finance, legal = headers_for("finance", sub="fin.race"), headers_for("legal", sub="legal.race")
+    head = headers_for("dept_head", sub="head.race", dept=DEPARTMENT)
+    for _ in range(5):
+        contract_id, request_id = await race.submitted_request()
+        for reviewer in (finance, legal):
+            await race.client.post(f"/api/v1/approvals/{request_id}/approve", headers=reviewer,
+                                   json={})
+        recall, approve = await asyncio.gather(
+            race.client.post(f"/api/v1/contracts/{contract_id}/recall", headers=race.rep),
+            race.client.post(f"/api/v1/approvals/{request_id}/approve", headers=head, json={}))
+        assert sorted([recall.status_code, approve.status_code]) == [200, 409], (
+            recall.text, approve.text)
+        contract = (await race.client.get(f"/api/v1/contracts/{contract_id}",
+                                          headers=race.rep)).json()
+        assert contract["status"] == ("approved" if approve.status_code == 200 else "draft")
+        assert contract["approval"]["status"] == (
+            "approved" if approve.status_code == 200 else "recalled")
