@@ -8,8 +8,9 @@ from app.customers.router import router as customers_router
 from app.departments.router import router as departments_router
 from app.events.router import router as events_router
 from app.products.router import router as products_router
+from app.webhooks.router import router as webhooks_router
 
 api_router = APIRouter(prefix="/api/v1")
 for router in (departments_router, products_router, customers_router, audit_router,
-               events_router, calendar_router, approvals_router, contracts_router):
+               events_router, calendar_router, approvals_router, contracts_router, webhooks_router):
     api_router.include_router(router)

@@ -61,8 +61,13 @@ def token(
 
 
 @cli.command()
-def worker() -> None:
-    """Run background work: audit sealing, approval SLA escalation, key expiry."""
+def worker(
+    metrics_port: Annotated[int | None, typer.Option(
+        help="Serve this worker's Prometheus metrics (webhook deliveries) on this port")] = None,
+    metrics_host: Annotated[str, typer.Option(help="Address for --metrics-port")] = "0.0.0.0",
+) -> None:
+    """Run background work: webhook delivery, audit sealing, approval SLA escalation,
+    retention."""
     from app import worker as background
     from app.core.clock import system_clock
     from app.core.db import create_engine, create_sessionmaker
@@ -70,6 +75,10 @@ def worker() -> None:
 
     settings = get_settings()
     configure_logging(level=settings.log_level, json_logs=settings.log_json)
+    if metrics_port is not None:
+        from prometheus_client import start_http_server
+
+        start_http_server(metrics_port, addr=metrics_host)
 
     async def run() -> None:
         engine = create_engine(settings)

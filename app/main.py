@@ -5,10 +5,10 @@ import contextlib
 from collections.abc import AsyncIterator
 
 import structlog
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from fastapi_offline.core import _STATIC_PATH as DOCS_ASSETS
@@ -24,6 +24,8 @@ from app.core.idempotency import IdempotencyMiddleware
 from app.core.migrations import current_revision, head_revision, schema_is_compatible
 from app.core.observability import ObservabilityMiddleware, configure_logging, metrics_endpoint
 from app.core.security import TokenVerifier
+from app.events.catalog import document_webhooks
+from app.webhooks import metrics as webhook_metrics
 
 log = structlog.get_logger("salesflow")
 
@@ -84,6 +86,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     install_error_handlers(app)
     app.include_router(api_router)
+    document_webhooks(app)
     _add_operational_routes(app)
     _add_docs(app)
 
@@ -115,7 +118,14 @@ def _add_operational_routes(app: FastAPI) -> None:
                               f"{app.state.head_revision}")
         return JSONResponse({"status": "ready", "migration": revision})
 
-    app.add_route("/metrics", metrics_endpoint, include_in_schema=False)
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics(request: Request) -> Response:
+        # The delivery backlog is counted at scrape time, so every API process shows it;
+        # a database outage must not take the process metrics down with it.
+        with contextlib.suppress(Exception):
+            async with app.state.sessionmaker() as session:
+                await webhook_metrics.refresh_backlog(session)
+        return await metrics_endpoint(request)
 
 
 def _not_ready(detail: str) -> JSONResponse:

@@ -14,11 +14,13 @@ from app.contracts.models import Contract, ContractLine
 from app.core.idempotency import IdempotencyRecord
 from app.customers.models import Customer
 from app.departments.models import Department
-from app.events.models import Event
+from app.events.models import Event, EventSequencerState, EventSubject
 from app.products.models import Product
+from app.webhooks.models import WebhookDelivery, WebhookSubscription
 
 __all__ = [
     "ApprovalDecision", "ApprovalPolicyVersion", "ApprovalRequest", "ApprovalStep", "Contract",
     "ContractLine", "Delegation", "AuditEntry", "AuditSealState", "CalendarDay", "Customer", "Department", "Event",
-    "IdempotencyRecord", "Product", "metadata",
+    "EventSequencerState", "EventSubject", "IdempotencyRecord", "Product", "WebhookDelivery",
+    "WebhookSubscription", "metadata",
 ]

@@ -1,26 +1,38 @@
-"""Background work: seal the audit chain, escalate overdue approval steps, forget expired
-idempotency keys. Runs in the API process on the embedded default, and as
-`salesflow worker` (any number of them) in production."""
+"""Background work, in two loops side by side:
+
+- housekeeping: seal the audit chain, escalate overdue approval steps, and now and then
+  forget expired idempotency keys and events and deliveries past their retention;
+- webhook delivery: sequence committed events, fan them out, send what is due.
+
+Runs in the API process on the embedded default, and as `salesflow worker` (any number of
+them) in production."""
 
 import asyncio
 from datetime import timedelta
 
 import structlog
+from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.approvals import sla
 from app.audit import service as audit_service
 from app.core.clock import Clock
 from app.core.config import Settings
+from app.core.db import commit
 from app.core.idempotency import purge_expired
+from app.events import service as events
+from app.webhooks.dispatcher import Dispatcher
+from app.webhooks.models import DeliveryStatus, WebhookDelivery
 
 log = structlog.get_logger("salesflow.worker")
 PURGE_EVERY_PASSES = 600
 
 
 async def run_pass(sessionmaker: async_sessionmaker[AsyncSession], clock: Clock, *,
-                   purge_ttl: timedelta | None = None) -> dict[str, int]:
-    done = {"audit_sealed": 0, "steps_escalated": 0, "idempotency_purged": 0}
+                   purge_ttl: timedelta | None = None,
+                   retention: timedelta | None = None) -> dict[str, int]:
+    done = {"audit_sealed": 0, "steps_escalated": 0, "idempotency_purged": 0,
+            "events_purged": 0, "deliveries_purged": 0}
     async with sessionmaker() as session:
         while sealed := await audit_service.seal_pending(session):
             done["audit_sealed"] += sealed
@@ -30,21 +42,48 @@ async def run_pass(sessionmaker: async_sessionmaker[AsyncSession], clock: Clock,
     if purge_ttl is not None:
         async with sessionmaker() as session:
             done["idempotency_purged"] = await purge_expired(session, ttl=purge_ttl)
+    if retention is not None:
+        cutoff = clock() - retention
+        async with sessionmaker() as session:
+            done["deliveries_purged"] = await _purge_finished_deliveries(session, cutoff)
+        async with sessionmaker() as session:
+            done["events_purged"] = await events.purge_older_than(session, cutoff=cutoff)
     return done
 
 
-async def run_forever(sessionmaker: async_sessionmaker[AsyncSession], clock: Clock,
-                      settings: Settings) -> None:
+async def _purge_finished_deliveries(session: AsyncSession, cutoff) -> int:  # type: ignore[no-untyped-def]
+    # Undelivered messages stay however old they are: they are still owed.
+    result = await session.execute(delete(WebhookDelivery).where(
+        WebhookDelivery.created_at < cutoff,  # type: ignore[operator]
+        WebhookDelivery.status.in_([DeliveryStatus.delivered, DeliveryStatus.failed])))  # type: ignore[attr-defined]
+    await commit(session)
+    return result.rowcount or 0
+
+
+async def run_housekeeping(sessionmaker: async_sessionmaker[AsyncSession], clock: Clock,
+                           settings: Settings) -> None:
     interval = max(settings.worker_interval_seconds, 0.1)
     ttl = timedelta(hours=settings.idempotency_ttl_hours)
+    retention = timedelta(days=settings.event_retention_days)
     passes = 0
     while True:
         try:
-            purge = ttl if passes % PURGE_EVERY_PASSES == 0 else None
-            done = await run_pass(sessionmaker, clock, purge_ttl=purge)
+            purge = passes % PURGE_EVERY_PASSES == 0
+            done = await run_pass(sessionmaker, clock, purge_ttl=ttl if purge else None,
+                                  retention=retention if purge else None)
             if any(done.values()):
                 log.info("worker_pass", **done)
         except Exception:  # noqa: BLE001 - a transient failure must not stop the worker
             log.exception("worker_pass_failed")
         passes += 1
         await asyncio.sleep(interval)
+
+
+async def run_forever(sessionmaker: async_sessionmaker[AsyncSession], clock: Clock,
+                      settings: Settings) -> None:
+    dispatcher = Dispatcher(sessionmaker, clock, settings)
+    try:
+        await asyncio.gather(run_housekeeping(sessionmaker, clock, settings),
+                             dispatcher.run_forever())
+    finally:
+        await dispatcher.aclose()

@@ -4,6 +4,7 @@ Settings ignores unknown variables (extra="ignore"), so a misspelt SALESFLOW_ na
 a manifest would be silently dropped in production; these tests catch it instead.
 """
 
+import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -180,6 +181,7 @@ def test_k8s_api_settings_load(monkeypatch: pytest.MonkeyPatch) -> None:
     environ.update({item["name"]: item["value"] for item in container.get("env", [])})
     environ["SALESFLOW_DATABASE_URL"] = "postgresql+asyncpg://u:p@db:5432/salesflow"
     environ["SALESFLOW_JWT_SECRET"] = "x" * 40
+    environ["SALESFLOW_WEBHOOK_SECRETS_KEYS"] = json.dumps(["w" * 40])
 
     settings = _settings_from(environ, monkeypatch)
 
@@ -212,13 +214,15 @@ def _interpolate(value: str, variables: dict[str, str]) -> str:
 
 def test_compose_settings_load(monkeypatch: pytest.MonkeyPatch) -> None:
     services = _compose()["services"]
-    required = {"POSTGRES_PASSWORD": "0123abcd", "SALESFLOW_JWT_SECRET": "y" * 40}
+    required = {"POSTGRES_PASSWORD": "0123abcd", "SALESFLOW_JWT_SECRET": "y" * 40,
+                "WEBHOOK_SECRETS_KEY": "z" * 40}
     for name in ("migrate", "api"):
         environ = {key: _interpolate(value or "", required)
                    for key, value in _compose_environment(services[name]).items()}
         settings = _settings_from(environ, monkeypatch)
         assert settings.environment == Environment.production
         assert settings.database_url.startswith("postgresql+asyncpg://")
+        assert [k.get_secret_value() for k in settings.webhook_secrets_keys] == ["z" * 40]
     assert settings.migrate_on_start is False  # the api service
 
 
@@ -281,10 +285,13 @@ def test_background_work_runs_in_a_worker_not_the_api(monkeypatch: pytest.Monkey
     (worker,) = [d for d in _k8s_by_kind("Deployment")
                  if d["metadata"]["labels"]["app.kubernetes.io/component"] == "worker"]
     (container,) = _pod_spec(worker)["containers"]
-    assert container["command"] == ["salesflow", "worker"]
+    assert container["command"][:2] == ["salesflow", "worker"]
+    assert container["ports"][0]["containerPort"] == int(
+        container["command"][container["command"].index("--metrics-port") + 1])
     (configmap,) = _k8s_by_kind("ConfigMap")
     environ = {**configmap["data"], "SALESFLOW_DATABASE_URL": "postgresql+asyncpg://u@db/s",
-               "SALESFLOW_JWT_SECRET": "x" * 40}
+               "SALESFLOW_JWT_SECRET": "x" * 40,
+               "SALESFLOW_WEBHOOK_SECRETS_KEYS": json.dumps(["w" * 40])}
     assert _settings_from(environ, monkeypatch).runs_worker_in_process is False
     compose = yaml.safe_load(COMPOSE.read_text(encoding="utf-8"))
     assert compose["services"]["worker"]["command"] == ["salesflow", "worker"]

@@ -7,6 +7,7 @@ from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEVELOPMENT_JWT_SECRET = "salesflow-development-secret-do-not-use-in-production"
+DEVELOPMENT_WEBHOOK_KEY = "salesflow-development-webhook-key-do-not-use-in-production"
 
 
 class Environment(StrEnum):
@@ -42,6 +43,23 @@ class Settings(BaseSettings):
     in_process_worker: bool | None = None
     worker_interval_seconds: float = Field(default=1.0, ge=0.1, le=3600)
 
+    # Webhooks (SPEC §6). Signing secrets are stored encrypted with the first of these keys;
+    # every key decrypts, so a new key can be put first and the old one kept until the
+    # secrets are rotated.
+    webhook_secrets_keys: list[SecretStr] = Field(
+        default_factory=lambda: [SecretStr(DEVELOPMENT_WEBHOOK_KEY)], min_length=1)
+    # Networks (CIDR) that webhook URLs may resolve into although they are not public.
+    webhook_allowed_networks: list[str] = Field(default_factory=list)
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    # Delay before each retry; after the last one a delivery fails for good (about a day).
+    webhook_retry_schedule_seconds: list[float] = Field(
+        default_factory=lambda: [5, 300, 1800, 7200, 18000, 36000, 36000], min_length=1)
+    webhook_disable_after_hours: float = Field(default=120, gt=0)
+    webhook_poll_seconds: float = Field(default=0.2, gt=0, le=60)
+    webhook_batch_size: int = Field(default=200, ge=1, le=5000)
+    webhook_concurrency: int = Field(default=64, ge=1, le=1000)
+    event_retention_days: int = Field(default=30, ge=1, le=3650)
+
     log_level: str = "INFO"
     log_json: bool = True
     cors_origins: list[str] = Field(default_factory=list)
@@ -70,6 +88,17 @@ class Settings(BaseSettings):
             )
         if not self.jwt_jwks_url and len(self.jwt_secret.get_secret_value()) < 32:
             raise ValueError("SALESFLOW_JWT_SECRET must be at least 32 characters")
+        # Webhook signing secrets are stored encrypted with these keys: a published key
+        # would leave them readable to anyone with a database copy.
+        dev_key = any(k.get_secret_value() == DEVELOPMENT_WEBHOOK_KEY
+                      for k in self.webhook_secrets_keys)
+        if self.environment == Environment.production and dev_key:
+            raise ValueError(
+                "SALESFLOW_WEBHOOK_SECRETS_KEYS holds the development default; set keys of "
+                'your own in production, e.g. \'["<openssl rand -hex 32>"]\'')
+        if any(len(k.get_secret_value()) < 32 for k in self.webhook_secrets_keys):
+            raise ValueError("each of SALESFLOW_WEBHOOK_SECRETS_KEYS must be at least 32 "
+                             "characters")
         return self
 
 

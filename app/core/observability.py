@@ -44,6 +44,17 @@ async def _send_internal_error(send: Send) -> None:
     await send({"type": "http.response.body", "body": _INTERNAL_ERROR})
 
 
+class _CurrentStdout:
+    """Writes to whatever sys.stdout is at the time, not the one seen at configuration
+    (loggers are cached; a replaced and closed stdout must not break logging)."""
+
+    def write(self, text: str) -> int:
+        return sys.stdout.write(text)
+
+    def flush(self) -> None:
+        sys.stdout.flush()
+
+
 def configure_logging(*, level: str = "INFO", json_logs: bool = True) -> None:
     processors: list[structlog.types.Processor] = [
         structlog.contextvars.merge_contextvars,
@@ -56,7 +67,7 @@ def configure_logging(*, level: str = "INFO", json_logs: bool = True) -> None:
     structlog.configure(
         processors=[*processors, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
-        logger_factory=structlog.PrintLoggerFactory(sys.stdout),
+        logger_factory=structlog.PrintLoggerFactory(_CurrentStdout()),  # type: ignore[arg-type]
         cache_logger_on_first_use=True,
     )
 

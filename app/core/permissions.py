@@ -45,6 +45,7 @@ class Capability(StrEnum):
     approval_policy_write = "approval_policy.write"
     audit_read = "audit.read"
     events_read = "events.read"
+    webhooks_manage = "webhooks.manage"  # subscriptions, deliveries, replays
 
 
 ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {

@@ -7,10 +7,12 @@ from app.core.schemas import ReadModel
 
 
 class EventRead(ReadModel):
-    id: int = Field(description="Position in the feed; increases with each event")
+    position: int = Field(description="Position in the feed; increases with each event")
     event_id: str = Field(description="Stable id; the `webhook-id` of deliveries")
     type: str
     subject: str = Field(examples=["customer:42"])
+    sequence: int = Field(description="Order within the subject, from 1; with `subject`, "
+                                      "lets a receiver order and de-duplicate")
     occurred_at: datetime
     actor_id: str | None
     request_id: str | None

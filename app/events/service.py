@@ -1,18 +1,21 @@
 """The event outbox: `emit()` adds a row to the command's transaction."""
 
 import uuid
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core import journal
 from app.core.context import current_request_id
-from app.core.db import utcnow
+from app.core.db import commit, utcnow
 from app.core.pagination import encode_cursor, paginate
 from app.core.permissions import Capability, require
 from app.core.security import Principal
+from app.events.catalog import SCHEMA_VERSION, is_known
 from app.events.models import Event
+from app.events.sequencer import sequence_pending
 
 
 def new_event_id() -> str:
@@ -28,7 +31,10 @@ def emit(
     data: dict[str, Any],
 ) -> None:
     """Record an event in the current transaction: it exists if and only if the change
-    commits (never commits itself)."""
+    commits (never commits itself). Only catalogued types: receivers rely on the schema
+    published for each."""
+    if not is_known(type):
+        raise ValueError(f"event type {type!r} is not in app/events/catalog.py")
     journal.append(session, Event.__table__, {  # type: ignore[attr-defined]
         "event_id": new_event_id(),
         "type": type,
@@ -40,15 +46,42 @@ def emit(
     })
 
 
+def message(event: Event) -> dict[str, Any]:
+    """An event as receivers see it, in the feed and as a webhook body (Standard Webhooks:
+    `type`, `timestamp` and `data`, plus what a receiver needs to order and de-duplicate)."""
+    return {
+        "id": event.event_id,
+        "type": event.type,
+        "timestamp": event.occurred_at.isoformat().replace("+00:00", "Z"),
+        "subject": event.subject,
+        "sequence": event.sequence,
+        "schema_version": SCHEMA_VERSION,
+        "data": event.data,
+    }
+
+
 async def read_feed(
     session: AsyncSession, principal: Principal, *, after: str | None, types: list[str],
-    limit: int,
+    limit: int, now: datetime,
 ) -> tuple[list[Event], str | None]:
-    """Events after a position, oldest first."""
+    """Sequenced events after a feed position, in position order. Whatever committed
+    before the call is sequenced first, so a reader sees its own writes."""
     require(principal, Capability.events_read)
-    statement = select(Event)
+    while await sequence_pending(session, now=now):
+        pass
+    statement = select(Event).where(Event.position.is_not(None))  # type: ignore[union-attr]
     if types:
         statement = statement.where(Event.type.in_(types))  # type: ignore[attr-defined]
-    items, _ = await paginate(session, statement, keys=[Event.id], limit=limit, cursor=after)
-    next_cursor = encode_cursor([items[-1].id]) if items else None
+    items, _ = await paginate(session, statement, keys=[Event.position], limit=limit,
+                              cursor=after)
+    # Where the reader got to, even when the page is short: the next poll resumes there.
+    next_cursor = encode_cursor([items[-1].position]) if items else None
     return items, next_cursor
+
+
+async def purge_older_than(session: AsyncSession, *, cutoff: datetime) -> int:
+    """Forget sequenced events that happened before `cutoff` (the retention period)."""
+    result = await session.execute(delete(Event).where(
+        Event.occurred_at < cutoff, Event.position.is_not(None)))  # type: ignore[union-attr,operator]
+    await commit(session)
+    return result.rowcount or 0

@@ -22,8 +22,20 @@ def test_short_secret_is_refused():
 
 def test_jwks_needs_no_secret():
     settings = Settings(_env_file=None, environment="production",
-                        jwt_jwks_url="https://idp.example/jwks.json")
+                        jwt_jwks_url="https://idp.example/jwks.json",
+                        webhook_secrets_keys=["k" * 40])
     assert settings.jwt_jwks_url
+
+
+def test_production_refuses_the_development_webhook_key():
+    with pytest.raises(ValidationError, match="WEBHOOK_SECRETS_KEYS"):
+        Settings(_env_file=None, environment="production", jwt_secret="x" * 40)
+    with pytest.raises(ValidationError, match="at least 32"):
+        Settings(_env_file=None, environment="production", jwt_secret="x" * 40,
+                 webhook_secrets_keys=["short"])
+    settings = Settings(_env_file=None, environment="production", jwt_secret="x" * 40,
+                        webhook_secrets_keys=["n" * 40, "o" * 40])
+    assert len(settings.webhook_secrets_keys) == 2
 
 
 def test_embedded_default_migrates_on_start():

@@ -25,7 +25,8 @@ async def test_changes_appear_in_order_with_subject(client, rep, erp):
     mine = [e for e in feed["items"] if e["subject"] == f"customer:{created['id']}"]
     assert [e["type"] for e in mine] == ["customer.created", "customer.updated"]
     assert mine[0]["data"]["name"] == "Feed Co" and mine[0]["actor_id"] == "rep.events"
-    assert mine[0]["event_id"].startswith("evt_") and mine[0]["id"] < mine[1]["id"]
+    assert mine[0]["event_id"].startswith("evt_") and mine[0]["position"] < mine[1]["position"]
+    assert [e["sequence"] for e in mine] == [1, 2]
 
 
 async def test_resuming_after_a_cursor(client, rep, erp):

@@ -1,0 +1,33 @@
+"""Webhook delivery metrics. Counters and histograms live in the process that delivers (an
+API process on the embedded default, or `salesflow worker --metrics-port`); the backlog
+gauges are counted from the database when /metrics is scraped, so any process shows them."""
+
+from prometheus_client import Counter, Gauge, Histogram
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.webhooks.models import DeliveryStatus, WebhookDelivery
+
+DELIVERED = Counter("salesflow_webhook_deliveries_delivered_total",
+                    "Webhook messages delivered (2xx)")
+FAILED = Counter("salesflow_webhook_deliveries_failed_total",
+                 "Webhook messages given up on (retries exhausted, or 410 Gone)")
+RETRIED = Counter("salesflow_webhook_delivery_retries_total",
+                  "Webhook attempts that failed and were scheduled again")
+HTTP_LATENCY = Histogram("salesflow_webhook_request_seconds",
+                         "Time for a receiver to answer one webhook request",
+                         buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
+LAG = Histogram("salesflow_webhook_delivery_lag_seconds",
+                "From the event to its successful delivery",
+                buckets=(0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 3600, 86400))
+BACKLOG = Gauge("salesflow_webhook_deliveries", "Webhook messages by status", ["status"])
+
+
+async def refresh_backlog(session: AsyncSession) -> None:
+    counts = dict((await session.execute(
+        select(WebhookDelivery.status, func.count())
+        .where(WebhookDelivery.status.in_([DeliveryStatus.pending, DeliveryStatus.sending,  # type: ignore[attr-defined]
+                                           DeliveryStatus.failed]))
+        .group_by(WebhookDelivery.status))).all())
+    for status in (DeliveryStatus.pending, DeliveryStatus.sending, DeliveryStatus.failed):
+        BACKLOG.labels(status.value).set(counts.get(status, 0))

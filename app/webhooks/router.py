@@ -1,0 +1,167 @@
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Request, Response
+
+from app.core.clock import Now
+from app.core.config import Settings
+from app.core.db import SessionDep
+from app.core.errors import Forbidden, StaleVersion, errors_doc
+from app.core.pagination import CursorQuery, LimitQuery
+from app.core.security import CurrentPrincipal
+from app.core.versioning import IfMatch, set_etag
+from app.webhooks import fanout as _registers_fan_out  # noqa: F401
+from app.webhooks import service
+from app.webhooks.errors import (
+    DeliveryInFlight,
+    DeliveryNotFound,
+    SubscriptionDisabled,
+    SubscriptionNotFound,
+    UnknownEventType,
+)
+from app.webhooks.models import DeliveryStatus
+from app.webhooks.schemas import (
+    DeliveryPage,
+    DeliveryRead,
+    ReplayBody,
+    ReplayResult,
+    RotateSecretBody,
+    WebhookCreate,
+    WebhookPage,
+    WebhookRead,
+    WebhookUpdate,
+    WebhookWithSecret,
+)
+from app.webhooks.targets import WebhookUrlRefused
+
+router = APIRouter(tags=["webhooks"])
+Id = Annotated[int, Path(ge=1, le=2**63 - 1)]
+
+
+def _settings(request: Request) -> Settings:
+    return request.app.state.settings  # type: ignore[no-any-return]
+
+
+SettingsDep = Annotated[Settings, Depends(_settings)]
+
+
+def _with_secret(subscription, secret: str) -> WebhookWithSecret:  # type: ignore[no-untyped-def]
+    return WebhookWithSecret(**WebhookRead.model_validate(subscription).model_dump(),
+                             secret=secret)
+
+
+@router.post("/webhooks", status_code=201, response_model=WebhookWithSecret,
+             responses=errors_doc(Forbidden, WebhookUrlRefused, UnknownEventType))
+async def create_webhook(body: WebhookCreate, session: SessionDep, principal: CurrentPrincipal,
+                         settings: SettingsDep, now: Now, response: Response) -> WebhookWithSecret:
+    """Subscribe a receiver (admin). The answer holds the signing secret, shown only once."""
+    subscription, secret = await service.create(session, principal, settings, data=body, now=now)
+    set_etag(response, subscription.version)
+    response.headers["Location"] = f"/api/v1/webhooks/{subscription.id}"
+    return _with_secret(subscription, secret)
+
+
+@router.get("/webhooks", response_model=WebhookPage, responses=errors_doc(Forbidden))
+async def list_webhooks(session: SessionDep, principal: CurrentPrincipal, limit: LimitQuery = 50,
+                        cursor: CursorQuery = None) -> WebhookPage:
+    items, next_cursor = await service.list_subscriptions(session, principal, limit=limit,
+                                                          cursor=cursor)
+    return WebhookPage(items=[WebhookRead.model_validate(s) for s in items],
+                       next_cursor=next_cursor)
+
+
+@router.get("/webhooks/{subscription_id}", response_model=WebhookRead,
+            responses=errors_doc(Forbidden, SubscriptionNotFound))
+async def get_webhook(subscription_id: Id, session: SessionDep, principal: CurrentPrincipal,
+                      response: Response) -> WebhookRead:
+    subscription = await service.get(session, principal, subscription_id)
+    set_etag(response, subscription.version)
+    return WebhookRead.model_validate(subscription)
+
+
+@router.patch("/webhooks/{subscription_id}", response_model=WebhookRead,
+              responses=errors_doc(Forbidden, SubscriptionNotFound, StaleVersion,
+                                   WebhookUrlRefused, UnknownEventType))
+async def update_webhook(subscription_id: Id, body: WebhookUpdate, session: SessionDep,
+                         principal: CurrentPrincipal, settings: SettingsDep, now: Now,
+                         if_match: IfMatch, response: Response) -> WebhookRead:
+    """Change the URL or event types, or enable/disable the subscription."""
+    subscription = await service.update_subscription(
+        session, principal, settings, subscription_id=subscription_id, data=body,
+        expected_version=if_match, now=now)
+    set_etag(response, subscription.version)
+    return WebhookRead.model_validate(subscription)
+
+
+@router.delete("/webhooks/{subscription_id}", status_code=204,
+               responses=errors_doc(Forbidden, SubscriptionNotFound, StaleVersion))
+async def delete_webhook(subscription_id: Id, session: SessionDep, principal: CurrentPrincipal,
+                         if_match: IfMatch) -> Response:
+    """Remove the subscription and its delivery log."""
+    await service.delete(session, principal, subscription_id=subscription_id,
+                         expected_version=if_match)
+    return Response(status_code=204)
+
+
+@router.post("/webhooks/{subscription_id}/rotate-secret", response_model=WebhookWithSecret,
+             responses=errors_doc(Forbidden, SubscriptionNotFound))
+async def rotate_webhook_secret(subscription_id: Id, body: RotateSecretBody, session: SessionDep,
+                                principal: CurrentPrincipal, settings: SettingsDep, now: Now,
+                                response: Response) -> WebhookWithSecret:
+    """A new signing secret (shown once); the old one keeps signing for `overlap_hours`."""
+    subscription, secret = await service.rotate_secret(
+        session, principal, settings, subscription_id=subscription_id,
+        overlap=timedelta(hours=body.overlap_hours), now=now)
+    set_etag(response, subscription.version)
+    return _with_secret(subscription, secret)
+
+
+@router.post("/webhooks/{subscription_id}/test", status_code=202, response_model=DeliveryRead,
+             responses=errors_doc(Forbidden, SubscriptionNotFound, SubscriptionDisabled))
+async def test_webhook(subscription_id: Id, session: SessionDep, principal: CurrentPrincipal,
+                       now: Now) -> DeliveryRead:
+    """Send a `webhook.test` message to this receiver now; follow it in the delivery log."""
+    delivery = await service.send_test(session, principal, subscription_id=subscription_id,
+                                       now=now)
+    return DeliveryRead.model_validate(delivery)
+
+
+@router.post("/webhooks/{subscription_id}/replay", status_code=202, response_model=ReplayResult,
+             responses=errors_doc(Forbidden, SubscriptionNotFound))
+async def replay_webhook(subscription_id: Id, body: ReplayBody, session: SessionDep,
+                         principal: CurrentPrincipal, now: Now) -> ReplayResult:
+    """Deliver again every event of a time range that this subscription receives."""
+    queued = await service.replay(session, principal, subscription_id=subscription_id,
+                                  data=body, now=now)
+    return ReplayResult(queued=queued)
+
+
+@router.get("/webhooks/{subscription_id}/deliveries", response_model=DeliveryPage,
+            responses=errors_doc(Forbidden, SubscriptionNotFound))
+async def list_webhook_deliveries(
+    subscription_id: Id, session: SessionDep, principal: CurrentPrincipal,
+    status: DeliveryStatus | None = None, limit: LimitQuery = 50, cursor: CursorQuery = None,
+) -> DeliveryPage:
+    """The delivery log, newest first: status, attempts, last answer, latency, next attempt."""
+    items, next_cursor = await service.list_deliveries(
+        session, principal, subscription_id=subscription_id, status=status, limit=limit,
+        cursor=cursor)
+    return DeliveryPage(items=[DeliveryRead.model_validate(d) for d in items],
+                        next_cursor=next_cursor)
+
+
+@router.get("/webhook-deliveries/{delivery_id}", response_model=DeliveryRead,
+            responses=errors_doc(Forbidden, DeliveryNotFound))
+async def get_webhook_delivery(delivery_id: Id, session: SessionDep,
+                               principal: CurrentPrincipal) -> DeliveryRead:
+    return DeliveryRead.model_validate(await service.get_delivery(session, principal, delivery_id))
+
+
+@router.post("/webhook-deliveries/{delivery_id}/retry", status_code=202,
+             response_model=DeliveryRead,
+             responses=errors_doc(Forbidden, DeliveryNotFound, DeliveryInFlight))
+async def retry_webhook_delivery(delivery_id: Id, session: SessionDep,
+                                 principal: CurrentPrincipal, now: Now) -> DeliveryRead:
+    """Send this message again now, with a fresh retry schedule."""
+    delivery = await service.retry_delivery(session, principal, delivery_id=delivery_id, now=now)
+    return DeliveryRead.model_validate(delivery)
