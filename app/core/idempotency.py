@@ -25,7 +25,7 @@ log = structlog.get_logger("salesflow.idempotency")
 MAX_KEY_LENGTH = 255
 # A claimed key whose request never finished (process killed) is released after this.
 IN_PROGRESS_TIMEOUT = timedelta(minutes=2)
-_REPLAYED_HEADERS = ("content-type", "etag", "location")
+_REPLAYED_HEADERS = ("content-type", "etag", "location", "cache-control")
 
 
 class IdempotencyRecord(SQLModel, table=True):
@@ -50,6 +50,12 @@ class IdempotencyKeyReused(AppError):
     code = "idempotency.key_reused"
     status = 422
     title = "This Idempotency-Key was used with a different request"
+
+
+class IdempotencyResponseNotKept(AppError):
+    code = "idempotency.response_not_kept"
+    status = 409
+    title = "The first request with this Idempotency-Key succeeded, but its response was not kept"
 
 
 class IdempotencyInProgress(AppError):
@@ -168,8 +174,12 @@ class IdempotencyMiddleware:
                 # A failure the client should retry: release the key.
                 await session.delete(record)
             else:
-                kept = {k.decode("latin-1"): v.decode("latin-1") for k, v in headers
+                kept = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in headers
                         if k.decode("latin-1").lower() in _REPLAYED_HEADERS}
+                # A response marked no-store (it shows a secret once) is not written down:
+                # a retry learns that it succeeded, and where, but not the secret.
+                if "no-store" in kept.get("cache-control", ""):
+                    body = b""
                 record.status_code, record.headers, record.body = status, kept, body
             await session.commit()
 
@@ -216,6 +226,13 @@ def _replay_body(body: bytes, original: Receive) -> Receive:
 
 
 async def _replay(send: Send, record: IdempotencyRecord) -> None:
+    kept = record.headers or {}
+    if "no-store" in kept.get("cache-control", ""):
+        location = [(b"location", kept["location"].encode("latin-1"))] if "location" in kept else []
+        error = IdempotencyResponseNotKept(
+            f"It answered {record.status_code}; its response held a secret that is shown only "
+            "once. Read the resource (Location) and rotate the secret if it was lost.")
+        return await _send_problem(send, error, location)
     body = record.body or b""
     headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in (record.headers or {}).items()]
     headers += [(b"content-length", str(len(body)).encode()), (b"idempotent-replayed", b"true")]

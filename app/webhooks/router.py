@@ -58,6 +58,7 @@ async def create_webhook(body: WebhookCreate, session: SessionDep, principal: Cu
     subscription, secret = await service.create(session, principal, settings, data=body, now=now)
     set_etag(response, subscription.version)
     response.headers["Location"] = f"/api/v1/webhooks/{subscription.id}"
+    response.headers["Cache-Control"] = "no-store"  # nothing may keep the secret
     return _with_secret(subscription, secret)
 
 
@@ -113,6 +114,7 @@ async def rotate_webhook_secret(subscription_id: Id, body: RotateSecretBody, ses
         session, principal, settings, subscription_id=subscription_id,
         overlap=timedelta(hours=body.overlap_hours), now=now)
     set_etag(response, subscription.version)
+    response.headers["Cache-Control"] = "no-store"  # nothing may keep the secret
     return _with_secret(subscription, secret)
 
 

@@ -256,3 +256,22 @@ class TestDelivery:
         metrics = (await client.get("/metrics")).text
         assert 'salesflow_webhook_deliveries{status="pending"}' in metrics
         assert "salesflow_webhook_delivery_lag_seconds" in metrics
+
+
+async def test_an_idempotent_retry_never_gets_the_secret_from_storage(client, admin, receiver,
+                                                                     session):
+    """The secret is shown once: the idempotency store keeps that the request succeeded
+    and where, not its body; a retry with the same key is told so."""
+    from app.core.idempotency import IdempotencyRecord
+
+    headers = {**admin, "Idempotency-Key": "create-erp-hook-1"}
+    body = {"url": receiver.url, "event_types": ["*"]}
+    first = await client.post("/api/v1/webhooks", headers=headers, json=body)
+    assert first.status_code == 201 and first.headers["cache-control"] == "no-store"
+    again = await client.post("/api/v1/webhooks", headers=headers, json=body)
+    assert again.status_code == 409
+    assert again.json()["code"] == "idempotency.response_not_kept"
+    assert again.headers["location"] == f"/api/v1/webhooks/{first.json()['id']}"
+    stored = (await session.execute(select(IdempotencyRecord))).scalars().all()
+    assert all(first.json()["secret"].encode() not in (r.body or b"") for r in stored)
+    assert len((await client.get("/api/v1/webhooks", headers=admin)).json()["items"]) == 1
