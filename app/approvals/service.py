@@ -160,13 +160,17 @@ async def approve(
     loaded, step, authority = await _decidable_step(session, principal, request_id, step_id, now)
     _record_decision(session, loaded, step, principal, authority, Decision.approve, comment, now)
     step.approvals += 1
-    if step.approvals >= step.quorum:
+    step_done = step.approvals >= step.quorum
+    if step_done:
         step.status, step.completed_at = StepStatus.approved, now
-        if all(s.status == StepStatus.approved for s in loaded.stage(step.stage_index)):
-            await _advance(session, principal, loaded, now)
+    # Recorded before what it causes (next stage, completion), so the request's events
+    # are numbered in the order they happened.
     record_change(session, principal, event_type="approval.step_approved", entity_type=ENTITY,
                   entity_id=loaded.request.id, before=None, after=_step_summary(step),
                   on_behalf_of_id=authority.on_behalf_of_id)
+    if step_done and all(s.status == StepStatus.approved
+                         for s in loaded.stage(step.stage_index)):
+        await _advance(session, principal, loaded, now)
     await commit(session)
     return loaded
 

@@ -55,3 +55,21 @@ async def test_type_filter(client, rep, erp, admin):
 async def test_feed_is_for_integrations(client, headers_for, role):
     response = await client.get("/api/v1/events", headers=headers_for(role, dept="east"))
     assert response.status_code == 403
+
+
+async def test_a_requests_events_are_numbered_in_the_order_they_happened(client, company,
+                                                                         submitted):
+    """The last approval causes completion: its step event comes first in the subject."""
+    contract = await submitted("1000.00")
+    request_id = contract["approval"]["id"]
+    for approver in (company.finance, company.legal, company.head):
+        await client.post(f"/api/v1/approvals/{request_id}/approve", headers=approver, json={})
+    feed = (await client.get("/api/v1/events", headers=company.admin, params={
+        "types": "approval.submitted,approval.step_pending,approval.step_approved,"
+                 "approval.completed", "limit": 200})).json()["items"]
+    mine = [e for e in feed if e["subject"] == f"approval_request:{request_id}"]
+    assert [e["sequence"] for e in mine] == list(range(1, len(mine) + 1))
+    assert [e["type"] for e in mine] == [
+        "approval.submitted", "approval.step_pending", "approval.step_pending",
+        "approval.step_approved", "approval.step_approved", "approval.step_pending",
+        "approval.step_approved", "approval.completed"]
