@@ -1,8 +1,10 @@
-from sqlalchemy import func, or_, select
+from typing import Any
+
+from sqlalchemy import func, insert, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.changes import record_change
-from app.core.db import commit, commit_or_raise, flush_or_raise
+from app.core.db import commit, commit_or_raise, execute_or_raise, flush_or_raise
 from app.core.pagination import paginate
 from app.core.permissions import Capability, require
 from app.core.schemas import snapshot
@@ -86,3 +88,24 @@ async def delete(
 def _taken() -> DepartmentExists:
     # The pre-check covers the common case; this covers two admins racing.
     return DepartmentExists("Department id or name is taken.")
+
+
+async def is_active(session: AsyncSession, department_id: str) -> bool:
+    return bool(await session.scalar(
+        select(Department.active).where(Department.id == department_id)))
+
+
+async def insert_into_active_department(session: AsyncSession, record: Any,
+                                        on_conflict: Exception) -> int | None:
+    """INSERT … SELECT `record` (a table model with `id` and `department_id`) from its
+    department's row only while that department is active: one statement, so a department
+    deactivated a moment ago cannot receive it. Returns the new id, or None when the
+    department does not exist or is inactive; a unique violation raises `on_conflict`."""
+    model = type(record)
+    columns = [c for c in model.__table__.columns if c.key != "id"]
+    source = select(*[literal(getattr(record, c.key), type_=c.type) for c in columns]).where(
+        Department.id == record.department_id, Department.active.is_(True))  # type: ignore[attr-defined]
+    statement = (insert(model).from_select([c.key for c in columns], source)
+                 .returning(model.id))
+    result = await execute_or_raise(session, statement, on_conflict)
+    return result.scalar_one_or_none()
