@@ -15,10 +15,11 @@ from app.core.idempotency import IdempotencyRecord
 from app.customers.models import Customer
 from app.departments.models import Department
 from app.events.models import Event
+from app.leads.models import Lead
 from app.products.models import Product
 
 __all__ = [
     "ApprovalDecision", "ApprovalPolicyVersion", "ApprovalRequest", "ApprovalStep", "Contract",
     "ContractLine", "Delegation", "AuditEntry", "AuditSealState", "CalendarDay", "Customer", "Department", "Event",
-    "IdempotencyRecord", "Product", "metadata",
+    "IdempotencyRecord", "Lead", "Product", "metadata",
 ]
