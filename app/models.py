@@ -16,10 +16,11 @@ from app.customers.models import Customer
 from app.departments.models import Department
 from app.events.models import Event
 from app.leads.models import Lead
+from app.opportunities.models import Opportunity
 from app.products.models import Product
 
 __all__ = [
     "ApprovalDecision", "ApprovalPolicyVersion", "ApprovalRequest", "ApprovalStep", "Contract",
     "ContractLine", "Delegation", "AuditEntry", "AuditSealState", "CalendarDay", "Customer", "Department", "Event",
-    "IdempotencyRecord", "Lead", "Product", "metadata",
+    "IdempotencyRecord", "Lead", "Opportunity", "Product", "metadata",
 ]

@@ -10,20 +10,25 @@ from app.core.errors import Forbidden, InvalidTransition, StaleVersion, errors_d
 from app.core.pagination import CursorQuery, LimitQuery
 from app.core.security import CurrentPrincipal, Principal
 from app.core.versioning import IfMatch, set_etag
-from app.leads import service
+from app.customers.errors import DuplicateCreditCode, OwnershipForbidden
+from app.leads import flows, service
 from app.leads.errors import (
     AssignmentForbidden,
     ContactRequired,
+    CustomerOwnedByAnother,
     DepartmentRequired,
     LeadClosed,
     LeadForbidden,
     LeadNotFound,
+    LeadUnassigned,
+    UnknownCustomer,
     UnknownDepartment,
 )
 from app.leads.models import Lead, LeadSource, LeadStatus
 from app.leads.schemas import (
     AssignBody,
     DisqualifyBody,
+    LeadConvert,
     LeadCreate,
     LeadCreated,
     LeadDuplicate,
@@ -38,10 +43,13 @@ LeadId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 WRITE_ERRORS = (LeadNotFound, LeadForbidden, StaleVersion)
 
 
-def _read_many(principal: Principal, leads: list[Lead]) -> list[LeadRead]:
+async def _read_many(session: AsyncSession, principal: Principal,
+                     leads: list[Lead]) -> list[LeadRead]:
+    opportunities = await service.opportunity_ids(session, leads)
     reads = []
     for lead in leads:
         read = LeadRead.model_validate(lead)
+        read.opportunity_id = opportunities.get(lead.id)  # type: ignore[arg-type]
         read.allowed_actions = service.allowed_actions(lead, principal)
         reads.append(read)
     return reads
@@ -49,7 +57,7 @@ def _read_many(principal: Principal, leads: list[Lead]) -> list[LeadRead]:
 
 async def _read(session: AsyncSession, principal: Principal, lead: Lead,
                 response: Response) -> LeadRead:
-    [read] = _read_many(principal, [lead])
+    [read] = await _read_many(session, principal, [lead])
     set_etag(response, lead.version)
     return read
 
@@ -75,7 +83,7 @@ async def list_leads(
         department_id=department_id, source=source, created_from=created_from,
         created_to=created_to, possible_duplicate=possible_duplicate, q=q, limit=limit,
         cursor=cursor)
-    return LeadPage(items=_read_many(principal, items), next_cursor=next_cursor)
+    return LeadPage(items=await _read_many(session, principal, items), next_cursor=next_cursor)
 
 
 @router.post("", status_code=201, response_model=LeadCreated,
@@ -161,4 +169,18 @@ async def assign_lead(lead_id: LeadId, body: AssignBody, session: SessionDep,
     """Assign or re-assign an open lead (department head, deputy GM, GM); audited."""
     lead = await service.assign(session, principal, lead_id=lead_id, data=body,
                                 expected_version=if_match)
+    return await _read(session, principal, lead, response)
+
+
+@router.post("/{lead_id}/convert", response_model=LeadRead,
+             responses=errors_doc(*WRITE_ERRORS, InvalidTransition, LeadUnassigned,
+                                  UnknownCustomer, CustomerOwnedByAnother, OwnershipForbidden,
+                                  DuplicateCreditCode))
+async def convert_lead(lead_id: LeadId, body: LeadConvert, session: SessionDep,
+                       principal: CurrentPrincipal, if_match: IfMatch, now: Now,
+                       response: Response) -> LeadRead:
+    """Convert a qualified lead into a customer (new, or one its owner already has) and an
+    opportunity, all in one transaction; the lead then carries both ids."""
+    lead, _opportunity = await flows.convert(session, principal, lead_id=lead_id, data=body,
+                                             expected_version=if_match, now=now)
     return await _read(session, principal, lead, response)

@@ -1,10 +1,20 @@
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, EmailStr, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    EmailStr,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
 from app.core.pagination import Page
 from app.core.schemas import Name, ReadModel, UpdateModel, UserId, WriteModel
+from app.customers.schemas import CreditCode
+from app.opportunities.models import OpportunityGrade
+from app.opportunities.schemas import OpportunityFields, Title
 from app.leads.models import LeadSource, LeadStatus
 from app.leads.normalise import normalise_phone
 
@@ -61,6 +71,35 @@ class AssignBody(WriteModel):
                                                 "department's pool")
     department_id: DepartmentRef | None = Field(
         default=None, description="Move it to another department; defaults to its own")
+
+
+class NewCustomer(WriteModel):
+    """The customer a lead becomes; name and contact default to the lead's."""
+
+    name: Name | None = Field(default=None, description="Defaults to the lead's company")
+    credit_code: CreditCode | None = None
+    address: Annotated[str, StringConstraints(max_length=500)] | None = None
+    is_key_customer: bool = False
+
+
+class OpportunityFromLead(OpportunityFields):
+    title: Title | None = Field(default=None, description="Defaults to the lead's company")  # type: ignore[assignment]
+    grade: OpportunityGrade
+
+
+class LeadConvert(WriteModel):
+    """Convert a qualified lead: into a new customer (`customer`, optional overrides) or an
+    existing one of the lead's owner (`customer_id`), and an opportunity."""
+
+    customer_id: int | None = Field(default=None, ge=1, description="Link this customer")
+    customer: NewCustomer | None = None
+    opportunity: OpportunityFromLead
+
+    @model_validator(mode="after")
+    def _one_customer(self) -> "LeadConvert":
+        if self.customer_id is not None and self.customer is not None:
+            raise ValueError("give customer_id (link) or customer (create), not both")
+        return self
 
 
 class LeadSnapshot(ReadModel):

@@ -26,6 +26,7 @@ from app.leads.models import Lead, LeadSource, LeadStatus
 from app.leads.normalise import company_key, normalise_email, normalise_phone
 from app.leads.schemas import AssignBody, LeadCreate, LeadSnapshot, LeadUpdate
 from app.leads.states import OPEN, ensure_transition
+from app.opportunities.models import Opportunity
 
 ENTITY = "lead"
 # Roles that work leads (within what they can see). The integration account creates
@@ -167,7 +168,7 @@ async def duplicates_of(session: AsyncSession, principal: Principal, *, lead_id:
 
 async def update(session: AsyncSession, principal: Principal, *, lead_id: int, data: LeadUpdate,
                  expected_version: int | None) -> Lead:
-    lead = await _workable(session, principal, lead_id, expected_version)
+    lead = await get_workable(session, principal, lead_id, expected_version)
     _ensure_open(lead)
     values = data.model_dump(exclude_unset=True)
     if "phone" in values:
@@ -191,7 +192,7 @@ async def update(session: AsyncSession, principal: Principal, *, lead_id: int, d
 async def contact(session: AsyncSession, principal: Principal, *, lead_id: int,
                   expected_version: int | None, now: datetime) -> Lead:
     """The first contact with the prospect has been made."""
-    lead = await _workable(session, principal, lead_id, expected_version)
+    lead = await get_workable(session, principal, lead_id, expected_version)
     _move(session, principal, lead, LeadStatus.contacted, "lead.contacted", contacted_at=now)
     await commit(session)
     return lead
@@ -199,7 +200,7 @@ async def contact(session: AsyncSession, principal: Principal, *, lead_id: int,
 
 async def qualify(session: AsyncSession, principal: Principal, *, lead_id: int,
                   expected_version: int | None, now: datetime) -> Lead:
-    lead = await _workable(session, principal, lead_id, expected_version)
+    lead = await get_workable(session, principal, lead_id, expected_version)
     _move(session, principal, lead, LeadStatus.qualified, "lead.qualified", qualified_at=now)
     await commit(session)
     return lead
@@ -207,7 +208,7 @@ async def qualify(session: AsyncSession, principal: Principal, *, lead_id: int,
 
 async def disqualify(session: AsyncSession, principal: Principal, *, lead_id: int, reason: str,
                      expected_version: int | None, now: datetime) -> Lead:
-    lead = await _workable(session, principal, lead_id, expected_version)
+    lead = await get_workable(session, principal, lead_id, expected_version)
     _move(session, principal, lead, LeadStatus.disqualified, "lead.disqualified",
           disqualified_at=now, disqualify_reason=reason)
     await commit(session)
@@ -240,6 +241,16 @@ async def assign(session: AsyncSession, principal: Principal, *, lead_id: int, d
     return lead
 
 
+async def opportunity_ids(session: AsyncSession, leads: list[Lead]) -> dict[int, int]:
+    """The opportunity each converted lead became, for a page of leads in one query."""
+    converted = [lead.id for lead in leads if lead.status == LeadStatus.converted]
+    if not converted:
+        return {}
+    rows = await session.execute(select(Opportunity.lead_id, Opportunity.id).where(
+        Opportunity.lead_id.in_(converted)))  # type: ignore[union-attr]
+    return {lead_id: opportunity_id for lead_id, opportunity_id in rows.all()}
+
+
 def allowed_actions(lead: Lead, principal: Principal) -> list[str]:
     """What the caller may do now: the same rules the commands enforce."""
     actions: list[str] = []
@@ -257,8 +268,9 @@ def allowed_actions(lead: Lead, principal: Principal) -> list[str]:
     return actions
 
 
-async def _workable(session: AsyncSession, principal: Principal, lead_id: int,
-                    expected_version: int | None) -> Lead:
+async def get_workable(session: AsyncSession, principal: Principal, lead_id: int,
+                       expected_version: int | None) -> Lead:
+    """The lead, locked, if the caller may see and work it at the version they read."""
     lead = await get_visible(session, principal, lead_id, for_update=True)
     if not may_work(principal):
         raise LeadForbidden()
