@@ -62,7 +62,7 @@ def token(
 
 @cli.command()
 def worker() -> None:
-    """Run background work: audit sealing, approval SLA escalation, key expiry."""
+    """Run background work: audit sealing, approval SLA escalation, quote expiry, key expiry."""
     from app import worker as background
     from app.core.clock import system_clock
     from app.core.db import create_engine, create_sessionmaker

@@ -18,9 +18,10 @@ from app.events.models import Event
 from app.leads.models import Lead
 from app.opportunities.models import Opportunity
 from app.products.models import Product
+from app.quotes.models import Quote, QuoteLine
 
 __all__ = [
     "ApprovalDecision", "ApprovalPolicyVersion", "ApprovalRequest", "ApprovalStep", "Contract",
     "ContractLine", "Delegation", "AuditEntry", "AuditSealState", "CalendarDay", "Customer", "Department", "Event",
-    "IdempotencyRecord", "Lead", "Opportunity", "Product", "metadata",
+    "IdempotencyRecord", "Lead", "Opportunity", "Product", "Quote", "QuoteLine", "metadata",
 ]
