@@ -11,9 +11,10 @@ from app.leads.router import router as leads_router
 from app.opportunities.router import router as opportunities_router
 from app.products.router import router as products_router
 from app.quotes.router import router as quotes_router
+from app.reports.router import router as reports_router
 
 api_router = APIRouter(prefix="/api/v1")
 for router in (departments_router, products_router, customers_router, audit_router,
                events_router, calendar_router, approvals_router, contracts_router,
-               leads_router, opportunities_router, quotes_router):
+               leads_router, opportunities_router, quotes_router, reports_router):
     api_router.include_router(router)
