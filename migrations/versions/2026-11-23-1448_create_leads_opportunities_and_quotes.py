@@ -205,3 +205,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_lead_company_key'))
 
     op.drop_table('lead')
+    # PostgreSQL keeps enum types after their tables; drop them so upgrade can run again.
+    for enum in ('quotestatus', 'proposalstatus', 'opportunitystage', 'opportunitygrade',
+                 'leadstatus', 'leadsource'):
+        sa.Enum(name=enum).drop(op.get_bind(), checkfirst=True)
