@@ -96,9 +96,13 @@ async def create_lead(body: LeadCreate, session: SessionDep, principal: CurrentP
     `duplicates` and the lead is flagged `possible_duplicate`: it is created either way."""
     lead, duplicates = await service.create(session, principal, data=body)
     response.headers["Location"] = f"/api/v1/leads/{lead.id}"
-    read = await _read(session, principal, lead, response)
-    return LeadCreated(**read.model_dump(), duplicates=[
-        LeadDuplicate.model_validate(d, from_attributes=True) for d in duplicates])
+    set_etag(response, lead.version)
+    # A new lead has no opportunity yet: nothing more to load.
+    created = LeadCreated.model_validate(lead)
+    created.allowed_actions = service.allowed_actions(lead, principal)
+    created.duplicates = [LeadDuplicate.model_validate(d, from_attributes=True)
+                          for d in duplicates]
+    return created
 
 
 @router.get("/{lead_id}", response_model=LeadRead, responses=errors_doc(LeadNotFound))

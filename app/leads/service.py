@@ -1,7 +1,8 @@
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Select, bindparam, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.calendar.working_time import local_day_start
@@ -127,31 +128,38 @@ async def create(session: AsyncSession, principal: Principal, *, data: LeadCreat
     lead.id = await insert_into_active_department(session, lead, missing)
     if lead.id is None:
         raise missing
+    after = summary(lead)
     record_change(session, principal, event_type="lead.created", entity_type=ENTITY,
-                  entity_id=lead.id, before=None, after=summary(lead),
-                  event_data={**summary(lead), "duplicate_ids": [d.id for d in duplicates]})
+                  entity_id=lead.id, before=None, after=after,
+                  event_data={**after, "duplicate_ids": [d.id for d in duplicates]})
     await commit(session)
     return lead, duplicates
 
 
-def duplicates_query(lead: Lead):  # type: ignore[no-untyped-def]
-    """Other leads with the same normalised phone, e-mail or company: an OR of equalities
-    on three indexed columns, so the database answers from the indexes, never a scan."""
-    matches = [Lead.company_key == lead.company_key]
-    if lead.phone:
-        matches.append(Lead.phone == lead.phone)
-    if lead.email:
-        matches.append(Lead.email == lead.email)
-    statement = (select(Lead.id, Lead.phone, Lead.email, Lead.company_key, Lead.status,
-                        Lead.owner_id, Lead.department_id, Lead.created_at)
-                 .where(or_(*matches)).order_by(Lead.id.desc()).limit(DUPLICATE_LIMIT))  # type: ignore[union-attr]
-    if lead.id is not None:
-        statement = statement.where(Lead.id != lead.id)
-    return statement
+# Other leads with the same normalised phone, e-mail or company: an OR of equalities on
+# three indexed columns, so the database answers from the indexes, never a scan. A Core
+# query built once with bound parameters, as it runs on every lead created (a missing
+# phone or e-mail binds NULL, which equals nothing).
+_LEAD = Lead.__table__.c  # type: ignore[attr-defined]
+_DUPLICATES = (
+    select(_LEAD.id, _LEAD.phone, _LEAD.email, _LEAD.company_key, _LEAD.status,
+           _LEAD.owner_id, _LEAD.department_id, _LEAD.created_at)
+    .where(or_(_LEAD.company_key == bindparam("company_key"), _LEAD.phone == bindparam("phone"),
+               _LEAD.email == bindparam("email")))
+    .order_by(_LEAD.id.desc()).limit(DUPLICATE_LIMIT))
+_DUPLICATES_OF_LEAD = _DUPLICATES.where(_LEAD.id != bindparam("lead_id"))
+
+
+def duplicates_query(lead: Lead) -> tuple[Select[Any], dict[str, Any]]:
+    params = {"company_key": lead.company_key, "phone": lead.phone, "email": lead.email}
+    if lead.id is None:
+        return _DUPLICATES, params
+    return _DUPLICATES_OF_LEAD, params | {"lead_id": lead.id}
 
 
 async def find_duplicates(session: AsyncSession, lead: Lead) -> list[Duplicate]:
-    rows = (await session.execute(duplicates_query(lead))).all()
+    statement, params = duplicates_query(lead)
+    rows = (await session.execute(statement, params)).all()
     return [Duplicate(id=row.id, status=row.status, owner_id=row.owner_id,
                       department_id=row.department_id, created_at=row.created_at,
                       matched_on=[name for name, same in (
