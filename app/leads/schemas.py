@@ -13,10 +13,10 @@ from pydantic import (
 from app.core.pagination import Page
 from app.core.schemas import Name, ReadModel, UpdateModel, UserId, WriteModel
 from app.customers.schemas import CreditCode
-from app.opportunities.models import OpportunityGrade
-from app.opportunities.schemas import OpportunityFields, Title
 from app.leads.models import LeadSource, LeadStatus
 from app.leads.normalise import normalise_phone
+from app.opportunities.models import OpportunityGrade
+from app.opportunities.schemas import OpportunityFields, Title
 
 
 def _valid_phone(value: str) -> str:

@@ -24,7 +24,7 @@ from app.opportunities.errors import (
     ProposalPending,
     UnknownCustomer,
 )
-from app.opportunities.models import OpportunityGrade, Opportunity, OpportunityStage
+from app.opportunities.models import Opportunity, OpportunityGrade, OpportunityStage
 from app.opportunities.schemas import (
     LoseBody,
     OpportunityCreate,
@@ -65,8 +65,9 @@ async def _read(session: AsyncSession, principal: Principal, opportunity: Opport
 
 @router.get("", response_model=OpportunityPage)
 async def list_opportunities(
-    session: SessionDep, principal: CurrentPrincipal, now: Now, stage: OpportunityStage | None = None,
-    grade: OpportunityGrade | None = None, owner_id: Annotated[str | None, Query(max_length=128)] = None,
+    session: SessionDep, principal: CurrentPrincipal, now: Now,
+    stage: OpportunityStage | None = None, grade: OpportunityGrade | None = None,
+    owner_id: Annotated[str | None, Query(max_length=128)] = None,
     customer_id: Annotated[int | None, Query(ge=1)] = None,
     limit: LimitQuery = 50, cursor: CursorQuery = None,
 ) -> OpportunityPage:

@@ -8,7 +8,7 @@ from app.approvals.schemas import ApprovalRead
 from app.core.money import Money, MoneyIn
 from app.core.pagination import Page
 from app.core.schemas import ReadModel, UpdateModel, WriteModel
-from app.opportunities.models import OpportunityGrade, ProposalStatus, OpportunityStage
+from app.opportunities.models import OpportunityGrade, OpportunityStage, ProposalStatus
 
 Title = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 Probability = Annotated[int, Field(ge=0, le=100, description="Percent; defaults to the "
@@ -37,8 +37,8 @@ class OpportunityUpdate(UpdateModel):
 
 
 class StageBody(WriteModel):
-    stage: OpportunityStage = Field(description="The next stage, or an earlier one; won and lost have "
-                                     "their own actions")
+    stage: OpportunityStage = Field(description="The next stage, or an earlier one; won and "
+                                                "lost have their own actions")
 
 
 class ProposalBody(WriteModel):

@@ -29,7 +29,7 @@ from app.opportunities.errors import (
     ProposalPending,
     UnknownCustomer,
 )
-from app.opportunities.models import OpportunityGrade, Opportunity, ProposalStatus, OpportunityStage
+from app.opportunities.models import Opportunity, OpportunityGrade, OpportunityStage, ProposalStatus
 from app.opportunities.schemas import (
     OpportunityCreate,
     OpportunityFields,
@@ -74,8 +74,9 @@ async def get_visible(session: AsyncSession, principal: Principal, opportunity_i
 
 
 async def list_opportunities(
-    session: AsyncSession, principal: Principal, *, stage: OpportunityStage | None, grade: OpportunityGrade | None,
-    owner_id: str | None, customer_id: int | None, limit: int, cursor: str | None,
+    session: AsyncSession, principal: Principal, *, stage: OpportunityStage | None,
+    grade: OpportunityGrade | None, owner_id: str | None, customer_id: int | None, limit: int,
+    cursor: str | None,
 ) -> tuple[list[Opportunity], str | None]:
     statement = select(Opportunity).where(_visible(principal))
     if stage is not None:
@@ -114,7 +115,8 @@ async def add(session: AsyncSession, principal: Principal, *, customer: Customer
         customer_id=customer.id, lead_id=lead_id, department_id=customer.department_id,  # type: ignore[arg-type]
         owner_id=customer.owner_id, title=data.title, grade=data.grade,
         expected_amount=data.expected_amount, expected_close_date=data.expected_close_date,
-        probability=PROBABILITY[OpportunityStage.qualification] if probability is None else probability,
+        probability=(PROBABILITY[OpportunityStage.qualification] if probability is None
+                     else probability),
         created_by=principal.sub)
     session.add(opportunity)
     await session.flush()
@@ -141,7 +143,8 @@ async def update(session: AsyncSession, principal: Principal, *, opportunity_id:
 
 
 async def move_stage(session: AsyncSession, principal: Principal, *, opportunity_id: int,
-                     stage: OpportunityStage, expected_version: int | None, now: datetime) -> Opportunity:
+                     stage: OpportunityStage, expected_version: int | None,
+                     now: datetime) -> Opportunity:
     """Move to the next stage, or back to an earlier one. High and medium grade
     opportunities enter negotiation only with an approved proposal."""
     opportunity = await _workable(session, principal, opportunity_id, expected_version)

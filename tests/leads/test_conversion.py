@@ -51,7 +51,8 @@ class TestConvert:
         customer = (await client.get(f"/api/v1/customers/{converted['customer_id']}",
                                      headers=company.rep)).json()
         assert (customer["name"], customer["owner_id"], customer["department_id"],
-                customer["address"]) == ("绍兴越城纺织有限公司", "rep.zhang", "east", "绍兴市越城区")
+                customer["address"]) == (
+            "绍兴越城纺织有限公司", "rep.zhang", "east", "绍兴市越城区")
         assert customer["contacts"] == [{"name": "陈总", "title": None,
                                          "phone": "+8657585123456-801",
                                          "email": "chen@yuecheng.cn"}]

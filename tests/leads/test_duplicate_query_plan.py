@@ -13,7 +13,8 @@ async def test_duplicate_check_uses_the_key_indexes(session):
         company="x", company_key="x", phone="+8613812345678", email="a@b.cn", source="web",
         department_id="d", created_by="t"))
     connection = await session.connection()
-    sql = str(statement.params(params).compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True}))
+    sql = str(statement.params(params).compile(dialect=connection.dialect,
+                                               compile_kwargs={"literal_binds": True}))
     if IS_POSTGRES:
         # With sequential scans priced out, a plan without the key indexes would show that
         # the query cannot use them.

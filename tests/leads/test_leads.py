@@ -347,8 +347,8 @@ class TestList:
         web = await new_lead(source="web", company="杭州恒远化工", contact_name="李工")
         fair = await new_lead(source="exhibition", company="宁波港城", contact_name="王经理",
                               phone="13900000000")
-        other = await new_lead(company.other_rep, source="referral", company="温州瓯江", contact_name="赵总",
-                               phone="13700000000")
+        other = await new_lead(company.other_rep, source="referral", company="温州瓯江",
+                               contact_name="赵总", phone="13700000000")
         await client.post(f"{LEADS}/{fair['id']}/qualify", headers=company.rep)
         # Created on the company's calendar: 2026-03-01 00:30 in Shanghai is 02-28 in UTC.
         await session.execute(update(Lead).where(Lead.id == web["id"]).values(

@@ -33,7 +33,8 @@ def move(client, company):
 
 async def _submit(client, company, opportunity: dict) -> dict:
     response = await client.post(f"{OPPORTUNITIES}/{opportunity['id']}/proposal/submit",
-                                 headers=company.rep, json={"summary": "两台 MP-250 多级泵, 含安装"})
+                                 headers=company.rep,
+                                 json={"summary": "两台 MP-250 多级泵, 含安装"})
     assert response.status_code == 200, response.text
     return response.json()
 

@@ -35,7 +35,8 @@ class TestSendAcceptDecline:
     async def test_declined_with_a_reason(self, client, company, sent_quote):
         quote = await sent_quote()
         url = f"{QUOTES}/{quote['id']}"
-        assert (await client.post(f"{url}/decline", headers=company.rep, json={})).status_code == 422
+        no_reason = await client.post(f"{url}/decline", headers=company.rep, json={})
+        assert no_reason.status_code == 422
         declined = (await client.post(f"{url}/decline", headers=company.rep,
                                       json={"reason": "预算削减"})).json()
         assert (declined["status"], declined["decline_reason"]) == ("declined", "预算削减")
