@@ -136,8 +136,11 @@ async def create(session: AsyncSession, principal: Principal, *, data: ContractC
         total_base=Decimal(0))
     _apply_totals(contract, lines)
     session.add(contract)
-    # Two drafts from one quote at once: the unique quote_id lets one through.
-    await flush_or_raise(session, QuoteAlreadyContracted())
+    if data.quote_id is not None:
+        # Two drafts from one quote at once: the unique quote_id lets one through.
+        await flush_or_raise(session, QuoteAlreadyContracted())
+    else:
+        await session.flush()
     contract.root_id = contract.id
     for line in lines:
         line.contract_id = contract.id  # type: ignore[assignment]
