@@ -22,7 +22,7 @@ from app.contracts.errors import (
     UnknownQuote,
 )
 from app.contracts.models import Contract, ContractLine, ContractStatus
-from app.contracts.pricing import line_amounts, to_base
+from app.contracts.pricing import apply_totals, line_amounts
 from app.contracts.schemas import (
     ContractCreate,
     ContractLineIn,
@@ -36,12 +36,12 @@ from app.core.changes import record_change
 from app.core.db import commit, flush_or_raise
 from app.core.errors import InvalidTransition, UnprocessableEntity
 from app.core.pagination import paginate
-from app.core.permissions import Role, visible
+from app.core.permissions import SALES_WORKING_ROLES, visible
 from app.core.security import Principal
 from app.core.versioning import bump_version, ensure_version
 from app.customers import service as customers
 from app.customers.errors import CustomerNotFound
-from app.products.models import Product
+from app.products.service import active_by_ids
 from app.quotes import service as quotes
 from app.quotes.errors import QuoteNotFound
 from app.quotes.models import Quote, QuoteStatus
@@ -49,9 +49,6 @@ from app.quotes.models import Quote, QuoteStatus
 ENTITY = "contract"
 TERMINATION = "contract_termination"
 BASE_CURRENCY = "CNY"
-# Roles that draft, submit and sign contracts (within what they can see); finance, legal
-# and auditors read them and decide approvals but do not change them.
-EDITING_ROLES = (Role.sales_rep, Role.dept_head, Role.deputy_gm, Role.gm, Role.admin)
 QUOTED_LINE_FIELDS = ("line_no", "product_id", "description", "quantity", "unit_price",
                       "discount_percent", "tax_rate", "net_amount", "tax_amount", "total_amount")
 
@@ -62,7 +59,7 @@ def _visible(principal: Principal):  # type: ignore[no-untyped-def]
 
 
 def may_edit(principal: Principal) -> bool:
-    return principal.has(*EDITING_ROLES)
+    return principal.has(*SALES_WORKING_ROLES)
 
 
 async def get_visible(session: AsyncSession, principal: Principal, contract_id: int, *,
@@ -134,7 +131,7 @@ async def create(session: AsyncSession, principal: Principal, *, data: ContractC
         payment_schedule=[m.model_dump(mode="json") for m in data.payment_schedule],
         created_by=principal.sub, subtotal=Decimal(0), tax_total=Decimal(0), total=Decimal(0),
         total_base=Decimal(0))
-    _apply_totals(contract, lines)
+    apply_totals(contract, lines)
     session.add(contract)
     if data.quote_id is not None:
         # Two drafts from one quote at once: the unique quote_id lets one through.
@@ -194,7 +191,7 @@ async def update(session: AsyncSession, principal: Principal, *, contract_id: in
         for line in lines:
             line.contract_id = contract.id  # type: ignore[assignment]
         session.add_all(lines)
-    _apply_totals(contract, lines)
+    apply_totals(contract, lines)
     bump_version(contract)
     record_change(session, principal, event_type="contract.updated", entity_type=ENTITY,
                   entity_id=contract.id, before=before, after=summary(contract))
@@ -374,10 +371,7 @@ async def _editable(session: AsyncSession, principal: Principal, contract_id: in
 
 
 async def _priced_lines(session: AsyncSession, lines: list[ContractLineIn]) -> list[ContractLine]:
-    ids = {line.product_id for line in lines}
-    products = {p.id: p for p in (await session.execute(
-        select(Product).where(Product.id.in_(ids), Product.active.is_(True)))).scalars()}  # type: ignore[union-attr,attr-defined]
-    missing = sorted(ids - products.keys())
+    products, missing = await active_by_ids(session, {line.product_id for line in lines})
     if missing:
         raise UnknownProduct(f"Unknown or inactive products: {missing}.", product_ids=missing)
     priced = []
@@ -393,13 +387,6 @@ async def _priced_lines(session: AsyncSession, lines: list[ContractLineIn]) -> l
             tax_rate=tax_rate, net_amount=amounts.net, tax_amount=amounts.tax,
             total_amount=amounts.total))
     return priced
-
-
-def _apply_totals(contract: Contract, lines: list[ContractLine]) -> None:
-    contract.subtotal = sum((line.net_amount for line in lines), Decimal("0.00"))
-    contract.tax_total = sum((line.tax_amount for line in lines), Decimal("0.00"))
-    contract.total = contract.subtotal + contract.tax_total
-    contract.total_base = to_base(contract.total, contract.exchange_rate)
 
 
 def _ensure_schedule(milestones: list[PaymentMilestone]) -> None:

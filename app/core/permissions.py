@@ -79,6 +79,10 @@ class Scope(IntEnum):
     company = 4
 
 
+# Roles that create and change the documents of the sales flow (leads, opportunities, quotes,
+# contracts) within what they see; the other roles read them and decide their approvals.
+SALES_WORKING_ROLES = (Role.sales_rep, Role.dept_head, Role.deputy_gm, Role.gm, Role.admin)
+
 # Default scope of each role over sales records (customers and the documents of the
 # sales flow). Roles missing here see nothing of that kind.
 SALES_RECORD_SCOPES: dict[Role, Scope] = {

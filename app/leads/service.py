@@ -9,7 +9,15 @@ from app.calendar.working_time import local_day_start
 from app.core.changes import record_change
 from app.core.db import commit, contains_pattern
 from app.core.pagination import paginate
-from app.core.permissions import Capability, Role, can, may_assign, require, visible
+from app.core.permissions import (
+    SALES_WORKING_ROLES,
+    Capability,
+    Role,
+    can,
+    may_assign,
+    require,
+    visible,
+)
 from app.core.schemas import snapshot
 from app.core.security import Principal
 from app.core.versioning import apply_changes, ensure_version
@@ -30,9 +38,6 @@ from app.leads.states import OPEN, ensure_transition
 from app.opportunities.models import Opportunity
 
 ENTITY = "lead"
-# Roles that work leads (within what they can see). The integration account creates
-# leads but does not work them; finance and the others only read.
-WORKING_ROLES = (Role.sales_rep, Role.dept_head, Role.deputy_gm, Role.gm, Role.admin)
 DUPLICATE_LIMIT = 20
 
 
@@ -41,7 +46,8 @@ def _visible(principal: Principal):  # type: ignore[no-untyped-def]
 
 
 def may_work(principal: Principal) -> bool:
-    return principal.has(*WORKING_ROLES)
+    # The integration account creates leads but does not work them; finance and others read.
+    return principal.has(*SALES_WORKING_ROLES)
 
 
 def summary(lead: Lead) -> dict:

@@ -12,7 +12,7 @@ from app.core.db import commit
 from app.core.errors import InvalidTransition
 from app.core.money import round_money
 from app.core.pagination import paginate
-from app.core.permissions import Role, visible
+from app.core.permissions import SALES_WORKING_ROLES, visible
 from app.core.schemas import snapshot
 from app.core.security import Principal
 from app.core.versioning import apply_changes, ensure_version
@@ -40,7 +40,6 @@ from app.opportunities.states import OPEN, PROBABILITY, TRANSITIONS, ensure_tran
 
 ENTITY = "opportunity"
 PROPOSAL = "opportunity_proposal"
-WORKING_ROLES = (Role.sales_rep, Role.dept_head, Role.deputy_gm, Role.gm, Role.admin)
 # Grades whose proposal the department head reviews before negotiation (SPEC §3).
 REVIEWED_GRADES = frozenset({OpportunityGrade.high, OpportunityGrade.medium})
 
@@ -51,7 +50,7 @@ def _visible(principal: Principal):  # type: ignore[no-untyped-def]
 
 
 def may_work(principal: Principal) -> bool:
-    return principal.has(*WORKING_ROLES)
+    return principal.has(*SALES_WORKING_ROLES)
 
 
 def summary(opportunity: Opportunity) -> dict:

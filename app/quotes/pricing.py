@@ -3,11 +3,11 @@ check, and the quote's totals; Decimal throughout, amounts half-up to 0.01."""
 
 from decimal import ROUND_HALF_UP, ROUND_UP, Decimal
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.contracts.pricing import HUNDRED, line_amounts, to_base
+from app.contracts.pricing import HUNDRED, apply_totals, line_amounts
 from app.products.models import Product
+from app.products.service import active_by_ids
 from app.quotes.errors import UnknownProduct
 from app.quotes.models import Quote, QuoteLine
 from app.quotes.schemas import QuoteLineIn
@@ -44,10 +44,7 @@ def is_below_floor(*, unit_price: Decimal, discount_percent: Decimal, exchange_r
 
 async def price_lines(session: AsyncSession, lines: list[QuoteLineIn],
                       exchange_rate: Decimal) -> list[QuoteLine]:
-    ids = {line.product_id for line in lines}
-    products = {p.id: p for p in (await session.execute(
-        select(Product).where(Product.id.in_(ids), Product.active.is_(True)))).scalars()}  # type: ignore[union-attr,attr-defined]
-    missing = sorted(ids - products.keys())
+    products, missing = await active_by_ids(session, {line.product_id for line in lines})
     if missing:
         raise UnknownProduct(f"Unknown or inactive products: {missing}.", product_ids=missing)
     priced = []
@@ -75,11 +72,8 @@ async def price_lines(session: AsyncSession, lines: list[QuoteLineIn],
     return priced
 
 
-def apply_totals(quote: Quote, lines: list[QuoteLine]) -> None:
-    quote.subtotal = sum((line.net_amount for line in lines), Decimal("0.00"))
-    quote.tax_total = sum((line.tax_amount for line in lines), Decimal("0.00"))
-    quote.total = quote.subtotal + quote.tax_total
-    quote.total_base = to_base(quote.total, quote.exchange_rate)
+def apply_quote_totals(quote: Quote, lines: list[QuoteLine]) -> None:
+    apply_totals(quote, lines)
     quote.max_discount_percent = max((line.effective_discount_percent for line in lines),
                                      default=Decimal("0.00"))
     quote.below_floor = any(line.below_floor for line in lines)

@@ -12,7 +12,7 @@ from app.contracts.models import Contract
 from app.core.changes import record_change
 from app.core.db import commit
 from app.core.pagination import paginate
-from app.core.permissions import Role, visible
+from app.core.permissions import SALES_WORKING_ROLES, visible
 from app.core.schemas import snapshot
 from app.core.security import Principal
 from app.core.versioning import apply_changes, bump_version, ensure_version
@@ -33,7 +33,7 @@ from app.quotes.errors import (
     ValidityInPast,
 )
 from app.quotes.models import Quote, QuoteLine, QuoteStatus
-from app.quotes.pricing import apply_totals, price_lines
+from app.quotes.pricing import apply_quote_totals, price_lines
 from app.quotes.schemas import QuoteCreate, QuoteSnapshot, QuoteUpdate
 from app.quotes.states import EDITABLE, EXPIRING, ensure_transition, status_on
 
@@ -41,7 +41,6 @@ ENTITY = "quote"
 POLICY_KEY = "quote_discount"
 BASE_CURRENCY = "CNY"
 DEFAULT_VALIDITY = timedelta(days=30)
-EDITING_ROLES = (Role.sales_rep, Role.dept_head, Role.deputy_gm, Role.gm, Role.admin)
 # A quote is revised into version n+1 once the customer has it, or once it can no longer
 # be sent as it is.
 REVISABLE = frozenset({QuoteStatus.approved, QuoteStatus.sent, QuoteStatus.declined,
@@ -56,7 +55,7 @@ def _visible(principal: Principal):  # type: ignore[no-untyped-def]
 
 
 def may_edit(principal: Principal) -> bool:
-    return principal.has(*EDITING_ROLES)
+    return principal.has(*SALES_WORKING_ROLES)
 
 
 def summary(quote: Quote) -> dict:
@@ -145,7 +144,7 @@ async def create(session: AsyncSession, principal: Principal, *, data: QuoteCrea
                   department_id=customer.department_id, owner_id=customer.owner_id,
                   title=data.title, currency=data.currency, exchange_rate=data.exchange_rate,
                   valid_until=valid_until, notes=data.notes, created_by=principal.sub)
-    apply_totals(quote, lines)
+    apply_quote_totals(quote, lines)
     await _insert(session, quote, lines)
     quote.root_id = quote.id
     record_change(session, principal, event_type="quote.created", entity_type=ENTITY,
@@ -177,7 +176,7 @@ async def update(session: AsyncSession, principal: Principal, *, quote_id: int,
         for line in lines:
             line.quote_id = quote.id  # type: ignore[assignment]
         session.add_all(lines)
-        apply_totals(quote, lines)
+        apply_quote_totals(quote, lines)
     bump_version(quote)
     record_change(session, principal, event_type="quote.updated", entity_type=ENTITY,
                   entity_id=quote.id, before=before, after=summary(quote))
