@@ -156,3 +156,5 @@ async def test_one_statement_however_many_leads(client, company, session, engine
             "department_id": department.id})
     await create_customer(session, department=department)
     assert await run() == few == 1
+    # The database groups the leads: what comes back is one row per rep, department and total.
+    assert "GROUP BY" in statements[0].upper()
