@@ -67,7 +67,7 @@ def worker(
     metrics_host: Annotated[str, typer.Option(help="Address for --metrics-port")] = "0.0.0.0",
 ) -> None:
     """Run background work: webhook delivery, audit sealing, approval SLA escalation,
-    retention."""
+    quote expiry, retention."""
     from app import worker as background
     from app.core.clock import system_clock
     from app.core.db import create_engine, create_sessionmaker

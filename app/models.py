@@ -15,12 +15,15 @@ from app.core.idempotency import IdempotencyRecord
 from app.customers.models import Customer
 from app.departments.models import Department
 from app.events.models import Event, EventSequencerState, EventSubject
+from app.leads.models import Lead
+from app.opportunities.models import Opportunity
 from app.products.models import Product
+from app.quotes.models import Quote, QuoteLine
 from app.webhooks.models import WebhookDelivery, WebhookSubscription
 
 __all__ = [
     "ApprovalDecision", "ApprovalPolicyVersion", "ApprovalRequest", "ApprovalStep", "Contract",
     "ContractLine", "Delegation", "AuditEntry", "AuditSealState", "CalendarDay", "Customer", "Department", "Event",
-    "EventSequencerState", "EventSubject", "IdempotencyRecord", "Product", "WebhookDelivery",
-    "WebhookSubscription", "metadata",
+    "EventSequencerState", "EventSubject", "IdempotencyRecord", "Lead", "Opportunity", "Product",
+    "Quote", "QuoteLine", "WebhookDelivery", "WebhookSubscription", "metadata",
 ]

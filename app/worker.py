@@ -1,7 +1,8 @@
 """Background work, in two loops side by side:
 
-- housekeeping: seal the audit chain, escalate overdue approval steps, and now and then
-  forget expired idempotency keys and events and deliveries past their retention;
+- housekeeping: seal the audit chain, escalate overdue approval steps, expire quotes past
+  their validity, and now and then forget expired idempotency keys and events and
+  deliveries past their retention;
 - webhook delivery: sequence committed events, fan them out, send what is due.
 
 Runs in the API process on the embedded default, and as `salesflow worker` (any number of
@@ -21,6 +22,7 @@ from app.core.config import Settings
 from app.core.db import commit
 from app.core.idempotency import purge_expired
 from app.events import service as events
+from app.quotes import expiry as quote_expiry
 from app.webhooks.dispatcher import Dispatcher
 from app.webhooks.models import DeliveryStatus, WebhookDelivery
 
@@ -31,14 +33,17 @@ PURGE_EVERY_PASSES = 600
 async def run_pass(sessionmaker: async_sessionmaker[AsyncSession], clock: Clock, *,
                    purge_ttl: timedelta | None = None,
                    retention: timedelta | None = None) -> dict[str, int]:
-    done = {"audit_sealed": 0, "steps_escalated": 0, "idempotency_purged": 0,
-            "events_purged": 0, "deliveries_purged": 0}
+    done = {"audit_sealed": 0, "steps_escalated": 0, "quotes_expired": 0,
+            "idempotency_purged": 0, "events_purged": 0, "deliveries_purged": 0}
     async with sessionmaker() as session:
         while sealed := await audit_service.seal_pending(session):
             done["audit_sealed"] += sealed
     async with sessionmaker() as session:
         while escalated := await sla.sweep_overdue(session, now=clock()):
             done["steps_escalated"] += escalated
+    async with sessionmaker() as session:
+        while expired := await quote_expiry.sweep_expired(session, now=clock()):
+            done["quotes_expired"] += expired
     if purge_ttl is not None:
         async with sessionmaker() as session:
             done["idempotency_purged"] = await purge_expired(session, ttl=purge_ttl)

@@ -51,13 +51,17 @@ class StageRule(_Strict):
     name: str = Field(min_length=1, max_length=40)
     steps: list[StepRule] = Field(default_factory=list, max_length=10)
     tiered: bool = Field(default=False, description="Add the amount-tier approver(s)")
+    banded: bool = Field(default=False,
+                         description="Add the discount-band approver (quotes); none within "
+                                     "the rep's own authority")
     when: Condition = "always"
     sla_hours: int | None = Field(default=None, ge=1, le=24 * 60)
 
     @model_validator(mode="after")
     def _has_approvers(self) -> "StageRule":
-        if not self.steps and not self.tiered:
-            raise ValueError(f"stage {self.name!r} has no steps and is not tiered")
+        if not self.steps and not self.tiered and not self.banded:
+            raise ValueError(f"stage {self.name!r} has no steps and is neither tiered nor "
+                             "banded")
         return self
 
 
@@ -127,6 +131,8 @@ DEFAULT_POLICY = PolicyDocument(
             StageRule(name="review", steps=_steps(Role.finance, Role.logistics)),
             StageRule(name="credit_release", steps=_steps(Role.gm), when="credit_hold"),
         ]),
+        # The discount bands below decide whether, and by whom (SPEC §2.1).
+        "quote_discount": DocumentRule(stages=[StageRule(name="discount", banded=True)]),
         "opportunity_proposal": DocumentRule(stages=[
             StageRule(name="department", steps=_steps(Role.dept_head))]),
         "sales_plan": DocumentRule(stages=[
@@ -167,6 +173,12 @@ class DocumentFacts:
     amount: Decimal  # total including tax, in the base currency
     department_id: str
     flags: frozenset[str] = frozenset()
+    # The largest line discount, for banded stages; flag "below_floor" when a line is
+    # priced under its product's floor.
+    discount_percent: Decimal | None = None
+
+
+BELOW_FLOOR = "below_floor"
 
 
 @dataclass(frozen=True)
@@ -225,6 +237,13 @@ def resolve(policy: PolicyDocument, facts: DocumentFacts) -> Resolution:
 
         fixed = tuple(step(s.role, s.quorum, s.sla_hours,
                            f"stage '{stage.name}' requires {s.role.value}") for s in stage.steps)
+        if stage.banded:
+            role, why = _band_approver(policy, facts)
+            resolution.fired_rules.append(why)
+            steps = (*fixed, step(role, 1, None, why)) if role is not None else fixed
+            if steps:
+                resolution.stages.append(ResolvedStage(stage.name, steps))
+            continue
         if not stage.tiered:
             resolution.stages.append(ResolvedStage(stage.name, fixed))
             continue
@@ -234,6 +253,35 @@ def resolve(policy: PolicyDocument, facts: DocumentFacts) -> Resolution:
             steps = (*fixed, tier_step) if index == 0 else (tier_step,)
             resolution.stages.append(ResolvedStage(name, steps))
     return resolution
+
+
+def band_index(bands: list[DiscountBand], percent: Decimal) -> int:
+    """The first discount band whose inclusive upper bound holds the percentage."""
+    for index, band in enumerate(bands):
+        if band.up_to_percent is None or percent <= band.up_to_percent:
+            return index
+    return len(bands) - 1
+
+
+def _band_approver(policy: PolicyDocument, facts: DocumentFacts) -> tuple[Role | None, str]:
+    bands = policy.discount_bands
+    if not bands:
+        return None, "the policy has no discount bands: no discount approval"
+    if BELOW_FLOOR in facts.flags:
+        top = bands[-1]
+        return top.role, ("a line is priced below its product's floor price: "
+                          f"{top.role.value if top.role else 'no one'} approves, as for a "
+                          "discount above every band")
+    percent = facts.discount_percent or Decimal(0)
+    index = band_index(bands, percent)
+    band, low = bands[index], bands[index - 1].up_to_percent if index else None
+    bound = (f"≤ {band.up_to_percent:.2f} %" if low is None else
+             f"> {low:.2f} %" if band.up_to_percent is None else
+             f"> {low:.2f} % and ≤ {band.up_to_percent:.2f} %")
+    if band.role is None:
+        return None, f"discount {percent:.2f} % is within the rep's authority ({bound})"
+    return band.role, (f"discount {percent:.2f} % is in band {index + 1} ({bound}): "
+                       f"{band.role.value} approves")
 
 
 def _tier_steps(policy: PolicyDocument, amount: Decimal, step) -> list[ResolvedStep]:  # type: ignore[no-untyped-def]

@@ -125,6 +125,16 @@ class WorkingCalendar:
         return d
 
 
+def local_date(instant: datetime, tz: ZoneInfo = COMPANY_TZ) -> date:
+    """The company's calendar date at `instant` (validity dates, report ranges)."""
+    return _as_utc(instant).astimezone(tz).date()
+
+
+def local_day_start(day: date, tz: ZoneInfo = COMPANY_TZ) -> datetime:
+    """Local 00:00 of `day` in the company's zone, as a UTC instant."""
+    return datetime.combine(day, time(0), tzinfo=tz).astimezone(UTC)
+
+
 def _as_utc(instant: datetime) -> datetime:
     if instant.tzinfo is None or instant.utcoffset() is None:
         raise ValueError("working-time arithmetic needs an aware datetime")

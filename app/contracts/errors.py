@@ -44,3 +44,18 @@ class AmendmentExists(Conflict):
 class TerminationPending(Conflict):
     code = "contract.termination_pending"
     title = "A termination of this contract is already awaiting approval"
+
+
+class UnknownQuote(UnprocessableEntity):
+    code = "contract.unknown_quote"
+    title = "The quote does not exist or is not yours"
+
+
+class QuoteNotAccepted(Conflict):
+    code = "contract.quote_not_accepted"
+    title = "A contract is drafted only from a quote the customer has accepted"
+
+
+class QuoteAlreadyContracted(Conflict):
+    code = "contract.quote_already_contracted"
+    title = "A contract has already been drafted from this quote"

@@ -32,6 +32,9 @@ class Contract(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     customer_id: int = Field(foreign_key="customer.id")
+    # The accepted quote it was drafted from; one contract per quote (amendments, being
+    # later revisions of that contract, leave it empty).
+    quote_id: int | None = Field(default=None, foreign_key="quote.id", unique=True)
     department_id: str = Field(foreign_key="department.id", max_length=32)
     owner_id: str = Field(max_length=128)
     title: str = Field(max_length=200)

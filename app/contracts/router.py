@@ -17,9 +17,12 @@ from app.contracts.errors import (
     ContractLocked,
     ContractNotFound,
     PaymentScheduleInvalid,
+    QuoteAlreadyContracted,
+    QuoteNotAccepted,
     TerminationPending,
     UnknownCustomer,
     UnknownProduct,
+    UnknownQuote,
 )
 from app.contracts.models import Contract, ContractStatus
 from app.contracts.schemas import (
@@ -92,10 +95,12 @@ async def list_contracts(session: SessionDep, principal: CurrentPrincipal, now: 
 
 @router.post("", status_code=201, response_model=ContractRead,
              responses=errors_doc(ContractForbidden, UnknownCustomer, UnknownProduct,
-                                  PaymentScheduleInvalid, BaseCurrencyRate))
+                                  PaymentScheduleInvalid, BaseCurrencyRate, UnknownQuote,
+                                  QuoteNotAccepted, QuoteAlreadyContracted))
 async def create_contract(body: ContractCreate, session: SessionDep, principal: CurrentPrincipal,
                           now: Now, response: Response) -> ContractRead:
-    """Draft a contract; prices default to the price list and totals are computed here."""
+    """Draft a contract: directly (prices default to the price list, totals computed here), or
+    from an accepted quote with `quote_id` (its customer, lines and currency)."""
     contract = await service.create(session, principal, data=body)
     response.headers["Location"] = f"/api/v1/contracts/{contract.id}"
     return await _read(session, principal, contract, now, response)

@@ -2,7 +2,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, PlainSerializer, StringConstraints
+from pydantic import BaseModel, Field, PlainSerializer, StringConstraints, model_validator
 
 from app.approvals.schemas import ApprovalRead
 from app.contracts.models import ContractStatus
@@ -39,17 +39,36 @@ class PaymentMilestone(WriteModel):
 
 
 class ContractCreate(WriteModel):
-    customer_id: int = Field(ge=1)
-    title: Title
-    currency: Currency = "CNY"
-    exchange_rate: ExchangeRate = Field(default=Decimal("1"),
-                                        description="Base-currency (CNY) units per unit")
-    lines: list[ContractLineIn] = Field(min_length=1, max_length=200)
+    """A contract drafted directly (customer, title and lines), or from an accepted quote
+    (`quote_id`: its customer, lines and currency; the title defaults to the quote's)."""
+
+    quote_id: int | None = Field(default=None, ge=1, description="An accepted quote")
+    customer_id: int | None = Field(default=None, ge=1)
+    title: Title | None = None
+    currency: Currency | None = Field(default=None, description="Defaults to CNY")
+    exchange_rate: ExchangeRate | None = Field(
+        default=None, description="Base-currency (CNY) units per unit; defaults to 1")
+    lines: list[ContractLineIn] | None = Field(default=None, min_length=1, max_length=200)
     payment_schedule: list[PaymentMilestone] = Field(min_length=1, max_length=20,
                                                      description="Percentages sum to 100")
     delivery_date: date | None = None
     clauses: Clauses | None = None
     major_interest: bool = Field(default=False, description="涉及公司重大利益: adds the board")
+
+    @model_validator(mode="after")
+    def _from_quote_or_direct(self) -> "ContractCreate":
+        if self.quote_id is not None:
+            taken = [f for f in QUOTED_FIELDS if getattr(self, f) is not None]
+            if taken:
+                raise ValueError(f"{', '.join(taken)} come from the quote; leave them out")
+        else:
+            missing = [f for f in ("customer_id", "title", "lines") if getattr(self, f) is None]
+            if missing:
+                raise ValueError(f"{', '.join(missing)} required (or give quote_id)")
+        return self
+
+
+QUOTED_FIELDS = ("customer_id", "currency", "exchange_rate", "lines")
 
 
 class ContractUpdate(UpdateModel):
@@ -97,6 +116,7 @@ class ContractLineRead(ReadModel):
 class ContractRead(ReadModel):
     id: int
     customer_id: int
+    quote_id: int | None
     department_id: str
     owner_id: str
     title: str

@@ -14,12 +14,15 @@ from app.contracts.errors import (
     ContractLocked,
     ContractNotFound,
     PaymentScheduleInvalid,
+    QuoteAlreadyContracted,
+    QuoteNotAccepted,
     TerminationPending,
     UnknownCustomer,
     UnknownProduct,
+    UnknownQuote,
 )
 from app.contracts.models import Contract, ContractLine, ContractStatus
-from app.contracts.pricing import line_amounts, to_base
+from app.contracts.pricing import apply_totals, line_amounts
 from app.contracts.schemas import (
     ContractCreate,
     ContractLineIn,
@@ -30,22 +33,24 @@ from app.contracts.schemas import (
 )
 from app.contracts.states import EDITABLE, ensure_transition
 from app.core.changes import record_change
-from app.core.db import commit
+from app.core.db import commit, flush_or_raise
 from app.core.errors import InvalidTransition, UnprocessableEntity
 from app.core.pagination import paginate
-from app.core.permissions import Role, visible
+from app.core.permissions import SALES_WORKING_ROLES, visible
 from app.core.security import Principal
 from app.core.versioning import bump_version, ensure_version
 from app.customers import service as customers
 from app.customers.errors import CustomerNotFound
-from app.products.models import Product
+from app.products.service import active_by_ids
+from app.quotes import service as quotes
+from app.quotes.errors import QuoteNotFound
+from app.quotes.models import Quote, QuoteStatus
 
 ENTITY = "contract"
 TERMINATION = "contract_termination"
 BASE_CURRENCY = "CNY"
-# Roles that draft, submit and sign contracts (within what they can see); finance, legal
-# and auditors read them and decide approvals but do not change them.
-EDITING_ROLES = (Role.sales_rep, Role.dept_head, Role.deputy_gm, Role.gm, Role.admin)
+QUOTED_LINE_FIELDS = ("line_no", "product_id", "description", "quantity", "unit_price",
+                      "discount_percent", "tax_rate", "net_amount", "tax_amount", "total_amount")
 
 
 def _visible(principal: Principal):  # type: ignore[no-untyped-def]
@@ -54,7 +59,7 @@ def _visible(principal: Principal):  # type: ignore[no-untyped-def]
 
 
 def may_edit(principal: Principal) -> bool:
-    return principal.has(*EDITING_ROLES)
+    return principal.has(*SALES_WORKING_ROLES)
 
 
 async def get_visible(session: AsyncSession, principal: Principal, contract_id: int, *,
@@ -99,34 +104,67 @@ async def list_contracts(
 
 async def create(session: AsyncSession, principal: Principal, *, data: ContractCreate
                  ) -> Contract:
+    """Draft a contract: directly, or from an accepted quote with its customer, lines and
+    currency."""
     if not may_edit(principal):
         raise ContractForbidden("Your roles do not draft contracts.")
-    try:
-        customer = await customers.get_visible(session, principal, data.customer_id)
-    except CustomerNotFound as exc:
-        raise UnknownCustomer(f"No customer {data.customer_id} of yours.") from exc
-    _ensure_rate(data.currency, data.exchange_rate)
     _ensure_schedule(data.payment_schedule)
-    lines = await _priced_lines(session, data.lines)
+    if data.quote_id is not None:
+        quote, lines = await _from_quote(session, principal, data.quote_id)
+        customer_id, title = quote.customer_id, data.title or quote.title
+        currency, rate = quote.currency, quote.exchange_rate
+    else:
+        assert data.customer_id and data.title and data.lines  # the schema requires them
+        customer_id, title = data.customer_id, data.title
+        currency, rate = data.currency or BASE_CURRENCY, data.exchange_rate or Decimal(1)
+        _ensure_rate(currency, rate)
+        lines = await _priced_lines(session, data.lines)
+    try:
+        customer = await customers.get_visible(session, principal, customer_id)
+    except CustomerNotFound as exc:
+        raise UnknownCustomer(f"No customer {customer_id} of yours.") from exc
     contract = Contract(
-        customer_id=customer.id, department_id=customer.department_id,  # type: ignore[arg-type]
-        owner_id=customer.owner_id, title=data.title, currency=data.currency,
-        exchange_rate=data.exchange_rate, delivery_date=data.delivery_date, clauses=data.clauses,
+        customer_id=customer.id, quote_id=data.quote_id, department_id=customer.department_id,  # type: ignore[arg-type]
+        owner_id=customer.owner_id, title=title, currency=currency, exchange_rate=rate,
+        delivery_date=data.delivery_date, clauses=data.clauses,
         major_interest=data.major_interest,
         payment_schedule=[m.model_dump(mode="json") for m in data.payment_schedule],
         created_by=principal.sub, subtotal=Decimal(0), tax_total=Decimal(0), total=Decimal(0),
         total_base=Decimal(0))
-    _apply_totals(contract, lines)
+    apply_totals(contract, lines)
     session.add(contract)
-    await session.flush()
+    if data.quote_id is not None:
+        # Two drafts from one quote at once: the unique quote_id lets one through.
+        await flush_or_raise(session, QuoteAlreadyContracted())
+    else:
+        await session.flush()
     contract.root_id = contract.id
     for line in lines:
         line.contract_id = contract.id  # type: ignore[assignment]
     session.add_all(lines)
     record_change(session, principal, event_type="contract.created", entity_type=ENTITY,
-                  entity_id=contract.id, before=None, after=summary(contract))
+                  entity_id=contract.id, before=None, after=summary(contract),
+                  event_data={**summary(contract), "quote_id": contract.quote_id})
     await commit(session)
     return contract
+
+
+async def _from_quote(session: AsyncSession, principal: Principal, quote_id: int
+                      ) -> tuple[Quote, list[ContractLine]]:
+    """The accepted quote (locked) and its lines, priced as the customer accepted them."""
+    try:
+        quote = await quotes.get_visible(session, principal, quote_id, for_update=True)
+    except QuoteNotFound as exc:
+        raise UnknownQuote(f"No quote {quote_id} of yours.") from exc
+    if quote.status != QuoteStatus.accepted:
+        raise QuoteNotAccepted(f"Quote {quote_id} is {quote.status.value}.",
+                               quote_status=quote.status.value)
+    existing = await session.scalar(select(Contract.id).where(Contract.quote_id == quote_id))
+    if existing is not None:
+        raise QuoteAlreadyContracted(f"Contract {existing} was drafted from quote {quote_id}.",
+                                     contract_id=existing)
+    return quote, [ContractLine(**{field: getattr(line, field) for field in QUOTED_LINE_FIELDS})
+                   for line in await quotes.lines_of(session, quote_id)]
 
 
 async def update(session: AsyncSession, principal: Principal, *, contract_id: int,
@@ -153,7 +191,7 @@ async def update(session: AsyncSession, principal: Principal, *, contract_id: in
         for line in lines:
             line.contract_id = contract.id  # type: ignore[assignment]
         session.add_all(lines)
-    _apply_totals(contract, lines)
+    apply_totals(contract, lines)
     bump_version(contract)
     record_change(session, principal, event_type="contract.updated", entity_type=ENTITY,
                   entity_id=contract.id, before=before, after=summary(contract))
@@ -336,10 +374,7 @@ async def _editable(session: AsyncSession, principal: Principal, contract_id: in
 
 
 async def _priced_lines(session: AsyncSession, lines: list[ContractLineIn]) -> list[ContractLine]:
-    ids = {line.product_id for line in lines}
-    products = {p.id: p for p in (await session.execute(
-        select(Product).where(Product.id.in_(ids), Product.active.is_(True)))).scalars()}  # type: ignore[union-attr,attr-defined]
-    missing = sorted(ids - products.keys())
+    products, missing = await active_by_ids(session, {line.product_id for line in lines})
     if missing:
         raise UnknownProduct(f"Unknown or inactive products: {missing}.", product_ids=missing)
     priced = []
@@ -355,13 +390,6 @@ async def _priced_lines(session: AsyncSession, lines: list[ContractLineIn]) -> l
             tax_rate=tax_rate, net_amount=amounts.net, tax_amount=amounts.tax,
             total_amount=amounts.total))
     return priced
-
-
-def _apply_totals(contract: Contract, lines: list[ContractLine]) -> None:
-    contract.subtotal = sum((line.net_amount for line in lines), Decimal("0.00"))
-    contract.tax_total = sum((line.tax_amount for line in lines), Decimal("0.00"))
-    contract.total = contract.subtotal + contract.tax_total
-    contract.total_base = to_base(contract.total, contract.exchange_rate)
 
 
 def _ensure_schedule(milestones: list[PaymentMilestone]) -> None:

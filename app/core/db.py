@@ -132,9 +132,10 @@ async def flush_or_raise(session: AsyncSession, error: Exception) -> None:
         raise error from exc
 
 
-async def execute_or_raise(session: AsyncSession, statement: Any, error: Exception) -> Any:
+async def execute_or_raise(session: AsyncSession, statement: Any, error: Exception,
+                           params: dict[str, Any] | None = None) -> Any:
     try:
-        return await session.execute(statement)
+        return await session.execute(statement, params)
     except IntegrityError as exc:
         await session.rollback()
         raise error from exc

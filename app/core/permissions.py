@@ -42,6 +42,8 @@ class Capability(StrEnum):
     customer_delete = "customer.delete"
     customer_assign_owner = "customer.assign_owner"
     customer_set_credit = "customer.set_credit"  # credit rating, limit, payment terms
+    lead_create = "lead.create"
+    lead_assign = "lead.assign"  # give a lead to a rep, or take it back into the pool
     approval_policy_write = "approval_policy.write"
     audit_read = "audit.read"
     events_read = "events.read"
@@ -51,13 +53,19 @@ class Capability(StrEnum):
 ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
     Role.admin: frozenset(Capability),
     Role.gm: frozenset({Capability.customer_create, Capability.customer_update,
-                        Capability.customer_assign_owner, Capability.customer_set_credit}),
-    Role.deputy_gm: frozenset({Capability.customer_update, Capability.customer_assign_owner}),
+                        Capability.customer_assign_owner, Capability.customer_set_credit,
+                        Capability.lead_create, Capability.lead_assign}),
+    Role.deputy_gm: frozenset({Capability.customer_update, Capability.customer_assign_owner,
+                               Capability.lead_assign}),
     Role.dept_head: frozenset({Capability.customer_create, Capability.customer_update,
-                               Capability.customer_assign_owner}),
-    Role.sales_rep: frozenset({Capability.customer_create, Capability.customer_update}),
+                               Capability.customer_assign_owner, Capability.lead_create,
+                               Capability.lead_assign}),
+    Role.sales_rep: frozenset({Capability.customer_create, Capability.customer_update,
+                               Capability.lead_create}),
     Role.finance: frozenset({Capability.customer_update, Capability.customer_set_credit}),
-    Role.integration: frozenset({Capability.customer_create, Capability.events_read}),
+    # Web-form and exhibition leads arrive through the ERP or the company's site.
+    Role.integration: frozenset({Capability.customer_create, Capability.lead_create,
+                                 Capability.events_read}),
     Role.auditor: frozenset({Capability.audit_read, Capability.events_read}),
 }
 
@@ -71,6 +79,10 @@ class Scope(IntEnum):
     overseen = 3
     company = 4
 
+
+# Roles that create and change the documents of the sales flow (leads, opportunities, quotes,
+# contracts) within what they see; the other roles read them and decide their approvals.
+SALES_WORKING_ROLES = (Role.sales_rep, Role.dept_head, Role.deputy_gm, Role.gm, Role.admin)
 
 # Default scope of each role over sales records (customers and the documents of the
 # sales flow). Roles missing here see nothing of that kind.
@@ -148,6 +160,21 @@ def sees_record(
     if scope >= Scope.overseen and department_id in overseen_departments(principal):
         return True
     return False
+
+
+def may_assign(principal: "Principal", *, owner_id: str | None, department_id: str) -> bool:
+    """Whether the principal may give a sales record to `owner_id` (None: the department's
+    unassigned pool) in `department_id`: reps only to themselves in their own department,
+    heads within their department, deputy GMs within the departments they oversee, the
+    company-wide roles anywhere."""
+    scope = widest_scope(principal)
+    if scope == Scope.company:
+        return True
+    if scope == Scope.overseen and department_id in overseen_departments(principal):
+        return True
+    if scope >= Scope.department and department_id == principal.dept:
+        return True
+    return owner_id == principal.sub and department_id == principal.dept
 
 
 def parse_roles(values: Iterable[str]) -> frozenset[Role]:

@@ -1,25 +1,10 @@
-from sqlalchemy import func, insert, literal, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.changes import record_change
-from app.core.db import (
-    commit,
-    commit_or_raise,
-    contains_pattern,
-    execute_or_raise,
-    flush_or_raise,
-)
+from app.core.db import commit, commit_or_raise, contains_pattern, flush_or_raise
 from app.core.pagination import paginate
-from app.core.permissions import (
-    Capability,
-    Role,
-    Scope,
-    can,
-    overseen_departments,
-    require,
-    visible,
-    widest_scope,
-)
+from app.core.permissions import Capability, Role, can, may_assign, require, visible
 from app.core.schemas import snapshot
 from app.core.security import Principal
 from app.core.versioning import apply_changes, ensure_version
@@ -34,7 +19,7 @@ from app.customers.errors import (
 )
 from app.customers.models import CreditRating, Customer
 from app.customers.schemas import CustomerCreate, CustomerRead, CustomerUpdate
-from app.departments.models import Department
+from app.departments.service import insert_into_active_department, is_active
 
 ENTITY = "customer"
 CREDIT_FIELDS = ("credit_rating", "credit_limit", "payment_terms_days")
@@ -80,6 +65,14 @@ async def get_visible(
 
 
 async def create(session: AsyncSession, principal: Principal, *, data: CustomerCreate) -> Customer:
+    customer = await add(session, principal, data=data)
+    await commit_or_raise(session, _duplicate_code())
+    return customer
+
+
+async def add(session: AsyncSession, principal: Principal, *, data: CustomerCreate) -> Customer:
+    """Register a customer inside the caller's unit of work (lead conversion uses it too);
+    `create` is the command that commits."""
     require(principal, Capability.customer_create)
     values = data.model_dump(exclude_none=True)
     if any(field in values for field in CREDIT_FIELDS):
@@ -93,10 +86,12 @@ async def create(session: AsyncSession, principal: Principal, *, data: CustomerC
     if data.credit_code:
         await _ensure_credit_code_free(session, data.credit_code)
     customer = Customer(**values | {"owner_id": owner_id, "department_id": department_id})
-    await _insert_into_active_department(session, customer)
+    customer.id = await insert_into_active_department(session, customer, _duplicate_code())
+    if customer.id is None:
+        raise UnknownDepartment(
+            f"Department {customer.department_id!r} does not exist or is inactive.")
     record_change(session, principal, event_type="customer.created", entity_type=ENTITY,
                   entity_id=customer.id, before=None, after=snapshot(CustomerRead, customer))
-    await commit_or_raise(session, _duplicate_code())
     return customer
 
 
@@ -152,39 +147,13 @@ def require_credit_authority(principal: Principal) -> None:
 
 
 def _ensure_may_assign(principal: Principal, *, owner_id: str, department_id: str) -> None:
-    """Reps own their customers; heads assign within their department, deputy GMs within
-    the departments they oversee; the GM and admins anywhere."""
-    scope = widest_scope(principal)
-    if scope == Scope.company:
-        return
-    if scope == Scope.overseen and department_id in overseen_departments(principal):
-        return
-    if scope >= Scope.department and department_id == principal.dept:
-        return
-    if owner_id == principal.sub and department_id == principal.dept:
-        return
-    raise OwnershipForbidden(
-        f"You may not assign a customer to {owner_id!r} in department {department_id!r}.")
-
-
-async def _insert_into_active_department(session: AsyncSession, customer: Customer) -> None:
-    """INSERT … SELECT from the department row only while it is active: one statement,
-    so a department deactivated a moment ago cannot receive a new customer."""
-    columns = [c for c in Customer.__table__.columns if c.key != "id"]  # type: ignore[attr-defined]
-    source = select(*[literal(getattr(customer, c.key), type_=c.type) for c in columns]).where(
-        Department.id == customer.department_id, Department.active.is_(True))  # type: ignore[attr-defined]
-    statement = (insert(Customer).from_select([c.key for c in columns], source)
-                 .returning(Customer.id))
-    result = await execute_or_raise(session, statement, _duplicate_code())
-    customer.id = result.scalar_one_or_none()
-    if customer.id is None:
-        raise UnknownDepartment(
-            f"Department {customer.department_id!r} does not exist or is inactive.")
+    if not may_assign(principal, owner_id=owner_id, department_id=department_id):
+        raise OwnershipForbidden(
+            f"You may not assign a customer to {owner_id!r} in department {department_id!r}.")
 
 
 async def _ensure_active_department(session: AsyncSession, department_id: str) -> None:
-    active = await session.scalar(select(Department.active).where(Department.id == department_id))
-    if not active:
+    if not await is_active(session, department_id):
         raise UnknownDepartment(f"Department {department_id!r} does not exist or is inactive.")
 
 

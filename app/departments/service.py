@@ -1,8 +1,11 @@
-from sqlalchemy import func, or_, select
+from functools import cache
+from typing import Any
+
+from sqlalchemy import bindparam, func, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.changes import record_change
-from app.core.db import commit, commit_or_raise, flush_or_raise
+from app.core.db import commit, commit_or_raise, execute_or_raise, flush_or_raise
 from app.core.pagination import paginate
 from app.core.permissions import Capability, require
 from app.core.schemas import snapshot
@@ -86,3 +89,33 @@ async def delete(
 def _taken() -> DepartmentExists:
     # The pre-check covers the common case; this covers two admins racing.
     return DepartmentExists("Department id or name is taken.")
+
+
+async def is_active(session: AsyncSession, department_id: str) -> bool:
+    return bool(await session.scalar(
+        select(Department.active).where(Department.id == department_id)))
+
+
+async def insert_into_active_department(session: AsyncSession, record: Any,
+                                        on_conflict: Exception) -> int | None:
+    """INSERT … SELECT `record` (a table model with `id` and `department_id`) from its
+    department's row only while that department is active: one statement, so a department
+    deactivated a moment ago cannot receive it. Returns the new id, or None when the
+    department does not exist or is inactive; a unique violation raises `on_conflict`."""
+    statement, columns = _insert_from_department(type(record))
+    values = {column: getattr(record, column) for column in columns}
+    result = await execute_or_raise(session, statement, on_conflict, values)
+    return result.scalar_one_or_none()
+
+
+@cache
+def _insert_from_department(model: Any) -> tuple[Any, tuple[str, ...]]:
+    # Built once per table with bound parameters: building it per request (a literal per
+    # column) cost more CPU than the database spent running it.
+    # A Core insert into the table: with parameters, an ORM insert would become a bulk one.
+    table = model.__table__
+    params = {c.key: bindparam(c.key, type_=c.type) for c in table.columns if c.key != "id"}
+    source = select(*params.values()).where(
+        Department.id == params["department_id"], Department.active.is_(True))  # type: ignore[attr-defined]
+    statement = insert(table).from_select(list(params), source).returning(table.c.id)
+    return statement, tuple(params)

@@ -103,3 +103,12 @@ def _ensure_floor_within_list(floor_price: Decimal, list_price: Decimal) -> None
 
 def _taken(sku: str) -> DuplicateSku:
     return DuplicateSku(f"SKU {sku!r} is taken.")
+
+
+async def active_by_ids(session: AsyncSession, ids: set[int]) -> tuple[dict[int, Product],
+                                                                       list[int]]:
+    """The active products among `ids` (what document lines may name), and the ids that are
+    unknown or inactive."""
+    products = {p.id: p for p in (await session.execute(
+        select(Product).where(Product.id.in_(ids), Product.active.is_(True)))).scalars()}  # type: ignore[union-attr,attr-defined]
+    return products, sorted(ids - products.keys())  # type: ignore[arg-type]

@@ -5,7 +5,7 @@ events are sequenced, in id order, on its first pass); webhook subscriptions and
 deliveries.
 
 Revision ID: 87014a069014
-Revises: 8da58ecdbe10
+Revises: 5f1d3eda8490
 Create Date: 2026-11-23 14:59:58.767415+00:00
 """
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '87014a069014'
-down_revision: str | Sequence[str] | None = '8da58ecdbe10'
+down_revision: str | Sequence[str] | None = '5f1d3eda8490'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

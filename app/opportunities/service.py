@@ -1,0 +1,293 @@
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.approvals import service as approvals
+from app.approvals.policy import DocumentFacts
+from app.approvals.registry import SubmittedDocument
+from app.core.changes import record_change
+from app.core.db import commit
+from app.core.errors import InvalidTransition
+from app.core.money import round_money
+from app.core.pagination import paginate
+from app.core.permissions import SALES_WORKING_ROLES, visible
+from app.core.schemas import snapshot
+from app.core.security import Principal
+from app.core.versioning import apply_changes, ensure_version
+from app.customers import service as customers
+from app.customers.errors import CustomerNotFound
+from app.customers.models import Customer
+from app.opportunities.errors import (
+    NoPendingProposal,
+    OpportunityClosed,
+    OpportunityForbidden,
+    OpportunityNotFound,
+    ProposalNotApproved,
+    ProposalOutOfStage,
+    ProposalPending,
+    UnknownCustomer,
+)
+from app.opportunities.models import Opportunity, OpportunityGrade, OpportunityStage, ProposalStatus
+from app.opportunities.schemas import (
+    OpportunityCreate,
+    OpportunityFields,
+    OpportunitySnapshot,
+    OpportunityUpdate,
+)
+from app.opportunities.states import OPEN, PROBABILITY, TRANSITIONS, ensure_transition
+
+ENTITY = "opportunity"
+PROPOSAL = "opportunity_proposal"
+# Grades whose proposal the department head reviews before negotiation (SPEC §3).
+REVIEWED_GRADES = frozenset({OpportunityGrade.high, OpportunityGrade.medium})
+
+
+def _visible(principal: Principal):  # type: ignore[no-untyped-def]
+    return visible(principal, owner_column=Opportunity.owner_id,
+                   department_column=Opportunity.department_id)
+
+
+def may_work(principal: Principal) -> bool:
+    return principal.has(*SALES_WORKING_ROLES)
+
+
+def summary(opportunity: Opportunity) -> dict:
+    return snapshot(OpportunitySnapshot, opportunity)
+
+
+def weighted_amount(opportunity: Opportunity) -> Decimal:
+    return round_money(opportunity.expected_amount * opportunity.probability / 100)
+
+
+async def get_visible(session: AsyncSession, principal: Principal, opportunity_id: int, *,
+                      for_update: bool = False) -> Opportunity:
+    statement = select(Opportunity).where(Opportunity.id == opportunity_id, _visible(principal))
+    if for_update:
+        statement = statement.with_for_update()
+    opportunity = (await session.execute(statement)).scalar_one_or_none()
+    if opportunity is None:
+        raise OpportunityNotFound(f"No opportunity {opportunity_id}.")
+    return opportunity
+
+
+async def list_opportunities(
+    session: AsyncSession, principal: Principal, *, stage: OpportunityStage | None,
+    grade: OpportunityGrade | None, owner_id: str | None, customer_id: int | None, limit: int,
+    cursor: str | None,
+) -> tuple[list[Opportunity], str | None]:
+    statement = select(Opportunity).where(_visible(principal))
+    if stage is not None:
+        statement = statement.where(Opportunity.stage == stage)
+    if grade is not None:
+        statement = statement.where(Opportunity.grade == grade)
+    if owner_id is not None:
+        statement = statement.where(Opportunity.owner_id == owner_id)
+    if customer_id is not None:
+        statement = statement.where(Opportunity.customer_id == customer_id)
+    return await paginate(session, statement, keys=[Opportunity.id], limit=limit, cursor=cursor,
+                          descending=True)
+
+
+async def create(session: AsyncSession, principal: Principal, *, data: OpportunityCreate
+                 ) -> Opportunity:
+    """Open an opportunity with an existing customer of the caller."""
+    if not may_work(principal):
+        raise OpportunityForbidden("Your roles do not open opportunities.")
+    try:
+        customer = await customers.get_visible(session, principal, data.customer_id)
+    except CustomerNotFound as exc:
+        raise UnknownCustomer(f"No customer {data.customer_id} of yours.") from exc
+    opportunity = await add(session, principal, customer=customer, data=data,
+                            probability=data.probability)
+    await commit(session)
+    return opportunity
+
+
+async def add(session: AsyncSession, principal: Principal, *, customer: Customer,
+              data: OpportunityFields, probability: int | None = None,
+              lead_id: int | None = None) -> Opportunity:
+    """An opportunity in the caller's unit of work (lead conversion uses it too). It belongs
+    to the customer's owner, in the customer's department, like every document of it."""
+    opportunity = Opportunity(
+        customer_id=customer.id, lead_id=lead_id, department_id=customer.department_id,  # type: ignore[arg-type]
+        owner_id=customer.owner_id, title=data.title, grade=data.grade,
+        expected_amount=data.expected_amount, expected_close_date=data.expected_close_date,
+        probability=(PROBABILITY[OpportunityStage.qualification] if probability is None
+                     else probability),
+        created_by=principal.sub)
+    session.add(opportunity)
+    await session.flush()
+    record_change(session, principal, event_type="opportunity.created", entity_type=ENTITY,
+                  entity_id=opportunity.id, before=None, after=summary(opportunity))
+    return opportunity
+
+
+async def update(session: AsyncSession, principal: Principal, *, opportunity_id: int,
+                 data: OpportunityUpdate, expected_version: int | None) -> Opportunity:
+    opportunity = await _workable(session, principal, opportunity_id, expected_version)
+    _ensure_open(opportunity)
+    _ensure_no_pending_proposal(opportunity)
+    changes = {k: v for k, v in data.model_dump(exclude_unset=True).items()
+               if getattr(opportunity, k) != v}
+    if not changes:
+        return opportunity
+    before = summary(opportunity)
+    apply_changes(opportunity, changes)
+    record_change(session, principal, event_type="opportunity.updated", entity_type=ENTITY,
+                  entity_id=opportunity.id, before=before, after=summary(opportunity))
+    await commit(session)
+    return opportunity
+
+
+async def move_stage(session: AsyncSession, principal: Principal, *, opportunity_id: int,
+                     stage: OpportunityStage, expected_version: int | None,
+                     now: datetime) -> Opportunity:
+    """Move to the next stage, or back to an earlier one. High and medium grade
+    opportunities enter negotiation only with an approved proposal."""
+    opportunity = await _workable(session, principal, opportunity_id, expected_version)
+    moves = TRANSITIONS[opportunity.stage] & OPEN
+    if stage not in moves:
+        raise InvalidTransition(
+            f"An opportunity in {opportunity.stage.value} cannot move to {stage.value}"
+            + (" here; won and lost have their own actions, /win and /lose."
+               if stage in (OpportunityStage.won, OpportunityStage.lost) else "."),
+            current_stage=opportunity.stage.value, allowed_next=sorted(s.value for s in moves))
+    _ensure_no_pending_proposal(opportunity)
+    if (stage == OpportunityStage.negotiation and opportunity.grade in REVIEWED_GRADES
+            and opportunity.proposal_status != ProposalStatus.approved):
+        raise ProposalNotApproved(
+            f"This {opportunity.grade.value} grade opportunity's proposal is "
+            f"{(opportunity.proposal_status or 'not submitted').replace('_', ' ')}.",
+            proposal_status=opportunity.proposal_status)
+    _change(session, principal, opportunity, "opportunity.stage_changed", stage=stage,
+            probability=PROBABILITY[stage], stage_changed_at=now)
+    await commit(session)
+    return opportunity
+
+
+async def win(session: AsyncSession, principal: Principal, *, opportunity_id: int,
+              amount: Decimal | None, expected_version: int | None,
+              now: datetime) -> Opportunity:
+    opportunity = await _workable(session, principal, opportunity_id, expected_version)
+    ensure_transition(opportunity.stage, OpportunityStage.won)
+    _change(session, principal, opportunity, "opportunity.won", stage=OpportunityStage.won,
+            probability=PROBABILITY[OpportunityStage.won], stage_changed_at=now, closed_at=now,
+            won_amount=opportunity.expected_amount if amount is None else amount)
+    await commit(session)
+    return opportunity
+
+
+async def lose(session: AsyncSession, principal: Principal, *, opportunity_id: int, reason: str,
+               expected_version: int | None, now: datetime) -> Opportunity:
+    opportunity = await _workable(session, principal, opportunity_id, expected_version)
+    ensure_transition(opportunity.stage, OpportunityStage.lost)
+    _ensure_no_pending_proposal(opportunity)
+    _change(session, principal, opportunity, "opportunity.lost", stage=OpportunityStage.lost,
+            probability=PROBABILITY[OpportunityStage.lost], stage_changed_at=now, closed_at=now,
+            lost_reason=reason)
+    await commit(session)
+    return opportunity
+
+
+async def submit_proposal(session: AsyncSession, principal: Principal, *, opportunity_id: int,
+                          summary_text: str, expected_version: int | None,
+                          now: datetime) -> Opportunity:
+    """Send the proposal (销售方案) to the department head; the chain comes from the
+    policy entry `opportunity_proposal`."""
+    opportunity = await _workable(session, principal, opportunity_id, expected_version)
+    if opportunity.stage != OpportunityStage.proposal:
+        raise ProposalOutOfStage(f"The opportunity is at {opportunity.stage.value}.",
+                                 current_stage=opportunity.stage.value)
+    _ensure_no_pending_proposal(opportunity)
+    _change(session, principal, opportunity, "opportunity.proposal_submitted",
+            proposal_summary=summary_text, proposal_status=ProposalStatus.pending_approval,
+            proposal_rejection_reason=None)
+    loaded = await approvals.open_request(session, principal, document=describe(opportunity),
+                                          now=now)
+    opportunity.proposal_request_id = loaded.request.id
+    await commit(session)
+    return opportunity
+
+
+async def recall_proposal(session: AsyncSession, principal: Principal, *, opportunity_id: int,
+                          now: datetime) -> Opportunity:
+    opportunity = await get_visible(session, principal, opportunity_id, for_update=True)
+    if opportunity.proposal_status != ProposalStatus.pending_approval:
+        raise NoPendingProposal()
+    assert opportunity.proposal_request_id is not None
+    await approvals.withdraw(session, principal, request_id=opportunity.proposal_request_id,
+                             now=now)
+    await commit(session)
+    return opportunity
+
+
+def describe(opportunity: Opportunity) -> SubmittedDocument:
+    """The proposal as the approval policy sees it."""
+    return SubmittedDocument(
+        document_type=PROPOSAL, document_id=opportunity.id,  # type: ignore[arg-type]
+        document_version=opportunity.version, title=f"方案: {opportunity.title}",
+        owner_id=opportunity.owner_id,
+        facts=DocumentFacts(policy_key=PROPOSAL, amount=opportunity.expected_amount,
+                            department_id=opportunity.department_id))
+
+
+def decide_proposal(session: AsyncSession, principal: Principal, opportunity: Opportunity,
+                    status: ProposalStatus, event_type: str, *, request_id: int,
+                    reason: str | None) -> None:
+    """The end of the proposal's approval request (called by the adapter)."""
+    before = summary(opportunity)
+    apply_changes(opportunity, {"proposal_status": status,
+                                "proposal_rejection_reason": reason})
+    record_change(session, principal, event_type=event_type, entity_type=ENTITY,
+                  entity_id=opportunity.id, before=before, after=summary(opportunity),
+                  event_data={**summary(opportunity), "approval_request_id": request_id,
+                              "reason": reason})
+
+
+def allowed_actions(opportunity: Opportunity, principal: Principal,
+                    approval_actions: list[str]) -> list[str]:
+    """What the caller may do now: the same rules the commands enforce."""
+    if opportunity.stage not in OPEN:
+        return []
+    pending = opportunity.proposal_status == ProposalStatus.pending_approval
+    actions = [a for a in approval_actions if a in ("approve", "reject")] if pending else []
+    if not may_work(principal):
+        return actions
+    if pending:
+        return actions + (["recall_proposal"] if "recall" in approval_actions else [])
+    actions += ["update", "move_stage"]
+    if opportunity.stage == OpportunityStage.proposal:
+        actions.append("submit_proposal")
+    if opportunity.stage == OpportunityStage.negotiation:
+        actions.append("win")
+    actions.append("lose")
+    return actions
+
+
+async def _workable(session: AsyncSession, principal: Principal, opportunity_id: int,
+                    expected_version: int | None) -> Opportunity:
+    opportunity = await get_visible(session, principal, opportunity_id, for_update=True)
+    if not may_work(principal):
+        raise OpportunityForbidden()
+    ensure_version(opportunity.version, expected_version)
+    return opportunity
+
+
+def _change(session: AsyncSession, principal: Principal, opportunity: Opportunity,
+            event_type: str, **fields: object) -> None:
+    before = summary(opportunity)
+    apply_changes(opportunity, fields)
+    record_change(session, principal, event_type=event_type, entity_type=ENTITY,
+                  entity_id=opportunity.id, before=before, after=summary(opportunity))
+
+
+def _ensure_open(opportunity: Opportunity) -> None:
+    if opportunity.stage not in OPEN:
+        raise OpportunityClosed(f"The opportunity is {opportunity.stage.value}.")
+
+
+def _ensure_no_pending_proposal(opportunity: Opportunity) -> None:
+    if opportunity.proposal_status == ProposalStatus.pending_approval:
+        raise ProposalPending()
