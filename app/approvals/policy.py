@@ -215,6 +215,15 @@ def tier_index(tiers: list[Tier], amount: Decimal) -> int:
     return len(tiers) - 1
 
 
+def with_new_document_defaults(policy: PolicyDocument) -> PolicyDocument:
+    """`policy` plus the default entry of every document type it has none for."""
+    missing = {key: rule for key, rule in DEFAULT_POLICY.documents.items()
+               if key not in policy.documents}
+    if not missing:
+        return policy
+    return policy.model_copy(update={"documents": {**policy.documents, **missing}})
+
+
 def resolve(policy: PolicyDocument, facts: DocumentFacts) -> Resolution:
     rule = policy.documents.get(facts.policy_key)
     if rule is None:

@@ -46,6 +46,7 @@ from app.approvals.models import (
 from app.approvals.policy import (
     DEFAULT_POLICY,
     DocumentFacts,
+    with_new_document_defaults,
     PolicyDocument,
     Resolution,
     UnknownPolicyKey,
@@ -79,13 +80,16 @@ class LoadedRequest:
 
 
 async def current_policy(session: AsyncSession) -> tuple[int, PolicyDocument]:
-    """The newest saved policy, or the built-in default (version 1) before any edit."""
+    """The newest saved policy, or the built-in default (version 1) before any edit.
+
+    Document types added by a later release than the saved policy get their default entry,
+    so upgrading never leaves a document type without a chain (`approval.no_policy`)."""
     row = (await session.execute(
         select(ApprovalPolicyVersion).order_by(ApprovalPolicyVersion.version.desc()).limit(1)  # type: ignore[attr-defined]
     )).scalar_one_or_none()
     if row is None:
         return 1, DEFAULT_POLICY
-    return row.version, PolicyDocument.model_validate(row.document)
+    return row.version, with_new_document_defaults(PolicyDocument.model_validate(row.document))
 
 
 def resolve_chain(policy: PolicyDocument, document: SubmittedDocument) -> Resolution:

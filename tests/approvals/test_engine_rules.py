@@ -21,6 +21,25 @@ async def _put_policy(client, headers, policy, etag=None):
 
 
 class TestPolicyEditing:
+    async def test_a_policy_saved_before_a_document_type_existed_gets_its_default(
+            self, client, company, session):
+        """A policy saved by an older release has no entry for quotes: after the upgrade
+        quotes get the default chain instead of `approval.no_policy`."""
+        from app.approvals.models import ApprovalPolicyVersion
+
+        policy, _ = await _policy(client, company.admin)
+        old = {**policy, "documents": {k: v for k, v in policy["documents"].items()
+                                       if k != "quote_discount"}}
+        session.add(ApprovalPolicyVersion(version=2, document=old, created_by="release-1"))
+        await session.commit()
+        upgraded, etag = await _policy(client, company.rep)
+        assert etag == '"2"'
+        assert upgraded["documents"]["quote_discount"] == policy["documents"]["quote_discount"]
+        preview = await client.post("/api/v1/approvals/preview", headers=company.rep, json={
+            "document_type": "quote", "policy_key": "quote_discount", "amount": "1000.00",
+            "department_id": "east", "flags": []})
+        assert preview.status_code == 200, preview.text
+
     async def test_only_admin_edits_and_versions_increase(self, client, company):
         policy, etag = await _policy(client, company.rep)
         assert etag == '"1"' and policy["tier_mode"] == "single"
