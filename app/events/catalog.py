@@ -24,6 +24,9 @@ from app.calendar.models import CalendarDayKind
 from app.contracts.models import ContractStatus
 from app.core.permissions import Role
 from app.customers.models import CreditRating
+from app.leads.models import LeadSource, LeadStatus
+from app.opportunities.models import OpportunityGrade, OpportunityStage, ProposalStatus
+from app.quotes.models import QuoteStatus
 
 SCHEMA_VERSION = 1
 
@@ -35,6 +38,14 @@ MoneyString = Annotated[str, Field(pattern=r"^-?\d+\.\d{2}$", examples=["1000.00
                                    description="Decimal string with two places")]
 RateString = Annotated[str, Field(pattern=r"^\d+\.\d{4}$", examples=["0.1300"],
                                   description="Decimal string with four places; 0.13 = 13 %")]
+PercentString = Annotated[str, Field(pattern=r"^\d{1,3}\.\d{2}$", examples=["5.00"],
+                                     description="Percent as a decimal string with two "
+                                                 "places; 5.00 = 5 %")]
+ExchangeRateString = Annotated[str, Field(pattern=r"^\d+\.\d{6}$", examples=["7.100000"],
+                                          description="Decimal string with six places: "
+                                                      "base-currency (CNY) units per unit")]
+CurrencyCode = Annotated[str, Field(pattern=r"^[A-Z]{3}$", examples=["CNY"],
+                                    description="ISO 4217 currency code")]
 
 
 class EventData(BaseModel):
@@ -145,7 +156,8 @@ class ApprovalRequestData(EventData):
     """An approval request: what is decided, how far it got and how it ended."""
 
     id: int
-    document_type: str = Field(examples=["contract", "contract_termination"])
+    document_type: str = Field(examples=["contract", "contract_termination", "quote",
+                                         "opportunity_proposal"])
     document_id: int
     document_version: int = Field(description="The document's version when submitted")
     status: RequestStatus
@@ -192,6 +204,162 @@ class OverdueStepData(_StepFields):
     title: str
 
 
+# ---- leads --------------------------------------------------------------------------------
+
+
+class LeadData(EventData):
+    """The lead as `GET /leads/{id}` shows it (without the caller-specific fields)."""
+
+    id: int
+    source: LeadSource
+    company: str
+    contact_name: str | None
+    phone: str | None = Field(description="E.164, e.g. +8613812345678")
+    phone_extension: str | None
+    email: str | None = Field(description="Lower-cased")
+    needs: str | None
+    possible_duplicate: bool = Field(
+        description="When created, another lead had the same phone, e-mail or company")
+    status: LeadStatus
+    owner_id: str | None = Field(description="The owning sales rep; null: unassigned, in the "
+                                             "department's pool")
+    department_id: str
+    disqualify_reason: str | None
+    customer_id: int | None = Field(description="The customer it became; set once converted")
+    contacted_at: datetime | None
+    qualified_at: datetime | None
+    converted_at: datetime | None
+    disqualified_at: datetime | None
+    created_by: str = Field(description="Who captured it: a user or the integration account")
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class LeadCreatedData(LeadData):
+    """The new lead, and the likely duplicates found when it was captured."""
+
+    duplicate_ids: list[int] = Field(description="Other leads with the same phone, e-mail or "
+                                                 "company, newest first (at most 20); empty "
+                                                 "when none")
+
+
+class LeadAssignedData(LeadData):
+    """The lead with its new owner and department, and where it was before."""
+
+    previous_owner_id: str | None = Field(description="null: it was in the pool")
+    previous_department_id: str
+
+
+class LeadConvertedData(LeadData):
+    """The converted lead, and what it became."""
+
+    opportunity_id: int = Field(description="The opportunity opened from it")
+    customer_created: bool = Field(description="true: `customer_id` is a new customer made "
+                                               "from the lead; false: one the owner had")
+
+
+# ---- opportunities ------------------------------------------------------------------------
+
+
+class OpportunityData(EventData):
+    """The opportunity as `GET /opportunities/{id}` shows it (without the computed and
+    caller-specific fields). Amounts are in CNY, including tax."""
+
+    id: int
+    customer_id: int
+    lead_id: int | None = Field(description="The lead it was converted from, if any")
+    department_id: str
+    owner_id: str = Field(description="The owning sales rep (the customer's owner)")
+    title: str
+    grade: OpportunityGrade
+    stage: OpportunityStage
+    probability: int = Field(description="Percent, 0..100")
+    expected_amount: MoneyString
+    expected_close_date: date
+    won_amount: MoneyString | None = Field(description="Set once won")
+    lost_reason: str | None
+    stage_changed_at: datetime
+    closed_at: datetime | None = Field(description="When won or lost")
+    proposal_summary: str | None = Field(description="The proposal (销售方案) last submitted")
+    proposal_status: ProposalStatus | None = Field(description="null: no proposal submitted")
+    proposal_rejection_reason: str | None
+    created_by: str
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class ProposalDecisionData(OpportunityData):
+    """The opportunity after its proposal's approval request ended."""
+
+    approval_request_id: int
+    reason: str | None = Field(description="The rejection comment; null unless rejected")
+
+
+# ---- quotes -------------------------------------------------------------------------------
+
+
+class QuoteData(EventData):
+    """The quote as `GET /quotes/{id}` shows it, without its lines (and the computed and
+    caller-specific fields)."""
+
+    id: int
+    customer_id: int
+    opportunity_id: int | None = Field(description="The opportunity it prices, if any")
+    department_id: str
+    owner_id: str = Field(description="The owning sales rep (the customer's owner)")
+    title: str
+    currency: CurrencyCode
+    exchange_rate: ExchangeRateString
+    subtotal: MoneyString = Field(description="Before tax, in `currency`")
+    tax_total: MoneyString
+    total: MoneyString = Field(description="Including tax, in `currency`")
+    total_base: MoneyString = Field(description="`total` in CNY")
+    max_discount_percent: PercentString = Field(
+        description="The largest line discount against the list price: what the discount "
+                    "approval bands compare")
+    below_floor: bool = Field(description="A line is priced below its product's floor price "
+                                          "(the GM approves)")
+    valid_until: date = Field(description="The last valid day (company calendar)")
+    notes: str | None
+    status: QuoteStatus
+    revision: int = Field(description="1 for the first version, n+1 for a revision of n")
+    root_id: int = Field(description="The first version's id: the same for all revisions")
+    predecessor_id: int | None = Field(description="The version this one revises")
+    successor_id: int | None = Field(description="The revision that replaced this one")
+    rejection_reason: str | None = Field(description="The last discount-approval rejection "
+                                                     "comment")
+    sent_at: datetime | None
+    accepted_at: datetime | None
+    declined_at: datetime | None
+    decline_reason: str | None
+    expired_at: datetime | None
+    created_by: str
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class QuoteDecisionData(QuoteData):
+    """The quote after its discount approval request ended."""
+
+    approval_request_id: int
+    reason: str | None = Field(description="The rejection comment; null unless rejected")
+
+
+class QuoteSupersededData(QuoteData):
+    """The replaced version, now superseded."""
+
+    successor_id: int = Field(description="The new revision (a draft) that replaces it")
+
+
+class QuoteRevisedData(QuoteData):
+    """The new revision: a draft copy of the previous version, with its lines."""
+
+    predecessor_id: int = Field(description="The version it revises, now superseded")
+
+
 # ---- contracts ----------------------------------------------------------------------------
 
 
@@ -204,6 +372,13 @@ class ContractData(EventData):
     total: MoneyString = Field(description="Total including tax, in the contract currency")
     total_base: MoneyString = Field(description="`total` in CNY")
     version: int
+
+
+class ContractCreatedData(ContractData):
+    """The new draft contract."""
+
+    quote_id: int | None = Field(description="The accepted quote it was drafted from; null "
+                                             "when drafted directly")
 
 
 class ContractDecisionData(ContractData):
@@ -348,7 +523,83 @@ CATALOG: dict[str, EventSpec] = {spec.type: spec for spec in [
     _spec("approval.completed", "approval_request", ApprovalRequestData,
           "An approval request ended: `status` approved (the last approver), rejected (any "
           "approver) or recalled (the submitter)."),
-    _spec("contract.created", "contract", ContractData, "A sales rep drafted a contract."),
+    _spec("lead.created", "lead", LeadCreatedData,
+          "A lead was captured: by a sales rep or head (who owns it), or by an integration "
+          "such as the web form (it waits unassigned in its department's pool). Likely "
+          "duplicates are flagged, never refused."),
+    _spec("lead.updated", "lead", LeadData,
+          "An open lead's company, contact details, source or needs were edited (its sales "
+          "rep)."),
+    _spec("lead.contacted", "lead", LeadData,
+          "The first contact with the prospect was made (the sales rep)."),
+    _spec("lead.qualified", "lead", LeadData,
+          "The sales rep qualified the lead; it may now be converted."),
+    _spec("lead.disqualified", "lead", LeadData,
+          "The sales rep closed the lead as not worth pursuing; `disqualify_reason` says "
+          "why."),
+    _spec("lead.assigned", "lead", LeadAssignedData,
+          "A lead was given to a rep, moved to another department or returned to the pool "
+          "(a department head, deputy GM, the GM or an admin)."),
+    _spec("lead.converted", "lead", LeadConvertedData,
+          "A qualified lead became a customer (new, or one its owner had) and an "
+          "opportunity (the sales rep); `customer.created` and `opportunity.created` come "
+          "with it."),
+    _spec("opportunity.created", "opportunity", OpportunityData,
+          "An opportunity was opened with a customer: by a sales rep, or by converting a "
+          "lead (`lead_id` set)."),
+    _spec("opportunity.updated", "opportunity", OpportunityData,
+          "An open opportunity's title, grade, expected amount, close date or probability "
+          "was edited (the sales rep)."),
+    _spec("opportunity.stage_changed", "opportunity", OpportunityData,
+          "The sales rep moved an opportunity to the next stage or back to an earlier one; "
+          "`probability` follows the stage."),
+    _spec("opportunity.proposal_submitted", "opportunity", OpportunityData,
+          "The sales rep submitted the proposal (销售方案) for review; high and medium grade "
+          "opportunities need it approved before negotiation."),
+    _spec("opportunity.proposal_approved", "opportunity", ProposalDecisionData,
+          "The proposal's approval ended approved (usually the department head); the "
+          "opportunity may enter negotiation."),
+    _spec("opportunity.proposal_rejected", "opportunity", ProposalDecisionData,
+          "An approver rejected the proposal; `reason` says why, and it may be submitted "
+          "again."),
+    _spec("opportunity.proposal_recalled", "opportunity", ProposalDecisionData,
+          "The submitter took the proposal back from review."),
+    _spec("opportunity.won", "opportunity", OpportunityData,
+          "The sales rep closed the opportunity as won, with `won_amount`."),
+    _spec("opportunity.lost", "opportunity", OpportunityData,
+          "The sales rep closed the opportunity as lost; `lost_reason` says why."),
+    _spec("quote.created", "quote", QuoteData, "A sales rep drafted a quote (revision 1)."),
+    _spec("quote.updated", "quote", QuoteData,
+          "A draft quote was edited (the sales rep): lines, currency, validity or notes."),
+    _spec("quote.submitted", "quote", QuoteData,
+          "A draft quote was submitted for discount approval (the sales rep); within the "
+          "rep's own authority `quote.approved` follows at once."),
+    _spec("quote.approved", "quote", QuoteDecisionData,
+          "A quote's discount approval ended approved: at once within the rep's authority, "
+          "else by the band's approver (head, deputy GM or GM). It may now be sent."),
+    _spec("quote.rejected", "quote", QuoteDecisionData,
+          "An approver rejected a quote's discount; it is a draft again, `reason` says why."),
+    _spec("quote.recalled", "quote", QuoteDecisionData,
+          "The submitter took a quote back from approval; it is a draft again."),
+    _spec("quote.sent", "quote", QuoteData,
+          "An approved quote was sent to the customer (recorded by the sales rep)."),
+    _spec("quote.accepted", "quote", QuoteData,
+          "The customer accepted the quote within its validity (recorded by the sales rep); "
+          "a contract may be drafted from it."),
+    _spec("quote.declined", "quote", QuoteData,
+          "The customer declined the quote (recorded by the sales rep); `decline_reason` "
+          "says why."),
+    _spec("quote.expired", "quote", QuoteData,
+          "An approved or sent quote passed its `valid_until` day unanswered (the expiry "
+          "sweep)."),
+    _spec("quote.superseded", "quote", QuoteSupersededData,
+          "The quote was revised (the sales rep): this version can no longer be sent or "
+          "accepted, `successor_id` replaces it."),
+    _spec("quote.revised", "quote", QuoteRevisedData,
+          "A new revision (n+1, a draft) was made from the quote `predecessor_id` (the sales "
+          "rep); it goes through approval again. The subject is the new revision."),
+    _spec("contract.created", "contract", ContractCreatedData,
+          "A sales rep drafted a contract, directly or from an accepted quote."),
     _spec("contract.updated", "contract", ContractData, "A draft contract was edited."),
     _spec("contract.submitted", "contract", ContractData,
           "A draft contract was submitted for approval (the sales rep)."),
