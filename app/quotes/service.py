@@ -158,7 +158,11 @@ async def update(session: AsyncSession, principal: Principal, *, quote_id: int,
     quote = await _editable(session, principal, quote_id, expected_version)
     if quote.status not in EDITABLE:
         raise QuoteLocked(f"The quote is {quote.status.value}.", status_now=quote.status.value)
-    changes = data.model_dump(exclude_unset=True, exclude={"lines"})
+    changes = {field: value for field, value in
+               data.model_dump(exclude_unset=True, exclude={"lines"}).items()
+               if getattr(quote, field) != value}
+    if not changes and data.lines is None:
+        return quote  # nothing to change: no new version, no event
     currency = changes.get("currency", quote.currency)
     rate = changes.get("exchange_rate", quote.exchange_rate)
     if (currency, rate) != (quote.currency, quote.exchange_rate) and data.lines is None:

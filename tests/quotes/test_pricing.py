@@ -115,6 +115,8 @@ class TestEditing:
         stale = await client.patch(url, headers={**company.rep, "If-Match": '"1"'},
                                    json={"title": "x"})
         assert stale.status_code == 412
+        same = await client.patch(url, headers=company.rep, json={"notes": "含运费"})
+        assert same.status_code == 200 and same.json()["version"] == 2  # nothing changed
 
     async def test_changing_currency_needs_the_lines(self, client, company, new_quote):
         quote = await new_quote()
