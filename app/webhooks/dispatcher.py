@@ -40,6 +40,7 @@ USER_AGENT = "salesflow-webhooks/1"
 LEASE_MARGIN = timedelta(seconds=30)
 LONGEST_RETRY_AFTER = timedelta(days=1)
 ERROR_LENGTH = 500
+BODY_EXCERPT = 200
 
 
 @dataclass
@@ -191,8 +192,10 @@ class Dispatcher:
             }
             started = time.perf_counter()
             try:
-                response = await self._client_for(target.host).post(url, content=claimed.payload.encode(),
-                                                  headers=headers, extensions=extensions)
+                async with self._client_for(target.host).stream(
+                        "POST", url, content=claimed.payload.encode(), headers=headers,
+                        extensions=extensions) as response:
+                    excerpt = await _body_excerpt(response)
             except httpx.HTTPError as exc:
                 latency = (time.perf_counter() - started) * 1000
                 return Outcome(claimed, None, f"{type(exc).__name__}: {exc}"[:ERROR_LENGTH],
@@ -200,7 +203,7 @@ class Dispatcher:
             latency = (time.perf_counter() - started) * 1000
             metrics.HTTP_LATENCY.observe(latency / 1000)
             error = None if 200 <= response.status_code < 300 else \
-                f"HTTP {response.status_code}: {response.text[:200]}"
+                f"HTTP {response.status_code}: {excerpt}"
             return Outcome(claimed, response.status_code, error, round(latency, 2),
                            retry_after=_retry_after(response))
 
@@ -285,6 +288,17 @@ def disable(session: AsyncSession, subscription: WebhookSubscription, *, reason:
                   event_data={"subscription_id": subscription.id, "url": subscription.url,
                               "reason": reason})
     log.warning("webhook_subscription_disabled", subscription_id=subscription.id, reason=reason)
+
+
+async def _body_excerpt(response: httpx.Response) -> str:
+    """The start of the answer, for the delivery log; the rest is never read (a receiver
+    must not be able to make us buffer an endless body)."""
+    received = b""
+    async for chunk in response.aiter_raw():
+        received += chunk
+        if len(received) >= BODY_EXCERPT:
+            break
+    return received[:BODY_EXCERPT].decode("utf-8", "replace")
 
 
 def _retry_after(response: httpx.Response) -> timedelta | None:
