@@ -1,10 +1,11 @@
-"""Shared by the benchmark scripts in this directory (bench_customers.py, bench_approvals.py):
-the throwaway PostgreSQL database, the API server as a subprocess, its memory, running wrk
-with the Lua scripts in bench/wrk and reading their results, and the report table.
+"""Shared by the benchmark scripts in this directory (bench_customers.py, bench_approvals.py,
+bench_leads.py, bench_webhooks.py): the throwaway PostgreSQL database, the API server as a
+subprocess, its memory, running wrk with the Lua scripts in bench/wrk and reading their
+results, and the report table.
 
-Only the standard library and httpx; `wrk` and `psql` must be on PATH. The scripts import
-this module as `_common`: run them as files (`.venv/bin/python bench/bench_X.py`), which puts
-this directory on sys.path.
+Only the standard library and httpx; `psql` must be on PATH, and `wrk` for the HTTP
+benchmarks. The scripts import this module as `_common`: run them as files
+(`.venv/bin/python bench/bench_X.py`), which puts this directory on sys.path.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Self
+from typing import Protocol, Self
 
 import httpx
 
@@ -47,12 +48,13 @@ class BenchError(Exception):
 
 # --- PostgreSQL ----------------------------------------------------------------------
 
-def psql(sql: str, *, database: str = "postgres") -> str:
-    """Run one statement with psql (trust auth) and return its unaligned output."""
+def psql(sql: str, *, database: str = "postgres", input: str | None = None) -> str:
+    """Run one statement with psql (trust auth) and return its unaligned output. `input`
+    goes to psql's standard input: the data of a `COPY ... FROM STDIN`."""
     result = subprocess.run(
         ["psql", "-X", "-A", "-t", "-q", "-v", "ON_ERROR_STOP=1", "-h", PG_HOST,
          "-p", str(PG_PORT), "-U", PG_USER, "-d", database, "-c", sql],
-        capture_output=True, text=True, check=False,
+        capture_output=True, text=True, check=False, input=input,
     )
     if result.returncode != 0:
         raise BenchError(f"psql failed ({sql!r}): {result.stderr.strip()}")
@@ -80,12 +82,13 @@ def throwaway_database(name: str, *, keep: bool) -> Iterator[str]:
 
 # --- The API server ------------------------------------------------------------------
 
-def server_env(log_level: str) -> dict[str, str]:
-    """The environment for the server and the CLI: production mode, a random 48-character
-    JWT secret, the given log level; other SALESFLOW_* variables pass through."""
+def server_env(log_level: str, *, environment: str = "production") -> dict[str, str]:
+    """The environment for the server and the CLI: production mode (unless `environment`
+    says otherwise), a random 48-character JWT secret, the given log level; other
+    SALESFLOW_* variables pass through."""
     return {
         **os.environ,
-        "SALESFLOW_ENVIRONMENT": "production",
+        "SALESFLOW_ENVIRONMENT": environment,
         "SALESFLOW_JWT_SECRET": secrets.token_urlsafe(36),  # 48 characters
         "SALESFLOW_LOG_LEVEL": log_level,
     }
@@ -201,10 +204,15 @@ class ApiServer:
         return "\n".join(text.splitlines()[-lines:]) or "(no server output)"
 
 
-class MemoryPeak:
-    """Samples the server's RSS in a background thread while a load runs."""
+class HasMemory(Protocol):
+    def memory_mib(self) -> float: ...
 
-    def __init__(self, server: ApiServer) -> None:
+
+class MemoryPeak:
+    """Samples the server's (or another process's) RSS in a background thread while a load
+    runs."""
+
+    def __init__(self, server: HasMemory) -> None:
         self.server = server
         self.peak = 0.0
         self._stop = threading.Event()
@@ -366,11 +374,12 @@ def print_targets(checks: list[tuple[str, str, bool]]) -> None:
 
 # --- Main ----------------------------------------------------------------------------
 
-def check_tools() -> None:
-    missing = [tool for tool in ("wrk", "psql") if shutil.which(tool) is None]
+def check_tools(tools: tuple[str, ...] = ("wrk", "psql")) -> None:
+    missing = [tool for tool in tools if shutil.which(tool) is None]
     if missing:
-        raise BenchError(f"not on PATH: {', '.join(missing)} (apt-get install wrk "
-                         "postgresql-client)")
+        packages = " ".join({"wrk": "wrk", "psql": "postgresql-client"}.get(tool, tool)
+                            for tool in missing)
+        raise BenchError(f"not on PATH: {', '.join(missing)} (apt-get install {packages})")
     if not SALESFLOW.exists():
         raise BenchError(f"{SALESFLOW} not found; create the virtualenv first")
 

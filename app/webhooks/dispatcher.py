@@ -41,6 +41,7 @@ LEASE_MARGIN = timedelta(seconds=30)
 LONGEST_RETRY_AFTER = timedelta(days=1)
 ERROR_LENGTH = 500
 BODY_EXCERPT = 200
+CONNECTIONS_PER_CLIENT = 8
 
 
 @dataclass
@@ -84,24 +85,31 @@ class Dispatcher:
         self.box = SecretBox.from_settings(settings)
         # One client per receiving host: requests go to a pinned address, and a kept-alive
         # connection whose TLS was verified for one host must not carry another's.
-        self.clients: dict[str, httpx.AsyncClient] = {}
+        self.clients: dict[str, list[httpx.AsyncClient]] = {}
+        self._turn = 0
         self.lease = timedelta(seconds=settings.webhook_timeout_seconds) + LEASE_MARGIN
 
     def _client_for(self, host: str) -> httpx.AsyncClient:
-        client = self.clients.get(host)
-        if client is None:
+        pool = self.clients.get(host)
+        if pool is None:
+            # Several small pools rather than one large one: httpcore scans every
+            # connection of a pool on each request, so its cost grows with the pool size.
             # No redirects and no proxies from the environment: either would send the
             # request somewhere the address checks never saw.
-            client = self.clients[host] = httpx.AsyncClient(
-                timeout=self.settings.webhook_timeout_seconds, follow_redirects=False,
-                trust_env=False, limits=httpx.Limits(
-                    max_connections=self.settings.webhook_concurrency,
-                    max_keepalive_connections=self.settings.webhook_concurrency))
-        return client
+            size = min(CONNECTIONS_PER_CLIENT, self.settings.webhook_concurrency)
+            pool = self.clients[host] = [
+                httpx.AsyncClient(
+                    timeout=self.settings.webhook_timeout_seconds, follow_redirects=False,
+                    trust_env=False, limits=httpx.Limits(max_connections=size,
+                                                         max_keepalive_connections=size))
+                for _ in range(-(-self.settings.webhook_concurrency // size))]
+        self._turn = (self._turn + 1) % len(pool)
+        return pool[self._turn]
 
     async def aclose(self) -> None:
-        for client in self.clients.values():
-            await client.aclose()
+        for pool in self.clients.values():
+            for client in pool:
+                await client.aclose()
 
     async def run_forever(self) -> None:
         while True:
