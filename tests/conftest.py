@@ -104,6 +104,16 @@ async def client(app, sessionmaker) -> AsyncIterator[httpx.AsyncClient]:  # type
         yield client
 
 
+@pytest.fixture(autouse=True)
+def _fresh_calendar_cache():  # type: ignore[no-untyped-def]
+    """Each test rolls its calendar edits back; its cached calendars must go with them."""
+    from app.calendar.service import forget_cached_calendars
+
+    forget_cached_calendars()
+    yield
+    forget_cached_calendars()
+
+
 @pytest.fixture
 async def committing_app(app, engine: AsyncEngine) -> AsyncIterator[object]:  # type: ignore[no-untyped-def]
     """The app on the real sessionmaker: commits are real, so concurrency is real.

@@ -53,7 +53,7 @@ from app.approvals.policy import (
     resolve,
 )
 from app.approvals.registry import SubmittedDocument
-from app.calendar.service import load_calendar
+from app.calendar.service import cached_calendar
 from app.calendar.working_time import COMPANY_TZ
 from app.core.changes import record_change
 from app.core.db import commit
@@ -264,8 +264,8 @@ async def _advance(session: AsyncSession, principal: Principal, loaded: LoadedRe
 async def _activate_stage(session: AsyncSession, loaded: LoadedRequest, index: int,
                           now: datetime) -> None:
     loaded.request.current_stage = index
-    calendar = await load_calendar(session, start=(now - timedelta(days=1)).date(),
-                                   end=(now + CALENDAR_WINDOW).date(), tz=COMPANY_TZ)
+    calendar = await cached_calendar(session, start=(now - timedelta(days=1)).date(),
+                                     end=(now + CALENDAR_WINDOW).date(), tz=COMPANY_TZ)
     for step in loaded.stage(index):
         step.status, step.activated_at = StepStatus.active, now
         step.due_at = calendar.add_working_hours(now, step.sla_hours)

@@ -1,6 +1,7 @@
 """The company calendar: admin edits of holidays and make-up working days, and the
 loader the approval engine uses to build a WorkingCalendar for deadline arithmetic."""
 
+import time
 from collections.abc import Iterable
 from datetime import date
 from typing import Any
@@ -59,6 +60,32 @@ async def load_calendar(
     )
 
 
+# Deadlines are computed on every stage activation; the calendar changes a few times a year.
+# Cached per process for a short while: an edit here is seen at once, an edit made by
+# another process within CACHE_SECONDS.
+CACHE_SECONDS = 30.0
+_cached: dict[tuple[date, date, str], tuple[float, WorkingCalendar]] = {}
+
+
+async def cached_calendar(
+    session: AsyncSession, *, start: date, end: date, tz: ZoneInfo = COMPANY_TZ
+) -> WorkingCalendar:
+    """`load_calendar`, answered from memory when the same window was loaded recently."""
+    key, now = (start, end, tz.key), time.monotonic()
+    hit = _cached.get(key)
+    if hit is not None and hit[0] > now:
+        return hit[1]
+    calendar = await load_calendar(session, start=start, end=end, tz=tz)
+    if len(_cached) > 16:  # windows move with the date: keep only recent ones
+        _cached.clear()
+    _cached[key] = (now + CACHE_SECONDS, calendar)
+    return calendar
+
+
+def forget_cached_calendars() -> None:
+    _cached.clear()
+
+
 async def list_days(
     session: AsyncSession, *, start: date, end: date, limit: int, cursor: str | None
 ) -> tuple[list[CalendarDay], str | None]:
@@ -105,6 +132,7 @@ async def set_day(
         apply_changes(entry, changes)
     _record_set(session, principal, entry, before)
     await commit_or_raise(session, _concurrent(day))
+    forget_cached_calendars()
     return entry
 
 
@@ -119,6 +147,7 @@ async def remove_day(
     record_change(session, principal, event_type="calendar.day_removed", entity_type=ENTITY,
                   entity_id=day.isoformat(), before=before, after=None)
     await commit(session)
+    forget_cached_calendars()
 
 
 async def import_days(
@@ -148,6 +177,7 @@ async def import_days(
     for before, entry in changed:
         _record_set(session, principal, entry, before)
     await commit_or_raise(session, _concurrent())
+    forget_cached_calendars()
     created = sum(1 for before, _ in changed if before is None)
     return CalendarImportResult(count=len(data.days), created=created,
                                 updated=len(changed) - created,

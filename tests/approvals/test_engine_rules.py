@@ -169,6 +169,21 @@ class TestDeadlines:
         due = contract["approval"]["stages"][0]["steps"][0]["due_at"]
         assert due == "2026-10-09T02:00:00Z"
 
+    async def test_a_calendar_edit_counts_at_once_for_the_next_deadline(self, client, company,
+                                                                       submitted, app):
+        """Deadlines use a cached calendar; editing the calendar refreshes it."""
+        app.state.clock = lambda: datetime(2026, 9, 30, 2, 0, tzinfo=UTC)
+        try:
+            before = await submitted("1000.00")  # computed on the calendar as it was
+            await client.post("/api/v1/calendar/import", headers=company.admin, json={"days": [
+                {"day": f"2026-10-0{d}", "kind": "holiday", "name": "国庆节"}
+                for d in range(1, 8)]})
+            after = await submitted("1000.00")
+        finally:
+            app.state.clock = __import__("app.core.clock", fromlist=["x"]).system_clock
+        assert before["approval"]["stages"][0]["steps"][0]["due_at"] == "2026-10-02T02:00:00Z"
+        assert after["approval"]["stages"][0]["steps"][0]["due_at"] == "2026-10-09T02:00:00Z"
+
 
 class TestDelegationAndSegregation:
     async def test_submitters_delegated_authority_cannot_decide_their_request(
