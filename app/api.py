@@ -15,8 +15,9 @@ from app.reports.router import router as reports_router
 from app.webhooks.router import router as webhooks_router
 
 api_router = APIRouter(prefix="/api/v1")
-for router in (departments_router, products_router, customers_router, audit_router,
-               events_router, calendar_router, approvals_router, contracts_router,
-               leads_router, opportunities_router, quotes_router, reports_router,
-               webhooks_router):
+# Routes are matched one by one in this order, so the busiest come first (approval
+# decisions, then the sales documents); the OpenAPI document lists them in it too.
+for router in (approvals_router, contracts_router, quotes_router, opportunities_router,
+               leads_router, customers_router, products_router, departments_router,
+               calendar_router, reports_router, events_router, webhooks_router, audit_router):
     api_router.include_router(router)
