@@ -3,6 +3,11 @@
 An adapter tells the engine what the policy needs to know about a document and what
 happens to the document when its request ends. Every call runs inside the deciding
 command's transaction, so the document's state change commits with the decision.
+
+Lock order: the request first, then the document. The engine holds the request's lock
+when it calls `on_approved`/`on_rejected`/`on_recalled`; the adapter locks the document
+then (read afresh: `populate_existing`). A document command that recalls must therefore
+not lock the document before `withdraw`, or it deadlocks with a concurrent decision.
 """
 
 from dataclasses import dataclass

@@ -35,7 +35,10 @@ class ProposalApprovals:
     async def _decided(self, session: AsyncSession, principal: Principal,
                        request: ApprovalRequest, status: ProposalStatus, event_type: str,
                        reason: str | None) -> None:
-        opportunity = await session.get(Opportunity, request.document_id, with_for_update=True)
+        # Locked after the request (the engine holds its lock), as every path takes them;
+        # read afresh, since the caller may hold a copy loaded before the lock.
+        opportunity = await session.get(Opportunity, request.document_id, with_for_update=True,
+                                        populate_existing=True)
         assert opportunity is not None
         service.decide_proposal(session, principal, opportunity, status, event_type,
                                 request_id=request.id, reason=reason)  # type: ignore[arg-type]

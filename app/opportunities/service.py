@@ -213,7 +213,9 @@ async def submit_proposal(session: AsyncSession, principal: Principal, *, opport
 
 async def recall_proposal(session: AsyncSession, principal: Principal, *, opportunity_id: int,
                           now: datetime) -> Opportunity:
-    opportunity = await get_visible(session, principal, opportunity_id, for_update=True)
+    # Not locked here: the approval request is locked first and the opportunity after it
+    # (by the adapter), in the order a decision takes them, so they never deadlock.
+    opportunity = await get_visible(session, principal, opportunity_id)
     if opportunity.proposal_status != ProposalStatus.pending_approval:
         raise NoPendingProposal()
     assert opportunity.proposal_request_id is not None

@@ -33,7 +33,10 @@ class QuoteApprovals:
 
     async def _move(self, session: AsyncSession, principal: Principal, request: ApprovalRequest,
                     target: QuoteStatus, event_type: str, reason: str | None) -> None:
-        quote = await session.get(Quote, request.document_id, with_for_update=True)
+        # Locked after the request (the engine holds its lock), as every path takes them;
+        # read afresh, since the caller may hold a copy loaded before the lock.
+        quote = await session.get(Quote, request.document_id, with_for_update=True,
+                                  populate_existing=True)
         assert quote is not None
         service.move(session, principal, quote, target, event_type,
                      event_extra={"approval_request_id": request.id, "reason": reason},

@@ -209,7 +209,10 @@ async def submit(session: AsyncSession, principal: Principal, *, quote_id: int,
 
 async def recall(session: AsyncSession, principal: Principal, *, quote_id: int,
                  now: datetime) -> Quote:
-    quote = await get_visible(session, principal, quote_id, for_update=True)
+    # Not locked here: the approval request is locked first and the quote after it (by the
+    # adapter), in the order a decision takes them, so a recall racing the decision
+    # queues instead of deadlocking.
+    quote = await get_visible(session, principal, quote_id)
     ensure_transition(quote.status, QuoteStatus.draft)
     assert quote.approval_request_id is not None
     await approvals.withdraw(session, principal, request_id=quote.approval_request_id, now=now)

@@ -14,6 +14,7 @@ from tests.factories.contracts import contract_body
 from tests.factories.customers import create_customer
 from tests.factories.departments import create_department
 from tests.factories.products import create_product
+from tests.factories.quotes import quote_body, quote_line
 
 DEPARTMENT = "race-east"
 
@@ -32,6 +33,15 @@ class Race:
         submitted = (await self.client.post(f"/api/v1/contracts/{contract['id']}/submit",
                                             headers=self.rep)).json()
         return contract["id"], submitted["approval"]["id"]
+
+    async def submitted_quote(self) -> tuple[int, int]:
+        """A quote at 8 % off, which the department head must approve."""
+        quote = (await self.client.post("/api/v1/quotes", headers=self.rep, json=quote_body(
+            self.customer_id, [quote_line(self.product_id, discount="8")]))).json()
+        submitted = (await self.client.post(f"/api/v1/quotes/{quote['id']}/submit",
+                                            headers=self.rep)).json()
+        assert submitted["status"] == "pending_approval", submitted
+        return quote["id"], submitted["approval"]["id"]
 
 
 @pytest.fixture
@@ -53,12 +63,15 @@ async def race(committing_app, engine, headers_for) -> AsyncIterator[Race]:
         async with maker() as session:
             requests = f"SELECT id FROM approval_request WHERE department_id = '{DEPARTMENT}'"
             contracts = f"SELECT id FROM contract WHERE department_id = '{DEPARTMENT}'"
+            quotes = f"SELECT id FROM quote WHERE department_id = '{DEPARTMENT}'"
             for statement in (
                 f"DELETE FROM approval_decision WHERE request_id IN ({requests})",
                 f"DELETE FROM approval_step WHERE request_id IN ({requests})",
                 f"DELETE FROM approval_request WHERE department_id = '{DEPARTMENT}'",
                 f"DELETE FROM contract_line WHERE contract_id IN ({contracts})",
                 f"DELETE FROM contract WHERE department_id = '{DEPARTMENT}'",
+                f"DELETE FROM quote_line WHERE quote_id IN ({quotes})",
+                f"DELETE FROM quote WHERE department_id = '{DEPARTMENT}'",
                 f"DELETE FROM customer WHERE department_id = '{DEPARTMENT}'",
                 "DELETE FROM product WHERE sku = 'RACE-1'",
                 f"DELETE FROM department WHERE id = '{DEPARTMENT}'",
@@ -104,3 +117,17 @@ async def test_recall_racing_the_final_approval_has_one_winner(race, headers_for
         assert contract["status"] == ("approved" if approve.status_code == 200 else "draft")
         assert contract["approval"]["status"] == (
             "approved" if approve.status_code == 200 else "recalled")
+
+
+async def test_quote_recall_racing_its_approval_has_one_winner(race, headers_for):
+    """The same for a quote's discount approval: request lock first, then the quote."""
+    head = headers_for("dept_head", sub="head.race", dept=DEPARTMENT)
+    for _ in range(5):
+        quote_id, request_id = await race.submitted_quote()
+        recall, approve = await asyncio.gather(
+            race.client.post(f"/api/v1/quotes/{quote_id}/recall", headers=race.rep),
+            race.client.post(f"/api/v1/approvals/{request_id}/approve", headers=head, json={}))
+        assert sorted([recall.status_code, approve.status_code]) == [200, 409], (
+            recall.text, approve.text)
+        quote = (await race.client.get(f"/api/v1/quotes/{quote_id}", headers=race.rep)).json()
+        assert quote["status"] == ("approved" if approve.status_code == 200 else "draft")
