@@ -84,12 +84,13 @@ def throwaway_database(name: str, *, keep: bool) -> Iterator[str]:
 
 def server_env(log_level: str, *, environment: str = "production") -> dict[str, str]:
     """The environment for the server and the CLI: production mode (unless `environment`
-    says otherwise), a random 48-character JWT secret, the given log level; other
-    SALESFLOW_* variables pass through."""
+    says otherwise), a random 48-character JWT secret and webhook secrets key, the given
+    log level; other SALESFLOW_* variables pass through."""
     return {
         **os.environ,
         "SALESFLOW_ENVIRONMENT": environment,
         "SALESFLOW_JWT_SECRET": secrets.token_urlsafe(36),  # 48 characters
+        "SALESFLOW_WEBHOOK_SECRETS_KEYS": json.dumps([secrets.token_hex(24)]),
         "SALESFLOW_LOG_LEVEL": log_level,
     }
 
