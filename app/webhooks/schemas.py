@@ -29,8 +29,10 @@ class WebhookUpdate(UpdateModel):
     url: Url | None = None
     event_types: EventTypes | None = None
     description: Annotated[str, StringConstraints(max_length=500)] | None = None
-    enabled: bool | None = Field(default=None, description="Enabling again clears the reason "
-                                                           "it was disabled")
+    enabled: bool | None = Field(default=None, description=(
+        "Enabling again clears the reason it was disabled and sends what was still owed; "
+        "events that happened while it was disabled were not queued for it: replay their "
+        "time range"))
 
 
 class WebhookRead(ReadModel):
