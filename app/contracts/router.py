@@ -4,10 +4,8 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.approvals import service as approvals
-from app.approvals.eligibility import authorities
+from app.approvals.attached import approval_reads
 from app.approvals.errors import NoPolicyForDocument, NotSubmitter
-from app.approvals.schemas import approval_read
 from app.contracts import approval as _registers_adapter  # noqa: F401
 from app.contracts import service
 from app.contracts.errors import (
@@ -53,23 +51,17 @@ async def _read_many(session: AsyncSession, principal: Principal, contracts: lis
     """Contracts with their lines, approval requests and the caller's allowed actions,
     loaded for the whole page at once (a fixed number of queries, whatever its size)."""
     lines = await service.lines_by_contract(session, [c.id for c in contracts])  # type: ignore[misc]
-    request_ids = [i for c in contracts
-                   for i in (c.approval_request_id, c.termination_request_id) if i is not None]
-    requests = {loaded.request.id: loaded
-                for loaded in await approvals.load_by_ids(session, request_ids)}
-    mine = await authorities(session, principal, now)
+    requests = await approval_reads(
+        session, principal, [i for c in contracts
+                             for i in (c.approval_request_id, c.termination_request_id)], now)
     reads = []
     for contract in contracts:
         read = ContractRead.model_validate(contract)
         read.lines = [ContractLineRead.model_validate(line) for line in lines.get(contract.id, [])]  # type: ignore[arg-type]
-        approval_actions: list[str] = []
-        if (loaded := requests.get(contract.approval_request_id)) is not None:  # type: ignore[arg-type]
-            approval_actions = approvals.allowed_actions(loaded, principal, mine)
-            read.approval = approval_read(loaded, approval_actions, now)
-        if (termination := requests.get(contract.termination_request_id)) is not None:  # type: ignore[arg-type]
-            read.termination_approval = approval_read(
-                termination, approvals.allowed_actions(termination, principal, mine), now)
-        read.allowed_actions = service.allowed_actions(contract, principal, approval_actions)
+        read.approval = requests.get(contract.approval_request_id)  # type: ignore[arg-type]
+        read.termination_approval = requests.get(contract.termination_request_id)  # type: ignore[arg-type]
+        read.allowed_actions = service.allowed_actions(
+            contract, principal, read.approval.allowed_actions if read.approval else [])
         reads.append(read)
     return reads
 

@@ -1,8 +1,6 @@
 """Policy as data: editing it, quorum, cumulative tiers, delegation, working-time deadlines,
 (the concurrent-decision races are in test_races.py)."""
 
-import asyncio
-import copy
 from datetime import UTC, datetime
 
 import pytest

@@ -21,7 +21,6 @@ from app.core.permissions import Role
 from app.core.security import Principal
 from app.events.catalog import CATALOG, SCHEMA_VERSION, is_known
 from app.events.models import Event
-from tests.factories.contracts import contract_body
 from tests.factories.quotes import quote_body, quote_line
 
 APP = Path(__file__).resolve().parents[2] / "app"
