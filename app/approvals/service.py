@@ -300,30 +300,45 @@ async def _finish(session: AsyncSession, principal: Principal, loaded: LoadedReq
 
 async def _load(session: AsyncSession, request_id: int, *, for_update: bool = False
                 ) -> LoadedRequest:
-    loaded, _ = await _load_rows(session, _LOAD[for_update, False], {"request_id": request_id})
-    return loaded
+    row = (await session.execute(_REQUEST[for_update, False],
+                                 {"request_id": request_id})).one_or_none()
+    if row is None:
+        raise ApprovalNotFound()
+    return await _with_children(session, row[0], fresh=for_update)
 
 
 async def _load_as(session: AsyncSession, principal: Principal, request_id: int, now: datetime,
                    *, for_update: bool = False) -> tuple[LoadedRequest, list[Authority]]:
     """The request and the caller's authorities; whether anyone has delegated to the caller
-    rides along in the same query, so the usual case (nobody has) costs no extra trip."""
-    loaded, delegated_to_me = await _load_rows(session, _LOAD[for_update, True], {
-        "request_id": request_id, "delegate_id": principal.sub, "today": now.date()})
-    return loaded, await authorities(session, principal, now, delegated_to_me=delegated_to_me)
+    rides along with the request, so the usual case (nobody has) costs no extra trip."""
+    row = (await session.execute(_REQUEST[for_update, True], {
+        "request_id": request_id, "delegate_id": principal.sub,
+        "today": now.date()})).one_or_none()
+    if row is None:
+        raise ApprovalNotFound()
+    loaded = await _with_children(session, row[0], fresh=for_update)
+    return loaded, await authorities(session, principal, now, delegated_to_me=row[1])
 
 
-def _request_with_children(*, for_update: bool, delegation_check: bool):  # type: ignore[no-untyped-def]
-    # One round trip for the request, its steps and their decisions: a decision is the
-    # hot path, and the lock (on the request row only) is taken by the same statement.
-    statement = (
-        select(ApprovalRequest, ApprovalStep, ApprovalDecision)
-        .outerjoin(ApprovalStep, ApprovalStep.request_id == ApprovalRequest.id)
-        .outerjoin(ApprovalDecision, (ApprovalDecision.request_id == ApprovalRequest.id)
-                   & (ApprovalDecision.step_id == ApprovalStep.id))
-        .where(ApprovalRequest.id == bindparam("request_id"))
-        .order_by(ApprovalStep.stage_index, ApprovalStep.id, ApprovalDecision.id)
-    )
+async def _with_children(session: AsyncSession, request: ApprovalRequest, *,
+                         fresh: bool) -> LoadedRequest:
+    # A statement of its own, started once the request's lock is held: in READ COMMITTED a
+    # read joined to the locking one would show the steps and decisions as they were
+    # before it waited for the lock, i.e. without the decision that it waited for.
+    rows = (await session.execute(_CHILDREN, {"request_id": request.id},
+                                  execution_options={"populate_existing": fresh})).all()
+    steps: dict[int, ApprovalStep] = {}
+    decisions: list[ApprovalDecision] = []
+    for step, decision in rows:
+        steps.setdefault(step.id, step)
+        if decision is not None:
+            decisions.append(decision)
+    decisions.sort(key=lambda d: d.id)  # type: ignore[arg-type,return-value]
+    return LoadedRequest(request, list(steps.values()), decisions)
+
+
+def _request_statement(*, for_update: bool, delegation_check: bool):  # type: ignore[no-untyped-def]
+    statement = select(ApprovalRequest).where(ApprovalRequest.id == bindparam("request_id"))
     if delegation_check:
         statement = statement.add_columns(exists(select(Delegation.id).where(
             active_delegations_to(bindparam("delegate_id"), bindparam("today")))))
@@ -331,24 +346,15 @@ def _request_with_children(*, for_update: bool, delegation_check: bool):  # type
 
 
 # Built once: the statements of the hot path skip construction and cache-key work.
-_LOAD = {(lock, check): _request_with_children(for_update=lock, delegation_check=check)
-         for lock in (False, True) for check in (False, True)}
-
-
-async def _load_rows(session: AsyncSession, statement, params: dict) -> tuple[LoadedRequest, bool]:  # type: ignore[no-untyped-def]
-    rows = (await session.execute(statement, params)).all()
-    if not rows:
-        raise ApprovalNotFound()
-    steps: dict[int, ApprovalStep] = {}
-    decisions: list[ApprovalDecision] = []
-    for row in rows:
-        if row[1] is not None:
-            steps.setdefault(row[1].id, row[1])
-        if row[2] is not None:
-            decisions.append(row[2])
-    decisions.sort(key=lambda d: d.id)  # type: ignore[arg-type,return-value]
-    extra = bool(rows[0][3]) if len(rows[0]) > 3 else False
-    return LoadedRequest(rows[0][0], list(steps.values()), decisions), extra
+_REQUEST = {(lock, check): _request_statement(for_update=lock, delegation_check=check)
+            for lock in (False, True) for check in (False, True)}
+_CHILDREN = (
+    select(ApprovalStep, ApprovalDecision)
+    .outerjoin(ApprovalDecision, (ApprovalDecision.request_id == ApprovalStep.request_id)
+               & (ApprovalDecision.step_id == ApprovalStep.id))
+    .where(ApprovalStep.request_id == bindparam("request_id"))
+    .order_by(ApprovalStep.stage_index, ApprovalStep.id, ApprovalDecision.id)
+)
 
 
 async def load_many(session: AsyncSession, requests: list[ApprovalRequest]) -> list[LoadedRequest]:

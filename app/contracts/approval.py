@@ -1,5 +1,6 @@
 """How contracts plug into the approval engine."""
 
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.approvals import registry
@@ -7,8 +8,9 @@ from app.approvals.models import ApprovalRequest
 from app.approvals.registry import SubmittedDocument
 from app.contracts import service
 from app.contracts.models import Contract, ContractStatus
-from app.contracts.states import ensure_transition
+from app.contracts.states import ensure_transition, transition_refused
 from app.core.changes import record_change
+from app.core.db import utcnow
 from app.core.security import Principal
 from app.core.versioning import bump_version
 
@@ -37,17 +39,28 @@ class ContractApprovals:
 
     async def _move(self, session: AsyncSession, principal: Principal, request: ApprovalRequest,
                     target: ContractStatus, event_type: str, *, reason: str | None) -> None:
-        contract = await _locked_contract(session, request)
-        ensure_transition(contract.status, target)
-        before = service.summary(contract)
-        contract.status = target
+        # A request only ever ends a pending contract: one guarded UPDATE both locks the
+        # row (after the request's lock, as every path takes them) and moves it.
+        ensure_transition(ContractStatus.pending_approval, target)
+        changes: dict[str, object] = {"status": target, "version": Contract.version + 1,
+                                      "updated_at": utcnow()}
         if reason is not None:
-            contract.rejection_reason = reason
-        bump_version(contract)
+            changes["rejection_reason"] = reason
+        contract = (await session.execute(
+            update(Contract)
+            .where(Contract.id == request.document_id,
+                   Contract.status == ContractStatus.pending_approval)
+            .values(**changes).returning(Contract),
+            execution_options={"populate_existing": True})).scalar_one_or_none()
+        if contract is None:
+            current = await _locked_contract(session, request)
+            raise transition_refused(current.status, target)
+        after = service.summary(contract)
+        before = {**after, "status": ContractStatus.pending_approval.value,
+                  "version": contract.version - 1}
         record_change(session, principal, event_type=event_type, entity_type=service.ENTITY,
-                      entity_id=contract.id, before=before, after=service.summary(contract),
-                      event_data={**service.summary(contract), "approval_request_id": request.id,
-                                  "reason": reason})
+                      entity_id=contract.id, before=before, after=after,
+                      event_data={**after, "approval_request_id": request.id, "reason": reason})
 
 
 class TerminationApprovals:

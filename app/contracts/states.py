@@ -18,8 +18,11 @@ EDITABLE = frozenset({S.draft})
 
 
 def ensure_transition(current: S, target: S) -> None:
-    allowed = TRANSITIONS[current]
-    if target not in allowed:
-        raise InvalidTransition(
-            f"A {current.value} contract cannot become {target.value}.",
-            current_status=current.value, allowed_next=sorted(s.value for s in allowed))
+    if target not in TRANSITIONS[current]:
+        raise transition_refused(current, target)
+
+
+def transition_refused(current: S, target: S) -> InvalidTransition:
+    return InvalidTransition(
+        f"A {current.value} contract cannot become {target.value}.",
+        current_status=current.value, allowed_next=sorted(s.value for s in TRANSITIONS[current]))
