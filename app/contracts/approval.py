@@ -46,20 +46,24 @@ class ContractApprovals:
                                       "updated_at": utcnow()}
         if reason is not None:
             changes["rejection_reason"] = reason
-        contract = (await session.execute(
+        # Only the summary comes back (no entity to build); a copy the caller holds is
+        # brought up to date by evaluating the same changes on it.
+        moved = (await session.execute(
             update(Contract)
             .where(Contract.id == request.document_id,
                    Contract.status == ContractStatus.pending_approval)
-            .values(**changes).returning(Contract),
-            execution_options={"populate_existing": True})).scalar_one_or_none()
-        if contract is None:
+            .values(**changes)
+            .returning(Contract.id, Contract.status, Contract.revision, Contract.total,
+                       Contract.total_base, Contract.version)
+            .execution_options(synchronize_session="evaluate"))).one_or_none()
+        if moved is None:
             current = await _locked_contract(session, request)
             raise transition_refused(current.status, target)
-        after = service.summary(contract)
+        after = service.summary(moved)  # type: ignore[arg-type]
         before = {**after, "status": ContractStatus.pending_approval.value,
-                  "version": contract.version - 1}
+                  "version": moved.version - 1}
         record_change(session, principal, event_type=event_type, entity_type=service.ENTITY,
-                      entity_id=contract.id, before=before, after=after,
+                      entity_id=moved.id, before=before, after=after,
                       event_data={**after, "approval_request_id": request.id, "reason": reason})
 
 

@@ -127,6 +127,7 @@ class TestLifecycle:
         assert other.status_code == 403 and other.json()["code"] == "approval.not_submitter"
         recalled = await client.post(f"{url}/recall", headers=company.rep)
         assert recalled.status_code == 200 and recalled.json()["status"] == "draft"
+        assert recalled.json()["version"] == contract["version"] + 1  # the answer is current
         assert recalled.json()["approval"]["status"] == "recalled"
         late = await client.post(f"/api/v1/approvals/{contract['approval']['id']}/approve",
                                  headers=company.finance, json={})
