@@ -13,8 +13,6 @@ from sqlalchemy import Table, event, insert
 from sqlalchemy.orm import Session, SessionTransaction
 
 _PENDING = "journal.pending"
-# Below PostgreSQL's limit of 32767 bound parameters per statement, with room to spare.
-_MAX_PARAMETERS = 20_000
 
 
 def append(session: Any, table: Table, row: dict[str, Any]) -> None:
@@ -30,19 +28,7 @@ def _write_pending(session: Session) -> None:
     # Runs inside the commit, in SQLAlchemy's greenlet for async sessions, so a blocking
     # execute here is the awaited one underneath.
     pending = session.info.pop(_PENDING, None)
-    if not pending:
-        return
-    parameters = sum(len(rows) * len(rows[0]) for rows in pending.values())
-    if (len(pending) > 1 and parameters <= _MAX_PARAMETERS
-            and session.get_bind().dialect.name == "postgresql"):
-        # One round trip for every table: the other INSERTs ride as data-modifying CTEs
-        # in front of the last one (a command commits an audit row and an event at least).
-        *others, last = [insert(table).values(rows) for table, rows in pending.items()]
-        for index, other in enumerate(others):
-            last = last.add_cte(other.cte(f"journal_{index}"))
-        session.execute(last)
-        return
-    for table, rows in pending.items():
+    for table, rows in (pending or {}).items():
         session.execute(insert(table), rows)
 
 
