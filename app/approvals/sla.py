@@ -26,7 +26,10 @@ async def sweep_overdue(session: AsyncSession, *, now: datetime, batch: int = BA
         .where(ApprovalStep.status == StepStatus.active, ApprovalStep.due_at < now,
                ApprovalStep.overdue_at.is_(None))  # type: ignore[union-attr]
         .order_by(ApprovalStep.due_at).limit(batch)
-        .with_for_update(skip_locked=True, of=ApprovalStep)
+        # The request is locked too, as decisions lock it: a step is never marked overdue
+        # while its request is being decided, and the request's events keep their order.
+        # SKIP LOCKED means the sweeper never waits, so it cannot deadlock with a decision.
+        .with_for_update(skip_locked=True, of=(ApprovalStep, ApprovalRequest))
     )).all()
     for step, request in rows:
         step.overdue_at = now

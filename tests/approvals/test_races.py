@@ -7,9 +7,10 @@ from dataclasses import dataclass
 
 import httpx
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from app.core.db import create_sessionmaker
+from tests.conftest import IS_POSTGRES
 from tests.factories.contracts import contract_body
 from tests.factories.customers import create_customer
 from tests.factories.departments import create_department
@@ -134,3 +135,23 @@ async def test_quote_recall_racing_its_approval_has_one_winner(race, headers_for
             recall.text, approve.text)
         quote = (await race.client.get(f"/api/v1/quotes/{quote_id}", headers=race.rep)).json()
         assert quote["status"] == ("approved" if approve.status_code == 200 else "draft")
+
+
+@pytest.mark.skipif(not IS_POSTGRES, reason="row locks held across sessions need PostgreSQL")
+async def test_the_sla_sweeper_skips_a_request_being_decided(race, engine):
+    """While a decision holds the request, the sweeper leaves its steps alone (and never
+    waits); once the decision is over, the overdue step is escalated."""
+    from datetime import UTC, datetime, timedelta
+
+    from app.approvals import sla
+    from app.approvals.models import ApprovalRequest
+
+    _, request_id = await race.submitted_request()
+    maker = create_sessionmaker(engine)
+    later = datetime.now(UTC) + timedelta(days=60)
+    async with maker() as deciding, maker() as sweeping:
+        await deciding.execute(select(ApprovalRequest).where(ApprovalRequest.id == request_id)
+                               .with_for_update())
+        assert await sla.sweep_overdue(sweeping, now=later) == 0
+        await deciding.rollback()
+        assert await sla.sweep_overdue(sweeping, now=later) == 2  # finance and legal
