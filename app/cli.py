@@ -72,6 +72,7 @@ def worker(
     from app.core.clock import system_clock
     from app.core.db import create_engine, create_sessionmaker
     from app.core.observability import configure_logging
+    from app.core.runtime import settle_heap
 
     settings = get_settings()
     configure_logging(level=settings.log_level, json_logs=settings.log_json)
@@ -82,6 +83,7 @@ def worker(
 
     async def run() -> None:
         engine = create_engine(settings)
+        settle_heap()
         try:
             await background.run_forever(create_sessionmaker(engine), system_clock, settings)
         finally:

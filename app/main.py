@@ -23,6 +23,7 @@ from app.core.errors import PROBLEM_MEDIA_TYPE, install_error_handlers
 from app.core.idempotency import IdempotencyMiddleware
 from app.core.migrations import current_revision, head_revision, schema_is_compatible
 from app.core.observability import ObservabilityMiddleware, configure_logging, metrics_endpoint
+from app.core.runtime import settle_heap
 from app.core.security import TokenVerifier
 from app.events.catalog import document_webhooks
 from app.webhooks import metrics as webhook_metrics
@@ -54,6 +55,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.engine = engine
     app.state.sessionmaker = create_sessionmaker(engine)
     task = None
+    settle_heap()
     if settings.runs_worker_in_process:
         task = asyncio.create_task(
             worker.run_forever(app.state.sessionmaker, app.state.clock, settings))
