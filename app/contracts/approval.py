@@ -1,6 +1,6 @@
 """How contracts plug into the approval engine."""
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.approvals import registry
@@ -10,7 +10,7 @@ from app.contracts import service
 from app.contracts.models import Contract, ContractStatus
 from app.contracts.states import ensure_transition, transition_refused
 from app.core.changes import record_change
-from app.core.db import utcnow
+from app.core.db import sync_loaded, utcnow
 from app.core.security import Principal
 from app.core.versioning import bump_version
 
@@ -42,23 +42,17 @@ class ContractApprovals:
         # A request only ever ends a pending contract: one guarded UPDATE both locks the
         # row (after the request's lock, as every path takes them) and moves it.
         ensure_transition(ContractStatus.pending_approval, target)
-        changes: dict[str, object] = {"status": target, "version": Contract.version + 1,
-                                      "updated_at": utcnow()}
+        changes: dict[str, object] = {"status": target, "updated_at": utcnow()}
         if reason is not None:
             changes["rejection_reason"] = reason
-        # Only the summary comes back (no entity to build); a copy the caller holds is
-        # brought up to date by evaluating the same changes on it.
-        moved = (await session.execute(
-            update(Contract)
-            .where(Contract.id == request.document_id,
-                   Contract.status == ContractStatus.pending_approval)
-            .values(**changes)
-            .returning(Contract.id, Contract.status, Contract.revision, Contract.total,
-                       Contract.total_base, Contract.version)
-            .execution_options(synchronize_session="evaluate"))).one_or_none()
+        # Only the summary comes back (no entity to build); a copy the session holds (the
+        # recalling command's) is then brought up to date.
+        moved = (await session.execute(_MOVE_PENDING, {
+            "contract_id": request.document_id, **changes})).one_or_none()
         if moved is None:
             current = await _locked_contract(session, request)
             raise transition_refused(current.status, target)
+        sync_loaded(session, Contract, moved.id, version=moved.version, **changes)
         after = service.summary(moved)  # type: ignore[arg-type]
         before = {**after, "status": ContractStatus.pending_approval.value,
                   "version": moved.version - 1}
@@ -121,6 +115,17 @@ async def _locked_contract(session: AsyncSession, request: ApprovalRequest) -> C
     assert contract is not None
     return contract
 
+
+_CONTRACT = Contract.__table__  # type: ignore[attr-defined]
+# The SET columns are the parameters each call passes, besides the version's increment.
+_MOVE_PENDING = (
+    update(_CONTRACT)
+    .where(_CONTRACT.c.id == bindparam("contract_id"),
+           _CONTRACT.c.status == ContractStatus.pending_approval)
+    .values(version=_CONTRACT.c.version + 1)
+    .returning(_CONTRACT.c.id, _CONTRACT.c.status, _CONTRACT.c.revision, _CONTRACT.c.total,
+               _CONTRACT.c.total_base, _CONTRACT.c.version)
+)
 
 registry.register(ContractApprovals())
 registry.register(TerminationApprovals())
