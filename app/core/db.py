@@ -144,9 +144,12 @@ async def flush_or_raise(session: AsyncSession, error: Exception) -> None:
 
 
 @cache
-def _update_by_ids(table: Table) -> Update:
-    # Built once per table; the SET columns are the parameters each call passes.
-    return update(table).where(table.c.id.in_(bindparam("row_ids", expanding=True)))
+def _update_by_id(table: Table, *, many: bool) -> Update:
+    # Built once per table; the SET columns are the parameters each call passes. One row
+    # (the usual case) is matched by equality: an IN list is re-rendered on every call.
+    if many:
+        return update(table).where(table.c.id.in_(bindparam("row_ids", expanding=True)))
+    return update(table).where(table.c.id == bindparam("row_id"))
 
 
 async def write_loaded(session: AsyncSession, rows: Sequence[Any], **values: Any) -> None:
@@ -156,7 +159,11 @@ async def write_loaded(session: AsyncSession, rows: Sequence[Any], **values: Any
     if not rows:
         return
     table = type(rows[0]).__table__
-    await session.execute(_update_by_ids(table), {"row_ids": [row.id for row in rows], **values})
+    if len(rows) == 1:
+        await session.execute(_update_by_id(table, many=False), {"row_id": rows[0].id, **values})
+    else:
+        await session.execute(_update_by_id(table, many=True),
+                              {"row_ids": [row.id for row in rows], **values})
     for row in rows:
         for key, value in values.items():
             set_committed_value(row, key, value)

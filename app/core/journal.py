@@ -7,9 +7,10 @@ are part of the command's transaction all the same: a rollback discards them, an
 failed INSERT fails the commit.
 """
 
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Table, event, insert
+from sqlalchemy import Insert, Table, event, insert
 from sqlalchemy.orm import Session, SessionTransaction
 
 _PENDING = "journal.pending"
@@ -23,13 +24,18 @@ def append(session: Any, table: Table, row: dict[str, Any]) -> None:
     pending.setdefault(table, []).append(row)
 
 
+@cache
+def _insert(table: Table) -> Insert:
+    return insert(table)
+
+
 @event.listens_for(Session, "before_commit")
 def _write_pending(session: Session) -> None:
     # Runs inside the commit, in SQLAlchemy's greenlet for async sessions, so a blocking
     # execute here is the awaited one underneath.
     pending = session.info.pop(_PENDING, None)
     for table, rows in (pending or {}).items():
-        session.execute(insert(table), rows)
+        session.execute(_insert(table), rows)
 
 
 @event.listens_for(Session, "after_soft_rollback")
