@@ -6,6 +6,7 @@ document's adapter in the same transaction when the request ends.
 """
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -104,12 +105,15 @@ def resolve_chain(policy: PolicyDocument, document: SubmittedDocument) -> Resolu
 
 
 async def open_request(
-    session: AsyncSession, principal: Principal, *, document: SubmittedDocument, now: datetime
+    session: AsyncSession, principal: Principal, *, document: SubmittedDocument, now: datetime,
+    opened: Callable[[ApprovalRequest], None] | None = None,
 ) -> LoadedRequest:
     """Resolve the chain from the current policy and start its first stage.
 
     The caller has already moved the document to its pending state; a chain with no
-    stages (nothing to approve) is approved at once, through the adapter.
+    stages (nothing to approve) is approved at once, through the adapter. `opened` is
+    called with the new request before anything else happens to it, so the document can
+    record its own change (naming the request) ahead of the request's events.
     """
     policy_version, policy = await current_policy(session)
     resolution = resolve_chain(policy, document)
@@ -132,6 +136,8 @@ async def open_request(
     ]
     session.add_all(steps)
     await session.flush()
+    if opened is not None:
+        opened(request)
     loaded = LoadedRequest(request, steps, [])
     record_change(session, principal, event_type="approval.submitted", entity_type=ENTITY,
                   entity_id=request.id, before=None, after=_summary(request))

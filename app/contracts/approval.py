@@ -82,6 +82,7 @@ class TerminationApprovals:
                       entity_type=service.ENTITY, entity_id=contract.id, before=before,
                       after=service.summary(contract),
                       event_data={**service.summary(contract),
+                                  "termination_request_id": request.id,
                                   "reason": contract.termination_reason})
 
     async def on_rejected(self, session: AsyncSession, principal: Principal,
@@ -101,7 +102,8 @@ class TerminationApprovals:
         bump_version(contract)
         record_change(session, principal, event_type=event_type, entity_type=service.ENTITY,
                       entity_id=contract.id, before=before, after=service.summary(contract),
-                      event_data={**service.summary(contract), "reason": reason})
+                      event_data={**service.summary(contract),
+                                  "termination_request_id": request.id, "reason": reason})
 
     async def _contract(self, session: AsyncSession, request: ApprovalRequest) -> Contract:
         return await _locked_contract(session, request)

@@ -46,6 +46,11 @@ class TerminationPending(Conflict):
     title = "A termination of this contract is already awaiting approval"
 
 
+class NoTerminationPending(Conflict):
+    code = "contract.no_termination_pending"
+    title = "No termination of this contract is awaiting approval"
+
+
 class UnknownQuote(UnprocessableEntity):
     code = "contract.unknown_quote"
     title = "The quote does not exist or is not yours"

@@ -14,6 +14,7 @@ from app.contracts.errors import (
     ContractForbidden,
     ContractLocked,
     ContractNotFound,
+    NoTerminationPending,
     PaymentScheduleInvalid,
     QuoteAlreadyContracted,
     QuoteNotAccepted,
@@ -61,7 +62,8 @@ async def _read_many(session: AsyncSession, principal: Principal, contracts: lis
         read.approval = requests.get(contract.approval_request_id)  # type: ignore[arg-type]
         read.termination_approval = requests.get(contract.termination_request_id)  # type: ignore[arg-type]
         read.allowed_actions = service.allowed_actions(
-            contract, principal, read.approval.allowed_actions if read.approval else [])
+            contract, principal, read.approval.allowed_actions if read.approval else [],
+            read.termination_approval.allowed_actions if read.termination_approval else [])
         reads.append(read)
     return reads
 
@@ -182,4 +184,15 @@ async def terminate_contract(contract_id: ContractId, body: TerminationBody, ses
     contract = await service.request_termination(session, principal, contract_id=contract_id,
                                                  reason=body.reason, expected_version=if_match,
                                                  now=now)
+    return await _read(session, principal, contract, now, response)
+
+
+@router.post("/{contract_id}/termination/recall", response_model=ContractRead,
+             responses=errors_doc(ContractNotFound, NoTerminationPending, NotSubmitter))
+async def recall_termination(contract_id: ContractId, session: SessionDep,
+                             principal: CurrentPrincipal, now: Now,
+                             response: Response) -> ContractRead:
+    """The requester withdraws a pending termination; the contract stays in force."""
+    contract = await service.recall_termination(session, principal, contract_id=contract_id,
+                                                now=now)
     return await _read(session, principal, contract, now, response)

@@ -148,8 +148,11 @@ class ContractRead(ReadModel):
     lines: list[ContractLineRead] = Field(default_factory=list)
     approval: ApprovalRead | None = None
     termination_approval: ApprovalRead | None = None
-    allowed_actions: list[str] = Field(default_factory=list,
-                                       description="What the caller may do to it now")
+    allowed_actions: list[str] = Field(
+        default_factory=list,
+        description="What the caller may do to it now: update, submit, recall, approve, "
+                    "reject, sign, amend, terminate, recall_termination (deciding a pending "
+                    "termination: see `termination_approval.allowed_actions`)")
 
 
 class ContractPage(Page[ContractRead]):

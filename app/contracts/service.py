@@ -5,6 +5,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.approvals import service as approvals
+from app.approvals.models import ApprovalRequest
 from app.approvals.policy import DocumentFacts
 from app.approvals.registry import SubmittedDocument
 from app.contracts.errors import (
@@ -15,6 +16,7 @@ from app.contracts.errors import (
     ContractNotFound,
     PaymentScheduleInvalid,
     QuoteAlreadyContracted,
+    NoTerminationPending,
     QuoteNotAccepted,
     TerminationPending,
     UnknownCustomer,
@@ -318,14 +320,38 @@ async def request_termination(session: AsyncSession, principal: Principal, *, co
     before = summary(contract)
     contract.termination_reason = reason
     bump_version(contract)
-    record_change(session, principal, event_type="contract.termination_requested",
-                  entity_type=ENTITY, entity_id=contract.id, before=before,
-                  after=summary(contract), event_data={**summary(contract), "reason": reason})
-    loaded = await approvals.open_request(session, principal,
-                                          document=describe_termination(contract), now=now)
-    contract.termination_request_id = loaded.request.id
+
+    def requested(request: ApprovalRequest) -> None:
+        contract.termination_request_id = request.id
+        record_change(session, principal, event_type="contract.termination_requested",
+                      entity_type=ENTITY, entity_id=contract.id, before=before,
+                      after=summary(contract),
+                      event_data={**summary(contract), "termination_request_id": request.id,
+                                  "reason": reason})
+
+    await approvals.open_request(session, principal, document=describe_termination(contract),
+                                 now=now, opened=requested)
     await commit(session)
     return contract
+
+
+async def recall_termination(session: AsyncSession, principal: Principal, *, contract_id: int,
+                             now: datetime) -> Contract:
+    """The requester takes a pending termination back; the contract stays in force."""
+    # Not locked here, as in `recall`: the request is locked first and the contract after
+    # it (by the adapter), in the order every decision takes them.
+    contract = await get_visible(session, principal, contract_id)
+    if not _termination_pending(contract):
+        raise NoTerminationPending()
+    assert contract.termination_request_id is not None
+    await approvals.withdraw(session, principal, request_id=contract.termination_request_id,
+                             now=now)
+    await commit(session)
+    return contract
+
+
+def _termination_pending(contract: Contract) -> bool:
+    return contract.status == ContractStatus.signed and contract.termination_reason is not None
 
 
 def describe_termination(contract: Contract) -> SubmittedDocument:
@@ -347,9 +373,10 @@ def describe(contract: Contract) -> SubmittedDocument:
             amount=contract.total_base, department_id=contract.department_id, flags=flags))
 
 
-def allowed_actions(contract: Contract, principal: Principal, approval_actions: list[str]
-                    ) -> list[str]:
-    """What the caller may do now: the same rules the commands enforce."""
+def allowed_actions(contract: Contract, principal: Principal, approval_actions: list[str],
+                    termination_actions: list[str]) -> list[str]:
+    """What the caller may do now: the same rules the commands enforce. The approval
+    actions are the caller's on the contract's approval request and on its termination's."""
     actions: list[str] = []
     editor = may_edit(principal)
     status = contract.status
@@ -361,6 +388,8 @@ def allowed_actions(contract: Contract, principal: Principal, approval_actions: 
         actions.append("sign")
     if editor and status == ContractStatus.signed and contract.termination_reason is None:
         actions += ["amend", "terminate"]
+    if _termination_pending(contract) and "recall" in termination_actions:
+        actions.append("recall_termination")
     return actions
 
 

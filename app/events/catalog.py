@@ -402,8 +402,10 @@ class ContractAmendedData(ContractData):
 
 
 class ContractTerminationData(ContractData):
-    """The contract, with the termination's reason."""
+    """The contract, with the termination's approval request and reason."""
 
+    termination_request_id: int = Field(description="The approval request deciding the "
+                                                    "termination")
     reason: str | None = Field(description="Requested / terminated: the reason for ending "
                                            "the contract; rejected: the approver's comment; "
                                            "recalled: null")

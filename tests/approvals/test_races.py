@@ -137,6 +137,38 @@ async def test_quote_recall_racing_its_approval_has_one_winner(race, headers_for
         assert quote["status"] == ("approved" if approve.status_code == 200 else "draft")
 
 
+async def test_termination_recall_racing_its_final_approval_has_one_winner(race, headers_for):
+    """A termination's recall against the GM's last approval: the same lock order (the
+    request, then the contract), so one wins; the contract ends or stays in force."""
+    finance, legal = headers_for("finance", sub="fin.race"), headers_for("legal", sub="legal.race")
+    head = headers_for("dept_head", sub="head.race", dept=DEPARTMENT)
+    gm = headers_for("gm", sub="gm.race")
+    sign = {"signed_date": "2026-01-05", "signatories": [
+        {"party": "customer", "name": "王总"}, {"party": "company", "name": "周总"}]}
+    for _ in range(3):
+        contract_id, request_id = await race.submitted_request()
+        for approver in (finance, legal, head):
+            await race.client.post(f"/api/v1/approvals/{request_id}/approve", headers=approver,
+                                   json={})
+        url = f"/api/v1/contracts/{contract_id}"
+        assert (await race.client.post(f"{url}/sign", headers=race.rep,
+                                       json=sign)).status_code == 200
+        requested = (await race.client.post(f"{url}/termination", headers=race.rep,
+                                            json={"reason": "协商解除"})).json()
+        termination_id = requested["termination_approval"]["id"]
+        for approver in (head, finance, legal):
+            await race.client.post(f"/api/v1/approvals/{termination_id}/approve",
+                                   headers=approver, json={})
+        recall, approve = await asyncio.gather(
+            race.client.post(f"{url}/termination/recall", headers=race.rep),
+            race.client.post(f"/api/v1/approvals/{termination_id}/approve", headers=gm,
+                             json={}))
+        assert sorted([recall.status_code, approve.status_code]) == [200, 409], (
+            recall.text, approve.text)
+        contract = (await race.client.get(url, headers=race.rep)).json()
+        assert contract["status"] == ("terminated" if approve.status_code == 200 else "signed")
+
+
 @pytest.mark.skipif(not IS_POSTGRES, reason="row locks held across sessions need PostgreSQL")
 async def test_the_sla_sweeper_skips_a_request_being_decided(race, engine):
     """While a decision holds the request, the sweeper leaves its steps alone (and never

@@ -115,3 +115,40 @@ class TestTermination:
         kept = (await client.get(url, headers=company.rep)).json()
         assert kept["status"] == "signed" and kept["termination_reason"] is None
         assert "terminate" in kept["allowed_actions"]
+
+    async def test_the_requester_recalls_a_pending_termination(self, client, company, signed):
+        contract = await signed("1000.00")
+        url = f"/api/v1/contracts/{contract['id']}"
+        nothing = await client.post(f"{url}/termination/recall", headers=company.rep)
+        assert nothing.status_code == 409
+        assert nothing.json()["code"] == "contract.no_termination_pending"
+
+        requested = (await client.post(f"{url}/termination", headers=company.rep,
+                                       json={"reason": "重复下单"})).json()
+        request_id = requested["termination_approval"]["id"]
+        assert "recall_termination" in requested["allowed_actions"]
+        # Only the requester: a colleague who may edit contracts still may not.
+        other = await client.post(f"{url}/termination/recall", headers=company.other_rep)
+        assert other.status_code in (403, 404)
+        head_view = (await client.get(url, headers=company.head)).json()
+        assert "recall_termination" not in head_view["allowed_actions"]
+        assert head_view["termination_approval"]["allowed_actions"] == ["approve", "reject"]
+
+        recalled = await client.post(f"{url}/termination/recall", headers=company.rep)
+        assert recalled.status_code == 200, recalled.text
+        kept = recalled.json()
+        assert kept["status"] == "signed" and kept["termination_reason"] is None
+        assert kept["termination_approval"]["status"] == "recalled"
+        assert "terminate" in kept["allowed_actions"]
+        assert "recall_termination" not in kept["allowed_actions"]
+        again = await client.post(f"{url}/termination/recall", headers=company.rep)
+        assert again.json()["code"] == "contract.no_termination_pending"
+        late = await client.post(f"/api/v1/approvals/{request_id}/approve",
+                                 headers=company.head, json={})
+        assert late.status_code == 409
+
+        feed = (await client.get("/api/v1/events", headers=company.admin, params={
+            "types": "contract.termination_requested,contract.termination_recalled"})).json()
+        assert [(e["type"], e["data"]["termination_request_id"]) for e in feed["items"]] == [
+            ("contract.termination_requested", request_id),
+            ("contract.termination_recalled", request_id)]

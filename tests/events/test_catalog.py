@@ -13,12 +13,8 @@ from pydantic import BaseModel
 from sqlalchemy import func, select
 
 from app import worker
-from app.approvals import service as approvals
 from app.approvals import sla
 from app.calendar.working_time import local_date
-from app.core.db import commit
-from app.core.permissions import Role
-from app.core.security import Principal
 from app.events.catalog import CATALOG, SCHEMA_VERSION, is_known
 from app.events.models import Event
 from tests.factories.quotes import quote_body, quote_line
@@ -294,13 +290,10 @@ async def test_amendment_and_terminations(client, session, company, submitted, b
         f"/api/v1/approvals/{kept['termination_approval']['id']}/reject",
         headers=company.head, json={"comment": "先协商"}))
 
-    # No endpoint recalls a termination yet; the engine's withdrawal is what one would call.
     withdrawn = _ok(await client.post(f"{await signed('7000.00')}/termination",
                                       headers=company.rep, json={"reason": "重复下单"}))
-    rep = Principal(sub="rep.zhang", roles=frozenset({Role.sales_rep}), dept="east")
-    await approvals.withdraw(session, rep, request_id=withdrawn["termination_approval"]["id"],
-                             now=datetime.now(UTC))
-    await commit(session)
+    _ok(await client.post(f"/api/v1/contracts/{withdrawn['id']}/termination/recall",
+                          headers=company.rep))
 
     seen = await assert_events_match_catalog(session, baseline)
     assert {"contract.amended", "contract.voided", "contract.termination_requested",
