@@ -127,9 +127,13 @@ class TestTermination:
                                        json={"reason": "重复下单"})).json()
         request_id = requested["termination_approval"]["id"]
         assert "recall_termination" in requested["allowed_actions"]
-        # Only the requester: a colleague who may edit contracts still may not.
+        # Only the requester: another rep does not even see the contract, and the head,
+        # who sees it and decides the termination, may not withdraw it.
         other = await client.post(f"{url}/termination/recall", headers=company.other_rep)
-        assert other.status_code in (403, 404)
+        assert other.status_code == 404
+        head = await client.post(f"{url}/termination/recall", headers=company.head)
+        assert head.status_code == 403, head.text
+        assert head.json()["code"] == "approval.not_submitter"
         head_view = (await client.get(url, headers=company.head)).json()
         assert "recall_termination" not in head_view["allowed_actions"]
         assert head_view["termination_approval"]["allowed_actions"] == ["approve", "reject"]
