@@ -63,6 +63,7 @@ def _unnested_inserts(shape: tuple[tuple[Table, tuple[str, ...]], ...], dialect:
     which keeps the rows' order. Built once per shape; the statement is then prepared once
     per connection."""
     inserts, columns = [], []
+    quote = dialect.identifier_preparer
     for number, (table, keys) in enumerate(shape):
         arrays = []
         for key in keys:
@@ -71,7 +72,8 @@ def _unnested_inserts(shape: tuple[tuple[Table, tuple[str, ...]], ...], dialect:
             arrays.append(f"CAST(:{name} AS {column_type.compile(dialect=dialect)}[])")
             columns.append((name, table, key,
                             column_type.bind_processor(dialect) or (lambda value: value)))
-        inserts.append(f"INSERT INTO {table.name} ({', '.join(keys)}) "
+        inserts.append(f"INSERT INTO {quote.format_table(table)} "
+                       f"({', '.join(quote.quote(key) for key in keys)}) "
                        f"SELECT * FROM unnest({', '.join(arrays)})")
     *chained, last = inserts
     prefix = ", ".join(f"j{number} AS ({sql})" for number, sql in enumerate(chained))
