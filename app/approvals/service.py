@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import bindparam, exists, insert, or_, select
+from sqlalchemy import bindparam, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.approvals import registry
@@ -56,6 +56,7 @@ from app.approvals.policy import (
 from app.approvals.registry import SubmittedDocument
 from app.calendar.service import cached_calendar
 from app.calendar.working_time import COMPANY_TZ
+from app.core import journal
 from app.core.changes import record_change
 from app.core.db import commit, write_loaded
 from app.core.permissions import sees_record, visible
@@ -168,14 +169,14 @@ async def approve(
     comment: str | None, now: datetime,
 ) -> LoadedRequest:
     loaded, step, authority = await _decidable_step(session, principal, request_id, step_id, now)
-    await _record_decision(session, loaded, step, principal, authority, Decision.approve,
+    _record_decision(session, loaded, step, principal, authority, Decision.approve,
                            comment, now)
     approvals = step.approvals + 1
     if approvals >= step.quorum:
-        await write_loaded(session, [step], approvals=approvals, status=StepStatus.approved,
-                           completed_at=now)
+        write_loaded(session, [step], approvals=approvals, status=StepStatus.approved,
+                     completed_at=now)
     else:
-        await write_loaded(session, [step], approvals=approvals)
+        write_loaded(session, [step], approvals=approvals)
     # Recorded before what it causes (next stage, completion), so the request's events
     # are numbered in the order they happened.
     record_change(session, principal, event_type="approval.step_approved", entity_type=ENTITY,
@@ -193,9 +194,9 @@ async def reject(
     comment: str, now: datetime,
 ) -> LoadedRequest:
     loaded, step, authority = await _decidable_step(session, principal, request_id, step_id, now)
-    await _record_decision(session, loaded, step, principal, authority, Decision.reject,
+    _record_decision(session, loaded, step, principal, authority, Decision.reject,
                            comment, now)
-    await write_loaded(session, [step], status=StepStatus.rejected, completed_at=now)
+    write_loaded(session, [step], status=StepStatus.rejected, completed_at=now)
     await _finish(session, principal, loaded, RequestStatus.rejected, now, reason=comment,
                   on_behalf_of_id=authority.on_behalf_of_id)
     await commit(session)
@@ -251,15 +252,17 @@ def _ensure_segregation(loaded: LoadedRequest, step: ApprovalStep, principal: Pr
             raise DuplicateApprover()
 
 
-async def _record_decision(session: AsyncSession, loaded: LoadedRequest, step: ApprovalStep,
+def _record_decision(session: AsyncSession, loaded: LoadedRequest, step: ApprovalStep,
                            principal: Principal, authority: Authority, decision: Decision,
                            comment: str | None, now: datetime) -> None:
     row = ApprovalDecision(
         request_id=loaded.request.id, step_id=step.id, actor_id=principal.sub,  # type: ignore[arg-type]
         on_behalf_of_id=authority.on_behalf_of_id, decision=decision, comment=comment,
         document_version=loaded.request.document_version, decided_at=now)
-    values = {column: getattr(row, column) for column in _DECISION_COLUMNS}
-    row.id = (await session.execute(_INSERT_DECISION, values)).scalar_one()
+    # Decisions are never changed once made: the row is appended with the command's journal
+    # at commit. Nothing in the command needs its id.
+    journal.append(session, _DECISION_TABLE,
+                   {column: getattr(row, column) for column in _DECISION_COLUMNS})
     loaded.decisions.append(row)
 
 
@@ -275,16 +278,12 @@ async def _advance(session: AsyncSession, principal: Principal, loaded: LoadedRe
 async def _activate_stage(session: AsyncSession, loaded: LoadedRequest, index: int,
                           now: datetime) -> None:
     if loaded.request.current_stage != index:
-        await write_loaded(session, [loaded.request], current_stage=index)
+        write_loaded(session, [loaded.request], current_stage=index)
     calendar = await cached_calendar(session, start=(now - timedelta(days=1)).date(),
                                      end=(now + CALENDAR_WINDOW).date(), tz=COMPANY_TZ)
-    # Steps sharing a deadline (the usual case: one SLA per stage) are activated together.
-    by_deadline: dict[datetime, list[ApprovalStep]] = defaultdict(list)
     for step in loaded.stage(index):
-        by_deadline[calendar.add_working_hours(now, step.sla_hours)].append(step)
-    for due_at, steps in by_deadline.items():
-        await write_loaded(session, steps, status=StepStatus.active, activated_at=now,
-                           due_at=due_at)
+        write_loaded(session, [step], status=StepStatus.active, activated_at=now,
+                     due_at=calendar.add_working_hours(now, step.sla_hours))
     for step in loaded.stage(index):
         events.emit(session, None, type="approval.step_pending",
                     subject=f"{ENTITY}:{loaded.request.id}", data=_step_summary(step, loaded))
@@ -295,11 +294,11 @@ async def _finish(session: AsyncSession, principal: Principal, loaded: LoadedReq
                   on_behalf_of_id: str | None = None) -> None:
     request = loaded.request
     before = _summary(request)
-    await write_loaded(session, [request], status=status, decided_at=now, outcome_reason=reason,
-                       version=request.version + 1)
-    await write_loaded(session, [s for s in loaded.steps
-                                 if s.status in (StepStatus.waiting, StepStatus.active)],
-                       status=StepStatus.cancelled)
+    write_loaded(session, [request], status=status, decided_at=now, outcome_reason=reason,
+                 version=request.version + 1)
+    write_loaded(session, [s for s in loaded.steps
+                           if s.status in (StepStatus.waiting, StepStatus.active)],
+                 status=StepStatus.cancelled)
     record_change(session, principal, event_type="approval.completed", entity_type=ENTITY,
                   entity_id=request.id, before=before, after=_summary(request),
                   on_behalf_of_id=on_behalf_of_id)
@@ -367,7 +366,6 @@ _REQUEST = {(lock, check): _request_statement(for_update=lock, delegation_check=
             for lock in (False, True) for check in (False, True)}
 _DECISION_TABLE = ApprovalDecision.__table__  # type: ignore[attr-defined]
 _DECISION_COLUMNS = [c.key for c in _DECISION_TABLE.columns if c.key != "id"]
-_INSERT_DECISION = insert(_DECISION_TABLE).returning(_DECISION_TABLE.c.id)
 _CHILDREN = (
     select(ApprovalStep, ApprovalDecision)
     .outerjoin(ApprovalDecision, (ApprovalDecision.request_id == ApprovalStep.request_id)

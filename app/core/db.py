@@ -3,11 +3,10 @@
 from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
-from functools import cache
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from sqlalchemy import DateTime, MetaData, Numeric, Table, Update, bindparam, event, update
+from sqlalchemy import DateTime, MetaData, Numeric, event
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm.attributes import set_committed_value
@@ -15,6 +14,7 @@ from sqlalchemy.orm.util import identity_key
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import SQLModel
 
+from app.core import journal
 from app.core.config import Settings
 
 # Named constraints: SQLite batch migrations can only drop constraints that have names,
@@ -136,35 +136,20 @@ async def flush_or_raise(session: AsyncSession, error: Exception) -> None:
 
 
 # ---- explicit writes of loaded rows ----------------------------------------------------
-# The busiest commands (approval decisions) write the rows they loaded with Core UPDATEs
+# The busiest commands (approval decisions) write the rows they loaded through the journal
 # instead of letting the unit of work find and flush the changes: on those paths its
-# change tracking cost more CPU than the SQL. The loaded objects are kept in step with
-# set_committed_value, which records a value as already saved, so nothing is flushed twice
-# and what the command returns shows the new state.
+# change tracking, and a round trip per row, cost more CPU than the SQL. The loaded objects
+# are kept in step with set_committed_value, which records a value as already saved, so
+# nothing is flushed twice and what the command returns shows the new state.
 
 
-@cache
-def _update_by_id(table: Table, *, many: bool) -> Update:
-    # Built once per table; the SET columns are the parameters each call passes. One row
-    # (the usual case) is matched by equality: an IN list is re-rendered on every call.
-    if many:
-        return update(table).where(table.c.id.in_(bindparam("row_ids", expanding=True)))
-    return update(table).where(table.c.id == bindparam("row_id"))
-
-
-async def write_loaded(session: AsyncSession, rows: Sequence[Any], **values: Any) -> None:
-    """Set `values` on loaded rows of one table, in the database (one UPDATE) and on the
-    objects. Values must be plain values, not SQL expressions; the caller holds the rows'
-    lock, or the rows are its own."""
-    if not rows:
-        return
-    table = type(rows[0]).__table__
-    if len(rows) == 1:
-        await session.execute(_update_by_id(table, many=False), {"row_id": rows[0].id, **values})
-    else:
-        await session.execute(_update_by_id(table, many=True),
-                              {"row_ids": [row.id for row in rows], **values})
+def write_loaded(session: AsyncSession, rows: Sequence[Any], **values: Any) -> None:
+    """Set `values` on loaded rows of one table: on the objects now, in the database when
+    the command commits (see app/core/journal.py; a query before then does not see them).
+    Values must be plain values, not SQL expressions; the caller holds the rows' lock, or
+    the rows are its own."""
     for row in rows:
+        journal.update(session, type(row).__table__, row.id, values)
         for key, value in values.items():
             set_committed_value(row, key, value)
 
