@@ -68,11 +68,26 @@ ENTITY = "approval_request"
 CALENDAR_WINDOW = timedelta(days=120)
 
 
+@dataclass(frozen=True, slots=True)
+class RecordedDecision:
+    """A decision this command made. Its row is appended by the journal at commit, so it
+    has no ORM object (building one cost more than the rest of the decision's Python)."""
+
+    request_id: int
+    step_id: int
+    actor_id: str
+    on_behalf_of_id: str | None
+    decision: Decision
+    comment: str | None
+    document_version: int
+    decided_at: datetime
+
+
 @dataclass
 class LoadedRequest:
     request: ApprovalRequest
     steps: list[ApprovalStep]
-    decisions: list[ApprovalDecision]
+    decisions: list[ApprovalDecision | RecordedDecision]
 
     def stage(self, index: int) -> list[ApprovalStep]:
         return [s for s in self.steps if s.stage_index == index]
@@ -253,17 +268,17 @@ def _ensure_segregation(loaded: LoadedRequest, step: ApprovalStep, principal: Pr
 
 
 def _record_decision(session: AsyncSession, loaded: LoadedRequest, step: ApprovalStep,
-                           principal: Principal, authority: Authority, decision: Decision,
-                           comment: str | None, now: datetime) -> None:
-    row = ApprovalDecision(
+                     principal: Principal, authority: Authority, decision: Decision,
+                     comment: str | None, now: datetime) -> None:
+    made = RecordedDecision(
         request_id=loaded.request.id, step_id=step.id, actor_id=principal.sub,  # type: ignore[arg-type]
         on_behalf_of_id=authority.on_behalf_of_id, decision=decision, comment=comment,
         document_version=loaded.request.document_version, decided_at=now)
     # Decisions are never changed once made: the row is appended with the command's journal
     # at commit. Nothing in the command needs its id.
     journal.append(session, _DECISION_TABLE,
-                   {column: getattr(row, column) for column in _DECISION_COLUMNS})
-    loaded.decisions.append(row)
+                   {name: getattr(made, name) for name in RecordedDecision.__slots__})
+    loaded.decisions.append(made)
 
 
 async def _advance(session: AsyncSession, principal: Principal, loaded: LoadedRequest,
@@ -365,7 +380,6 @@ def _request_statement(*, for_update: bool, delegation_check: bool):  # type: ig
 _REQUEST = {(lock, check): _request_statement(for_update=lock, delegation_check=check)
             for lock in (False, True) for check in (False, True)}
 _DECISION_TABLE = ApprovalDecision.__table__  # type: ignore[attr-defined]
-_DECISION_COLUMNS = [c.key for c in _DECISION_TABLE.columns if c.key != "id"]
 _CHILDREN = (
     select(ApprovalStep, ApprovalDecision)
     .outerjoin(ApprovalDecision, (ApprovalDecision.request_id == ApprovalStep.request_id)
