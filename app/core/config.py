@@ -25,8 +25,11 @@ class Settings(BaseSettings):
     database_url: str = "sqlite+aiosqlite:///./salesflow.db"
     # None means: migrate on start when the database is the embedded SQLite default.
     auto_migrate: bool | None = None
-    db_pool_size: int = Field(default=10, ge=1, le=200)
-    db_max_overflow: int = Field(default=10, ge=0, le=200)
+    # Connections kept open per worker process. Overflow connections beyond them are opened
+    # for a burst and closed as soon as they are returned, each costing a new session and
+    # its statements prepared again, so the pool is sized for the load and overflow is off.
+    db_pool_size: int = Field(default=20, ge=1, le=200)
+    db_max_overflow: int = Field(default=0, ge=0, le=200)
     sqlite_busy_timeout_ms: int = Field(default=30_000, ge=0)
     db_echo: bool = False
 
