@@ -9,6 +9,7 @@ from app.approvals.registry import SubmittedDocument
 from app.contracts import service
 from app.contracts.models import Contract, ContractStatus
 from app.contracts.states import ensure_transition, transition_refused
+from app.core import prepared
 from app.core.changes import record_change
 from app.core.db import sync_loaded, utcnow
 from app.core.security import Principal
@@ -47,11 +48,12 @@ class ContractApprovals:
             changes["rejection_reason"] = reason
         # Only the summary comes back (no entity to build); a copy the session holds (the
         # recalling command's) is then brought up to date.
-        moved = (await session.execute(_MOVE_PENDING, {
-            "contract_id": request.document_id, **changes})).one_or_none()
-        if moved is None:
+        rows = await prepared.fetch(session, _MOVE_PENDING, {
+            "contract_id": request.document_id, **changes})
+        if not rows:
             current = await _locked_contract(session, request)
             raise transition_refused(current.status, target)
+        moved = rows[0]
         sync_loaded(session, Contract, moved.id, version=moved.version, **changes)
         after = service.summary(moved)  # type: ignore[arg-type]
         before = {**after, "status": ContractStatus.pending_approval.value,

@@ -22,6 +22,8 @@ from sqlalchemy import Dialect, Insert, Table, TextClause, Update, bindparam, ev
 from sqlalchemy import update as update_statement
 from sqlalchemy.orm import Session, SessionTransaction
 
+from app.core import prepared
+
 _APPENDED = "journal.appended"
 _UPDATED = "journal.updated"
 
@@ -60,8 +62,9 @@ def _write_pending(session: Session) -> None:
                                             for table, rows in appended.items()))
         statement, columns = _one_statement(shape, dialect)
         rows_of = [*update_groups.values(), *appended.values()]
-        session.execute(statement, {name: [convert(row[key]) for row in rows_of[group]]
-                                    for name, group, key, convert in columns})
+        prepared.execute_sync(session, statement, {
+            name: [convert(row[key]) for row in rows_of[group]]
+            for name, group, key, convert in columns})
     else:
         for (table, _keys), rows in update_groups.items():
             session.execute(_update_by_id(table), rows)

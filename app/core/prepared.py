@@ -1,0 +1,146 @@
+"""Prebuilt statements run on the PostgreSQL driver itself, inside the session's transaction.
+
+On the busiest command (an approval decision) SQLAlchemy's execution machinery around a
+statement (the session, the compiled cache, the execution context, the DBAPI adapter and
+its greenlet) costs about twice the driver's own work: measured on this project, 340 us
+of CPU per Core statement against 150 us for the same statement on asyncpg. For the few
+statements such a command runs every time, `fetch` skips that layer: the statement is
+compiled once per dialect and set of parameter names, its values go through each column
+type's bind processor and its rows through each column's result processor, as SQLAlchemy
+would do it, and the SQL runs on the session's own connection.
+
+It takes that path only when the connection is already inside a transaction at the
+driver: SQLAlchemy's asyncpg adapter sends BEGIN lazily, with the first statement that
+goes through it, and commits only a transaction it began. So a command's first statement
+goes through the session (as a locking read does), and before that, or on SQLite, `fetch`
+runs the statement through the session as usual. Driver errors are raised as SQLAlchemy's
+(`IntegrityError` for a violated constraint), so callers handle both paths alike.
+"""
+
+from collections import namedtuple
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+from sqlalchemy import Dialect
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
+from sqlalchemy.sql import ClauseElement
+
+Row = tuple[Any, ...]
+
+
+@dataclass(slots=True)
+class _Compiled:
+    sql: str
+    names: tuple[str, ...]                           # parameters in positional order
+    fixed: dict[str, Any]                            # values the statement binds itself
+    binds: tuple[Callable[[Any], Any] | None, ...]   # one per positional parameter
+    columns: tuple[Any, ...]                         # the result columns
+    row: type | None                                 # a named tuple of the result columns
+    # One per result column; known once the driver has described the statement, since a
+    # type's result processor may depend on the type the database sends.
+    results: tuple[Callable[[Any], Any] | None, ...] | None = None
+
+
+_compiled: dict[tuple[ClauseElement, str, tuple[str, ...]], _Compiled] = {}
+
+
+def _compile(statement: ClauseElement, dialect: Dialect, keys: tuple[str, ...]) -> _Compiled:
+    cache_key = (statement, dialect.name, keys)
+    found = _compiled.get(cache_key)
+    if found is not None:
+        return found
+    # column_keys: for an INSERT or UPDATE, the parameters given become its columns, as
+    # when SQLAlchemy executes it; a SELECT or text ignores them.
+    compiled = statement.compile(dialect=dialect, column_keys=list(keys))
+    if compiled.literal_execute_params or compiled.post_compile_params:
+        raise ValueError("statements with expanding (IN) parameters are not supported")
+    names = tuple(compiled.positiontup or ())
+    binds = tuple(compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)
+                  for name in names)
+    # The collection's keys follow the statement's label style (`approval_step_id`), the
+    # columns' own keys do not.
+    exported = getattr(statement, "exported_columns", None)
+    columns = tuple(exported) if exported is not None else ()
+    row = namedtuple("Row", exported.keys()) if columns else None  # type: ignore[union-attr,misc]
+    # Values the statement carries (the 1 of `version + 1`), for parameters not given.
+    fixed = {name: compiled.binds[name].effective_value for name in names if name not in keys}
+    found = _Compiled(compiled.string, names, fixed, binds, columns, row)
+    _compiled[cache_key] = found
+    return found
+
+
+def _arguments(compiled: _Compiled, params: dict[str, Any]) -> list[Any]:
+    values = {**compiled.fixed, **params} if compiled.fixed else params
+    return [values[name] if convert is None else convert(values[name])
+            for name, convert in zip(compiled.names, compiled.binds, strict=True)]
+
+
+async def _describe(compiled: _Compiled, driver: Any, dialect: Dialect) -> None:
+    """The result processors, from the types the database reports (once per statement)."""
+    if compiled.results is None:
+        described = await driver.prepare(compiled.sql)
+        compiled.results = tuple(
+            column.type.dialect_impl(dialect).result_processor(dialect, attribute.type.oid)
+            for column, attribute in zip(compiled.columns, described.get_attributes(),
+                                         strict=True))
+
+
+def _rows(compiled: _Compiled, records: Sequence[Any]) -> list[Row]:
+    if compiled.row is None:
+        return []
+    results = compiled.results
+    assert results is not None
+    return [compiled.row(*(value if convert is None else convert(value)
+                           for value, convert in zip(record, results, strict=True)))
+            for record in records]
+
+
+def _translated(error: asyncpg.PostgresError, compiled: _Compiled,
+                params: dict[str, Any]) -> DBAPIError:
+    kind = IntegrityError if isinstance(
+        error, asyncpg.IntegrityConstraintViolationError) else DBAPIError
+    return kind(compiled.sql, params, error)
+
+
+async def fetch(session: AsyncSession, statement: ClauseElement,
+                params: dict[str, Any]) -> list[Row]:
+    """Run `statement` with `params` in the session's transaction; its rows, if it returns
+    any, as named tuples of its result columns (already converted)."""
+    connection = await session.connection()
+    dialect = connection.dialect
+    if dialect.name == "postgresql":
+        raw = await connection.get_raw_connection()
+        driver = raw.driver_connection
+        if driver is not None and driver.is_in_transaction():
+            compiled = _compile(statement, dialect, tuple(params))
+            try:
+                await _describe(compiled, driver, dialect)
+                records = await driver.fetch(compiled.sql, *_arguments(compiled, params))
+            except asyncpg.PostgresError as error:
+                raise _translated(error, compiled, params) from error
+            return _rows(compiled, records)
+    result = await session.execute(statement, params)
+    return list(result) if result.returns_rows else []
+
+
+def execute_sync(session: Session, statement: ClauseElement, params: dict[str, Any]) -> None:
+    """`fetch`'s counterpart for a session's synchronous events (which SQLAlchemy runs in
+    its greenlet), for a statement whose rows are not needed."""
+    connection = session.connection()
+    dialect = connection.dialect
+    if dialect.name == "postgresql":
+        adapted = connection.connection.dbapi_connection
+        driver = connection.connection.driver_connection
+        if adapted is not None and driver is not None and driver.is_in_transaction():
+            compiled = _compile(statement, dialect, tuple(params))
+            arguments = _arguments(compiled, params)
+            try:
+                adapted.run_async(lambda conn: conn.execute(compiled.sql, *arguments))  # type: ignore[attr-defined]
+            except asyncpg.PostgresError as error:
+                raise _translated(error, compiled, params) from error
+            return
+    session.execute(statement, params)

@@ -1,0 +1,129 @@
+"""Statements run on the driver (app/core/prepared.py) behave as through the session: the
+same values in and out, SQLAlchemy's errors, and the session's transaction."""
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from decimal import Decimal
+from enum import StrEnum
+
+import pytest
+from sqlalchemy import (
+    JSON,
+    Column,
+    Enum,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    bindparam,
+    insert,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from app.core import prepared
+from app.core.db import UTCDateTime, create_sessionmaker, money_column_type
+from tests.conftest import IS_POSTGRES
+
+
+class Colour(StrEnum):
+    red = "red"
+    blue = "blue"
+
+
+_metadata = MetaData()
+SAMPLE = Table(
+    "prepared_sample", _metadata,
+    Column("id", Integer, primary_key=True),
+    Column("amount", money_column_type(), nullable=False),
+    Column("colour", Enum(Colour, native_enum=False, length=10), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("note", String(40)),
+    Column("data", JSON),
+    Column("version", Integer, nullable=False),
+)
+INSERT = insert(SAMPLE).returning(*SAMPLE.c)
+BUMP = (update(SAMPLE).where(SAMPLE.c.id == bindparam("sample_id"))
+        .values(version=SAMPLE.c.version + 1)
+        .returning(SAMPLE.c.id, SAMPLE.c.colour, SAMPLE.c.amount, SAMPLE.c.version))
+BY_ID = select(SAMPLE).where(SAMPLE.c.id == bindparam("sample_id"))
+AT = datetime(2026, 11, 30, 8, 15, 0, 123000, tzinfo=UTC)
+ROW = {"id": 1, "amount": Decimal("100000.01"), "colour": Colour.red, "at": AT,
+       "note": "合同", "data": {"percent": "30.00", "kind": "advance"}, "version": 1}
+
+
+@pytest.fixture
+async def sample_table(engine: AsyncEngine) -> AsyncIterator[Table]:
+    async with engine.begin() as connection:
+        await connection.run_sync(_metadata.create_all)
+    try:
+        yield SAMPLE
+    finally:
+        async with engine.begin() as connection:
+            await connection.run_sync(_metadata.drop_all)
+
+
+async def test_rows_match_what_the_session_returns(engine, sample_table):
+    maker = create_sessionmaker(engine)
+    async with maker() as session:
+        # The first statement opens the transaction through the session (the adapter
+        # begins lazily); later ones run on the driver where there is one.
+        await session.execute(text("SELECT 1"))
+        inserted = await prepared.fetch(session, INSERT, dict(ROW))
+        through_session = (await session.execute(BY_ID, {"sample_id": 1})).one()
+        through_driver = await prepared.fetch(session, BY_ID, {"sample_id": 1})
+        bumped = await prepared.fetch(session, BUMP, {"sample_id": 1, "note": "改"})
+        await session.commit()
+
+    assert inserted == [tuple(through_session)] == through_driver
+    row = through_driver[0]
+    assert row._asdict() == ROW  # type: ignore[attr-defined]
+    assert type(row.amount) is Decimal and type(row.colour) is Colour
+    assert row.at.tzinfo is not None and row.at == AT
+    # The statement's own value (version + 1) and a SET column given as a parameter.
+    assert bumped == [(1, Colour.red, Decimal("100000.01"), 2)]
+    async with maker() as session:
+        saved = (await session.execute(BY_ID, {"sample_id": 1})).one()
+    assert (saved.version, saved.note) == (2, "改")
+
+
+async def test_a_violated_constraint_is_sqlalchemys_integrity_error(engine, sample_table):
+    async with create_sessionmaker(engine)() as session:
+        await session.execute(text("SELECT 1"))
+        await prepared.fetch(session, INSERT, dict(ROW))
+        with pytest.raises(IntegrityError):
+            await prepared.fetch(session, INSERT, dict(ROW))
+        await session.rollback()
+
+
+async def test_a_first_statement_still_runs_in_the_sessions_transaction(engine, sample_table):
+    maker = create_sessionmaker(engine)
+    async with maker() as session:
+        await prepared.fetch(session, INSERT, dict(ROW))
+        await session.rollback()
+    async with maker() as session:
+        assert (await session.execute(BY_ID, {"sample_id": 1})).first() is None
+
+    async with maker() as session:
+        await prepared.fetch(session, INSERT, dict(ROW))
+        await prepared.fetch(session, BUMP, {"sample_id": 1})
+        await session.rollback()
+    async with maker() as session:
+        assert (await session.execute(BY_ID, {"sample_id": 1})).first() is None
+
+
+@pytest.mark.skipif(not IS_POSTGRES, reason="the driver path exists on PostgreSQL only")
+async def test_on_postgresql_it_runs_on_the_driver(engine, sample_table, monkeypatch):
+    async with create_sessionmaker(engine)() as session:
+        await session.execute(text("SELECT 1"))
+
+        def through_session(*_args: object, **_kwargs: object) -> None:
+            raise AssertionError("went through the session")
+
+        monkeypatch.setattr(session, "execute", through_session)
+        assert await prepared.fetch(session, INSERT, dict(ROW))
+        monkeypatch.undo()
+        await session.rollback()
