@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import bindparam, exists, or_, select
+from sqlalchemy import LABEL_STYLE_TABLENAME_PLUS_COL, bindparam, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.approvals import registry
@@ -47,18 +47,18 @@ from app.approvals.models import (
 from app.approvals.policy import (
     DEFAULT_POLICY,
     DocumentFacts,
-    with_new_document_defaults,
     PolicyDocument,
     Resolution,
     UnknownPolicyKey,
     resolve,
+    with_new_document_defaults,
 )
 from app.approvals.registry import SubmittedDocument
 from app.calendar.service import cached_calendar
 from app.calendar.working_time import COMPANY_TZ
-from app.core import journal
+from app.core import journal, prepared
 from app.core.changes import record_change
-from app.core.db import commit, write_loaded
+from app.core.db import commit, loaded_entity, write_loaded
 from app.core.permissions import sees_record, visible
 from app.core.security import Principal
 from app.events import service as events
@@ -276,7 +276,7 @@ def _record_decision(session: AsyncSession, loaded: LoadedRequest, step: Approva
         document_version=loaded.request.document_version, decided_at=now)
     # Decisions are never changed once made: the row is appended with the command's journal
     # at commit. Nothing in the command needs its id.
-    journal.append(session, _DECISION_TABLE,
+    journal.append(session, _DECISIONS,
                    {name: getattr(made, name) for name in RecordedDecision.__slots__})
     loaded.decisions.append(made)
 
@@ -335,7 +335,7 @@ async def _load(session: AsyncSession, request_id: int, *, for_update: bool = Fa
                                  {"request_id": request_id})).one_or_none()
     if row is None:
         raise ApprovalNotFound()
-    return await _with_children(session, row[0], fresh=for_update)
+    return await _with_children(session, row[0])
 
 
 async def _load_as(session: AsyncSession, principal: Principal, request_id: int, now: datetime,
@@ -347,24 +347,26 @@ async def _load_as(session: AsyncSession, principal: Principal, request_id: int,
         "today": now.date()})).one_or_none()
     if row is None:
         raise ApprovalNotFound()
-    loaded = await _with_children(session, row[0], fresh=for_update)
+    loaded = await _with_children(session, row[0])
     return loaded, await authorities(session, principal, now, delegated_to_me=row[1])
 
 
-async def _with_children(session: AsyncSession, request: ApprovalRequest, *,
-                         fresh: bool) -> LoadedRequest:
+async def _with_children(session: AsyncSession, request: ApprovalRequest) -> LoadedRequest:
     # A statement of its own, started once the request's lock is held: in READ COMMITTED a
     # read joined to the locking one would show the steps and decisions as they were
     # before it waited for the lock, i.e. without the decision that it waited for.
-    rows = (await session.execute(_CHILDREN, {"request_id": request.id},
-                                  execution_options={"populate_existing": fresh})).all()
+    # Read with Core on the driver (the request's read began the transaction) and built
+    # into entities outside the session: always as the database has them now, and at a
+    # fraction of the ORM's cost. Nothing flushes them; writes go through write_loaded.
     steps: dict[int, ApprovalStep] = {}
-    decisions: list[ApprovalDecision] = []
-    for step, decision in rows:
-        steps.setdefault(step.id, step)
-        if decision is not None:
-            decisions.append(decision)
-    decisions.sort(key=lambda d: d.id)  # type: ignore[arg-type,return-value]
+    decisions: list[ApprovalDecision | RecordedDecision] = []
+    for row in await prepared.fetch(session, _CHILDREN, {"request_id": request.id}):
+        step_id = row[_STEP_ID]
+        if step_id not in steps:
+            steps[step_id] = loaded_entity(ApprovalStep, zip(_STEP_KEYS, row[:_SPLIT]))
+        if row[_DECISION_ID] is not None:
+            decisions.append(loaded_entity(ApprovalDecision, zip(_DECISION_KEYS, row[_SPLIT:])))
+    decisions.sort(key=lambda d: d.id)  # type: ignore[union-attr]
     return LoadedRequest(request, list(steps.values()), decisions)
 
 
@@ -379,13 +381,18 @@ def _request_statement(*, for_update: bool, delegation_check: bool):  # type: ig
 # Built once: the statements of the hot path skip construction and cache-key work.
 _REQUEST = {(lock, check): _request_statement(for_update=lock, delegation_check=check)
             for lock in (False, True) for check in (False, True)}
-_DECISION_TABLE = ApprovalDecision.__table__  # type: ignore[attr-defined]
+_STEPS, _DECISIONS = ApprovalStep.__table__, ApprovalDecision.__table__  # type: ignore[attr-defined]
+_STEP_KEYS = tuple(column.key for column in _STEPS.c)
+_DECISION_KEYS = tuple(column.key for column in _DECISIONS.c)
+_SPLIT = len(_STEP_KEYS)
+_STEP_ID, _DECISION_ID = _STEP_KEYS.index("id"), _SPLIT + _DECISION_KEYS.index("id")
 _CHILDREN = (
-    select(ApprovalStep, ApprovalDecision)
-    .outerjoin(ApprovalDecision, (ApprovalDecision.request_id == ApprovalStep.request_id)
-               & (ApprovalDecision.step_id == ApprovalStep.id))
-    .where(ApprovalStep.request_id == bindparam("request_id"))
-    .order_by(ApprovalStep.stage_index, ApprovalStep.id, ApprovalDecision.id)
+    select(*_STEPS.c, *_DECISIONS.c)
+    .select_from(_STEPS.outerjoin(_DECISIONS, (_DECISIONS.c.request_id == _STEPS.c.request_id)
+                                  & (_DECISIONS.c.step_id == _STEPS.c.id)))
+    .where(_STEPS.c.request_id == bindparam("request_id"))
+    .order_by(_STEPS.c.stage_index, _STEPS.c.id, _DECISIONS.c.id)
+    .set_label_style(LABEL_STYLE_TABLENAME_PLUS_COL)  # the two tables share column names
 )
 
 

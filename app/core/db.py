@@ -1,14 +1,19 @@
 """Database plumbing: naming convention, column types, engine and session factories."""
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
-from sqlalchemy import DateTime, MetaData, Numeric, event
+from sqlalchemy import DateTime, MetaData, Numeric, event, inspect
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 from sqlalchemy.types import TypeDecorator
@@ -28,6 +33,7 @@ NAMING_CONVENTION = {
 }
 SQLModel.metadata.naming_convention = NAMING_CONVENTION
 metadata: MetaData = SQLModel.metadata
+_Entity = TypeVar("_Entity")
 
 
 def utcnow() -> datetime:
@@ -152,6 +158,15 @@ def write_loaded(session: AsyncSession, rows: Sequence[Any], **values: Any) -> N
         journal.update(session, type(row).__table__, row.id, values)
         for key, value in values.items():
             set_committed_value(row, key, value)
+
+
+def loaded_entity(model: type[_Entity], values: Iterable[tuple[str, Any]]) -> _Entity:
+    """An entity holding a row that a Core statement read, built as the ORM builds what it
+    loads (no __init__, no validation) but outside the session: nothing tracks or flushes
+    it, so change it only with write_loaded."""
+    entity = inspect(model).class_manager.new_instance()
+    inspect(entity).dict.update(values)
+    return entity  # type: ignore[no-any-return]
 
 
 def sync_loaded(session: AsyncSession, model: type, row_id: Any, **values: Any) -> None:
