@@ -331,24 +331,28 @@ async def _finish(session: AsyncSession, principal: Principal, loaded: LoadedReq
 
 async def _load(session: AsyncSession, request_id: int, *, for_update: bool = False
                 ) -> LoadedRequest:
-    row = (await session.execute(_REQUEST[for_update, False],
-                                 {"request_id": request_id})).one_or_none()
-    if row is None:
+    rows = await prepared.fetch(session, _REQUEST[for_update, False], {"request_id": request_id})
+    if not rows:
         raise ApprovalNotFound()
-    return await _with_children(session, row[0])
+    return await _with_children(session, _request_entity(rows[0]))
 
 
 async def _load_as(session: AsyncSession, principal: Principal, request_id: int, now: datetime,
                    *, for_update: bool = False) -> tuple[LoadedRequest, list[Authority]]:
     """The request and the caller's authorities; whether anyone has delegated to the caller
     rides along with the request, so the usual case (nobody has) costs no extra trip."""
-    row = (await session.execute(_REQUEST[for_update, True], {
-        "request_id": request_id, "delegate_id": principal.sub,
-        "today": now.date()})).one_or_none()
-    if row is None:
+    rows = await prepared.fetch(session, _REQUEST[for_update, True], {
+        "request_id": request_id, "delegate_id": principal.sub, "today": now.date()})
+    if not rows:
         raise ApprovalNotFound()
-    loaded = await _with_children(session, row[0])
-    return loaded, await authorities(session, principal, now, delegated_to_me=row[1])
+    loaded = await _with_children(session, _request_entity(rows[0]))
+    return loaded, await authorities(session, principal, now,
+                                     delegated_to_me=rows[0][_REQUEST_SPLIT])
+
+
+def _request_entity(row: tuple) -> ApprovalRequest:  # type: ignore[type-arg]
+    # Like the steps below, built outside the session and written only with write_loaded.
+    return loaded_entity(ApprovalRequest, zip(_REQUEST_KEYS, row[:_REQUEST_SPLIT]))
 
 
 async def _with_children(session: AsyncSession, request: ApprovalRequest) -> LoadedRequest:
@@ -370,12 +374,19 @@ async def _with_children(session: AsyncSession, request: ApprovalRequest) -> Loa
     return LoadedRequest(request, list(steps.values()), decisions)
 
 
+_REQUESTS = ApprovalRequest.__table__  # type: ignore[attr-defined]
+_REQUEST_KEYS = tuple(column.key for column in _REQUESTS.c)
+_REQUEST_SPLIT = len(_REQUEST_KEYS)
+
+
 def _request_statement(*, for_update: bool, delegation_check: bool):  # type: ignore[no-untyped-def]
-    statement = select(ApprovalRequest).where(ApprovalRequest.id == bindparam("request_id"))
+    # Read with Core, like the steps: the request's row is the statement's first columns.
+    statement = select(*_REQUESTS.c).where(_REQUESTS.c.id == bindparam("request_id"))
     if delegation_check:
         statement = statement.add_columns(exists(select(Delegation.id).where(
-            active_delegations_to(bindparam("delegate_id"), bindparam("today")))))
-    return statement.with_for_update(of=ApprovalRequest) if for_update else statement
+            active_delegations_to(bindparam("delegate_id"), bindparam("today"))))
+            .label("delegated_to_me"))
+    return statement.with_for_update(of=_REQUESTS) if for_update else statement
 
 
 # Built once: the statements of the hot path skip construction and cache-key work.

@@ -124,7 +124,7 @@ async def fetch(session: AsyncSession, statement: ClauseElement,
                 raise _translated(error, compiled, params) from error
             return _rows(compiled, records)
     result = await session.execute(statement, params)
-    return list(result) if result.returns_rows else []
+    return list(result) if getattr(statement, "exported_columns", None) else []
 
 
 def execute_sync(session: Session, statement: ClauseElement, params: dict[str, Any]) -> None:
