@@ -27,6 +27,7 @@ from sqlalchemy import Dialect
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import PoolProxiedConnection
 from sqlalchemy.sql import ClauseElement
 
 Row = tuple[Any, ...]
@@ -106,23 +107,43 @@ def _translated(error: asyncpg.PostgresError, compiled: _Compiled,
     return kind(compiled.sql, params, error)
 
 
+_DRIVER = "prepared.driver"
+
+
+async def _driver(session: AsyncSession) -> tuple[Dialect, PoolProxiedConnection] | None:
+    """The session's connection, if it is a PostgreSQL one inside a transaction at the
+    driver. Kept on the session for the rest of its transaction: asking the session for it
+    costs two greenlet switches (30 us), more than a statement's own bookkeeping here."""
+    sync = session.sync_session
+    transaction = sync.get_transaction()
+    cached = sync.info.get(_DRIVER)
+    if cached is not None and cached[0] is transaction:
+        return cached[1], cached[2]
+    if sync.get_bind().dialect.name != "postgresql":
+        return None
+    connection = await session.connection()
+    raw = await connection.get_raw_connection()
+    if raw.driver_connection is None or not raw.driver_connection.is_in_transaction():
+        return None
+    sync.info[_DRIVER] = (sync.get_transaction(), connection.dialect, raw)
+    return connection.dialect, raw
+
+
 async def fetch(session: AsyncSession, statement: ClauseElement,
                 params: dict[str, Any]) -> list[Row]:
     """Run `statement` with `params` in the session's transaction; its rows, if it returns
     any, as named tuples of its result columns (already converted)."""
-    connection = await session.connection()
-    dialect = connection.dialect
-    if dialect.name == "postgresql":
-        raw = await connection.get_raw_connection()
+    found = await _driver(session)
+    if found is not None:
+        dialect, raw = found
         driver = raw.driver_connection
-        if driver is not None and driver.is_in_transaction():
-            compiled = _compile(statement, dialect, tuple(params))
-            try:
-                await _describe(compiled, driver, dialect)
-                records = await driver.fetch(compiled.sql, *_arguments(compiled, params))
-            except asyncpg.PostgresError as error:
-                raise _translated(error, compiled, params) from error
-            return _rows(compiled, records)
+        compiled = _compile(statement, dialect, tuple(params))
+        try:
+            await _describe(compiled, driver, dialect)
+            records = await driver.fetch(compiled.sql, *_arguments(compiled, params))  # type: ignore[union-attr]
+        except asyncpg.PostgresError as error:
+            raise _translated(error, compiled, params) from error
+        return _rows(compiled, records)
     result = await session.execute(statement, params)
     return list(result) if getattr(statement, "exported_columns", None) else []
 
@@ -130,17 +151,22 @@ async def fetch(session: AsyncSession, statement: ClauseElement,
 def execute_sync(session: Session, statement: ClauseElement, params: dict[str, Any]) -> None:
     """`fetch`'s counterpart for a session's synchronous events (which SQLAlchemy runs in
     its greenlet), for a statement whose rows are not needed."""
-    connection = session.connection()
-    dialect = connection.dialect
-    if dialect.name == "postgresql":
-        adapted = connection.connection.dbapi_connection
-        driver = connection.connection.driver_connection
-        if adapted is not None and driver is not None and driver.is_in_transaction():
-            compiled = _compile(statement, dialect, tuple(params))
-            arguments = _arguments(compiled, params)
-            try:
-                adapted.run_async(lambda conn: conn.execute(compiled.sql, *arguments))  # type: ignore[attr-defined]
-            except asyncpg.PostgresError as error:
-                raise _translated(error, compiled, params) from error
-            return
+    transaction = session.get_transaction()
+    cached = session.info.get(_DRIVER)
+    if (cached is None or cached[0] is not transaction) and (
+            session.get_bind().dialect.name == "postgresql"):
+        connection = session.connection()
+        raw = connection.connection
+        if raw.driver_connection is not None and raw.driver_connection.is_in_transaction():
+            cached = session.info[_DRIVER] = (transaction, connection.dialect, raw)
+    if cached is not None and cached[0] is transaction:
+        dialect, raw = cached[1], cached[2]
+        compiled = _compile(statement, dialect, tuple(params))
+        arguments = _arguments(compiled, params)
+        try:
+            raw.dbapi_connection.run_async(  # type: ignore[union-attr]
+                lambda driver: driver.execute(compiled.sql, *arguments))
+        except asyncpg.PostgresError as error:
+            raise _translated(error, compiled, params) from error
+        return
     session.execute(statement, params)
