@@ -23,10 +23,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
-from sqlalchemy import Dialect
+from sqlalchemy import Dialect, event
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.pool import PoolProxiedConnection
 from sqlalchemy.sql import ClauseElement
 
@@ -108,6 +108,14 @@ def _translated(error: asyncpg.PostgresError, compiled: _Compiled,
 
 
 _DRIVER = "prepared.driver"
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_driver(session: Session, transaction: SessionTransaction) -> None:
+    # Dropped with the transaction: kept, it would tie the ended transaction (and through
+    # it the session) into a reference cycle that only the cyclic collector frees.
+    if transaction.parent is None:
+        session.info.pop(_DRIVER, None)
 
 
 async def _driver(session: AsyncSession) -> tuple[Dialect, PoolProxiedConnection] | None:
