@@ -127,3 +127,19 @@ async def test_on_postgresql_it_runs_on_the_driver(engine, sample_table, monkeyp
         assert await prepared.fetch(session, INSERT, dict(ROW))
         monkeypatch.undo()
         await session.rollback()
+
+
+async def test_each_transaction_of_a_session_runs_in_its_own(engine, sample_table):
+    """The driver connection is kept for one transaction only: after a commit the next
+    statement opens a new transaction, which a rollback then undoes."""
+    maker = create_sessionmaker(engine)
+    async with maker() as session:
+        await session.execute(text("SELECT 1"))
+        await prepared.fetch(session, INSERT, dict(ROW))
+        await session.commit()
+        await prepared.fetch(session, BUMP, {"sample_id": 1})
+        await prepared.fetch(session, BUMP, {"sample_id": 1})
+        await session.rollback()
+        assert [row.version for row in await prepared.fetch(
+            session, BY_ID, {"sample_id": 1})] == [1]
+        await session.commit()
