@@ -118,23 +118,39 @@ def _forget_driver(session: Session, transaction: SessionTransaction) -> None:
         session.info.pop(_DRIVER, None)
 
 
+def _cached(session: Session) -> tuple[Dialect, PoolProxiedConnection] | None:
+    cached = session.info.get(_DRIVER)
+    if cached is not None and cached[0] is session.get_transaction():
+        return cached[1], cached[2]
+    return None
+
+
+def _remember(session: Session, dialect: Dialect, raw: PoolProxiedConnection
+              ) -> tuple[Dialect, PoolProxiedConnection] | None:
+    if raw.driver_connection is None or not raw.driver_connection.is_in_transaction():
+        return None
+    session.info[_DRIVER] = (session.get_transaction(), dialect, raw)
+    return dialect, raw
+
+
 async def _driver(session: AsyncSession) -> tuple[Dialect, PoolProxiedConnection] | None:
     """The session's connection, if it is a PostgreSQL one inside a transaction at the
     driver. Kept on the session for the rest of its transaction: asking the session for it
     costs two greenlet switches (30 us), more than a statement's own bookkeeping here."""
     sync = session.sync_session
-    transaction = sync.get_transaction()
-    cached = sync.info.get(_DRIVER)
-    if cached is not None and cached[0] is transaction:
-        return cached[1], cached[2]
-    if sync.get_bind().dialect.name != "postgresql":
-        return None
+    found = _cached(sync)
+    if found is not None or sync.get_bind().dialect.name != "postgresql":
+        return found
     connection = await session.connection()
-    raw = await connection.get_raw_connection()
-    if raw.driver_connection is None or not raw.driver_connection.is_in_transaction():
-        return None
-    sync.info[_DRIVER] = (sync.get_transaction(), connection.dialect, raw)
-    return connection.dialect, raw
+    return _remember(sync, connection.dialect, await connection.get_raw_connection())
+
+
+def _driver_sync(session: Session) -> tuple[Dialect, PoolProxiedConnection] | None:
+    found = _cached(session)
+    if found is not None or session.get_bind().dialect.name != "postgresql":
+        return found
+    connection = session.connection()
+    return _remember(session, connection.dialect, connection.connection)
 
 
 async def fetch(session: AsyncSession, statement: ClauseElement,
@@ -159,22 +175,15 @@ async def fetch(session: AsyncSession, statement: ClauseElement,
 def execute_sync(session: Session, statement: ClauseElement, params: dict[str, Any]) -> None:
     """`fetch`'s counterpart for a session's synchronous events (which SQLAlchemy runs in
     its greenlet), for a statement whose rows are not needed."""
-    transaction = session.get_transaction()
-    cached = session.info.get(_DRIVER)
-    if (cached is None or cached[0] is not transaction) and (
-            session.get_bind().dialect.name == "postgresql"):
-        connection = session.connection()
-        raw = connection.connection
-        if raw.driver_connection is not None and raw.driver_connection.is_in_transaction():
-            cached = session.info[_DRIVER] = (transaction, connection.dialect, raw)
-    if cached is not None and cached[0] is transaction:
-        dialect, raw = cached[1], cached[2]
-        compiled = _compile(statement, dialect, tuple(params))
-        arguments = _arguments(compiled, params)
-        try:
-            raw.dbapi_connection.run_async(  # type: ignore[union-attr]
-                lambda driver: driver.execute(compiled.sql, *arguments))
-        except asyncpg.PostgresError as error:
-            raise _translated(error, compiled, params) from error
+    found = _driver_sync(session)
+    if found is None:
+        session.execute(statement, params)
         return
-    session.execute(statement, params)
+    dialect, raw = found
+    compiled = _compile(statement, dialect, tuple(params))
+    arguments = _arguments(compiled, params)
+    try:
+        raw.dbapi_connection.run_async(  # type: ignore[union-attr]
+            lambda driver: driver.execute(compiled.sql, *arguments))
+    except asyncpg.PostgresError as error:
+        raise _translated(error, compiled, params) from error
