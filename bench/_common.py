@@ -209,6 +209,42 @@ class HasMemory(Protocol):
     def memory_mib(self) -> float: ...
 
 
+# --- CPU time ------------------------------------------------------------------------
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of one process so far (0 if it has gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+@dataclass(frozen=True)
+class MachineCpu:
+    """CPU seconds of the whole machine since boot, from /proc/stat: busy (not idle or
+    waiting for I/O), stolen by the hypervisor for other guests, and in all."""
+
+    busy: float
+    steal: float
+    total: float
+
+    def __sub__(self, earlier: MachineCpu) -> MachineCpu:
+        return MachineCpu(self.busy - earlier.busy, self.steal - earlier.steal,
+                          self.total - earlier.total)
+
+
+def machine_cpu() -> MachineCpu:
+    values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = values[3] + values[4]  # idle + iowait
+    total = sum(values[:8])       # guest time is already in user
+    return MachineCpu((total - idle) / CLOCK_TICKS, values[7] / CLOCK_TICKS,
+                      total / CLOCK_TICKS)
+
+
 class MemoryPeak:
     """Samples the server's (or another process's) RSS in a background thread while a load
     runs."""
@@ -323,17 +359,29 @@ class LoadResult:
     rss_before_mib: float
     rss_after_mib: float
     rss_peak_mib: float
+    server_cpu_s: float     # the server's CPU time during the load
+    machine: MachineCpu     # the whole machine's during the load
+    elapsed_s: float        # wall time of the load, as the CPU figures were taken
+
+
+def server_cpu_seconds(server: ApiServer) -> float:
+    return sum(cpu_seconds(pid) for pid in process_tree(server.pid))
 
 
 def measure_load(name: str, server: ApiServer, run: Callable[[], WrkResult], *,
                  verbose: bool) -> LoadResult:
-    """Run one measured load (`run` starts wrk) and sample the server's memory around it."""
+    """Run one measured load (`run` starts wrk); sample the server's memory around it and
+    take its CPU time and the machine's."""
     before = server.memory_mib()
+    cpu_before, machine_before, started = server_cpu_seconds(server), machine_cpu(), time.monotonic()
     with MemoryPeak(server) as memory:
         result = run()
+    cpu, machine = server_cpu_seconds(server) - cpu_before, machine_cpu() - machine_before
+    elapsed = time.monotonic() - started
     if verbose:
         print(result.output)
-    return LoadResult(name, result, before, server.memory_mib(), memory.peak)
+    return LoadResult(name, result, before, server.memory_mib(), memory.peak, cpu, machine,
+                      elapsed)
 
 
 # --- Report --------------------------------------------------------------------------
@@ -352,6 +400,17 @@ def print_load_table(loads: list[LoadResult], *, rate: str = "req/s",
         print(f"  {load.name:<8}{w.rps:>9.1f}{w.p50_ms:>9.1f}{w.p90_ms:>9.1f}{w.p99_ms:>9.1f}"
               f"{w.requests:>10}{w.errors:>8}   "
               f"{load.rss_before_mib:.1f} -> {load.rss_after_mib:.1f} ({load.rss_peak_mib:.1f})")
+    print()
+    # The server's CPU per request is what its code costs; the rate also depends on how
+    # much of a core it got. A busy or stolen machine shows here, not in the code.
+    for load in loads:
+        m = load.machine
+        per_request = load.server_cpu_s / load.wrk.requests * 1000 if load.wrk.requests else 0
+        core = load.server_cpu_s / load.elapsed_s * 100 if load.elapsed_s else 0
+        busy, stolen = ((m.busy / m.total * 100, m.steal / m.total * 100) if m.total
+                        else (0.0, 0.0))
+        print(f"  {load.name}: server CPU {per_request:.2f} ms per {count[:-1]} ({core:.0f}% of "
+              f"one core); machine {busy:.0f}% busy, {stolen:.0f}% stolen")
 
 
 def print_load_errors(loads: list[LoadResult]) -> None:

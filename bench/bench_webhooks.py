@@ -77,8 +77,10 @@ from _common import (
     BenchError,
     MemoryPeak,
     check_tools,
+    cpu_seconds,
     database_url,
     free_port,
+    machine_cpu,
     main,
     mint_token,
     print_targets,
@@ -101,7 +103,6 @@ WORKER_MEMORY_LIMIT_MIB = 256  # deploy/k8s/worker-deployment.yaml, shown for re
 SAMPLE_EVERY = 500  # the receiver writes every N-th message in full, to verify it
 POLL_S = 0.1
 STOP_TIMEOUT_S = 15
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 # --- Events --------------------------------------------------------------------------
@@ -182,15 +183,6 @@ def stop_process(process: subprocess.Popen | None) -> None:
         process.wait()
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of one process so far (0 if it has gone)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
-
-
 def postgres_backends(database: str) -> list[int]:
     """The PostgreSQL server processes serving connections to `database` (their process
     title names the database)."""
@@ -204,14 +196,6 @@ def postgres_backends(database: str) -> list[int]:
         if text.startswith(b"postgres: ") and marker in text:
             pids.append(int(cmdline.parent.name))
     return pids
-
-
-def machine_cpu() -> tuple[float, float]:
-    """(busy, total) CPU seconds of the whole machine since boot, from /proc/stat."""
-    values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
-    idle = values[3] + values[4]  # idle + iowait
-    total = sum(values[:8])       # guest time is already in user
-    return (total - idle) / CLOCK_TICKS, total / CLOCK_TICKS
 
 
 class Worker:
@@ -440,12 +424,12 @@ class CpuUse:
             return f"{100 * seconds / self.wall_s:.0f}" if self.wall_s > 0 else "-"
         workers = " + ".join(pct(w) for w in self.workers)
         rest = self.machine - sum(self.workers) - self.receiver - self.postgres - self.script
-        return [f"CPU {window}, % of one core: worker{'s' if len(self.workers) > 1 else ''} "
-                f"{workers}, receiver {pct(self.receiver)}, PostgreSQL backends "
-                f"{pct(self.postgres)}, this script {pct(self.script)}",
-                f"  whole machine {pct(self.machine)} of {100 * (os.cpu_count() or 1)}, of "
-                f"which everything else (psql, PostgreSQL's own processes, other work) "
-                f"{pct(max(rest, 0))}"]
+        return [(f"CPU {window}, % of one core: worker{'s' if len(self.workers) > 1 else ''} "
+                 f"{workers}, receiver {pct(self.receiver)}, PostgreSQL backends "
+                 f"{pct(self.postgres)}, this script {pct(self.script)}"),
+                (f"  whole machine {pct(self.machine)} of {100 * (os.cpu_count() or 1)}, of "
+                 f"which everything else (psql, PostgreSQL's own processes, other work) "
+                 f"{pct(max(rest, 0))}")]
 
 
 class CpuMeter:
@@ -459,7 +443,7 @@ class CpuMeter:
         return (time.monotonic(), [w.cpu_seconds() for w in self.workers],
                 self.receiver.cpu_seconds(),
                 {pid: cpu_seconds(pid) for pid in postgres_backends(self.database)},
-                time.process_time(), machine_cpu()[0])
+                time.process_time(), machine_cpu().busy)
 
     def start(self) -> None:
         self._start = self._snapshot()
