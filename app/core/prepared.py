@@ -82,12 +82,11 @@ def _arguments(compiled: _Compiled, params: dict[str, Any]) -> list[Any]:
 
 async def _describe(compiled: _Compiled, driver: Any, dialect: Dialect) -> None:
     """The result processors, from the types the database reports (once per statement)."""
-    if compiled.results is None:
-        described = await driver.prepare(compiled.sql)
-        compiled.results = tuple(
-            column.type.dialect_impl(dialect).result_processor(dialect, attribute.type.oid)
-            for column, attribute in zip(compiled.columns, described.get_attributes(),
-                                         strict=True))
+    described = await driver.prepare(compiled.sql)
+    compiled.results = tuple(
+        column.type.dialect_impl(dialect).result_processor(dialect, attribute.type.oid)
+        for column, attribute in zip(compiled.columns, described.get_attributes(),
+                                     strict=True))
 
 
 def _rows(compiled: _Compiled, records: Sequence[Any]) -> list[Row]:
@@ -163,7 +162,8 @@ async def fetch(session: AsyncSession, statement: ClauseElement,
         driver = raw.driver_connection
         compiled = _compile(statement, dialect, tuple(params))
         try:
-            await _describe(compiled, driver, dialect)
+            if compiled.results is None:
+                await _describe(compiled, driver, dialect)
             records = await driver.fetch(compiled.sql, *_arguments(compiled, params))  # type: ignore[union-attr]
         except asyncpg.PostgresError as error:
             raise _translated(error, compiled, params) from error
