@@ -4,7 +4,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.approvals.models import ApprovalPolicyVersion
 from app.approvals.policy import PolicyDocument
-from app.approvals.service import current_policy
+from app.approvals.requests import current_policy
 from app.core.changes import record_change
 from app.core.db import commit_or_raise, utcnow
 from app.core.errors import Conflict

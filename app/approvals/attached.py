@@ -5,7 +5,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.approvals import service
+from app.approvals import queries
 from app.approvals.eligibility import authorities
 from app.approvals.schemas import ApprovalRead, approval_read
 from app.core.security import Principal
@@ -18,5 +18,5 @@ async def approval_reads(session: AsyncSession, principal: Principal,
         return {}
     mine = await authorities(session, principal, now)
     return {loaded.request.id: approval_read(  # type: ignore[misc]
-                loaded, service.allowed_actions(loaded, principal, mine), now)
-            for loaded in await service.load_by_ids(session, ids)}
+                loaded, queries.allowed_actions(loaded, principal, mine), now)
+            for loaded in await queries.load_by_ids(session, ids)}

@@ -2,12 +2,15 @@
 
 An adapter tells the engine what the policy needs to know about a document and what
 happens to the document when its request ends. Every call runs inside the deciding
-command's transaction, so the document's state change commits with the decision.
+command's transaction, so the document's state change commits with the decision. A
+document whose approval is a state of its own (draft → pending → approved) subclasses
+`app.approvals.documents.DocumentApprovals`, which writes all of that once; this Protocol
+is for the rest (a contract's termination).
 
 Lock order: the request first, then the document. The engine holds the request's lock
 when it calls `on_approved`/`on_rejected`/`on_recalled`; the adapter locks the document
-then (read afresh: `populate_existing`). A document command that recalls must therefore
-not lock the document before `withdraw`, or it deadlocks with a concurrent decision.
+then, reading it afresh. A document command that recalls must therefore not lock the
+document before `withdraw`, or it deadlocks with a concurrent decision.
 """
 
 from dataclasses import dataclass
@@ -37,8 +40,8 @@ class SubmittedDocument:
 class ApprovalAdapter(Protocol):
     document_type: str
 
-    async def describe(self, session: AsyncSession, principal: Principal,
-                       document_id: int) -> SubmittedDocument:
+    async def find(self, session: AsyncSession, principal: Principal,
+                   document_id: int) -> SubmittedDocument:
         """The document as the policy sees it; 404 if the principal may not see it."""
         ...
 

@@ -2,7 +2,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response
 
-from app.approvals import admin, delegations, service
+from app.approvals import admin, decisions, delegations, queries, requests
 from app.approvals.errors import (
     AlreadyDecided,
     ApprovalNotFound,
@@ -56,10 +56,10 @@ async def list_approvals(
 ) -> ApprovalPage:
     """Approval requests I may read; with `actionable=true`, those waiting on my decision
     (delegations to me included), oldest first."""
-    items, next_cursor, mine = await service.list_requests(
+    items, next_cursor, mine = await queries.list_requests(
         session, principal, actionable=actionable, status=status, document_type=document_type,
         limit=limit, cursor=cursor, now=now)
-    return ApprovalPage(items=[approval_read(i, service.allowed_actions(i, principal, mine), now)
+    return ApprovalPage(items=[approval_read(i, queries.allowed_actions(i, principal, mine), now)
                                for i in items], next_cursor=next_cursor)
 
 
@@ -67,8 +67,8 @@ async def list_approvals(
             responses=errors_doc(ApprovalNotFound))
 async def get_approval(request_id: RequestId, session: SessionDep, principal: CurrentPrincipal,
                        now: Now) -> ApprovalRead:
-    loaded, mine = await service.get_visible(session, principal, request_id, now)
-    return approval_read(loaded, service.allowed_actions(loaded, principal, mine), now)
+    loaded, mine = await queries.get_visible(session, principal, request_id, now)
+    return approval_read(loaded, queries.allowed_actions(loaded, principal, mine), now)
 
 
 @router.post("/approvals/{request_id}/approve", response_model=ApprovalRead,
@@ -76,7 +76,7 @@ async def get_approval(request_id: RequestId, session: SessionDep, principal: Cu
 async def approve_request(request_id: RequestId, body: ApproveBody, session: SessionDep,
                           principal: CurrentPrincipal, now: Now) -> ApprovalRead:
     """Approve the step of this request that is yours (or give `step_id`)."""
-    loaded = await service.approve(session, principal, request_id=request_id,
+    loaded = await decisions.approve(session, principal, request_id=request_id,
                                    step_id=body.step_id, comment=body.comment, now=now)
     return approval_read(loaded, [], now)
 
@@ -86,7 +86,7 @@ async def approve_request(request_id: RequestId, body: ApproveBody, session: Ses
 async def reject_request(request_id: RequestId, body: RejectBody, session: SessionDep,
                          principal: CurrentPrincipal, now: Now) -> ApprovalRead:
     """Reject with a reason: the request ends and the document returns to draft."""
-    loaded = await service.reject(session, principal, request_id=request_id,
+    loaded = await decisions.reject(session, principal, request_id=request_id,
                                   step_id=body.step_id, comment=body.comment, now=now)
     return approval_read(loaded, [], now)
 
@@ -96,7 +96,7 @@ async def reject_request(request_id: RequestId, body: RejectBody, session: Sessi
 async def preview_approval(body: PreviewBody, session: SessionDep,
                            principal: CurrentPrincipal) -> PreviewRead:
     """The chain a document would get if submitted now, with each rule that fired and why."""
-    version, facts, resolution = await service.preview(
+    version, facts, resolution = await queries.preview(
         session, principal, document_type=body.document_type, document_id=body.document_id,
         policy_key=body.policy_key, amount=body.amount, department_id=body.department_id,
         flags=frozenset(body.flags))
@@ -114,7 +114,7 @@ async def preview_approval(body: PreviewBody, session: SessionDep,
 async def get_approval_policy(session: SessionDep, _principal: CurrentPrincipal,
                               response: Response) -> PolicyRead:
     """The policy new submissions are resolved with."""
-    version, policy = await service.current_policy(session)
+    version, policy = await requests.current_policy(session)
     set_etag(response, version)
     return PolicyRead(version=version, policy=policy)
 

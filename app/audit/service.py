@@ -9,8 +9,8 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.models import AuditEntry, AuditSealState
+from app.core import fastpath
 from app.core.context import current_request_id
-from app.core import journal
 from app.core.db import commit, utcnow
 from app.core.pagination import paginate
 from app.core.permissions import Capability, require
@@ -31,7 +31,7 @@ def record(
     on_behalf_of_id: str | None = None,
 ) -> None:
     """Add an audit row to the command's transaction (never commits)."""
-    journal.append(session, AuditEntry.__table__, {  # type: ignore[attr-defined]
+    fastpath.append(session, AuditEntry.__table__, {  # type: ignore[attr-defined]
         "occurred_at": utcnow(),
         "actor_id": principal.sub if principal else "system",
         "on_behalf_of_id": on_behalf_of_id,

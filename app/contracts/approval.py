@@ -1,66 +1,54 @@
 """How contracts plug into the approval engine."""
 
-from sqlalchemy import bindparam, update
+from typing import Any
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.approvals import registry
+from app.approvals import documents, registry
+from app.approvals.documents import ApprovalEvents, ApprovalStates, DocumentApprovals
 from app.approvals.models import ApprovalRequest
+from app.approvals.policy import DocumentFacts
 from app.approvals.registry import SubmittedDocument
 from app.contracts import service
 from app.contracts.models import Contract, ContractStatus
-from app.contracts.states import ensure_transition, transition_refused
-from app.core import prepared
+from app.contracts.states import ensure_transition
 from app.core.changes import record_change
-from app.core.db import sync_loaded, utcnow
 from app.core.security import Principal
 from app.core.versioning import bump_version
 
 
-class ContractApprovals:
-    document_type = service.ENTITY
+class ContractApprovals(DocumentApprovals[Contract]):
+    model = Contract
+    document_type = entity_type = service.ENTITY
+    states = ApprovalStates(field="status", pending=ContractStatus.pending_approval,
+                            approved=ContractStatus.approved, rejected=ContractStatus.draft,
+                            recalled=ContractStatus.draft)
+    events = ApprovalEvents(submitted="contract.submitted", approved="contract.approved",
+                            rejected="contract.rejected", recalled="contract.recalled")
 
-    async def describe(self, session: AsyncSession, principal: Principal,
-                       document_id: int) -> SubmittedDocument:
-        return service.describe(await service.get_visible(session, principal, document_id))
+    def describe(self, document: Contract) -> SubmittedDocument:
+        """An amendment (revision n+1) follows its own policy entry, on its new total;
+        major company interest adds the board."""
+        assert document.id is not None
+        flags = frozenset({"major_interest"}) if document.major_interest else frozenset()
+        return SubmittedDocument(
+            document_type=self.document_type, document_id=document.id,
+            document_version=document.version, title=document.title,
+            owner_id=document.owner_id,
+            facts=DocumentFacts(
+                policy_key="contract" if document.revision == 1 else "contract_amendment",
+                amount=document.total_base, department_id=document.department_id,
+                flags=flags))
 
-    async def on_approved(self, session: AsyncSession, principal: Principal,
-                          request: ApprovalRequest) -> None:
-        await self._move(session, principal, request, ContractStatus.approved,
-                         "contract.approved", reason=None)
+    def summary(self, document: Contract) -> dict[str, Any]:
+        return service.summary(document)
 
-    async def on_rejected(self, session: AsyncSession, principal: Principal,
-                          request: ApprovalRequest, reason: str) -> None:
-        await self._move(session, principal, request, ContractStatus.draft, "contract.rejected",
-                         reason=reason)
+    async def get_visible(self, session: AsyncSession, principal: Principal,
+                          document_id: int) -> Contract:
+        return await service.get_visible(session, principal, document_id)
 
-    async def on_recalled(self, session: AsyncSession, principal: Principal,
-                          request: ApprovalRequest) -> None:
-        await self._move(session, principal, request, ContractStatus.draft, "contract.recalled",
-                         reason=None)
-
-    async def _move(self, session: AsyncSession, principal: Principal, request: ApprovalRequest,
-                    target: ContractStatus, event_type: str, *, reason: str | None) -> None:
-        # A request only ever ends a pending contract: one guarded UPDATE both locks the
-        # row (after the request's lock, as every path takes them) and moves it.
-        ensure_transition(ContractStatus.pending_approval, target)
-        changes: dict[str, object] = {"status": target, "updated_at": utcnow()}
-        if reason is not None:
-            changes["rejection_reason"] = reason
-        # Only the summary comes back (no entity to build); a copy the session holds (the
-        # recalling command's) is then brought up to date.
-        rows = await prepared.fetch(session, _MOVE_PENDING, {
-            "contract_id": request.document_id, **changes})
-        if not rows:
-            current = await _locked_contract(session, request)
-            raise transition_refused(current.status, target)
-        moved = rows[0]
-        sync_loaded(session, Contract, moved.id, version=moved.version, **changes)
-        after = service.summary(moved)  # type: ignore[arg-type]
-        before = {**after, "status": ContractStatus.pending_approval.value,
-                  "version": moved.version - 1}
-        record_change(session, principal, event_type=event_type, entity_type=service.ENTITY,
-                      entity_id=moved.id, before=before, after=after,
-                      event_data={**after, "approval_request_id": request.id, "reason": reason})
+    def ensure_transition(self, current: Any, target: Any) -> None:
+        ensure_transition(current, target)
 
 
 class TerminationApprovals:
@@ -68,8 +56,8 @@ class TerminationApprovals:
 
     document_type = service.TERMINATION
 
-    async def describe(self, session: AsyncSession, principal: Principal,
-                       document_id: int) -> SubmittedDocument:
+    async def find(self, session: AsyncSession, principal: Principal,
+                   document_id: int) -> SubmittedDocument:
         contract = await service.get_visible(session, principal, document_id)
         return service.describe_termination(contract)
 
@@ -108,28 +96,13 @@ class TerminationApprovals:
                                   "termination_request_id": request.id, "reason": reason})
 
     async def _contract(self, session: AsyncSession, request: ApprovalRequest) -> Contract:
-        return await _locked_contract(session, request)
+        # Locked after the request (the engine holds its lock), as every path takes them;
+        # read afresh, since the caller may hold a copy loaded before the lock.
+        contract = await session.get(Contract, request.document_id, with_for_update=True,
+                                     populate_existing=True)
+        assert contract is not None
+        return contract
 
 
-async def _locked_contract(session: AsyncSession, request: ApprovalRequest) -> Contract:
-    # Locked after the request (the engine holds its lock), as every path takes them; read
-    # afresh, since the caller may hold a copy loaded before the lock.
-    contract = await session.get(Contract, request.document_id, with_for_update=True,
-                                 populate_existing=True)
-    assert contract is not None
-    return contract
-
-
-_CONTRACT = Contract.__table__  # type: ignore[attr-defined]
-# The SET columns are the parameters each call passes, besides the version's increment.
-_MOVE_PENDING = (
-    update(_CONTRACT)
-    .where(_CONTRACT.c.id == bindparam("contract_id"),
-           _CONTRACT.c.status == ContractStatus.pending_approval)
-    .values(version=_CONTRACT.c.version + 1)
-    .returning(_CONTRACT.c.id, _CONTRACT.c.status, _CONTRACT.c.revision, _CONTRACT.c.total,
-               _CONTRACT.c.total_base, _CONTRACT.c.version)
-)
-
-registry.register(ContractApprovals())
+documents.register(ContractApprovals())
 registry.register(TerminationApprovals())

@@ -4,7 +4,8 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.approvals import service as approvals
+from app.approvals import requests as approvals
+from app.approvals.documents import recall_document, submit_document
 from app.approvals.models import ApprovalRequest
 from app.approvals.policy import DocumentFacts
 from app.approvals.registry import SubmittedDocument
@@ -205,29 +206,15 @@ async def submit(session: AsyncSession, principal: Principal, *, contract_id: in
                  expected_version: int | None, now: datetime) -> Contract:
     """Send a draft into approval; the chain comes from the policy as of now."""
     contract = await _editable(session, principal, contract_id, expected_version)
-    ensure_transition(contract.status, ContractStatus.pending_approval)
-    before = summary(contract)
-    contract.status, contract.rejection_reason = ContractStatus.pending_approval, None
-    bump_version(contract)
-    record_change(session, principal, event_type="contract.submitted", entity_type=ENTITY,
-                  entity_id=contract.id, before=before, after=summary(contract))
-    loaded = await approvals.open_request(session, principal, document=describe(contract),
-                                          now=now)
-    contract.approval_request_id = loaded.request.id
-    await commit(session)
+    await submit_document(session, principal, contract, now=now)
     return contract
 
 
 async def recall(session: AsyncSession, principal: Principal, *, contract_id: int,
                  now: datetime) -> Contract:
-    # Not locked here: the approval request is locked first and the contract after it (by
-    # the adapter), in the order every decision takes them, so recall and a concurrent
-    # final approval queue on the request instead of deadlocking.
+    # Not locked here (recall_document says why).
     contract = await get_visible(session, principal, contract_id)
-    ensure_transition(contract.status, ContractStatus.draft)
-    assert contract.approval_request_id is not None
-    await approvals.withdraw(session, principal, request_id=contract.approval_request_id, now=now)
-    await commit(session)
+    await recall_document(session, principal, contract, now=now)
     return contract
 
 
@@ -360,17 +347,6 @@ def describe_termination(contract: Contract) -> SubmittedDocument:
         title=f"解除: {contract.title}", owner_id=contract.owner_id,
         facts=DocumentFacts(policy_key="contract_termination", amount=contract.total_base,
                             department_id=contract.department_id))
-
-
-def describe(contract: Contract) -> SubmittedDocument:
-    """The contract as the approval policy sees it."""
-    flags = frozenset({"major_interest"}) if contract.major_interest else frozenset()
-    return SubmittedDocument(
-        document_type=ENTITY, document_id=contract.id, document_version=contract.version,  # type: ignore[arg-type]
-        title=contract.title, owner_id=contract.owner_id,
-        facts=DocumentFacts(
-            policy_key="contract" if contract.revision == 1 else "contract_amendment",
-            amount=contract.total_base, department_id=contract.department_id, flags=flags))
 
 
 def allowed_actions(contract: Contract, principal: Principal, approval_actions: list[str],

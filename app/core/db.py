@@ -1,12 +1,12 @@
 """Database plumbing: naming convention, column types, engine and session factories."""
 
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from sqlalchemy import DateTime, MetaData, Numeric, event, inspect
+from sqlalchemy import DateTime, MetaData, Numeric, event
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -14,12 +14,9 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.orm.attributes import set_committed_value
-from sqlalchemy.orm.util import identity_key
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import SQLModel
 
-from app.core import journal
 from app.core.config import Settings
 
 # Named constraints: SQLite batch migrations can only drop constraints that have names,
@@ -33,7 +30,6 @@ NAMING_CONVENTION = {
 }
 SQLModel.metadata.naming_convention = NAMING_CONVENTION
 metadata: MetaData = SQLModel.metadata
-_Entity = TypeVar("_Entity")
 
 
 def utcnow() -> datetime:
@@ -139,43 +135,6 @@ async def flush_or_raise(session: AsyncSession, error: Exception) -> None:
     except IntegrityError as exc:
         await session.rollback()
         raise error from exc
-
-
-# ---- explicit writes of loaded rows ----------------------------------------------------
-# The busiest commands (approval decisions) write the rows they loaded through the journal
-# instead of letting the unit of work find and flush the changes: on those paths its
-# change tracking, and a round trip per row, cost more CPU than the SQL. The loaded objects
-# are kept in step with set_committed_value, which records a value as already saved, so
-# nothing is flushed twice and what the command returns shows the new state.
-
-
-def write_loaded(session: AsyncSession, rows: Sequence[Any], **values: Any) -> None:
-    """Set `values` on loaded rows of one table: on the objects now, in the database when
-    the command commits (see app/core/journal.py; a query before then does not see them).
-    Values must be plain values, not SQL expressions; the caller holds the rows' lock, or
-    the rows are its own."""
-    for row in rows:
-        journal.update(session, type(row).__table__, row.id, values)
-        for key, value in values.items():
-            set_committed_value(row, key, value)
-
-
-def loaded_entity(model: type[_Entity], values: Iterable[tuple[str, Any]]) -> _Entity:
-    """An entity holding a row that a Core statement read, built as the ORM builds what it
-    loads (no __init__, no validation) but outside the session: nothing tracks or flushes
-    it, so change it only with write_loaded."""
-    entity = inspect(model).class_manager.new_instance()
-    inspect(entity).dict.update(values)
-    return entity  # type: ignore[no-any-return]
-
-
-def sync_loaded(session: AsyncSession, model: type, row_id: Any, **values: Any) -> None:
-    """After a Core statement changed a row, bring the session's copy of it (if it holds
-    one) up to date, as saved."""
-    loaded = session.sync_session.identity_map.get(identity_key(model, row_id))
-    if loaded is not None:
-        for key, value in values.items():
-            set_committed_value(loaded, key, value)
 
 
 async def execute_or_raise(session: AsyncSession, statement: Any, error: Exception,

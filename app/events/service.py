@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core import journal
+from app.core import fastpath
 from app.core.context import current_request_id
 from app.core.db import commit, utcnow
 from app.core.pagination import encode_cursor, paginate
@@ -35,7 +35,7 @@ def emit(
     published for each."""
     if not is_known(type):
         raise ValueError(f"event type {type!r} is not in app/events/catalog.py")
-    journal.append(session, Event.__table__, {  # type: ignore[attr-defined]
+    fastpath.append(session, Event.__table__, {  # type: ignore[attr-defined]
         "event_id": new_event_id(),
         "type": type,
         "subject": subject,

@@ -4,9 +4,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.approvals import service as approvals
-from app.approvals.policy import DocumentFacts
-from app.approvals.registry import SubmittedDocument
+from app.approvals.documents import recall_document, submit_document
 from app.core.changes import record_change
 from app.core.db import commit
 from app.core.errors import InvalidTransition
@@ -20,7 +18,6 @@ from app.customers import service as customers
 from app.customers.errors import CustomerNotFound
 from app.customers.models import Customer
 from app.opportunities.errors import (
-    NoPendingProposal,
     OpportunityClosed,
     OpportunityForbidden,
     OpportunityNotFound,
@@ -201,51 +198,17 @@ async def submit_proposal(session: AsyncSession, principal: Principal, *, opport
         raise ProposalOutOfStage(f"The opportunity is at {opportunity.stage.value}.",
                                  current_stage=opportunity.stage.value)
     _ensure_no_pending_proposal(opportunity)
-    _change(session, principal, opportunity, "opportunity.proposal_submitted",
-            proposal_summary=summary_text, proposal_status=ProposalStatus.pending_approval,
-            proposal_rejection_reason=None)
-    loaded = await approvals.open_request(session, principal, document=describe(opportunity),
-                                          now=now)
-    opportunity.proposal_request_id = loaded.request.id
-    await commit(session)
+    await submit_document(session, principal, opportunity, now=now,
+                          changes={"proposal_summary": summary_text})
     return opportunity
 
 
 async def recall_proposal(session: AsyncSession, principal: Principal, *, opportunity_id: int,
                           now: datetime) -> Opportunity:
-    # Not locked here: the approval request is locked first and the opportunity after it
-    # (by the adapter), in the order a decision takes them, so they never deadlock.
+    # Not locked here (recall_document says why).
     opportunity = await get_visible(session, principal, opportunity_id)
-    if opportunity.proposal_status != ProposalStatus.pending_approval:
-        raise NoPendingProposal()
-    assert opportunity.proposal_request_id is not None
-    await approvals.withdraw(session, principal, request_id=opportunity.proposal_request_id,
-                             now=now)
-    await commit(session)
+    await recall_document(session, principal, opportunity, now=now)
     return opportunity
-
-
-def describe(opportunity: Opportunity) -> SubmittedDocument:
-    """The proposal as the approval policy sees it."""
-    return SubmittedDocument(
-        document_type=PROPOSAL, document_id=opportunity.id,  # type: ignore[arg-type]
-        document_version=opportunity.version, title=f"方案: {opportunity.title}",
-        owner_id=opportunity.owner_id,
-        facts=DocumentFacts(policy_key=PROPOSAL, amount=opportunity.expected_amount,
-                            department_id=opportunity.department_id))
-
-
-def decide_proposal(session: AsyncSession, principal: Principal, opportunity: Opportunity,
-                    status: ProposalStatus, event_type: str, *, request_id: int,
-                    reason: str | None) -> None:
-    """The end of the proposal's approval request (called by the adapter)."""
-    before = summary(opportunity)
-    apply_changes(opportunity, {"proposal_status": status,
-                                "proposal_rejection_reason": reason})
-    record_change(session, principal, event_type=event_type, entity_type=ENTITY,
-                  entity_id=opportunity.id, before=before, after=summary(opportunity),
-                  event_data={**summary(opportunity), "approval_request_id": request_id,
-                              "reason": reason})
 
 
 def allowed_actions(opportunity: Opportunity, principal: Principal,

@@ -1,46 +1,51 @@
 """How quotes plug into the approval engine (discount approval, 折扣审批)."""
 
+from typing import Any
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.approvals import registry
-from app.approvals.models import ApprovalRequest
+from app.approvals import documents
+from app.approvals.documents import ApprovalEvents, ApprovalStates, DocumentApprovals
+from app.approvals.policy import BELOW_FLOOR, DocumentFacts
 from app.approvals.registry import SubmittedDocument
 from app.core.security import Principal
 from app.quotes import service
 from app.quotes.models import Quote, QuoteStatus
+from app.quotes.states import ensure_transition
 
 
-class QuoteApprovals:
-    document_type = service.ENTITY
+class QuoteApprovals(DocumentApprovals[Quote]):
+    model = Quote
+    document_type = entity_type = service.ENTITY
+    states = ApprovalStates(field="status", pending=QuoteStatus.pending_approval,
+                            approved=QuoteStatus.approved, rejected=QuoteStatus.draft,
+                            recalled=QuoteStatus.draft)
+    events = ApprovalEvents(submitted="quote.submitted", approved="quote.approved",
+                            rejected="quote.rejected", recalled="quote.recalled")
 
-    async def describe(self, session: AsyncSession, principal: Principal,
-                       document_id: int) -> SubmittedDocument:
-        return service.describe(await service.get_visible(session, principal, document_id))
+    def describe(self, document: Quote) -> SubmittedDocument:
+        """The quote as the discount bands see it: its largest line discount, and whether
+        any line is below its floor price."""
+        assert document.id is not None
+        return SubmittedDocument(
+            document_type=self.document_type, document_id=document.id,
+            document_version=document.version, title=document.title,
+            owner_id=document.owner_id,
+            facts=DocumentFacts(
+                policy_key=service.POLICY_KEY, amount=document.total_base,
+                department_id=document.department_id,
+                discount_percent=document.max_discount_percent,
+                flags=frozenset({BELOW_FLOOR}) if document.below_floor else frozenset()))
 
-    async def on_approved(self, session: AsyncSession, principal: Principal,
-                          request: ApprovalRequest) -> None:
-        await self._move(session, principal, request, QuoteStatus.approved, "quote.approved",
-                         None)
+    def summary(self, document: Quote) -> dict[str, Any]:
+        return service.summary(document)
 
-    async def on_rejected(self, session: AsyncSession, principal: Principal,
-                          request: ApprovalRequest, reason: str) -> None:
-        await self._move(session, principal, request, QuoteStatus.draft, "quote.rejected",
-                         reason)
+    async def get_visible(self, session: AsyncSession, principal: Principal,
+                          document_id: int) -> Quote:
+        return await service.get_visible(session, principal, document_id)
 
-    async def on_recalled(self, session: AsyncSession, principal: Principal,
-                          request: ApprovalRequest) -> None:
-        await self._move(session, principal, request, QuoteStatus.draft, "quote.recalled", None)
-
-    async def _move(self, session: AsyncSession, principal: Principal, request: ApprovalRequest,
-                    target: QuoteStatus, event_type: str, reason: str | None) -> None:
-        # Locked after the request (the engine holds its lock), as every path takes them;
-        # read afresh, since the caller may hold a copy loaded before the lock.
-        quote = await session.get(Quote, request.document_id, with_for_update=True,
-                                  populate_existing=True)
-        assert quote is not None
-        service.move(session, principal, quote, target, event_type,
-                     event_extra={"approval_request_id": request.id, "reason": reason},
-                     **({"rejection_reason": reason} if reason is not None else {}))
+    def ensure_transition(self, current: Any, target: Any) -> None:
+        ensure_transition(current, target)
 
 
-registry.register(QuoteApprovals())
+documents.register(QuoteApprovals())

@@ -4,9 +4,7 @@ from decimal import Decimal
 from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.approvals import service as approvals
-from app.approvals.policy import BELOW_FLOOR, DocumentFacts
-from app.approvals.registry import SubmittedDocument
+from app.approvals.documents import recall_document, submit_document
 from app.calendar.working_time import local_date
 from app.contracts.models import Contract
 from app.core.changes import record_change
@@ -198,25 +196,15 @@ async def submit(session: AsyncSession, principal: Principal, *, quote_id: int,
     if quote.valid_until < local_date(now):
         raise QuoteExpired(f"The quote was valid until {quote.valid_until}; move the date "
                            "first.")
-    move(session, principal, quote, QuoteStatus.pending_approval, "quote.submitted",
-         rejection_reason=None)
-    loaded = await approvals.open_request(session, principal, document=describe(quote),
-                                          now=now)
-    quote.approval_request_id = loaded.request.id
-    await commit(session)
+    await submit_document(session, principal, quote, now=now)
     return quote
 
 
 async def recall(session: AsyncSession, principal: Principal, *, quote_id: int,
                  now: datetime) -> Quote:
-    # Not locked here: the approval request is locked first and the quote after it (by the
-    # adapter), in the order a decision takes them, so a recall racing the decision
-    # queues instead of deadlocking.
+    # Not locked here (recall_document says why).
     quote = await get_visible(session, principal, quote_id)
-    ensure_transition(quote.status, QuoteStatus.draft)
-    assert quote.approval_request_id is not None
-    await approvals.withdraw(session, principal, request_id=quote.approval_request_id, now=now)
-    await commit(session)
+    await recall_document(session, principal, quote, now=now)
     return quote
 
 
@@ -279,17 +267,6 @@ async def history(session: AsyncSession, principal: Principal, *, quote_id: int)
     quote = await get_visible(session, principal, quote_id)
     return list((await session.execute(select(Quote).where(
         Quote.root_id == quote.root_id).order_by(Quote.revision))).scalars())
-
-
-def describe(quote: Quote) -> SubmittedDocument:
-    """The quote as the discount policy sees it."""
-    return SubmittedDocument(
-        document_type=ENTITY, document_id=quote.id, document_version=quote.version,  # type: ignore[arg-type]
-        title=quote.title, owner_id=quote.owner_id,
-        facts=DocumentFacts(policy_key=POLICY_KEY, amount=quote.total_base,
-                            department_id=quote.department_id,
-                            discount_percent=quote.max_discount_percent,
-                            flags=frozenset({BELOW_FLOOR}) if quote.below_floor else frozenset()))
 
 
 def move(session: AsyncSession, principal: Principal, quote: Quote, target: QuoteStatus,

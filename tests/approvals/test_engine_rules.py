@@ -184,6 +184,30 @@ class TestDeadlines:
 
 
 class TestDelegationAndSegregation:
+    async def test_a_delegate_does_not_see_their_own_request_in_the_inbox(
+            self, client, company, submitted, fixed_clock):
+        """The head delegated to the rep, who then submits: the head's authority is the
+        rep's for the dates, but the request is the rep's own, so it is never theirs to
+        decide. The inbox, the decision and allowed_actions say so alike."""
+        delegated = await client.post("/api/v1/delegations", headers=company.head, json={
+            "delegate_id": "rep.zhang", "start_date": "2026-03-09", "end_date": "2026-03-20"})
+        assert delegated.status_code == 201, delegated.text
+        request_id = (await submitted("1000.00"))["approval"]["id"]
+        for approver in (company.finance, company.legal):
+            await client.post(f"/api/v1/approvals/{request_id}/approve", headers=approver,
+                              json={})
+        inbox = (await client.get("/api/v1/approvals", headers=company.rep,
+                                  params={"actionable": "true"})).json()
+        assert inbox["items"] == []
+        read = (await client.get(f"/api/v1/approvals/{request_id}", headers=company.rep)).json()
+        assert read["allowed_actions"] == ["recall"]
+        refused = await client.post(f"/api/v1/approvals/{request_id}/approve",
+                                    headers=company.rep, json={})
+        assert refused.status_code == 403 and refused.json()["code"] == "approval.self_approval"
+        head_inbox = (await client.get("/api/v1/approvals", headers=company.head,
+                                       params={"actionable": "true"})).json()
+        assert [i["id"] for i in head_inbox["items"]] == [request_id]
+
     async def test_submitters_delegated_authority_cannot_decide_their_request(
             self, client, company, headers_for, fixed_clock):
         """The head submits, and had delegated to a colleague: that borrowed authority

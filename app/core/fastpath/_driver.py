@@ -1,4 +1,5 @@
-"""Prebuilt statements run on the PostgreSQL driver itself, inside the session's transaction.
+"""`app.core.fastpath.fetch`: prebuilt statements run on the PostgreSQL driver itself, inside
+the session's transaction.
 
 On the busiest command (an approval decision) SQLAlchemy's execution machinery around a
 statement (the session, the compiled cache, the execution context, the DBAPI adapter and

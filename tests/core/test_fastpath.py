@@ -1,4 +1,4 @@
-"""Statements run on the driver (app/core/prepared.py) behave as through the session: the
+"""Statements run on the driver (app.core.fastpath.fetch) behave as through the session: the
 same values in and out, SQLAlchemy's errors, and the session's transaction."""
 
 from collections.abc import AsyncIterator
@@ -24,7 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.core import prepared
+from app.core import fastpath
 from app.core.db import UTCDateTime, create_sessionmaker, money_column_type
 from tests.conftest import IS_POSTGRES
 
@@ -72,10 +72,10 @@ async def test_rows_match_what_the_session_returns(engine, sample_table):
         # The first statement opens the transaction through the session (the adapter
         # begins lazily); later ones run on the driver where there is one.
         await session.execute(text("SELECT 1"))
-        inserted = await prepared.fetch(session, INSERT, dict(ROW))
+        inserted = await fastpath.fetch(session, INSERT, dict(ROW))
         through_session = (await session.execute(BY_ID, {"sample_id": 1})).one()
-        through_driver = await prepared.fetch(session, BY_ID, {"sample_id": 1})
-        bumped = await prepared.fetch(session, BUMP, {"sample_id": 1, "note": "改"})
+        through_driver = await fastpath.fetch(session, BY_ID, {"sample_id": 1})
+        bumped = await fastpath.fetch(session, BUMP, {"sample_id": 1, "note": "改"})
         await session.commit()
 
     assert inserted == [tuple(through_session)] == through_driver
@@ -93,23 +93,23 @@ async def test_rows_match_what_the_session_returns(engine, sample_table):
 async def test_a_violated_constraint_is_sqlalchemys_integrity_error(engine, sample_table):
     async with create_sessionmaker(engine)() as session:
         await session.execute(text("SELECT 1"))
-        await prepared.fetch(session, INSERT, dict(ROW))
+        await fastpath.fetch(session, INSERT, dict(ROW))
         with pytest.raises(IntegrityError):
-            await prepared.fetch(session, INSERT, dict(ROW))
+            await fastpath.fetch(session, INSERT, dict(ROW))
         await session.rollback()
 
 
 async def test_a_first_statement_still_runs_in_the_sessions_transaction(engine, sample_table):
     maker = create_sessionmaker(engine)
     async with maker() as session:
-        await prepared.fetch(session, INSERT, dict(ROW))
+        await fastpath.fetch(session, INSERT, dict(ROW))
         await session.rollback()
     async with maker() as session:
         assert (await session.execute(BY_ID, {"sample_id": 1})).first() is None
 
     async with maker() as session:
-        await prepared.fetch(session, INSERT, dict(ROW))
-        await prepared.fetch(session, BUMP, {"sample_id": 1})
+        await fastpath.fetch(session, INSERT, dict(ROW))
+        await fastpath.fetch(session, BUMP, {"sample_id": 1})
         await session.rollback()
     async with maker() as session:
         assert (await session.execute(BY_ID, {"sample_id": 1})).first() is None
@@ -124,7 +124,7 @@ async def test_on_postgresql_it_runs_on_the_driver(engine, sample_table, monkeyp
             raise AssertionError("went through the session")
 
         monkeypatch.setattr(session, "execute", through_session)
-        assert await prepared.fetch(session, INSERT, dict(ROW))
+        assert await fastpath.fetch(session, INSERT, dict(ROW))
         monkeypatch.undo()
         await session.rollback()
 
@@ -135,11 +135,11 @@ async def test_each_transaction_of_a_session_runs_in_its_own(engine, sample_tabl
     maker = create_sessionmaker(engine)
     async with maker() as session:
         await session.execute(text("SELECT 1"))
-        await prepared.fetch(session, INSERT, dict(ROW))
+        await fastpath.fetch(session, INSERT, dict(ROW))
         await session.commit()
-        await prepared.fetch(session, BUMP, {"sample_id": 1})
-        await prepared.fetch(session, BUMP, {"sample_id": 1})
+        await fastpath.fetch(session, BUMP, {"sample_id": 1})
+        await fastpath.fetch(session, BUMP, {"sample_id": 1})
         await session.rollback()
-        assert [row.version for row in await prepared.fetch(
+        assert [row.version for row in await fastpath.fetch(
             session, BY_ID, {"sample_id": 1})] == [1]
         await session.commit()

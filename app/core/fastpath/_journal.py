@@ -1,13 +1,5 @@
-"""What a command writes when it commits, without ORM objects: rows it appends to the
-append-only tables (the audit log, the event outbox, approval decisions) and new column
-values for rows it has loaded and holds.
-
-Both are kept on the session and written when it commits: nothing reads them back inside
-the command, and on the hot paths (approval decisions) the unit of work's bookkeeping and
-a round trip per row cost more than the SQL. They are part of the command's transaction all
-the same: a rollback discards them, and a failed statement fails the commit. Because they
-are written at commit, a query inside the command does not see them; the objects it loaded
-already show the new values.
+"""The journal behind `app.core.fastpath.append`/`update`: queued on the session, written by
+a `before_commit` hook (see the package's docstring for the rules).
 
 On PostgreSQL everything pending goes in one statement (each column bound as an array,
 unnested into UPDATEs and INSERTs chained by a WITH), so a command pays one round trip for
@@ -22,7 +14,7 @@ from sqlalchemy import Dialect, Insert, Table, TextClause, Update, bindparam, ev
 from sqlalchemy import update as update_statement
 from sqlalchemy.orm import Session, SessionTransaction
 
-from app.core import prepared
+from app.core.fastpath._driver import execute_sync
 
 _APPENDED = "journal.appended"
 _UPDATED = "journal.updated"
@@ -62,7 +54,7 @@ def _write_pending(session: Session) -> None:
                                             for table, rows in appended.items()))
         statement, columns = _one_statement(shape, dialect)
         rows_of = [*update_groups.values(), *appended.values()]
-        prepared.execute_sync(session, statement, {
+        execute_sync(session, statement, {
             name: [convert(row[key]) for row in rows_of[group]]
             for name, group, key, convert in columns})
     else:
