@@ -57,11 +57,11 @@ from app.approvals.registry import SubmittedDocument
 from app.calendar.service import cached_calendar
 from app.calendar.working_time import COMPANY_TZ
 from app.core import journal, prepared
-from app.core.changes import record_change
 from app.core.db import commit, loaded_entity, write_loaded
 from app.core.permissions import sees_record, visible
 from app.core.security import Principal
 from app.events import service as events
+from app.events.changes import record_change
 
 ENTITY = "approval_request"
 # Deadlines are computed on a calendar window this long after activation.

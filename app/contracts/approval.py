@@ -10,10 +10,10 @@ from app.contracts import service
 from app.contracts.models import Contract, ContractStatus
 from app.contracts.states import ensure_transition, transition_refused
 from app.core import prepared
-from app.core.changes import record_change
 from app.core.db import sync_loaded, utcnow
 from app.core.security import Principal
 from app.core.versioning import bump_version
+from app.events.changes import record_change
 
 
 class ContractApprovals:

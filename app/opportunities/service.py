@@ -7,7 +7,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.approvals import service as approvals
 from app.approvals.policy import DocumentFacts
 from app.approvals.registry import SubmittedDocument
-from app.core.changes import record_change
 from app.core.db import commit
 from app.core.errors import InvalidTransition
 from app.core.money import round_money
@@ -19,6 +18,7 @@ from app.core.versioning import apply_changes, ensure_version
 from app.customers import service as customers
 from app.customers.errors import CustomerNotFound
 from app.customers.models import Customer
+from app.events.changes import record_change
 from app.opportunities.errors import (
     NoPendingProposal,
     OpportunityClosed,
