@@ -1,8 +1,8 @@
 """The event types the code may emit, and the version of their payload schemas.
 
 `emit()` refuses any other type, and every domain emits, so this module imports no domain.
-Each type's payload schema is published by app/events/catalog.py (which imports the
-domains' enums); tests/events/test_catalog.py keeps the two in agreement.
+Each type's payload schema is published by app/webhooks/catalog.py (which imports the
+domains' enums); tests/webhooks/test_catalog.py keeps the two in agreement.
 
 Versioning: `SCHEMA_VERSION` rises only on a breaking change to a payload (a field removed,
 renamed or given another type or meaning). New fields and new event types do not raise it.

@@ -2,7 +2,7 @@
 the envelope that carries it to webhook receivers and feed readers.
 
 This is a contract with other systems. `document_webhooks` publishes it in the OpenAPI 3.1
-`webhooks` section, and tests/events/test_catalog.py holds it to what the services really
+`webhooks` section, and tests/webhooks/test_catalog.py holds it to what the services really
 emit, so a payload cannot drift from its documentation unnoticed.
 
 Versioning: `SCHEMA_VERSION` (app/events/types.py, beside the list of types) rises only on
