@@ -25,8 +25,8 @@ from app.core.migrations import current_revision, head_revision, schema_is_compa
 from app.core.observability import ObservabilityMiddleware, configure_logging, metrics_endpoint
 from app.core.runtime import settle_heap
 from app.core.security import TokenVerifier
-from app.events.catalog import document_webhooks
 from app.webhooks import metrics as webhook_metrics
+from app.webhooks.catalog import document_webhooks
 
 log = structlog.get_logger("salesflow")
 

@@ -5,12 +5,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.approvals.models import ApprovalPolicyVersion
 from app.approvals.policy import PolicyDocument
 from app.approvals.requests import current_policy
-from app.core.changes import record_change
 from app.core.db import commit_or_raise, utcnow
 from app.core.errors import Conflict
 from app.core.permissions import Capability, require
 from app.core.security import Principal
 from app.core.versioning import ensure_version
+from app.events.changes import record_change
 
 
 class PolicyChanged(Conflict):

@@ -30,10 +30,10 @@ from app.approvals.errors import (
 from app.approvals.models import ApprovalStep, Decision, RequestStatus, StepStatus
 from app.approvals.queries import can_see
 from app.approvals.store import LoadedRequest, RecordedDecision
-from app.core.changes import record_change
 from app.core.db import commit
 from app.core.errors import AppError
 from app.core.security import Principal
+from app.events.changes import record_change
 
 _REFUSALS: dict[Refusal, type[AppError]] = {
     Refusal.self_approval: SelfApproval,

@@ -8,11 +8,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.approvals.errors import DelegationNotFound, InvalidDelegation
 from app.approvals.models import Delegation
 from app.approvals.schemas import DelegationCreate, DelegationRead
-from app.core.changes import record_change
 from app.core.db import commit
 from app.core.pagination import paginate
 from app.core.schemas import snapshot
 from app.core.security import Principal
+from app.events.changes import record_change
 
 ENTITY = "delegation"
 

@@ -37,11 +37,11 @@ from app.approvals.registry import SubmittedDocument
 from app.approvals.requests import open_request, withdraw
 from app.approvals.store import LoadedRequest
 from app.core import fastpath
-from app.core.changes import record_change
 from app.core.db import commit, utcnow
 from app.core.errors import InvalidTransition
 from app.core.security import Principal
 from app.core.versioning import apply_changes
+from app.events.changes import record_change
 
 
 class Versioned(Protocol):

@@ -36,9 +36,9 @@ from app.approvals.registry import SubmittedDocument
 from app.approvals.store import LoadedRequest
 from app.calendar.service import cached_calendar
 from app.calendar.working_time import COMPANY_TZ
-from app.core.changes import record_change
 from app.core.security import Principal
 from app.events import service as events
+from app.events.changes import record_change
 
 ENTITY = "approval_request"
 # Deadlines are computed on a calendar window this long after activation.

@@ -8,10 +8,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.approvals.models import ApprovalRequest, ApprovalStep, StepStatus
 from app.approvals.policy import escalation_for
-from app.core.changes import record_change
 from app.core.db import commit
 from app.core.permissions import Role
 from app.core.security import Principal
+from app.events.changes import record_change
 
 SWEEPER = Principal(sub="system:sla-sweeper", roles=frozenset(), name="SLA sweeper")
 BATCH = 200

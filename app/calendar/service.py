@@ -24,7 +24,6 @@ from app.calendar.schemas import (
     CalendarImportResult,
 )
 from app.calendar.working_time import COMPANY_TZ, WorkingCalendar
-from app.core.changes import record_change
 from app.core.db import commit, commit_or_raise, flush_or_raise
 from app.core.errors import StaleVersion
 from app.core.pagination import InvalidCursor, decode_cursor, paginate
@@ -32,6 +31,7 @@ from app.core.permissions import Capability, require
 from app.core.schemas import snapshot
 from app.core.security import Principal
 from app.core.versioning import apply_changes, ensure_version
+from app.events.changes import record_change
 
 ENTITY = "calendar_day"
 # Three calendar years, one of them leap: 2026-01-01..2028-12-31 is the longest range.

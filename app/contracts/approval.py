@@ -12,9 +12,9 @@ from app.approvals.registry import SubmittedDocument
 from app.contracts import service
 from app.contracts.models import Contract, ContractStatus
 from app.contracts.states import ensure_transition
-from app.core.changes import record_change
 from app.core.security import Principal
 from app.core.versioning import bump_version
+from app.events.changes import record_change
 
 
 class ContractApprovals(DocumentApprovals[Contract]):

@@ -35,7 +35,6 @@ from app.contracts.schemas import (
     SignBody,
 )
 from app.contracts.states import EDITABLE, ensure_transition
-from app.core.changes import record_change
 from app.core.db import commit, flush_or_raise
 from app.core.errors import InvalidTransition, UnprocessableEntity
 from app.core.pagination import paginate
@@ -44,6 +43,7 @@ from app.core.security import Principal
 from app.core.versioning import bump_version, ensure_version
 from app.customers import service as customers
 from app.customers.errors import CustomerNotFound
+from app.events.changes import record_change
 from app.products.service import active_by_ids
 from app.quotes import service as quotes
 from app.quotes.errors import QuoteNotFound

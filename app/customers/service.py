@@ -1,7 +1,6 @@
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.changes import record_change
 from app.core.db import commit, commit_or_raise, contains_pattern, flush_or_raise
 from app.core.pagination import paginate
 from app.core.permissions import Capability, Role, can, may_assign, require, visible
@@ -20,6 +19,7 @@ from app.customers.errors import (
 from app.customers.models import CreditRating, Customer
 from app.customers.schemas import CustomerCreate, CustomerRead, CustomerUpdate
 from app.departments.service import insert_into_active_department, is_active
+from app.events.changes import record_change
 
 ENTITY = "customer"
 CREDIT_FIELDS = ("credit_rating", "credit_limit", "payment_terms_days")

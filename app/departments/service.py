@@ -4,7 +4,6 @@ from typing import Any
 from sqlalchemy import bindparam, func, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.changes import record_change
 from app.core.db import commit, commit_or_raise, execute_or_raise, flush_or_raise
 from app.core.pagination import paginate
 from app.core.permissions import Capability, require
@@ -14,6 +13,7 @@ from app.core.versioning import apply_changes, ensure_version
 from app.departments.errors import DepartmentExists, DepartmentInUse, DepartmentNotFound
 from app.departments.models import Department
 from app.departments.schemas import DepartmentCreate, DepartmentRead, DepartmentUpdate
+from app.events.changes import record_change
 
 ENTITY = "department"
 

@@ -13,9 +13,9 @@ from app.core.db import commit, utcnow
 from app.core.pagination import encode_cursor, paginate
 from app.core.permissions import Capability, require
 from app.core.security import Principal
-from app.events.catalog import SCHEMA_VERSION, is_known
 from app.events.models import Event
 from app.events.sequencer import sequence_pending
+from app.events.types import SCHEMA_VERSION, is_known
 
 
 def new_event_id() -> str:
@@ -31,10 +31,10 @@ def emit(
     data: dict[str, Any],
 ) -> None:
     """Record an event in the current transaction: it exists if and only if the change
-    commits (never commits itself). Only catalogued types: receivers rely on the schema
-    published for each."""
+    commits (never commits itself). Only the types in app/events/types.py: receivers rely
+    on the schema published for each."""
     if not is_known(type):
-        raise ValueError(f"event type {type!r} is not in app/events/catalog.py")
+        raise ValueError(f"event type {type!r} is not in the catalog (app/events/types.py)")
     fastpath.append(session, Event.__table__, {  # type: ignore[attr-defined]
         "event_id": new_event_id(),
         "type": type,

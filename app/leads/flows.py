@@ -5,7 +5,6 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.changes import record_change
 from app.core.db import commit
 from app.core.security import Principal
 from app.core.versioning import apply_changes
@@ -13,6 +12,7 @@ from app.customers import service as customers
 from app.customers.errors import CustomerNotFound
 from app.customers.models import Customer
 from app.customers.schemas import Contact, CustomerCreate
+from app.events.changes import record_change
 from app.leads import service as leads
 from app.leads.errors import CustomerOwnedByAnother, LeadUnassigned, UnknownCustomer
 from app.leads.models import Lead, LeadStatus

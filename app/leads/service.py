@@ -6,7 +6,6 @@ from sqlalchemy import Select, bindparam, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.calendar.working_time import local_day_start
-from app.core.changes import record_change
 from app.core.db import commit, contains_pattern
 from app.core.pagination import paginate
 from app.core.permissions import (
@@ -22,6 +21,7 @@ from app.core.schemas import snapshot
 from app.core.security import Principal
 from app.core.versioning import apply_changes, ensure_version
 from app.departments.service import insert_into_active_department, is_active
+from app.events.changes import record_change
 from app.leads.errors import (
     AssignmentForbidden,
     ContactRequired,

@@ -5,7 +5,6 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.approvals.documents import recall_document, submit_document
-from app.core.changes import record_change
 from app.core.db import commit
 from app.core.errors import InvalidTransition
 from app.core.money import round_money
@@ -17,6 +16,7 @@ from app.core.versioning import apply_changes, ensure_version
 from app.customers import service as customers
 from app.customers.errors import CustomerNotFound
 from app.customers.models import Customer
+from app.events.changes import record_change
 from app.opportunities.errors import (
     OpportunityClosed,
     OpportunityForbidden,

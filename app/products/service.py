@@ -3,13 +3,13 @@ from decimal import Decimal
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.changes import record_change
 from app.core.db import commit, commit_or_raise, contains_pattern, flush_or_raise
 from app.core.pagination import paginate
 from app.core.permissions import Capability, require
 from app.core.schemas import snapshot
 from app.core.security import Principal
 from app.core.versioning import apply_changes, ensure_version
+from app.events.changes import record_change
 from app.products.errors import DuplicateSku, FloorAboveList, ProductInUse, ProductNotFound
 from app.products.models import Product
 from app.products.schemas import ProductCreate, ProductRead, ProductUpdate

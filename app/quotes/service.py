@@ -7,7 +7,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.approvals.documents import recall_document, submit_document
 from app.calendar.working_time import local_date
 from app.contracts.models import Contract
-from app.core.changes import record_change
 from app.core.db import commit
 from app.core.pagination import paginate
 from app.core.permissions import SALES_WORKING_ROLES, visible
@@ -16,6 +15,7 @@ from app.core.security import Principal
 from app.core.versioning import apply_changes, bump_version, ensure_version
 from app.customers import service as customers
 from app.customers.errors import CustomerNotFound
+from app.events.changes import record_change
 from app.opportunities import service as opportunities
 from app.opportunities.errors import OpportunityNotFound
 from app.opportunities.states import OPEN as OPEN_STAGES

@@ -22,10 +22,10 @@ from sqlalchemy import and_, bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from standardwebhooks.webhooks import Webhook
 
-from app.core.changes import record_change
 from app.core.clock import Clock
 from app.core.config import Settings
 from app.core.db import commit
+from app.events.changes import record_change
 from app.events.sequencer import sequence_pending
 from app.webhooks import fanout as _registers_fan_out  # noqa: F401
 from app.webhooks import metrics

@@ -13,9 +13,9 @@ from app.core.permissions import Capability, require
 from app.core.schemas import snapshot
 from app.core.security import Principal
 from app.core.versioning import apply_changes, bump_version, ensure_version
-from app.events import catalog
 from app.events.models import Event
 from app.events.service import SCHEMA_VERSION, message, new_event_id
+from app.events.types import EVENT_TYPES
 from app.webhooks.errors import (
     DeliveryInFlight,
     DeliveryNotFound,
@@ -259,7 +259,7 @@ def _types_filter(patterns: list[str]):  # type: ignore[no-untyped-def]
 
 
 def _checked_event_types(patterns: list[str]) -> list[str]:
-    known = set(catalog.CATALOG)
+    known = EVENT_TYPES
     families = {t.split(".", 1)[0] for t in known}
     for pattern in patterns:
         if pattern == "*" or pattern in known:

@@ -102,7 +102,7 @@ async def test_an_event_committing_late_is_not_skipped_by_the_feed(committing_ap
 async def test_a_command_writing_thousands_of_changes_commits_them_all(session):
     """Past the size where the audit and event rows still fit one statement, they are
     written table by table; either way all of them commit."""
-    from app.core.changes import record_change
+    from app.events.changes import record_change
 
     for i in range(1500):
         record_change(session, None, event_type="customer.updated", entity_type="customer",

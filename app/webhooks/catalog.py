@@ -2,12 +2,13 @@
 the envelope that carries it to webhook receivers and feed readers.
 
 This is a contract with other systems. `document_webhooks` publishes it in the OpenAPI 3.1
-`webhooks` section, and tests/events/test_catalog.py holds it to what the services really
+`webhooks` section, and tests/webhooks/test_catalog.py holds it to what the services really
 emit, so a payload cannot drift from its documentation unnoticed.
 
-Versioning: `SCHEMA_VERSION` rises only on a breaking change to a payload (a field removed,
-renamed or given another type or meaning). New fields and new event types do not raise it,
-which is why every model here allows extra fields and receivers must ignore unknown ones.
+Versioning: `SCHEMA_VERSION` (app/events/types.py, beside the list of types) rises only on
+a breaking change to a payload (a field removed, renamed or given another type or meaning).
+New fields and new event types do not raise it, which is why every model here allows extra
+fields and receivers must ignore unknown ones.
 """
 
 import re
@@ -24,11 +25,10 @@ from app.calendar.models import CalendarDayKind
 from app.contracts.models import ContractStatus
 from app.core.permissions import Role
 from app.customers.models import CreditRating
+from app.events.types import SCHEMA_VERSION
 from app.leads.models import LeadSource, LeadStatus
 from app.opportunities.models import OpportunityGrade, OpportunityStage, ProposalStatus
 from app.quotes.models import QuoteStatus
-
-SCHEMA_VERSION = 1
 
 WEBHOOK_TAG = "webhooks"
 
@@ -477,7 +477,7 @@ def _spec(event_type: str, entity: str, data: type[EventData], description: str)
                      _message_model(event_type, entity, data, description))
 
 
-CATALOG: dict[str, EventSpec] = {spec.type: spec for spec in [
+SPECS: list[EventSpec] = [
     _spec("customer.created", "customer", CustomerData,
           "A customer was registered (a sales rep, department head, GM or an integration)."),
     _spec("customer.updated", "customer", CustomerData,
@@ -635,11 +635,9 @@ CATALOG: dict[str, EventSpec] = {spec.type: spec for spec in [
     _spec("webhook.subscription_disabled", "webhook_subscription", SubscriptionDisabledData,
           "A webhook subscription was disabled (e.g. its deliveries kept failing); `reason` "
           "says why."),
-]}
+]
 
-
-def is_known(event_type: str) -> bool:
-    return event_type in CATALOG
+CATALOG: dict[str, EventSpec] = {spec.type: spec for spec in SPECS}
 
 
 DELIVERY = f"""

@@ -5,6 +5,7 @@ write match the published schemas field for field."""
 import ast
 import json
 import re
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -15,8 +16,9 @@ from sqlalchemy import func, select
 from app import worker
 from app.approvals import sla
 from app.calendar.working_time import local_date
-from app.events.catalog import CATALOG, SCHEMA_VERSION, is_known
 from app.events.models import Event
+from app.events.types import EVENT_TYPES, SCHEMA_VERSION, is_known
+from app.webhooks.catalog import CATALOG, SPECS
 from tests.factories.quotes import quote_body, quote_line
 
 APP = Path(__file__).resolve().parents[2] / "app"
@@ -93,7 +95,7 @@ class TestCatalogCoversTheCode:
                 "quote.expired", "opportunity.proposal_rejected"} <= emitted.keys()
         undocumented = {t: where for t, where in emitted.items() if t not in CATALOG}
         assert not undocumented, (
-            f"events emitted but not in app/events/catalog.py CATALOG: {undocumented}")
+            f"events emitted but not in app/webhooks/catalog.py CATALOG: {undocumented}")
 
     def test_every_catalogued_type_is_emitted(self):
         stale = CATALOG.keys() - _emitted_event_types().keys() - EMITTED_ELSEWHERE
@@ -108,6 +110,20 @@ class TestCatalogCoversTheCode:
             assert spec.type == event_type and spec.description.strip()
             assert spec.message.model_fields["data"].annotation is spec.data
             assert spec.message.model_json_schema()["properties"]["type"]["const"] == event_type
+
+
+class TestTypesAgreeWithTheCatalog:
+    """emit() accepts the types in app/events/types.py; receivers get the schema the
+    catalog publishes for each. Neither may have a type the other lacks."""
+
+    def test_every_type_has_exactly_one_payload_schema(self):
+        counts = Counter(spec.type for spec in SPECS)
+        wrong = {t: counts[t] for t in EVENT_TYPES if counts[t] != 1}
+        assert not wrong, f"schemas per type, where not exactly one: {wrong}"
+
+    def test_every_catalogued_type_is_in_the_set(self):
+        extra = {spec.type for spec in SPECS} - EVENT_TYPES
+        assert not extra, f"catalogued but not in app/events/types.py: {sorted(extra)}"
 
 
 def _resolve(document: dict, schema: dict) -> dict:
