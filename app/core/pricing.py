@@ -1,14 +1,17 @@
 """Pricing shared by every priced document (quote, contract, and next order, delivery,
-receivable): line and document totals in Decimal, each amount rounded half-up to 0.01, and
-the API types of a priced line and of a currency."""
+receivable): line and document totals in Decimal, each amount rounded half-up to 0.01; the
+money columns those documents share; the API types of a priced line and of a currency."""
 
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Annotated, Protocol
 
+import sqlmodel
 from pydantic import Field, StringConstraints
+from sqlalchemy import CheckConstraint, Numeric
 
+from app.core.db import money_column_type
 from app.core.money import round_money
 from app.core.schemas import WriteModel
 
@@ -53,6 +56,27 @@ def apply_totals(document: PricedDocument, lines: Sequence[PricedLine]) -> None:
     document.tax_total = sum((line.tax_amount for line in lines), Decimal("0.00"))
     document.total = document.subtotal + document.tax_total
     document.total_base = to_base(document.total, document.exchange_rate)
+
+
+class PricedColumns(sqlmodel.SQLModel):
+    """The money columns of a priced document's table. Each table builds its own columns
+    from these fields (hence `sa_type`, never a shared `sa_column`); add
+    `exchange_rate_check()` to the table's `__table_args__`."""
+
+    currency: str = sqlmodel.Field(default="CNY", max_length=3)
+    exchange_rate: Decimal = sqlmodel.Field(default=Decimal("1"),
+                                            sa_type=Numeric(18, 6, asdecimal=True))
+    subtotal: Decimal = sqlmodel.Field(sa_type=money_column_type())
+    tax_total: Decimal = sqlmodel.Field(sa_type=money_column_type())
+    total: Decimal = sqlmodel.Field(sa_type=money_column_type())
+    # Total including tax in the base currency: what approval tiers compare.
+    total_base: Decimal = sqlmodel.Field(sa_type=money_column_type())
+
+
+def exchange_rate_check() -> CheckConstraint:
+    # A constraint belongs to one table, so each priced table gets a new one (named
+    # ck_<table>_exchange_rate_positive by the naming convention).
+    return CheckConstraint("exchange_rate > 0", name="exchange_rate_positive")
 
 
 Percent = Annotated[Decimal, Field(ge=0, le=100, max_digits=5, decimal_places=2,
