@@ -7,6 +7,7 @@ from sqlalchemy import JSON, CheckConstraint, Index, Numeric, Text
 from sqlmodel import Field, SQLModel
 
 from app.core.db import UTCDateTime, money_column_type, utcnow
+from app.core.pricing import PricedColumns, exchange_rate_check
 
 
 class ContractStatus(StrEnum):
@@ -19,7 +20,7 @@ class ContractStatus(StrEnum):
     voided = "voided"  # replaced by a signed amendment
 
 
-class Contract(SQLModel, table=True):
+class Contract(PricedColumns, table=True):
     """A sales contract (销售合同). Amendments are new rows: revision n+1 of the same root."""
 
     __tablename__ = "contract"
@@ -27,7 +28,7 @@ class Contract(SQLModel, table=True):
         Index("ix_contract_owner_id_id", "owner_id", "id"),
         Index("ix_contract_department_id_id", "department_id", "id"),
         Index("ix_contract_customer_id_id", "customer_id", "id"),
-        CheckConstraint("exchange_rate > 0", name="exchange_rate_positive"),
+        exchange_rate_check(),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -38,13 +39,6 @@ class Contract(SQLModel, table=True):
     department_id: str = Field(foreign_key="department.id", max_length=32)
     owner_id: str = Field(max_length=128)
     title: str = Field(max_length=200)
-    currency: str = Field(default="CNY", max_length=3)
-    exchange_rate: Decimal = Field(default=Decimal("1"), sa_type=Numeric(18, 6, asdecimal=True))
-    subtotal: Decimal = Field(sa_type=money_column_type())
-    tax_total: Decimal = Field(sa_type=money_column_type())
-    total: Decimal = Field(sa_type=money_column_type())
-    # Total including tax in the base currency: what approval tiers compare.
-    total_base: Decimal = Field(sa_type=money_column_type())
     delivery_date: date | None = None
     clauses: str | None = Field(default=None, sa_type=Text)
     major_interest: bool = False

@@ -8,26 +8,14 @@ from app.approvals.schemas import ApprovalRead
 from app.contracts.models import ContractStatus
 from app.core.money import Money
 from app.core.pagination import Page
-from app.core.schemas import ReadModel, UpdateModel, WriteModel
+from app.core.pricing import Currency, ExchangeRate, LineIn
+from app.core.schemas import ReadModel, Title, UpdateModel, WriteModel
 
-Percent = Annotated[Decimal, Field(ge=0, le=100, max_digits=5, decimal_places=2,
-                                   allow_inf_nan=False)]
-Quantity = Annotated[Decimal, Field(gt=0, max_digits=15, decimal_places=3, allow_inf_nan=False)]
-UnitPrice = Annotated[Decimal, Field(ge=0, max_digits=18, decimal_places=4, allow_inf_nan=False)]
-TaxRate = Annotated[Decimal, Field(ge=0, le=1, max_digits=5, decimal_places=4, allow_inf_nan=False)]
-ExchangeRate = Annotated[Decimal, Field(gt=0, max_digits=18, decimal_places=6, allow_inf_nan=False)]
-Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
-Title = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 Clauses = Annotated[str, StringConstraints(max_length=20000)]
 
 
-class ContractLineIn(WriteModel):
-    product_id: int = Field(ge=1)
-    quantity: Quantity
-    unit_price: UnitPrice | None = Field(default=None, description="Defaults to the list price")
-    discount_percent: Percent = Decimal("0")
-    tax_rate: TaxRate | None = Field(default=None, description="Defaults to the product's rate")
-    description: Annotated[str, StringConstraints(max_length=200)] | None = None
+class ContractLineIn(LineIn):
+    pass
 
 
 class PaymentMilestone(WriteModel):

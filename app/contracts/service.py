@@ -25,7 +25,6 @@ from app.contracts.errors import (
     UnknownQuote,
 )
 from app.contracts.models import Contract, ContractLine, ContractStatus
-from app.contracts.pricing import apply_totals, line_amounts
 from app.contracts.schemas import (
     ContractCreate,
     ContractLineIn,
@@ -39,6 +38,7 @@ from app.core.db import commit, flush_or_raise
 from app.core.errors import InvalidTransition, UnprocessableEntity
 from app.core.pagination import paginate
 from app.core.permissions import SALES_WORKING_ROLES, visible
+from app.core.pricing import apply_totals, line_amounts
 from app.core.security import Principal
 from app.core.versioning import bump_version, ensure_version
 from app.customers import service as customers

@@ -35,4 +35,5 @@ def snapshot(read_model: type[ReadModel], obj: object) -> dict:
 
 
 Name = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+Title = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 UserId = Annotated[str, StringConstraints(min_length=1, max_length=128)]

@@ -6,6 +6,7 @@ from sqlalchemy import CheckConstraint, Index, Numeric, Text
 from sqlmodel import Field, SQLModel
 
 from app.core.db import UTCDateTime, money_column_type, utcnow
+from app.core.pricing import PricedColumns, exchange_rate_check
 
 
 class QuoteStatus(StrEnum):
@@ -19,7 +20,7 @@ class QuoteStatus(StrEnum):
     superseded = "superseded"  # revised: version n+1 replaces it
 
 
-class Quote(SQLModel, table=True):
+class Quote(PricedColumns, table=True):
     """A quote (报价). Revisions are new rows: version n+1 of the same root."""
 
     __tablename__ = "quote"
@@ -29,7 +30,7 @@ class Quote(SQLModel, table=True):
         Index("ix_quote_customer_id_id", "customer_id", "id"),
         # The expiry sweep looks for approved and sent quotes past their validity.
         Index("ix_quote_status_valid_until", "status", "valid_until"),
-        CheckConstraint("exchange_rate > 0", name="exchange_rate_positive"),
+        exchange_rate_check(),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -38,12 +39,6 @@ class Quote(SQLModel, table=True):
     department_id: str = Field(foreign_key="department.id", max_length=32)
     owner_id: str = Field(max_length=128)
     title: str = Field(max_length=200)
-    currency: str = Field(default="CNY", max_length=3)
-    exchange_rate: Decimal = Field(default=Decimal("1"), sa_type=Numeric(18, 6, asdecimal=True))
-    subtotal: Decimal = Field(sa_type=money_column_type())
-    tax_total: Decimal = Field(sa_type=money_column_type())
-    total: Decimal = Field(sa_type=money_column_type())
-    total_base: Decimal = Field(sa_type=money_column_type())
     # What the discount bands compare: the largest line discount against the list price,
     # and whether any line is priced below its product's floor.
     max_discount_percent: Decimal = Field(sa_type=Numeric(5, 2, asdecimal=True))

@@ -5,7 +5,7 @@ from decimal import ROUND_HALF_UP, ROUND_UP, Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.contracts.pricing import HUNDRED, apply_totals, line_amounts
+from app.core.pricing import HUNDRED, apply_totals, line_amounts
 from app.products.models import Product
 from app.products.service import active_by_ids
 from app.quotes.errors import UnknownProduct

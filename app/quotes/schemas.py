@@ -5,10 +5,10 @@ from typing import Annotated
 from pydantic import BaseModel, Field, PlainSerializer, StringConstraints
 
 from app.approvals.schemas import ApprovalRead
-from app.contracts.schemas import ContractLineIn, Currency, ExchangeRate, Title
 from app.core.money import Money, RateOut
 from app.core.pagination import Page
-from app.core.schemas import ReadModel, UpdateModel, WriteModel
+from app.core.pricing import Currency, ExchangeRate, LineIn
+from app.core.schemas import ReadModel, Title, UpdateModel, WriteModel
 from app.quotes.models import QuoteStatus
 
 Notes = Annotated[str, StringConstraints(max_length=20000)]
@@ -25,7 +25,7 @@ QuantityOut = _places(3, "3.000")
 ExchangeRateOut = _places(6, "7.100000")
 
 
-class QuoteLineIn(ContractLineIn):
+class QuoteLineIn(LineIn):
     """A line: the unit price defaults to the product's list price (in the quote's
     currency); a discount or a lower price may need approval (SPEC §2.1)."""
 

@@ -1,12 +1,11 @@
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import Integer, and_, column, or_, select, table
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.approvals.documents import recall_document, submit_document
 from app.calendar.working_time import local_date
-from app.contracts.models import Contract
 from app.core.db import commit
 from app.core.pagination import paginate
 from app.core.permissions import SALES_WORKING_ROLES, visible
@@ -52,6 +51,11 @@ def _visible(principal: Principal):  # type: ignore[no-untyped-def]
     return visible(principal, owner_column=Quote.owner_id, department_column=Quote.department_id)
 
 
+# The contracts domain imports this one (a contract is drafted from an accepted quote), so
+# the contract drafted from each quote is read from its table by name, not through the model.
+_CONTRACT = table("contract", column("id", Integer), column("quote_id", Integer))
+
+
 def may_edit(principal: Principal) -> bool:
     return principal.has(*SALES_WORKING_ROLES)
 
@@ -90,8 +94,8 @@ async def contract_ids(session: AsyncSession, quote_ids: list[int]) -> dict[int,
     """The contract drafted from each accepted quote of a page, in one query."""
     if not quote_ids:
         return {}
-    rows = await session.execute(select(Contract.quote_id, Contract.id).where(
-        Contract.quote_id.in_(quote_ids)))  # type: ignore[union-attr]
+    rows = await session.execute(select(_CONTRACT.c.quote_id, _CONTRACT.c.id).where(
+        _CONTRACT.c.quote_id.in_(quote_ids)))
     return {quote_id: contract_id for quote_id, contract_id in rows.all()}
 
 
