@@ -143,3 +143,49 @@ async def test_each_transaction_of_a_session_runs_in_its_own(engine, sample_tabl
         assert [row.version for row in await fastpath.fetch(
             session, BY_ID, {"sample_id": 1})] == [1]
         await session.commit()
+
+
+async def test_the_journal_is_dropped_when_a_session_closes_without_committing(
+        engine, sample_table):
+    """Queued rows belong to their transaction: a session closed without a commit must not
+    write them in its next transaction."""
+    maker = create_sessionmaker(engine)
+    async with maker() as session:
+        await session.execute(text("SELECT 1"))
+        fastpath.append(session, SAMPLE, dict(ROW))
+        await session.close()
+        await session.execute(text("SELECT 1"))
+        await session.commit()
+    async with maker() as session:
+        assert (await session.execute(BY_ID, {"sample_id": 1})).first() is None
+
+
+@pytest.mark.skipif(not IS_POSTGRES, reason="the driver path exists on PostgreSQL only")
+async def test_statements_that_need_the_execution_context_are_refused(session):
+    """A Python-side column default or an INSERT's implicit RETURNING is filled in by
+    SQLAlchemy's execution context, which the driver path skips: refused, not NULL."""
+    from app.approvals.models import ApprovalDecision
+
+    await session.execute(text("SELECT 1"))
+    decisions = ApprovalDecision.__table__  # type: ignore[attr-defined]
+    with pytest.raises(ValueError, match="decided_at"):
+        await fastpath.fetch(session, insert(decisions).returning(decisions.c.id), {
+            "request_id": 1, "step_id": 1, "actor_id": "a", "decision": "approve",
+            "document_version": 1})
+    without_key = {key: value for key, value in ROW.items() if key != "id"}
+    with pytest.raises(ValueError, match="returning"):
+        await fastpath.fetch(session, insert(SAMPLE), without_key)
+
+
+def test_entities_load_in_a_process_that_has_not_used_the_orm_yet():
+    """A worker's first command may build entities before anything configured the
+    mappers; loaded_entity configures them rather than building a broken entity."""
+    import subprocess
+    import sys
+
+    script = ("import app.models; from app.core import fastpath; "
+              "from app.approvals.models import ApprovalRequest as R; "
+              "print(fastpath.loaded_entity(R, [('id', 7), ('title', 't')]).id)")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            timeout=60, check=False)
+    assert result.returncode == 0 and result.stdout.strip() == "7", result.stderr

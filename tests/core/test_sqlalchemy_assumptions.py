@@ -1,15 +1,15 @@
 """What the fast database path takes for granted about SQLAlchemy and asyncpg.
 
-`app/core/prepared.py` (prebuilt statements run on the asyncpg connection inside the
-session's transaction), `app/core/journal.py` (rows written at `before_commit`, one
-statement on PostgreSQL, discarded on outer rollback) and `app/core/db.py`
+`app/core/fastpath/_driver.py` (prebuilt statements run on the asyncpg connection inside the
+session's transaction), `app/core/fastpath/_journal.py` (rows written at `before_commit`, one
+statement on PostgreSQL, discarded on outer rollback) and the façade `app/core/fastpath`
 (`loaded_entity`, `write_loaded`, `sync_loaded`) use behaviour that is not public API, or is
 public but easy to change without notice. Each test here checks one of them on the library
 directly, so an upgrade that breaks it fails a test named after it instead of a business
 test far away. Tests marked "PostgreSQL" are skipped on SQLite (the driver path exists on
 PostgreSQL only); the others run on both databases.
 
-The compiler (prepared._compile, _arguments; journal._one_statement through execute_sync)
+The compiler (_driver._compile, _arguments; _journal._one_statement through execute_sync)
 - `compile(dialect=..., column_keys=[...])`: the given parameters that name columns become
   an UPDATE's SET (an INSERT's VALUES) columns; a SELECT or text ignores them.
 - `compiled.positiontup`: the parameter names in the order of asyncpg's `$n`, a repeated
@@ -17,17 +17,17 @@ The compiler (prepared._compile, _arguments; journal._one_statement through exec
 - `compiled.binds[name]`: its BindParameter, with the `.type` to convert its value and the
   `.effective_value` the statement carries (the 1 of `version + 1`).
 - `compiled.literal_execute_params` / `post_compile_params`: non-empty when the SQL still
-  has to be rendered per execution (expanding IN), which prepared refuses.
+  has to be rendered per execution (expanding IN), which the driver path refuses.
 - Python-side column defaults are not carried: they are prefetch parameters the execution
-  context fills in, with no effective_value (prepared does not support them).
+  context fills in, with no effective_value (the driver path does not support them).
 - An INSERT given no primary key gets an implicit `RETURNING <key>` that its
-  exported_columns do not list (prepared does not support it: say `.returning()`).
+  exported_columns do not list (the driver path does not support it: say `.returning()`).
 - `statement.exported_columns`: the result columns, in order, keyed by the label style
   (`LABEL_STYLE_TABLENAME_PLUS_COL` gives `approval_step_id`); a text() has none.
-- Statements, tables and dialects are dictionary keys by identity (prepared._compiled,
+- Statements, tables and dialects are dictionary keys by identity (_driver._compiled,
   journal's functools.cache).
 
-Types (prepared._compile/_describe/_rows, journal._one_statement)
+Types (_driver._compile/_describe/_rows, _journal._one_statement)
 - `type.dialect_impl(dialect).bind_processor(dialect)` converts as the session would (a
   TypeDecorator's process_bind_param included; JSON to text on asyncpg).
 - `.result_processor(dialect, coltype)` takes the PostgreSQL type oid on asyncpg, as found
@@ -37,7 +37,7 @@ Types (prepared._compile/_describe/_rows, journal._one_statement)
 - SQLAlchemy's asyncpg dialect registers json/jsonb codecs on every connection: text in,
   decoded objects out, also inside arrays.
 
-The connection (prepared._driver, _driver_sync, _remember, execute_sync)
+The connection (_driver._driver, _driver_sync, _remember, execute_sync)
 - The asyncpg adapter begins lazily: after `session.connection()` and
   `get_raw_connection()` the driver is not in a transaction
   (`driver_connection.is_in_transaction()` is False) until a statement goes through
@@ -56,13 +56,11 @@ The ORM (db.loaded_entity, write_loaded, sync_loaded)
 - `identity_key(Model, id)` and `session.sync_session.identity_map.get(key)` find the
   session's copy of a row.
 
-Session events and transactions (journal._write_pending/_discard_pending,
-prepared._forget_driver/_cached)
+Session events and transactions (_journal._write_pending/_discard_pending,
+_driver._forget_driver/_cached)
 - `session.get_transaction()` is one object for the whole outer transaction.
 - `after_transaction_end` runs for each transaction, also on close; the outermost has
   `transaction.parent is None`.
-- `after_soft_rollback` runs after each rollback; the outermost has
-  `previous_transaction.parent is None`.
 - `before_commit` runs inside the async session's greenlet (a blocking `session.execute`
   works there and is part of the commit), before the commit's own flush, and also when a
   `begin_nested()` savepoint is released.
@@ -128,7 +126,7 @@ POLICY_VERSION = 987_001  # a policy version no migration or other test writes
 
 @pytest.fixture
 def asyncpg_dialect(engine: AsyncEngine) -> Dialect:
-    """The dialect prepared.py compiles for: the engine's on PostgreSQL (connected and
+    """The dialect fastpath/_driver.py compiles for: the engine's on PostgreSQL (connected and
     initialised), a fresh asyncpg dialect elsewhere (compiling needs no connection)."""
     return engine.dialect if IS_POSTGRES else PGDialect_asyncpg()
 
@@ -151,7 +149,7 @@ async def _driver(session: AsyncSession) -> asyncpg.Connection:
 
 
 def test_compiled_positiontup_orders_asyncpg_parameters(asyncpg_dialect):
-    """prepared._compile/_arguments pass values positionally, in `positiontup` order, to
+    """_driver._compile/_arguments pass values positionally, in `positiontup` order, to
     the `$n` of `compiled.string`. If the order or the numbering changed (or a name used
     twice were listed twice), driver statements would get values in the wrong places or
     the wrong number of them."""
@@ -176,10 +174,10 @@ def test_compiled_positiontup_orders_asyncpg_parameters(asyncpg_dialect):
 
 
 def test_compiled_binds_give_each_parameter_its_type_and_carried_value(asyncpg_dialect):
-    """prepared._compile takes each parameter's converter from `compiled.binds[name].type`
+    """_driver._compile takes each parameter's converter from `compiled.binds[name].type`
     and, for a parameter the caller does not give, the value the statement carries from
     `.effective_value` (the 1 of `version + 1`, the status compared with). If binds were
-    keyed otherwise, or lost the column's type or the value, prepared would fail with
+    keyed otherwise, or lost the column's type or the value, the driver path would fail with
     KeyError, skip a conversion (an enum, a UTC timestamp) or send NULL."""
     statement = (update(STEPS)
                  .where(STEPS.c.id == bindparam("step_id"),
@@ -199,10 +197,10 @@ def test_compiled_binds_give_each_parameter_its_type_and_carried_value(asyncpg_d
 
 
 def test_column_keys_make_given_parameters_update_set_columns(asyncpg_dialect):
-    """prepared._compile compiles with `column_keys=list(params)` so that, as when the
+    """_driver._compile compiles with `column_keys=list(params)` so that, as when the
     session executes a statement with parameters, a given parameter naming a column
     becomes an UPDATE's SET column (an INSERT's VALUES column), and no other column is
-    written. contracts' _MOVE_PENDING sets `status`, `updated_at`, ... this way. A SELECT
+    written (an UPDATE given its SET values as parameters works this way). A SELECT
     ignores them."""
     statement = update(STEPS).where(STEPS.c.id == bindparam("step_id"))
     compiled = statement.compile(dialect=asyncpg_dialect,
@@ -222,12 +220,12 @@ def test_column_keys_make_given_parameters_update_set_columns(asyncpg_dialect):
 
 
 def test_python_side_defaults_are_left_to_the_execution_context(asyncpg_dialect):
-    """What prepared._compile does NOT handle: a column with a Python-side `default` or
+    """What _driver._compile does NOT handle: a column with a Python-side `default` or
     `onupdate` that the caller leaves out still gets a positional parameter, listed in
     `insert_prefetch` / `update_prefetch`, whose value the execution context computes;
-    its `effective_value` is None. prepared sends effective_value for parameters it is
+    its `effective_value` is None. the driver path sends effective_value for parameters it is
     not given, so such a statement would write NULL where the session writes the
-    default. Statements run through prepared must give those columns (or prepared must
+    default. Statements run through the driver path must give those columns (or the driver path must
     refuse statements with prefetch parameters). If this fails, recheck prepared."""
     table = Table("assumption_defaults", MetaData(),
                   Column("id", Integer, primary_key=True),
@@ -248,11 +246,11 @@ def test_python_side_defaults_are_left_to_the_execution_context(asyncpg_dialect)
 
 
 def test_an_insert_without_its_key_compiles_with_implicit_returning(asyncpg_dialect):
-    """What prepared._describe does NOT handle: an INSERT given no primary key and no
+    """What _driver._describe does NOT handle: an INSERT given no primary key and no
     RETURNING compiles (for a single row) with an implicit `RETURNING <primary key>`,
-    while its `exported_columns` is empty. prepared zips the exported columns with the
+    while its `exported_columns` is empty. the driver path zips the exported columns with the
     result columns the driver describes (strict=True), so such a statement fails there
-    with ValueError; statements run through prepared must say `.returning(...)`."""
+    with ValueError; statements run through the driver path must say `.returning(...)`."""
     plain = insert(DECISIONS)
     compiled = plain.compile(dialect=asyncpg_dialect, column_keys=["request_id", "step_id"])
     assert compiled.string.endswith("RETURNING approval_decision.id")
@@ -262,10 +260,10 @@ def test_an_insert_without_its_key_compiles_with_implicit_returning(asyncpg_dial
 
 
 def test_expanding_parameters_are_flagged_as_post_compile(asyncpg_dialect):
-    """prepared._compile refuses statements whose `literal_execute_params` or
+    """_driver._compile refuses statements whose `literal_execute_params` or
     `post_compile_params` are non-empty: their SQL still holds `__[POSTCOMPILE_...]`
     markers that SQLAlchemy renders per execution. If an expanding IN stopped being
-    flagged there, prepared would send that marker to PostgreSQL."""
+    flagged there, the driver path would send that marker to PostgreSQL."""
     expanding = select(STEPS.c.id).where(STEPS.c.id.in_(bindparam("ids", expanding=True)))
     compiled = expanding.compile(dialect=asyncpg_dialect, column_keys=["ids"])
     assert compiled.post_compile_params and "POSTCOMPILE" in compiled.string
@@ -281,10 +279,10 @@ def test_expanding_parameters_are_flagged_as_post_compile(asyncpg_dialect):
 
 
 def test_text_statements_number_named_parameters_and_export_no_columns(asyncpg_dialect):
-    """journal._one_statement builds a text() with `:name` parameters that
-    prepared.execute_sync compiles like any statement: the names must come back in
+    """_journal._one_statement builds a text() with `:name` parameters that
+    _driver.execute_sync compiles like any statement: the names must come back in
     positiontup with `$n` placeholders, untyped (NullType, no bind processor: the journal
-    converts values itself), and a text() must have no `exported_columns` (prepared then
+    converts values itself), and a text() must have no `exported_columns` (the driver path then
     builds no row type)."""
     statement = text("SELECT CAST(:g0_a AS INTEGER[]), CAST(:g0_b AS TEXT[]), :g0_a")
     compiled = statement.compile(dialect=asyncpg_dialect, column_keys=["g0_a", "g0_b"])
@@ -297,7 +295,7 @@ def test_text_statements_number_named_parameters_and_export_no_columns(asyncpg_d
 
 
 def test_exported_columns_follow_the_label_style(asyncpg_dialect):
-    """prepared._compile takes a statement's result columns, in order, from
+    """_driver._compile takes a statement's result columns, in order, from
     `exported_columns` and names its row tuple after their keys. approvals' _CHILDREN
     joins two tables sharing column names and relies on LABEL_STYLE_TABLENAME_PLUS_COL
     keys (`approval_step_id`); the request read relies on a label keeping its name and on
@@ -325,7 +323,7 @@ def test_exported_columns_follow_the_label_style(asyncpg_dialect):
 
 
 def test_statements_tables_and_dialects_are_dictionary_keys_by_identity(asyncpg_dialect):
-    """prepared._compiled caches compiled statements under (statement, dialect name,
+    """_driver._compiled caches compiled statements under (statement, dialect name,
     parameter names), and journal caches `_update_by_id`, `_insert` and `_one_statement`
     with functools.cache on tables and the dialect. That needs hashing and equality by
     identity (no SQL expression from `==`, which ColumnElement does): two statements
@@ -343,7 +341,7 @@ def test_statements_tables_and_dialects_are_dictionary_keys_by_identity(asyncpg_
 
 
 def test_bind_processors_convert_values_as_the_session_would(asyncpg_dialect):
-    """prepared._compile and journal._one_statement convert each value with
+    """_driver._compile and _journal._one_statement convert each value with
     `type.dialect_impl(dialect).bind_processor(dialect)` (None: no conversion). That must
     include a TypeDecorator's process_bind_param (UTCDateTime refuses naive datetimes and
     sends UTC), enum members as their names and JSON as text (the asyncpg JSON codec
@@ -368,7 +366,7 @@ def test_bind_processors_convert_values_as_the_session_would(asyncpg_dialect):
 
 
 def test_type_compile_renders_postgresql_type_names(asyncpg_dialect):
-    """journal._one_statement binds each column as an array,
+    """_journal._one_statement binds each column as an array,
     `CAST(:name AS <type.dialect_impl(dialect).compile(dialect=dialect)>[])`, and writes
     table and column names through `dialect.identifier_preparer.format_table` and
     `.quote`. A type rendered otherwise (a TypeDecorator's own name, a Python type) or an
@@ -392,7 +390,7 @@ def test_type_compile_renders_postgresql_type_names(asyncpg_dialect):
 
 @postgres_only
 async def test_every_column_type_casts_to_a_postgresql_array(engine):
-    """PostgreSQL. journal._one_statement casts each bound array to `<rendered type>[]`
+    """PostgreSQL. _journal._one_statement casts each bound array to `<rendered type>[]`
     for whatever table write_loaded or journal.append is given. Every column type of the
     schema must render a name PostgreSQL accepts there."""
     dialect = engine.dialect
@@ -411,7 +409,7 @@ async def test_every_column_type_casts_to_a_postgresql_array(engine):
 @postgres_only
 async def test_asyncpg_json_codec_takes_text_and_returns_objects(engine):
     """PostgreSQL. SQLAlchemy's asyncpg dialect registers json/jsonb codecs on each new
-    connection (text in, decoded objects out). prepared sends the JSON bind processor's
+    connection (text in, decoded objects out). the driver path sends the JSON bind processor's
     text to the driver and gets decoded values back, and the journal sends arrays of it
     (`CAST($1 AS JSON[])`): without the codec the driver would reject text or return it
     undecoded. The other array casts the journal uses round-trip the processed values."""
@@ -436,9 +434,9 @@ async def test_asyncpg_json_codec_takes_text_and_returns_objects(engine):
 
 @postgres_only
 async def test_result_processors_take_the_postgresql_type_oid(engine):
-    """PostgreSQL. prepared._describe asks the driver for the statement's result types
+    """PostgreSQL. _driver._describe asks the driver for the statement's result types
     (`PreparedStatement.get_attributes()[i].type.oid`) and passes each oid to the column
-    type's `result_processor(dialect, oid)`; prepared._rows applies those to the driver's
+    type's `result_processor(dialect, oid)`; _driver._rows applies those to the driver's
     values. The asyncpg dialect's processors choose by oid (a NUMERIC column needs no
     conversion, a float8 one is made Decimal). If they took something else, or the
     attributes lost `.type.oid`, driver rows would differ from the session's."""
@@ -480,11 +478,11 @@ async def test_result_processors_take_the_postgresql_type_oid(engine):
 
 @postgres_only
 async def test_asyncpg_adapter_begins_lazily(engine):
-    """PostgreSQL. prepared._remember uses the driver only when
+    """PostgreSQL. _driver._remember uses the driver only when
     `driver_connection.is_in_transaction()`: SQLAlchemy's asyncpg adapter sends BEGIN with
     the first statement that goes through it, not at `session.connection()`. If it began
-    eagerly prepared would merely take its fast path sooner; if the driver could be in a
-    transaction SQLAlchemy did not begin, prepared's writes would escape the session's
+    eagerly the driver path would merely take its fast path sooner; if the driver could be in a
+    transaction SQLAlchemy did not begin, the driver path's writes would escape the session's
     commit and rollback."""
     async with create_sessionmaker(engine)() as session:
         connection = await session.connection()
@@ -501,7 +499,7 @@ async def test_asyncpg_adapter_begins_lazily(engine):
 
 @postgres_only
 async def test_sessions_commit_and_rollback_end_the_driver_transaction(engine):
-    """PostgreSQL. prepared runs statements on the driver inside the transaction the
+    """PostgreSQL. the driver path runs statements on the driver inside the transaction the
     adapter began, and leaves ending it to the session: the session's commit must commit
     that very transaction (and its rollback roll it back), not one of its own."""
     maker = create_sessionmaker(engine)
@@ -524,11 +522,11 @@ async def test_sessions_commit_and_rollback_end_the_driver_transaction(engine):
 
 @postgres_only
 async def test_pool_proxied_connection_exposes_driver_and_run_async(engine):
-    """PostgreSQL. prepared._driver_sync and execute_sync (called from the journal's
+    """PostgreSQL. _driver._driver_sync and execute_sync (called from the journal's
     before_commit) reach the driver from synchronous code: the sync connection's
     `.connection` is the same PoolProxiedConnection, `.driver_connection` the same
     asyncpg connection, and `.dbapi_connection.run_async(fn)` awaits `fn(driver)` in the
-    greenlet and raises the driver's own errors (which prepared translates)."""
+    greenlet and raises the driver's own errors (which the driver path translates)."""
     async with create_sessionmaker(engine)() as session:
         await session.execute(text("SELECT 1"))
         driver = await _driver(session)
@@ -549,7 +547,7 @@ async def test_pool_proxied_connection_exposes_driver_and_run_async(engine):
 
 
 def test_asyncpg_constraint_violations_share_one_base():
-    """prepared._translated raises SQLAlchemy's IntegrityError for any
+    """_driver._translated raises SQLAlchemy's IntegrityError for any
     `asyncpg.IntegrityConstraintViolationError` (DBAPIError for other PostgresErrors), built
     as `IntegrityError(statement, params, orig)`, so callers catching IntegrityError (e.g.
     flush_or_raise, execute_or_raise) handle both paths alike."""
@@ -569,7 +567,7 @@ def test_asyncpg_constraint_violations_share_one_base():
 
 @postgres_only
 async def test_a_violated_constraint_on_the_driver_is_an_integrity_constraint_violation(engine):
-    """PostgreSQL. What prepared._translated sees when a statement on the driver breaks a
+    """PostgreSQL. What _driver._translated sees when a statement on the driver breaks a
     constraint, against what the session raises for the same statement."""
     create = "CREATE TEMP TABLE assumption_unique (id integer PRIMARY KEY) ON COMMIT DROP"
     maker = create_sessionmaker(engine)
@@ -705,19 +703,16 @@ def recorded(session: AsyncSession) -> Iterator[list[tuple[str, Any]]]:
     def ended(_session: Session, transaction: SessionTransaction) -> None:
         seen.append(("end", transaction.parent))
 
-    def soft_rollback(_session: Session, previous: SessionTransaction) -> None:
-        seen.append(("soft_rollback", previous.parent))
-
     def before_commit(sync_session: Session) -> None:
         seen.append(("before_commit", sync_session.get_transaction()))
 
-    with _listening(session, after_transaction_end=ended, after_soft_rollback=soft_rollback,
+    with _listening(session, after_transaction_end=ended,
                     before_commit=before_commit):
         yield seen
 
 
 async def test_get_transaction_is_the_root_for_the_whole_transaction(session):
-    """prepared._cached keeps the driver connection for the transaction that
+    """_driver._cached keeps the driver connection for the transaction that
     `session.get_transaction()` returns and compares it by identity: it must be the same
     object for the whole outer transaction (savepoints included) and a new one after
     commit, or the cached connection would be reused across transactions."""
@@ -732,9 +727,10 @@ async def test_get_transaction_is_the_root_for_the_whole_transaction(session):
 
 
 async def test_after_transaction_end_reports_the_outermost_with_no_parent(session, recorded):
-    """prepared._forget_driver drops the session's driver connection on
-    `after_transaction_end` when `transaction.parent is None`. That must be the outermost
-    transaction only (a savepoint has a parent), at commit, rollback and close alike."""
+    """_driver._forget_driver drops the session's driver connection, and
+    _journal._discard_pending the rows still queued, on `after_transaction_end` when
+    `transaction.parent is None`. That must be the outermost transaction only (a savepoint
+    has a parent), at commit, rollback and close alike."""
     await session.execute(text("SELECT 1"))
     async with session.begin_nested():
         pass
@@ -748,26 +744,9 @@ async def test_after_transaction_end_reports_the_outermost_with_no_parent(sessio
         recorded.clear()
 
 
-async def test_after_soft_rollback_reports_the_outermost_with_no_parent(session, recorded):
-    """journal._discard_pending drops the pending rows on `after_soft_rollback` when
-    `previous_transaction.parent is None`, i.e. when the outer transaction rolled back. A
-    savepoint's rollback must report its parent (the journal then keeps its rows: rows
-    queued inside a rolled-back savepoint are still written at commit)."""
-    await session.execute(text("SELECT 1"))
-    root = session.sync_session.get_transaction()
-    with pytest.raises(LookupError):
-        async with session.begin_nested():
-            raise LookupError
-    assert ("soft_rollback", root) in recorded
-    recorded.clear()
-    await session.rollback()
-    assert [entry for entry in recorded if entry[0] == "soft_rollback"] == [
-        ("soft_rollback", None)]
-
-
 async def test_before_commit_runs_in_the_async_sessions_greenlet(session):
-    """journal._write_pending runs at `before_commit` and executes its statements there
-    with the blocking `session.execute` (prepared.execute_sync on PostgreSQL, through
+    """_journal._write_pending runs at `before_commit` and executes its statements there
+    with the blocking `session.execute` (_driver.execute_sync on PostgreSQL, through
     `run_async`). That works only because SQLAlchemy runs the event inside the async
     session's greenlet; and what it writes must be part of the commit."""
     ran: list[Any] = []
@@ -791,7 +770,7 @@ async def test_before_commit_runs_in_the_async_sessions_greenlet(session):
 
 
 async def test_before_commit_runs_before_the_commits_flush(session, recorded):
-    """journal._write_pending runs at `before_commit`, which SQLAlchemy emits before the
+    """_journal._write_pending runs at `before_commit`, which SQLAlchemy emits before the
     commit flushes pending ORM changes: the journal's rows are written first (so they
     cannot refer to an object added but not flushed, and a flushed change to the same
     column overwrites a journal update). It is also emitted when a `begin_nested()`

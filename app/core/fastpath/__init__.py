@@ -25,8 +25,9 @@ Writing: the journal
       the commit, in the command's transaction (on PostgreSQL in one statement, whatever
       was queued; elsewhere one statement per table and set of columns). A failed write
       fails the commit, and the whole command rolls back with it.
-    - **Discarded on rollback.** When the outermost transaction rolls back, the queue is
-      dropped with it; a savepoint's rollback keeps it (the rows belong to the command).
+    - **Discarded on rollback.** When the outermost transaction ends without a commit
+      (rolled back, or the session closed), the queue is dropped with it. A savepoint's
+      rollback keeps it: queue nothing inside a savepoint the command may roll back.
     - **Not visible inside the command.** A query run before the commit does not see the
       queued rows or values: only the loaded objects (through `write_loaded`) show them. So
       queue only what the command will not read back, and only for rows whose lock it holds
@@ -40,6 +41,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import inspect
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import configure_mappers
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
@@ -66,7 +68,12 @@ def loaded_entity(model: type[_Entity], values: Iterable[tuple[str, Any]]) -> _E
     """An entity holding a row that `fetch` read, built as the ORM builds what it loads (no
     __init__, no validation) but outside the session: nothing tracks or flushes it, so
     change it only with `write_loaded`."""
-    entity = inspect(model).class_manager.new_instance()
+    mapper = inspect(model)
+    if not mapper.configured:
+        # Nothing else may have used the ORM yet in this process (a worker's first
+        # command): an unconfigured mapper builds entities whose attributes fail to load.
+        configure_mappers()
+    entity = mapper.class_manager.new_instance()
     inspect(entity).dict.update(values)
     return entity  # type: ignore[no-any-return]
 

@@ -60,6 +60,13 @@ def _compile(statement: ClauseElement, dialect: Dialect, keys: tuple[str, ...]) 
     compiled = statement.compile(dialect=dialect, column_keys=list(keys))
     if compiled.literal_execute_params or compiled.post_compile_params:
         raise ValueError("statements with expanding (IN) parameters are not supported")
+    # SQLAlchemy's execution context fills these in (Python-side column defaults, an
+    # INSERT's implicit RETURNING of its key); here they would be NULL or a column short.
+    prefetch = [column.key for column in (*compiled.insert_prefetch, *compiled.update_prefetch)]
+    if prefetch:
+        raise ValueError(f"give every column that has a Python-side default: {prefetch}")
+    if compiled.implicit_returning:
+        raise ValueError("an INSERT run here must say what it returns (.returning(...))")
     names = tuple(compiled.positiontup or ())
     binds = tuple(compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)
                   for name in names)

@@ -123,8 +123,11 @@ def _one_statement(shape: _Shape, dialect: Dialect) -> tuple[TextClause, list[_C
     return text(f"WITH {prefix} {last}" if chained else last), columns
 
 
-@event.listens_for(Session, "after_soft_rollback")
-def _discard_pending(session: Session, previous_transaction: SessionTransaction) -> None:
-    if previous_transaction.parent is None:
+@event.listens_for(Session, "after_transaction_end")
+def _discard_pending(session: Session, transaction: SessionTransaction) -> None:
+    # The outermost transaction ended: after a commit the queue is already written (and
+    # empty); after a rollback, or a close without either, it must not reach the next
+    # transaction of the same session.
+    if transaction.parent is None:
         session.info.pop(_APPENDED, None)
         session.info.pop(_UPDATED, None)
