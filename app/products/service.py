@@ -112,7 +112,8 @@ async def active_by_ids(session: AsyncSession, ids: set[int]) -> tuple[dict[int,
                                                                        list[int]]:
     """The active products among `ids` (what document lines may name), and the ids that are
     unknown or inactive."""
+    # Stored rows always have an id; the check narrows the type.
     products = {p.id: p for p in (await session.execute(
         select(Product).where(col(Product.id).in_(ids), col(Product.active).is_(True)))).scalars()
-        if p.id is not None}  # always, for stored rows: the check narrows the type
+        if p.id is not None}
     return products, sorted(ids - products.keys())
