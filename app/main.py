@@ -3,6 +3,7 @@
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from importlib.resources import files
 
 import structlog
 from fastapi import FastAPI, Request
@@ -11,7 +12,6 @@ from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
-from fastapi_offline.core import _STATIC_PATH as DOCS_ASSETS
 from sqlalchemy import text
 
 from app.api import api_router
@@ -29,6 +29,8 @@ from app.webhooks import metrics as webhook_metrics
 from app.webhooks.catalog import document_webhooks
 
 log = structlog.get_logger("salesflow")
+# Swagger UI and ReDoc assets, shipped as package data of fastapi-offline.
+DOCS_ASSETS = files("fastapi_offline") / "static"
 
 DESCRIPTION = """
 salesflow runs a sales department from first lead to collected cash: leads,

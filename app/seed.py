@@ -4,6 +4,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
+from sqlmodel import col
 
 from app.core.config import Settings
 from app.core.db import create_engine, create_sessionmaker
@@ -68,7 +69,8 @@ async def load_demo_data(settings: Settings) -> dict[str, Any]:
                     created["departments"] += 1
         for sku, name, unit, line, list_price, floor_price in PRODUCTS:
             async with sessionmaker() as session:
-                if await session.scalar(select(Product.id).where(Product.sku == sku)) is None:
+                if await session.scalar(select(col(Product.id))
+                                        .where(col(Product.sku) == sku)) is None:
                     await products.create(session, SEEDER, data=ProductCreate(
                         sku=sku, name=name, unit=unit, product_line=line,
                         list_price=Decimal(list_price), floor_price=Decimal(floor_price)))
@@ -76,7 +78,8 @@ async def load_demo_data(settings: Settings) -> dict[str, Any]:
         for index, (name, dept, owner, rating, limit, terms, key) in enumerate(CUSTOMERS, 1):
             code = demo_credit_code(index)
             async with sessionmaker() as session:
-                if await session.scalar(select(Customer.id).where(Customer.credit_code == code)):
+                if await session.scalar(select(col(Customer.id))
+                                        .where(col(Customer.credit_code) == code)):
                     continue
                 await customers.create(session, SEEDER, data=CustomerCreate(
                     name=name, credit_code=code, owner_id=owner, department_id=dept,

@@ -9,11 +9,13 @@ Runs in the API process on the embedded default, and as `salesflow worker` (any 
 them) in production."""
 
 import asyncio
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any, cast
 
 import structlog
-from sqlalchemy import delete
+from sqlalchemy import CursorResult, delete
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlmodel import col
 
 from app.approvals import sla
 from app.audit import service as audit_service
@@ -56,11 +58,12 @@ async def run_pass(sessionmaker: async_sessionmaker[AsyncSession], clock: Clock,
     return done
 
 
-async def _purge_finished_deliveries(session: AsyncSession, cutoff) -> int:  # type: ignore[no-untyped-def]
+async def _purge_finished_deliveries(session: AsyncSession, cutoff: datetime) -> int:
     # Undelivered messages stay however old they are: they are still owed.
-    result = await session.execute(delete(WebhookDelivery).where(
-        WebhookDelivery.created_at < cutoff,  # type: ignore[operator]
-        WebhookDelivery.status.in_([DeliveryStatus.delivered, DeliveryStatus.failed])))  # type: ignore[attr-defined]
+    # The session returns a CursorResult for a DELETE without RETURNING; its type says Result.
+    result = cast(CursorResult[Any], await session.execute(delete(WebhookDelivery).where(
+        col(WebhookDelivery.created_at) < cutoff,
+        col(WebhookDelivery.status).in_([DeliveryStatus.delivered, DeliveryStatus.failed]))))
     await commit(session)
     return result.rowcount or 0
 

@@ -7,6 +7,7 @@ from typing import Any
 from pydantic import BaseModel
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from app.audit.models import AuditEntry, AuditSealState
 from app.core import fastpath
@@ -31,6 +32,7 @@ def record(
     on_behalf_of_id: str | None = None,
 ) -> None:
     """Add an audit row to the command's transaction (never commits)."""
+    # SQLModel sets `__table__` on table classes but does not declare it.
     fastpath.append(session, AuditEntry.__table__, {  # type: ignore[attr-defined]
         "occurred_at": utcnow(),
         "actor_id": principal.sub if principal else "system",
@@ -72,7 +74,7 @@ async def seal_pending(session: AsyncSession, *, batch: int = SEAL_BATCH) -> int
     """
     state = (
         await session.execute(
-            select(AuditSealState).where(AuditSealState.id == 1)
+            select(AuditSealState).where(col(AuditSealState.id) == 1)
             .with_for_update(skip_locked=True)
         )
     ).scalar_one_or_none()
@@ -81,8 +83,8 @@ async def seal_pending(session: AsyncSession, *, batch: int = SEAL_BATCH) -> int
         return 0
     entries = (
         await session.execute(
-            select(AuditEntry).where(AuditEntry.seq.is_(None))  # type: ignore[union-attr]
-            .order_by(AuditEntry.id).limit(batch)
+            select(AuditEntry).where(col(AuditEntry.seq).is_(None))
+            .order_by(col(AuditEntry.id)).limit(batch)
         )
     ).scalars().all()
     if not entries:
@@ -125,8 +127,8 @@ async def verify_chain(session: AsyncSession) -> ChainVerification:
     while True:
         entries = (
             await session.execute(
-                select(AuditEntry).where(AuditEntry.seq > after)  # type: ignore[operator]
-                .order_by(AuditEntry.seq).limit(SEAL_BATCH)
+                select(AuditEntry).where(col(AuditEntry.seq) > after)
+                .order_by(col(AuditEntry.seq)).limit(SEAL_BATCH)
             )
         ).scalars().all()
         if not entries:
@@ -157,13 +159,13 @@ async def list_entries(
     require(principal, Capability.audit_read)
     statement = select(AuditEntry)
     if entity_type is not None:
-        statement = statement.where(AuditEntry.entity_type == entity_type)
+        statement = statement.where(col(AuditEntry.entity_type) == entity_type)
     if entity_id is not None:
-        statement = statement.where(AuditEntry.entity_id == entity_id)
+        statement = statement.where(col(AuditEntry.entity_id) == entity_id)
     if actor_id is not None:
-        statement = statement.where(AuditEntry.actor_id == actor_id)
+        statement = statement.where(col(AuditEntry.actor_id) == actor_id)
     if action is not None:
-        statement = statement.where(AuditEntry.action == action)
+        statement = statement.where(col(AuditEntry.action) == action)
     return await paginate(session, statement, keys=[AuditEntry.id], limit=limit, cursor=cursor,
                           descending=True)
 

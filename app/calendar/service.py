@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from app.calendar.errors import (
     CalendarDayConflict,
@@ -50,8 +51,8 @@ async def load_calendar(
     if end < start:
         raise ValueError(f"calendar window ends before it starts: {start}..{end}")
     rows = (await session.execute(
-        select(CalendarDay.day, CalendarDay.kind)
-        .where(CalendarDay.day >= start, CalendarDay.day <= end)
+        select(col(CalendarDay.day), col(CalendarDay.kind))
+        .where(col(CalendarDay.day) >= start, col(CalendarDay.day) <= end)
     )).all()
     return WorkingCalendar(
         holidays={day for day, kind in rows if kind == CalendarDayKind.holiday},
@@ -94,10 +95,11 @@ async def list_days(
     if (end - start).days + 1 > MAX_RANGE_DAYS:
         raise InvalidDateRange(f"At most {MAX_RANGE_DAYS} days (three years) per request.",
                                max_days=MAX_RANGE_DAYS)
-    statement = select(CalendarDay).where(CalendarDay.day >= start, CalendarDay.day <= end)
+    statement = select(CalendarDay).where(col(CalendarDay.day) >= start,
+                                          col(CalendarDay.day) <= end)
     if cursor is not None:
         # The generic cursor carries the day as a string; the date column wants a date.
-        statement = statement.where(CalendarDay.day > _cursor_day(cursor))
+        statement = statement.where(col(CalendarDay.day) > _cursor_day(cursor))
     return await paginate(session, statement, keys=[CalendarDay.day], limit=limit, cursor=None)
 
 
@@ -158,7 +160,7 @@ async def import_days(
     _ensure_workdays_on_weekends((e.day, e.kind) for e in data.days)
     wanted = [e.day for e in data.days]
     existing = {entry.day: entry for entry in (await session.execute(
-        select(CalendarDay).where(CalendarDay.day.in_(wanted))  # type: ignore[attr-defined]
+        select(CalendarDay).where(col(CalendarDay.day).in_(wanted))
         .with_for_update()
     )).scalars()}
     changed: list[tuple[dict[str, Any] | None, CalendarDay]] = []
@@ -174,8 +176,8 @@ async def import_days(
             apply_changes(entry, changes)
             changed.append((before, entry))
     await flush_or_raise(session, _concurrent())
-    for before, entry in changed:
-        _record_set(session, principal, entry, before)
+    for previous, entry in changed:
+        _record_set(session, principal, entry, previous)
     await commit_or_raise(session, _concurrent())
     forget_cached_calendars()
     created = sum(1 for before, _ in changed if before is None)
@@ -185,7 +187,7 @@ async def import_days(
 
 
 async def _find(session: AsyncSession, day: date, *, for_update: bool) -> CalendarDay | None:
-    statement = select(CalendarDay).where(CalendarDay.day == day)
+    statement = select(CalendarDay).where(col(CalendarDay.day) == day)
     if for_update:
         statement = statement.with_for_update()
     return (await session.execute(statement)).scalar_one_or_none()

@@ -56,7 +56,8 @@ class Settings(BaseSettings):
     webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
     # Delay before each retry; after the last one a delivery fails for good (about a day).
     webhook_retry_schedule_seconds: list[float] = Field(
-        default_factory=lambda: [5, 300, 1800, 7200, 18000, 36000, 36000], min_length=1)
+        default_factory=lambda: [5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0, 36000.0],
+        min_length=1)
     webhook_disable_after_hours: float = Field(default=120, gt=0)
     webhook_poll_seconds: float = Field(default=0.2, gt=0, le=60)
     webhook_batch_size: int = Field(default=200, ge=1, le=5000)

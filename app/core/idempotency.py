@@ -14,7 +14,7 @@ from typing import Any
 import structlog
 from sqlalchemy import JSON, LargeBinary, delete
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, SQLModel, col
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.db import UTCDateTime, utcnow
@@ -191,7 +191,7 @@ def _expired(record: IdempotencyRecord, *, ttl: timedelta) -> bool:
 
 async def purge_expired(session: Any, *, ttl: timedelta) -> int:
     result = await session.execute(
-        delete(IdempotencyRecord).where(IdempotencyRecord.created_at < utcnow() - ttl)
+        delete(IdempotencyRecord).where(col(IdempotencyRecord.created_at) < utcnow() - ttl)
     )
     await session.commit()
     return result.rowcount or 0

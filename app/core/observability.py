@@ -67,6 +67,7 @@ def configure_logging(*, level: str = "INFO", json_logs: bool = True) -> None:
     structlog.configure(
         processors=[*processors, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
+        # The factory is typed for a TextIO; the loggers only call write() and flush().
         logger_factory=structlog.PrintLoggerFactory(_CurrentStdout()),  # type: ignore[arg-type]
         cache_logger_on_first_use=True,
     )

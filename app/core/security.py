@@ -148,7 +148,7 @@ class TokenVerifier:
         algorithm = header.get("alg")
         # Only the algorithms this deployment is configured for: `none`, and HS256 signed
         # with a public key (algorithm confusion), never reach signature checking.
-        if algorithm not in self.algorithms:
+        if not isinstance(algorithm, str) or algorithm not in self.algorithms:
             raise InvalidToken(f"Tokens signed with {algorithm!r} are not accepted.")
         key: Any
         if self.jwks is not None:

@@ -1,5 +1,6 @@
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from app.core.db import commit, commit_or_raise, contains_pattern, flush_or_raise
 from app.core.pagination import paginate
@@ -26,7 +27,7 @@ CREDIT_FIELDS = ("credit_rating", "credit_limit", "payment_terms_days")
 OWNERSHIP_FIELDS = ("owner_id", "department_id")
 
 
-def _visible(principal: Principal):  # type: ignore[no-untyped-def]
+def _visible(principal: Principal) -> ColumnElement[bool]:
     return visible(principal, owner_column=Customer.owner_id,
                    department_column=Customer.department_id)
 
@@ -38,13 +39,13 @@ async def list_customers(
 ) -> tuple[list[Customer], str | None]:
     statement = select(Customer).where(_visible(principal))
     if owner_id is not None:
-        statement = statement.where(Customer.owner_id == owner_id)
+        statement = statement.where(col(Customer.owner_id) == owner_id)
     if department_id is not None:
-        statement = statement.where(Customer.department_id == department_id)
+        statement = statement.where(col(Customer.department_id) == department_id)
     if credit_rating is not None:
-        statement = statement.where(Customer.credit_rating == credit_rating)
+        statement = statement.where(col(Customer.credit_rating) == credit_rating)
     if is_key_customer is not None:
-        statement = statement.where(Customer.is_key_customer == is_key_customer)
+        statement = statement.where(col(Customer.is_key_customer) == is_key_customer)
     if q:
         statement = statement.where(
             func.lower(Customer.name).like(contains_pattern(q), escape="\\"))
@@ -55,7 +56,7 @@ async def get_visible(
     session: AsyncSession, principal: Principal, customer_id: int, *, for_update: bool = False
 ) -> Customer:
     """The customer if this principal may see it; 404 otherwise (existence is not revealed)."""
-    statement = select(Customer).where(Customer.id == customer_id, _visible(principal))
+    statement = select(Customer).where(col(Customer.id) == customer_id, _visible(principal))
     if for_update:
         statement = statement.with_for_update()
     customer = (await session.execute(statement)).scalar_one_or_none()
@@ -121,6 +122,7 @@ async def update(
         await _ensure_credit_code_free(session, changes["credit_code"])
     before = snapshot(CustomerRead, customer)
     apply_changes(customer, changes)
+    assert customer.id is not None
     record_change(session, principal, event_type="customer.updated", entity_type=ENTITY,
                   entity_id=customer.id, before=before, after=snapshot(CustomerRead, customer))
     await commit_or_raise(session, _duplicate_code())
@@ -158,7 +160,7 @@ async def _ensure_active_department(session: AsyncSession, department_id: str) -
 
 
 async def _ensure_credit_code_free(session: AsyncSession, code: str) -> None:
-    if await session.scalar(select(Customer.id).where(Customer.credit_code == code)):
+    if await session.scalar(select(col(Customer.id)).where(col(Customer.credit_code) == code)):
         raise DuplicateCreditCode(f"Credit code {code} is already registered.")
 
 

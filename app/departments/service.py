@@ -3,6 +3,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, func, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import SQLModel, col
 
 from app.core.db import commit, commit_or_raise, execute_or_raise, flush_or_raise
 from app.core.pagination import paginate
@@ -23,12 +24,12 @@ async def list_departments(
 ) -> tuple[list[Department], str | None]:
     statement = select(Department)
     if active is not None:
-        statement = statement.where(Department.active == active)
+        statement = statement.where(col(Department.active) == active)
     return await paginate(session, statement, keys=[Department.id], limit=limit, cursor=cursor)
 
 
 async def get(session: AsyncSession, department_id: str, *, for_update: bool = False) -> Department:
-    statement = select(Department).where(Department.id == department_id)
+    statement = select(Department).where(col(Department.id) == department_id)
     if for_update:
         statement = statement.with_for_update()
     department = (await session.execute(statement)).scalar_one_or_none()
@@ -41,7 +42,7 @@ async def create(session: AsyncSession, principal: Principal, *, data: Departmen
     require(principal, Capability.reference_write)
     clash = await session.scalar(
         select(func.count()).select_from(Department).where(
-            or_(Department.id == data.id, Department.name == data.name))
+            or_(col(Department.id) == data.id, col(Department.name) == data.name))
     )
     if clash:
         raise DepartmentExists(f"Department id {data.id!r} or name {data.name!r} is taken.")
@@ -93,10 +94,10 @@ def _taken() -> DepartmentExists:
 
 async def is_active(session: AsyncSession, department_id: str) -> bool:
     return bool(await session.scalar(
-        select(Department.active).where(Department.id == department_id)))
+        select(col(Department.active)).where(col(Department.id) == department_id)))
 
 
-async def insert_into_active_department(session: AsyncSession, record: Any,
+async def insert_into_active_department(session: AsyncSession, record: SQLModel,
                                         on_conflict: Exception) -> int | None:
     """INSERT … SELECT `record` (a table model with `id` and `department_id`) from its
     department's row only while that department is active: one statement, so a department
@@ -116,6 +117,6 @@ def _insert_from_department(model: Any) -> tuple[Any, tuple[str, ...]]:
     table = model.__table__
     params = {c.key: bindparam(c.key, type_=c.type) for c in table.columns if c.key != "id"}
     source = select(*params.values()).where(
-        Department.id == params["department_id"], Department.active.is_(True))  # type: ignore[attr-defined]
+        col(Department.id) == params["department_id"], col(Department.active).is_(True))
     statement = insert(table).from_select(list(params), source).returning(table.c.id)
     return statement, tuple(params)

@@ -34,8 +34,8 @@ async def convert(session: AsyncSession, principal: Principal, *, lead_id: int,
     if lead.owner_id is None:
         raise LeadUnassigned()
     created = data.customer_id is None
-    customer = (await _new_customer(session, principal, lead, data) if created
-                else await _owners_customer(session, principal, lead, data.customer_id))  # type: ignore[arg-type]
+    customer = (await _new_customer(session, principal, lead, data) if data.customer_id is None
+                else await _owners_customer(session, principal, lead, data.customer_id))
     wanted = data.opportunity
     opportunity = await opportunities.add(
         session, principal, customer=customer, lead_id=lead.id,
@@ -45,6 +45,7 @@ async def convert(session: AsyncSession, principal: Principal, *, lead_id: int,
     before = leads.summary(lead)
     apply_changes(lead, {"status": LeadStatus.converted, "converted_at": now,
                          "customer_id": customer.id})
+    assert lead.id is not None
     record_change(session, principal, event_type="lead.converted", entity_type=leads.ENTITY,
                   entity_id=lead.id, before=before, after=leads.summary(lead),
                   event_data={**leads.summary(lead), "opportunity_id": opportunity.id,

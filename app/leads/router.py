@@ -49,7 +49,7 @@ async def _read_many(session: AsyncSession, principal: Principal,
     reads = []
     for lead in leads:
         read = LeadRead.model_validate(lead)
-        read.opportunity_id = opportunities.get(lead.id)  # type: ignore[arg-type]
+        read.opportunity_id = opportunities.get(read.id)
         read.allowed_actions = service.allowed_actions(lead, principal)
         reads.append(read)
     return reads

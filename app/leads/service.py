@@ -1,9 +1,10 @@
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, TypedDict
 
-from sqlalchemy import Select, bindparam, func, or_, select
+from sqlalchemy import ColumnElement, Select, bindparam, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from app.calendar.working_time import local_day_start
 from app.core.db import commit, contains_pattern
@@ -41,7 +42,7 @@ ENTITY = "lead"
 DUPLICATE_LIMIT = 20
 
 
-def _visible(principal: Principal):  # type: ignore[no-untyped-def]
+def _visible(principal: Principal) -> ColumnElement[bool]:
     return visible(principal, owner_column=Lead.owner_id, department_column=Lead.department_id)
 
 
@@ -67,7 +68,7 @@ class Duplicate:
 async def get_visible(session: AsyncSession, principal: Principal, lead_id: int, *,
                       for_update: bool = False) -> Lead:
     """The lead if this principal may see it; 404 otherwise (existence is not revealed)."""
-    statement = select(Lead).where(Lead.id == lead_id, _visible(principal))
+    statement = select(Lead).where(col(Lead.id) == lead_id, _visible(principal))
     if for_update:
         statement = statement.with_for_update()
     lead = (await session.execute(statement)).scalar_one_or_none()
@@ -85,23 +86,23 @@ async def list_leads(
     """Visible leads, newest first. Created dates are the company's calendar days."""
     statement = select(Lead).where(_visible(principal))
     if status is not None:
-        statement = statement.where(Lead.status == status)
+        statement = statement.where(col(Lead.status) == status)
     if owner_id is not None:
-        statement = statement.where(Lead.owner_id == owner_id)
+        statement = statement.where(col(Lead.owner_id) == owner_id)
     if unassigned is not None:
         statement = statement.where(
-            Lead.owner_id.is_(None) if unassigned else Lead.owner_id.is_not(None))  # type: ignore[union-attr]
+            col(Lead.owner_id).is_(None) if unassigned else col(Lead.owner_id).is_not(None))
     if department_id is not None:
-        statement = statement.where(Lead.department_id == department_id)
+        statement = statement.where(col(Lead.department_id) == department_id)
     if source is not None:
-        statement = statement.where(Lead.source == source)
+        statement = statement.where(col(Lead.source) == source)
     if created_from is not None:
-        statement = statement.where(Lead.created_at >= local_day_start(created_from))
+        statement = statement.where(col(Lead.created_at) >= local_day_start(created_from))
     if created_to is not None:
         statement = statement.where(
-            Lead.created_at < local_day_start(created_to + timedelta(days=1)))
+            col(Lead.created_at) < local_day_start(created_to + timedelta(days=1)))
     if possible_duplicate is not None:
-        statement = statement.where(Lead.possible_duplicate == possible_duplicate)
+        statement = statement.where(col(Lead.possible_duplicate) == possible_duplicate)
     if q:
         pattern = contains_pattern(q)
         statement = statement.where(or_(
@@ -146,7 +147,7 @@ async def create(session: AsyncSession, principal: Principal, *, data: LeadCreat
 # three indexed columns, so the database answers from the indexes, never a scan. A Core
 # query built once with bound parameters, as it runs on every lead created (a missing
 # phone or e-mail binds NULL, which equals nothing).
-_LEAD = Lead.__table__.c  # type: ignore[attr-defined]
+_LEAD = Lead.__table__.c  # type: ignore[attr-defined]  # SQLModel does not declare it
 _DUPLICATES = (
     select(_LEAD.id, _LEAD.phone, _LEAD.email, _LEAD.company_key, _LEAD.status,
            _LEAD.owner_id, _LEAD.department_id, _LEAD.created_at)
@@ -197,6 +198,7 @@ async def update(session: AsyncSession, principal: Principal, *, lead_id: int, d
         return lead
     before = summary(lead)
     apply_changes(lead, changes)
+    assert lead.id is not None
     record_change(session, principal, event_type="lead.updated", entity_type=ENTITY,
                   entity_id=lead.id, before=before, after=summary(lead))
     await commit(session)
@@ -247,6 +249,7 @@ async def assign(session: AsyncSession, principal: Principal, *, lead_id: int, d
         return lead
     before = summary(lead)
     apply_changes(lead, {"owner_id": data.owner_id, "department_id": department_id})
+    assert lead.id is not None
     record_change(session, principal, event_type="lead.assigned", entity_type=ENTITY,
                   entity_id=lead.id, before=before, after=summary(lead),
                   event_data={**summary(lead), "previous_owner_id": before["owner_id"],
@@ -260,9 +263,11 @@ async def opportunity_ids(session: AsyncSession, leads: list[Lead]) -> dict[int,
     converted = [lead.id for lead in leads if lead.status == LeadStatus.converted]
     if not converted:
         return {}
-    rows = await session.execute(select(Opportunity.lead_id, Opportunity.id).where(
-        Opportunity.lead_id.in_(converted)))  # type: ignore[union-attr]
-    return {lead_id: opportunity_id for lead_id, opportunity_id in rows.all()}
+    rows = await session.execute(select(col(Opportunity.lead_id), col(Opportunity.id)).where(
+        col(Opportunity.lead_id).in_(converted)))
+    # Both are set on these rows (stored ids, leads matched by IN); the check narrows types.
+    return {lead_id: opportunity_id for lead_id, opportunity_id in rows.all()
+            if lead_id is not None and opportunity_id is not None}
 
 
 def allowed_actions(lead: Lead, principal: Principal) -> list[str]:
@@ -297,6 +302,7 @@ def _move(session: AsyncSession, principal: Principal, lead: Lead, target: LeadS
     ensure_transition(lead.status, target)
     before = summary(lead)
     apply_changes(lead, {"status": target, **fields})
+    assert lead.id is not None
     record_change(session, principal, event_type=event_type, entity_type=ENTITY,
                   entity_id=lead.id, before=before, after=summary(lead))
 
@@ -318,7 +324,12 @@ def _ensure_reachable(phone: str | None, email: str | None) -> None:
         raise ContactRequired()
 
 
-def _phone_fields(phone: str | None) -> dict[str, str | None]:
+class _PhoneFields(TypedDict):
+    phone: str | None
+    phone_extension: str | None
+
+
+def _phone_fields(phone: str | None) -> _PhoneFields:
     normalised = normalise_phone(phone) if phone else None
     return {"phone": normalised.e164 if normalised else None,
             "phone_extension": normalised.extension if normalised else None}

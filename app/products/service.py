@@ -2,6 +2,7 @@ from decimal import Decimal
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from app.core.db import commit, commit_or_raise, contains_pattern, flush_or_raise
 from app.core.pagination import paginate
@@ -23,9 +24,9 @@ async def list_products(
 ) -> tuple[list[Product], str | None]:
     statement = select(Product)
     if active is not None:
-        statement = statement.where(Product.active == active)
+        statement = statement.where(col(Product.active) == active)
     if product_line is not None:
-        statement = statement.where(Product.product_line == product_line)
+        statement = statement.where(col(Product.product_line) == product_line)
     if q:
         pattern = contains_pattern(q)
         statement = statement.where(or_(func.lower(Product.name).like(pattern, escape="\\"),
@@ -34,7 +35,7 @@ async def list_products(
 
 
 async def get(session: AsyncSession, product_id: int, *, for_update: bool = False) -> Product:
-    statement = select(Product).where(Product.id == product_id)
+    statement = select(Product).where(col(Product.id) == product_id)
     if for_update:
         statement = statement.with_for_update()
     product = (await session.execute(statement)).scalar_one_or_none()
@@ -46,11 +47,12 @@ async def get(session: AsyncSession, product_id: int, *, for_update: bool = Fals
 async def create(session: AsyncSession, principal: Principal, *, data: ProductCreate) -> Product:
     require(principal, Capability.reference_write)
     _ensure_floor_within_list(data.floor_price, data.list_price)
-    if await session.scalar(select(Product.id).where(Product.sku == data.sku)):
+    if await session.scalar(select(col(Product.id)).where(col(Product.sku) == data.sku)):
         raise DuplicateSku(f"SKU {data.sku!r} is taken.")
     product = Product(**data.model_dump())
     session.add(product)
     await flush_or_raise(session, _taken(data.sku))
+    assert product.id is not None
     record_change(session, principal, event_type="product.created", entity_type=ENTITY,
                   entity_id=product.id, before=None, after=snapshot(ProductRead, product))
     await commit_or_raise(session, _taken(data.sku))
@@ -70,11 +72,12 @@ async def update(
     _ensure_floor_within_list(changes.get("floor_price", product.floor_price),
                               changes.get("list_price", product.list_price))
     if "sku" in changes and changes["sku"] != product.sku and await session.scalar(
-        select(Product.id).where(Product.sku == changes["sku"])
+        select(col(Product.id)).where(col(Product.sku) == changes["sku"])
     ):
         raise DuplicateSku(f"SKU {changes['sku']!r} is taken.")
     before = snapshot(ProductRead, product)
     apply_changes(product, changes)
+    assert product.id is not None
     record_change(session, principal, event_type="product.updated", entity_type=ENTITY,
                   entity_id=product.id, before=before, after=snapshot(ProductRead, product))
     await commit_or_raise(session, _taken(product.sku))
@@ -109,6 +112,8 @@ async def active_by_ids(session: AsyncSession, ids: set[int]) -> tuple[dict[int,
                                                                        list[int]]:
     """The active products among `ids` (what document lines may name), and the ids that are
     unknown or inactive."""
+    # Stored rows always have an id; the check narrows the type.
     products = {p.id: p for p in (await session.execute(
-        select(Product).where(Product.id.in_(ids), Product.active.is_(True)))).scalars()}  # type: ignore[union-attr,attr-defined]
-    return products, sorted(ids - products.keys())  # type: ignore[arg-type]
+        select(Product).where(col(Product.id).in_(ids), col(Product.active).is_(True)))).scalars()
+        if p.id is not None}
+    return products, sorted(ids - products.keys())

@@ -18,8 +18,9 @@ from email.utils import parsedate_to_datetime
 
 import httpx
 import structlog
-from sqlalchemy import and_, bindparam, or_, select, update
+from sqlalchemy import Table, and_, bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlmodel import col
 from standardwebhooks.webhooks import Webhook
 
 from app.core.clock import Clock
@@ -140,42 +141,45 @@ class Dispatcher:
     async def claim(self, session: AsyncSession, *, limit: int) -> list[Claimed]:
         now = self.clock()
         due = (
-            select(WebhookDelivery.id)
+            select(col(WebhookDelivery.id))
             .join(WebhookSubscription,
-                  WebhookSubscription.id == WebhookDelivery.subscription_id)  # type: ignore[arg-type]
-            .where(WebhookDelivery.status.in_([DeliveryStatus.pending, DeliveryStatus.sending]),  # type: ignore[attr-defined]
-                   WebhookDelivery.next_attempt_at <= now,  # type: ignore[operator]
-                   WebhookSubscription.enabled)
-            .order_by(WebhookDelivery.next_attempt_at).limit(limit)
+                  col(WebhookSubscription.id) == WebhookDelivery.subscription_id)
+            .where(col(WebhookDelivery.status).in_([DeliveryStatus.pending,
+                                                    DeliveryStatus.sending]),
+                   col(WebhookDelivery.next_attempt_at) <= now,
+                   col(WebhookSubscription.enabled))
+            .order_by(col(WebhookDelivery.next_attempt_at)).limit(limit)
             .with_for_update(of=WebhookDelivery, skip_locked=True)
         )
         rows = (await session.execute(
             update(WebhookDelivery)
-            .where(WebhookDelivery.id.in_(due.scalar_subquery()))  # type: ignore[union-attr]
+            .where(col(WebhookDelivery.id).in_(due.scalar_subquery()))
             .values(status=DeliveryStatus.sending, attempts=WebhookDelivery.attempts + 1,
                     attempts_in_schedule=WebhookDelivery.attempts_in_schedule + 1,
                     last_attempt_at=now, next_attempt_at=now + self.lease, lease_until=now + self.lease)
-            .returning(WebhookDelivery.id, WebhookDelivery.subscription_id,
-                       WebhookDelivery.event_id, WebhookDelivery.event_occurred_at,
-                       WebhookDelivery.payload, WebhookDelivery.attempts,
-                       WebhookDelivery.attempts_in_schedule)
+            .returning(col(WebhookDelivery.id), col(WebhookDelivery.subscription_id),
+                       col(WebhookDelivery.event_id), col(WebhookDelivery.event_occurred_at),
+                       col(WebhookDelivery.payload), col(WebhookDelivery.attempts),
+                       col(WebhookDelivery.attempts_in_schedule))
             .execution_options(synchronize_session=False))).all()
         await commit(session)
-        return [Claimed(*row) for row in rows]
+        # The model types `id` as optional (unset before an insert); these rows exist.
+        return [Claimed(*row) for row in rows]  # type: ignore[arg-type]
 
     async def _receivers(self, subscription_ids: set[int]) -> dict[int, Receiver]:
         async with self.sessionmaker() as session:
             subscriptions = (await session.execute(select(WebhookSubscription).where(
-                WebhookSubscription.id.in_(subscription_ids)))).scalars().all()  # type: ignore[union-attr]
+                col(WebhookSubscription.id).in_(subscription_ids)))).scalars().all()
         now = self.clock()
-        receivers = {}
+        receivers: dict[int, Receiver] = {}
         for s in subscriptions:
+            assert s.id is not None
             secrets = [s.sealed_secret]
             # During a rotation's overlap both secrets sign, so receivers can switch late.
             if s.previous_sealed_secret and s.previous_secret_expires_at and \
                     s.previous_secret_expires_at > now:
                 secrets.append(s.previous_sealed_secret)
-            receivers[s.id] = Receiver(s.url, [Webhook(self.box.open(x)) for x in secrets])  # type: ignore[index]
+            receivers[s.id] = Receiver(s.url, [Webhook(self.box.open(x)) for x in secrets])
         return receivers
 
     async def _send(self, claimed: Claimed, receiver: Receiver | None,
@@ -239,11 +243,13 @@ class Dispatcher:
                          "next_attempt_at": next_at, "lease_until": None,
                          "last_status_code": o.status_code, "last_error": o.error,
                          "last_latency_ms": o.latency_ms, "delivered_at": delivered_at})
+        # SQLModel sets `__table__` on table classes but does not declare it.
+        deliveries: Table = WebhookDelivery.__table__  # type: ignore[attr-defined]
         await session.execute(
-            update(WebhookDelivery.__table__)  # type: ignore[attr-defined]
-            .where(WebhookDelivery.__table__.c.id == bindparam("b_id"),  # type: ignore[attr-defined]
-                   WebhookDelivery.__table__.c.attempts == bindparam("b_attempts"),  # type: ignore[attr-defined]
-                   WebhookDelivery.__table__.c.status == DeliveryStatus.sending),  # type: ignore[attr-defined]
+            update(deliveries)
+            .where(deliveries.c.id == bindparam("b_id"),
+                   deliveries.c.attempts == bindparam("b_attempts"),
+                   deliveries.c.status == DeliveryStatus.sending),
             rows)
         await self._update_subscriptions(session, outcomes, now)
         await commit(session)
@@ -258,23 +264,23 @@ class Dispatcher:
         if succeeded:
             await session.execute(
                 update(WebhookSubscription)
-                .where(WebhookSubscription.id.in_(succeeded),  # type: ignore[union-attr]
-                       WebhookSubscription.failing_since.is_not(None))  # type: ignore[union-attr]
+                .where(col(WebhookSubscription.id).in_(succeeded),
+                       col(WebhookSubscription.failing_since).is_not(None))
                 .values(failing_since=None).execution_options(synchronize_session=False))
         if not failed:
             return
         await session.execute(
             update(WebhookSubscription)
-            .where(WebhookSubscription.id.in_(failed),  # type: ignore[union-attr]
-                   WebhookSubscription.failing_since.is_(None))  # type: ignore[union-attr]
+            .where(col(WebhookSubscription.id).in_(failed),
+                   col(WebhookSubscription.failing_since).is_(None))
             .values(failing_since=now).execution_options(synchronize_session=False))
         too_long = now - timedelta(hours=self.settings.webhook_disable_after_hours)
         to_disable = (await session.execute(
             select(WebhookSubscription).where(
-                WebhookSubscription.id.in_(failed), WebhookSubscription.enabled,  # type: ignore[union-attr]
-                or_(WebhookSubscription.id.in_(gone),  # type: ignore[union-attr]
-                    and_(WebhookSubscription.failing_since.is_not(None),  # type: ignore[union-attr]
-                         WebhookSubscription.failing_since < too_long)))  # type: ignore[operator]
+                col(WebhookSubscription.id).in_(failed), col(WebhookSubscription.enabled),
+                or_(col(WebhookSubscription.id).in_(gone),
+                    and_(col(WebhookSubscription.failing_since).is_not(None),
+                         col(WebhookSubscription.failing_since) < too_long)))
             .with_for_update())).scalars().all()
         for subscription in to_disable:
             reason = ("the receiver answered 410 Gone" if subscription.id in gone else
@@ -285,13 +291,14 @@ class Dispatcher:
 def disable(session: AsyncSession, subscription: WebhookSubscription, *, reason: str,
             now: datetime) -> None:
     """Stop deliveries to a subscription (by the dispatcher; no person acts)."""
+    assert subscription.id is not None
     before = {"id": subscription.id, "enabled": True}
     subscription.enabled, subscription.disabled_at = False, now
     subscription.disabled_reason = reason
     subscription.version += 1
     subscription.updated_at = now
     record_change(session, None, event_type="webhook.subscription_disabled",
-                  entity_type="webhook_subscription", entity_id=subscription.id,  # type: ignore[arg-type]
+                  entity_type="webhook_subscription", entity_id=subscription.id,
                   before=before, after={"id": subscription.id, "enabled": False},
                   event_data={"subscription_id": subscription.id, "url": subscription.url,
                               "reason": reason})

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from app.events import service as events
 from app.events.models import Event
@@ -32,16 +33,18 @@ def delivery_row(subscription_id: int, message: dict[str, Any], occurred_at: dat
 @on_sequenced
 async def fan_out(session: AsyncSession, sequenced: list[Event], now: datetime) -> None:
     subscriptions = (await session.execute(
-        select(WebhookSubscription.id, WebhookSubscription.event_types,
-               WebhookSubscription.starts_after_event_id)
-        .where(WebhookSubscription.enabled))).all()  # type: ignore[arg-type]
+        select(col(WebhookSubscription.id), col(WebhookSubscription.event_types),
+               col(WebhookSubscription.starts_after_event_id))
+        .where(col(WebhookSubscription.enabled)))).all()
     if not subscriptions:
         return
     rows = []
     for event in sequenced:
+        assert event.id is not None  # sequenced events are stored rows
         message = None
         for subscription_id, patterns, starts_after in subscriptions:
-            if event.id > starts_after and matches(patterns, event.type):  # type: ignore[operator]
+            if event.id > starts_after and matches(patterns, event.type):
+                assert subscription_id is not None  # a stored row's primary key
                 message = message or events.message(event)
                 rows.append(delivery_row(subscription_id, message, event.occurred_at, now))
     if rows:

@@ -5,6 +5,7 @@ gauges are counted from the database when /metrics is scraped, so any process sh
 from prometheus_client import Counter, Gauge, Histogram
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from app.webhooks.models import DeliveryStatus, WebhookDelivery
 
@@ -25,9 +26,9 @@ BACKLOG = Gauge("salesflow_webhook_deliveries", "Webhook messages by status", ["
 
 async def refresh_backlog(session: AsyncSession) -> None:
     counts = dict((await session.execute(
-        select(WebhookDelivery.status, func.count())
-        .where(WebhookDelivery.status.in_([DeliveryStatus.pending, DeliveryStatus.sending,  # type: ignore[attr-defined]
-                                           DeliveryStatus.failed]))
-        .group_by(WebhookDelivery.status))).all())
+        select(col(WebhookDelivery.status), func.count())
+        .where(col(WebhookDelivery.status).in_([DeliveryStatus.pending, DeliveryStatus.sending,
+                                                DeliveryStatus.failed]))
+        .group_by(col(WebhookDelivery.status)))).all())
     for status in (DeliveryStatus.pending, DeliveryStatus.sending, DeliveryStatus.failed):
         BACKLOG.labels(status.value).set(counts.get(status, 0))

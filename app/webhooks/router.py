@@ -19,7 +19,7 @@ from app.webhooks.errors import (
     SubscriptionNotFound,
     UnknownEventType,
 )
-from app.webhooks.models import DeliveryStatus
+from app.webhooks.models import DeliveryStatus, WebhookSubscription
 from app.webhooks.schemas import (
     DeliveryPage,
     DeliveryRead,
@@ -39,13 +39,13 @@ Id = Annotated[int, Path(ge=1, le=2**63 - 1)]
 
 
 def _settings(request: Request) -> Settings:
-    return request.app.state.settings  # type: ignore[no-any-return]
+    return request.app.state.settings
 
 
 SettingsDep = Annotated[Settings, Depends(_settings)]
 
 
-def _with_secret(subscription, secret: str) -> WebhookWithSecret:  # type: ignore[no-untyped-def]
+def _with_secret(subscription: WebhookSubscription, secret: str) -> WebhookWithSecret:
     return WebhookWithSecret(**WebhookRead.model_validate(subscription).model_dump(),
                              secret=secret)
 

@@ -1,9 +1,11 @@
 """Webhook subscriptions (admin), their delivery log, tests, retries and replays."""
 
 from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import exists, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, CursorResult, exists, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from app.audit import service as audit
 from app.core.config import Settings
@@ -51,12 +53,13 @@ async def create(session: AsyncSession, principal: Principal, settings: Settings
         url=target.url, description=data.description,
         event_types=_checked_event_types(data.event_types), enabled=data.enabled,
         sealed_secret=SecretBox.from_settings(settings).seal(secret),
-        starts_after_event_id=await session.scalar(select(func.coalesce(func.max(Event.id), 0))),
+        starts_after_event_id=await session.scalar(select(func.max(col(Event.id)))) or 0,
         created_by=principal.sub, created_at=now, updated_at=now)
     session.add(subscription)
     await session.flush()
+    assert subscription.id is not None
     audit.record(session, principal, action="webhook.subscription_created",
-                 entity_type=ENTITY, entity_id=subscription.id,  # type: ignore[arg-type]
+                 entity_type=ENTITY, entity_id=subscription.id,
                  before=None, after=snapshot(WebhookRead, subscription))
     await commit(session)
     return subscription, secret
@@ -72,7 +75,7 @@ async def list_subscriptions(session: AsyncSession, principal: Principal, *, lim
 async def get(session: AsyncSession, principal: Principal, subscription_id: int, *,
               for_update: bool = False) -> WebhookSubscription:
     require(principal, Capability.webhooks_manage)
-    statement = select(WebhookSubscription).where(WebhookSubscription.id == subscription_id)
+    statement = select(WebhookSubscription).where(col(WebhookSubscription.id) == subscription_id)
     if for_update:
         statement = statement.with_for_update()
     subscription = (await session.execute(statement)).scalar_one_or_none()
@@ -169,9 +172,10 @@ async def list_deliveries(
 ) -> tuple[list[WebhookDelivery], str | None]:
     """A subscription's delivery log, newest first."""
     await get(session, principal, subscription_id)
-    statement = select(WebhookDelivery).where(WebhookDelivery.subscription_id == subscription_id)
+    statement = select(WebhookDelivery).where(
+        col(WebhookDelivery.subscription_id) == subscription_id)
     if status is not None:
-        statement = statement.where(WebhookDelivery.status == status)
+        statement = statement.where(col(WebhookDelivery.status) == status)
     return await paginate(session, statement, keys=[WebhookDelivery.id], limit=limit,
                           cursor=cursor, descending=True)
 
@@ -179,7 +183,7 @@ async def list_deliveries(
 async def get_delivery(session: AsyncSession, principal: Principal, delivery_id: int, *,
                        for_update: bool = False) -> WebhookDelivery:
     require(principal, Capability.webhooks_manage)
-    statement = select(WebhookDelivery).where(WebhookDelivery.id == delivery_id)
+    statement = select(WebhookDelivery).where(col(WebhookDelivery.id) == delivery_id)
     if for_update:
         statement = statement.with_for_update()
     delivery = (await session.execute(statement)).scalar_one_or_none()
@@ -211,12 +215,13 @@ async def replay(session: AsyncSession, principal: Principal, *, subscription_id
     already has are re-sent as they were (same id, so receivers can de-duplicate); events
     it never got (e.g. from before it existed) get new messages."""
     subscription = await get(session, principal, subscription_id, for_update=True)
-    in_range = (WebhookDelivery.subscription_id == subscription_id,
-                WebhookDelivery.event_occurred_at >= data.since,  # type: ignore[operator]
-                WebhookDelivery.event_occurred_at < data.until,  # type: ignore[operator]
-                WebhookDelivery.status != DeliveryStatus.sending,
-                WebhookDelivery.event_type != "webhook.test")
-    requeued = (await session.execute(
+    in_range = (col(WebhookDelivery.subscription_id) == subscription_id,
+                col(WebhookDelivery.event_occurred_at) >= data.since,
+                col(WebhookDelivery.event_occurred_at) < data.until,
+                col(WebhookDelivery.status) != DeliveryStatus.sending,
+                col(WebhookDelivery.event_type) != "webhook.test")
+    # The session returns a CursorResult for an UPDATE without RETURNING; its type says Result.
+    requeued = cast(CursorResult[Any], await session.execute(
         update(WebhookDelivery).where(*in_range)
         .values(status=DeliveryStatus.pending, next_attempt_at=now, attempts_in_schedule=0,
                 lease_until=None)
@@ -225,13 +230,13 @@ async def replay(session: AsyncSession, principal: Principal, *, subscription_id
     while True:
         missing = list((await session.execute(
             select(Event).where(
-                Event.position > after_position,  # type: ignore[operator]
-                Event.occurred_at >= data.since, Event.occurred_at < data.until,  # type: ignore[operator]
+                col(Event.position) > after_position,
+                col(Event.occurred_at) >= data.since, col(Event.occurred_at) < data.until,
                 _types_filter(subscription.event_types),
-                ~exists(select(WebhookDelivery.id).where(
-                    WebhookDelivery.subscription_id == subscription_id,
-                    WebhookDelivery.event_id == Event.event_id)))
-            .order_by(Event.position).limit(REPLAY_BATCH))).scalars())  # type: ignore[arg-type]
+                ~exists(select(col(WebhookDelivery.id)).where(
+                    col(WebhookDelivery.subscription_id) == subscription_id,
+                    col(WebhookDelivery.event_id) == Event.event_id)))
+            .order_by(col(Event.position)).limit(REPLAY_BATCH))).scalars())
         if not missing:
             break
         rows = [delivery_row(subscription_id, message(e), e.occurred_at, now) for e in missing
@@ -239,7 +244,9 @@ async def replay(session: AsyncSession, principal: Principal, *, subscription_id
         if rows:
             await session.execute(insert(WebhookDelivery), rows)
         added += len(rows)
-        after_position = missing[-1].position  # type: ignore[assignment]
+        last_position = missing[-1].position
+        assert last_position is not None  # only sequenced events are above a position
+        after_position = last_position
     queued = requeued + added
     audit.record(session, principal, action="webhook.replay_requested", entity_type=ENTITY,
                  entity_id=subscription_id, before=None,
@@ -249,13 +256,13 @@ async def replay(session: AsyncSession, principal: Principal, *, subscription_id
     return queued
 
 
-def _types_filter(patterns: list[str]):  # type: ignore[no-untyped-def]
+def _types_filter(patterns: list[str]) -> ColumnElement[bool]:
     if "*" in patterns:
-        return Event.position.is_not(None)  # type: ignore[union-attr]
+        return col(Event.position).is_not(None)
     exact = [p for p in patterns if not p.endswith(".*")]
     families = [p[:-1] for p in patterns if p.endswith(".*")]
-    return or_(Event.type.in_(exact),  # type: ignore[attr-defined]
-               *[Event.type.startswith(prefix) for prefix in families])  # type: ignore[attr-defined]
+    return or_(col(Event.type).in_(exact),
+               *[col(Event.type).startswith(prefix) for prefix in families])
 
 
 def _checked_event_types(patterns: list[str]) -> list[str]:
