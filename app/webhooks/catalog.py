@@ -11,7 +11,9 @@ New fields and new event types do not raise it, which is why every model here al
 fields and receivers must ignore unknown ones.
 """
 
+import builtins
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
@@ -454,9 +456,10 @@ class EventMessage(BaseModel):
 class EventSpec:
     type: str
     entity: str  # the subject is "<entity>:<id>"
-    data: type[EventData]
+    # builtins.type: inside this class body, `type` names the field above.
+    data: builtins.type[EventData]
     description: str
-    message: type[EventMessage]  # the envelope with this type's `data`
+    message: builtins.type[EventMessage]  # the envelope with this type's `data`
 
 
 def _message_model(event_type: str, entity: str, data: type[EventData],
@@ -465,7 +468,8 @@ def _message_model(event_type: str, entity: str, data: type[EventData],
     name = "".join(part.capitalize() for part in re.split(r"[._]", event_type)) + "Event"
     return create_model(
         name, __base__=EventMessage, __doc__=description, __module__=__name__,
-        type=(Literal[event_type], Field(description="The event type")),  # type: ignore[valid-type]
+        # A Literal of a runtime value: pydantic builds it, a type checker cannot.
+        type=(Literal[event_type], Field(description="The event type")),  # type: ignore[arg-type]
         subject=(str, Field(pattern=f"^{entity}:", examples=[f"{entity}:42"],
                             description=f"The {entity} the event is about: `{entity}:<id>`")),
         data=(data, ...),
@@ -673,7 +677,7 @@ def document_webhooks(app: FastAPI) -> None:
         )
 
 
-def _receiver(message: type[EventMessage]):  # type: ignore[no-untyped-def]
+def _receiver(message: type[EventMessage]) -> Callable[..., Awaitable[None]]:
     async def receive(body: message) -> None:  # type: ignore[valid-type]
         """Never called: its signature tells FastAPI the body to document."""
 
