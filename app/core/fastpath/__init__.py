@@ -68,7 +68,7 @@ def loaded_entity(model: type[_Entity], values: Iterable[tuple[str, Any]]) -> _E
     change it only with `write_loaded`."""
     entity = inspect(model).class_manager.new_instance()
     inspect(entity).dict.update(values)
-    return entity  # type: ignore[no-any-return]
+    return entity
 
 
 def sync_loaded(session: AsyncSession, model: type, row_id: Any, **values: Any) -> None:
