@@ -12,11 +12,14 @@ from app.core.security import Principal
 
 
 async def approval_reads(session: AsyncSession, principal: Principal,
-                         request_ids: list[int | None], now: datetime) -> dict[int, ApprovalRead]:
+                         request_ids: list[int | None], now: datetime
+                         ) -> dict[int | None, ApprovalRead]:
+    """Keyed as the documents hold their request ids: a document without one (None)
+    finds no read."""
     ids = sorted({i for i in request_ids if i is not None})
     if not ids:
         return {}
     mine = await authorities(session, principal, now)
-    return {loaded.request.id: approval_read(  # type: ignore[misc]
+    return {loaded.request_id: approval_read(
                 loaded, queries.allowed_actions(loaded, principal, mine), now)
             for loaded in await queries.load_by_ids(session, ids)}

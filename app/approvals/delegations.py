@@ -4,6 +4,7 @@ from datetime import datetime
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from app.approvals.errors import DelegationNotFound, InvalidDelegation
 from app.approvals.models import Delegation
@@ -36,6 +37,7 @@ async def create(session: AsyncSession, principal: Principal, *, data: Delegatio
         reason=data.reason, created_at=now)
     session.add(delegation)
     await session.flush()
+    assert delegation.id is not None  # assigned by the flush
     record_change(session, principal, event_type="delegation.created", entity_type=ENTITY,
                   entity_id=delegation.id, before=None, after=snapshot(DelegationRead, delegation))
     await commit(session)
@@ -45,8 +47,8 @@ async def create(session: AsyncSession, principal: Principal, *, data: Delegatio
 async def list_mine(session: AsyncSession, principal: Principal, *, limit: int,
                     cursor: str | None) -> tuple[list[Delegation], str | None]:
     """Delegations the caller gave or received."""
-    statement = select(Delegation).where(or_(Delegation.delegator_id == principal.sub,
-                                             Delegation.delegate_id == principal.sub))
+    statement = select(Delegation).where(or_(col(Delegation.delegator_id) == principal.sub,
+                                             col(Delegation.delegate_id) == principal.sub))
     return await paginate(session, statement, keys=[Delegation.id], limit=limit, cursor=cursor,
                           descending=True)
 
@@ -56,6 +58,7 @@ async def revoke(session: AsyncSession, principal: Principal, *, delegation_id: 
     delegation = await session.get(Delegation, delegation_id, with_for_update=True)
     if delegation is None or delegation.delegator_id != principal.sub:
         raise DelegationNotFound()
+    assert delegation.id is not None  # loaded from the database
     if delegation.revoked_at is None:
         before = snapshot(DelegationRead, delegation)
         delegation.revoked_at = now

@@ -196,6 +196,7 @@ async def submit_document(session: AsyncSession, principal: Principal, document:
     if states.reason_field is not None:
         fields[states.reason_field] = None
     apply_changes(document, fields)
+    assert document.id is not None  # loaded from the database
     record_change(session, principal, event_type=adapter.events.submitted,
                   entity_type=adapter.entity_type, entity_id=document.id,
                   before=before, after=adapter.summary(document))

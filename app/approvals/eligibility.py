@@ -65,20 +65,21 @@ def steps_decidable_by(principal: Principal) -> ColumnElement[bool]:
         if scope == Scope.company:
             in_scope: ColumnElement[bool] = true()
         elif scope == Scope.department:
-            in_scope = ApprovalStep.department_id == principal.dept if principal.dept else false()
+            in_scope = (col(ApprovalStep.department_id) == principal.dept if principal.dept
+                        else false())
         else:
             depts = sorted(overseen_departments(principal))
-            in_scope = ApprovalStep.department_id.in_(depts) if depts else false()  # type: ignore[union-attr]
-        clauses.append(and_(or_(ApprovalStep.role == role.value,
-                                ApprovalStep.escalated_role == role.value), in_scope))
+            in_scope = col(ApprovalStep.department_id).in_(depts) if depts else false()
+        clauses.append(and_(or_(col(ApprovalStep.role) == role.value,
+                                col(ApprovalStep.escalated_role) == role.value), in_scope))
     return or_(*clauses) if clauses else false()
 
 
 def active_delegations_to(delegate_id: Any, today: Any) -> ColumnElement[bool]:
     """SQL filter: delegations to `delegate_id` in force on `today` (values or bind
     parameters)."""
-    return and_(Delegation.delegate_id == delegate_id, Delegation.start_date <= today,
-                Delegation.end_date >= today, Delegation.revoked_at.is_(None))  # type: ignore[union-attr]
+    return and_(col(Delegation.delegate_id) == delegate_id, col(Delegation.start_date) <= today,
+                col(Delegation.end_date) >= today, col(Delegation.revoked_at).is_(None))
 
 
 async def authorities(session: AsyncSession, principal: Principal, now: datetime, *,
@@ -90,7 +91,8 @@ async def authorities(session: AsyncSession, principal: Principal, now: datetime
     if not delegated_to_me:
         return [Authority(principal)]
     rows = (await session.execute(
-        select(Delegation).where(active_delegations_to(principal.sub, now.date())).order_by(Delegation.id)
+        select(Delegation).where(active_delegations_to(principal.sub, now.date()))
+        .order_by(col(Delegation.id))
     )).scalars().all()
     delegated = [
         Authority(Principal(sub=d.delegator_id, roles=parse_roles(d.delegator_roles),
@@ -140,7 +142,7 @@ def segregated(authority: Authority) -> ColumnElement[bool]:
     people = sorted(authority.people)
     return and_(
         col(ApprovalRequest.submitted_by).not_in(people),
-        ~exists(select(ApprovalDecision.id).where(
+        ~exists(select(col(ApprovalDecision.id)).where(
             col(ApprovalDecision.request_id) == col(ApprovalRequest.id),
             or_(col(ApprovalDecision.actor_id).in_(people),
                 col(ApprovalDecision.on_behalf_of_id).in_(people)))))

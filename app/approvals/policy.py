@@ -7,6 +7,7 @@ rule that fired or was skipped, and why — the same function serves submission 
 preview, so a preview is exactly what submission will produce.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Literal
@@ -293,7 +294,8 @@ def _band_approver(policy: PolicyDocument, facts: DocumentFacts) -> tuple[Role |
                        f"{band.role.value} approves")
 
 
-def _tier_steps(policy: PolicyDocument, amount: Decimal, step) -> list[ResolvedStep]:  # type: ignore[no-untyped-def]
+def _tier_steps(policy: PolicyDocument, amount: Decimal,
+                step: Callable[[Role, int, int | None, str], ResolvedStep]) -> list[ResolvedStep]:
     reached = tier_index(policy.tiers, amount)
     chosen = range(reached + 1) if policy.tier_mode == "cumulative" else [reached]
     steps = []

@@ -77,7 +77,7 @@ def visible_requests(principal: Principal) -> ColumnElement[bool]:
         col(ApprovalRequest.submitted_by) == principal.sub,
         visible(principal, owner_column=col(ApprovalRequest.owner_id),
                 department_column=col(ApprovalRequest.department_id)),
-        exists(select(ApprovalStep.id).where(
+        exists(select(col(ApprovalStep.id)).where(
             col(ApprovalStep.request_id) == col(ApprovalRequest.id),
             steps_decidable_by(principal))),
     )
@@ -88,7 +88,7 @@ def actionable_requests(authority: Authority) -> ColumnElement[bool]:
     that segregation of duties lets it decide (`allowed_actions` in SQL)."""
     return (
         (col(ApprovalRequest.status) == RequestStatus.pending)
-        & exists(select(ApprovalStep.id).where(
+        & exists(select(col(ApprovalStep.id)).where(
             col(ApprovalStep.request_id) == col(ApprovalRequest.id),
             col(ApprovalStep.status) == StepStatus.active,
             steps_decidable_by(authority.principal)))

@@ -38,7 +38,8 @@ class SubmittedDocument:
 
 
 class ApprovalAdapter(Protocol):
-    document_type: str
+    @property
+    def document_type(self) -> str: ...
 
     async def find(self, session: AsyncSession, principal: Principal,
                    document_id: int) -> SubmittedDocument:

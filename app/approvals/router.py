@@ -16,7 +16,7 @@ from app.approvals.errors import (
     StepNotPending,
     StepRequired,
 )
-from app.approvals.models import RequestStatus
+from app.approvals.models import Delegation, RequestStatus
 from app.approvals.policy import PolicyDocument
 from app.approvals.schemas import (
     ApprovalPage,
@@ -134,7 +134,7 @@ async def put_approval_policy(body: PolicyDocument, session: SessionDep,
 @router.post("/delegations", status_code=201, response_model=DelegationRead,
              responses=errors_doc(InvalidDelegation))
 async def create_delegation(body: DelegationCreate, session: SessionDep,
-                            principal: CurrentPrincipal, now: Now):  # type: ignore[no-untyped-def]
+                            principal: CurrentPrincipal, now: Now) -> Delegation:
     """Hand my approvals to a colleague for a date range; they act on my behalf."""
     return await delegations.create(session, principal, data=body, now=now)
 
@@ -152,5 +152,5 @@ async def list_delegations(session: SessionDep, principal: CurrentPrincipal,
 @router.post("/delegations/{delegation_id}/revoke", response_model=DelegationRead,
              responses=errors_doc(DelegationNotFound))
 async def revoke_delegation(delegation_id: RequestId, session: SessionDep,
-                            principal: CurrentPrincipal, now: Now):  # type: ignore[no-untyped-def]
+                            principal: CurrentPrincipal, now: Now) -> Delegation:
     return await delegations.revoke(session, principal, delegation_id=delegation_id, now=now)

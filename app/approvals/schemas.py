@@ -1,6 +1,6 @@
 from collections.abc import Sequence
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import BaseModel, Field, StringConstraints, model_validator
 
@@ -9,6 +9,9 @@ from app.approvals.policy import PolicyDocument
 from app.core.money import Money, MoneyIn
 from app.core.pagination import Page
 from app.core.schemas import ReadModel, UserId, WriteModel
+
+if TYPE_CHECKING:
+    from app.approvals.store import LoadedRequest
 
 Comment = Annotated[str, StringConstraints(min_length=1, max_length=2000)]
 
@@ -49,10 +52,13 @@ class StepRead(BaseModel):
     decisions: list[DecisionRead]
 
 
+StageStatus = Literal["waiting", "active", "approved", "rejected", "cancelled"]
+
+
 class StageRead(BaseModel):
     index: int
     name: str
-    status: Literal["waiting", "active", "approved", "rejected", "cancelled"]
+    status: StageStatus
     steps: list[StepRead]
 
 
@@ -83,24 +89,41 @@ class ApprovalPage(Page[ApprovalRead]):
     pass
 
 
-def _stage_status(steps: Sequence[ApprovalStep]) -> str:
+_STAGE_PRECEDENCE: tuple[StageStatus, ...] = ("rejected", "active", "waiting", "cancelled")
+
+
+def _stage_status(steps: Sequence[ApprovalStep]) -> StageStatus:
     statuses = {s.status for s in steps}
-    for status in ("rejected", "active", "waiting", "cancelled"):
+    for status in _STAGE_PRECEDENCE:
         if status in statuses:
             return status
     return "approved"
 
 
-def approval_read(loaded, allowed: list[str], now: datetime) -> ApprovalRead:  # type: ignore[no-untyped-def]
+def _step_read(s: ApprovalStep, decisions_by_step: dict[int, list[DecisionRead]],
+               now: datetime) -> StepRead:
+    assert s.id is not None  # loaded from the database
+    return StepRead(
+        id=s.id, role=s.role, scope=s.scope, department_id=s.department_id,
+        quorum=s.quorum, approvals=s.approvals, status=s.status, rule=s.rule,
+        activated_at=s.activated_at, due_at=s.due_at,
+        overdue=s.overdue_at is not None or (
+            s.status == StepStatus.active and s.due_at is not None
+            and s.due_at < now),
+        escalated_role=s.escalated_role,
+        decisions=decisions_by_step.get(s.id, []))
+
+
+def approval_read(loaded: "LoadedRequest", allowed: list[str], now: datetime) -> ApprovalRead:
     request = loaded.request
-    decisions_by_step: dict[int, list] = {}
+    decisions_by_step: dict[int, list[DecisionRead]] = {}
     for d in loaded.decisions:
         decisions_by_step.setdefault(d.step_id, []).append(DecisionRead.model_validate(d))
     stages: dict[int, list[ApprovalStep]] = {}
     for step in loaded.steps:
         stages.setdefault(step.stage_index, []).append(step)
     return ApprovalRead(
-        id=request.id, document_type=request.document_type, document_id=request.document_id,
+        id=loaded.request_id, document_type=request.document_type, document_id=request.document_id,
         document_version=request.document_version, policy_key=request.policy_key,
         title=request.title, amount=request.amount, department_id=request.department_id,
         owner_id=request.owner_id, submitted_by=request.submitted_by, flags=request.flags,
@@ -108,16 +131,8 @@ def approval_read(loaded, allowed: list[str], now: datetime) -> ApprovalRead:  #
         status=request.status, current_stage=request.current_stage,
         outcome_reason=request.outcome_reason, created_at=request.created_at,
         decided_at=request.decided_at, allowed_actions=allowed,
-        stages=[StageRead(index=index, name=steps[0].stage_name, status=_stage_status(steps),  # type: ignore[arg-type]
-                          steps=[StepRead(
-                              id=s.id, role=s.role, scope=s.scope, department_id=s.department_id,  # type: ignore[arg-type]
-                              quorum=s.quorum, approvals=s.approvals, status=s.status, rule=s.rule,
-                              activated_at=s.activated_at, due_at=s.due_at,
-                              overdue=s.overdue_at is not None or (
-                                  s.status == StepStatus.active and s.due_at is not None
-                                  and s.due_at < now),
-                              escalated_role=s.escalated_role,
-                              decisions=decisions_by_step.get(s.id, [])) for s in steps])  # type: ignore[arg-type]
+        stages=[StageRead(index=index, name=steps[0].stage_name, status=_stage_status(steps),
+                          steps=[_step_read(s, decisions_by_step, now) for s in steps])
                 for index, steps in sorted(stages.items())],
     )
 

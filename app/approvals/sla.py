@@ -5,6 +5,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from app.approvals.models import ApprovalRequest, ApprovalStep, StepStatus
 from app.approvals.policy import escalation_for
@@ -22,16 +23,17 @@ async def sweep_overdue(session: AsyncSession, *, now: datetime, batch: int = BA
     once: each takes the rows no other holds (SKIP LOCKED), so a step escalates once."""
     rows = (await session.execute(
         select(ApprovalStep, ApprovalRequest)
-        .join(ApprovalRequest, ApprovalRequest.id == ApprovalStep.request_id)
-        .where(ApprovalStep.status == StepStatus.active, ApprovalStep.due_at < now,
-               ApprovalStep.overdue_at.is_(None))  # type: ignore[union-attr]
-        .order_by(ApprovalStep.due_at).limit(batch)
+        .join(ApprovalRequest, col(ApprovalRequest.id) == ApprovalStep.request_id)
+        .where(col(ApprovalStep.status) == StepStatus.active, col(ApprovalStep.due_at) < now,
+               col(ApprovalStep.overdue_at).is_(None))
+        .order_by(col(ApprovalStep.due_at)).limit(batch)
         # The request is locked too, as decisions lock it: a step is never marked overdue
         # while its request is being decided, and the request's events keep their order.
         # SKIP LOCKED means the sweeper never waits, so it cannot deadlock with a decision.
         .with_for_update(skip_locked=True, of=(ApprovalStep, ApprovalRequest))
     )).all()
     for step, request in rows:
+        assert request.id is not None  # loaded from the database
         step.overdue_at = now
         step.escalated_role = (escalation_for(Role(step.role)) or Role.gm).value
         if step.escalated_role == step.role:

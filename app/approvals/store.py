@@ -122,7 +122,7 @@ def _request_statement(*, lock: bool, delegation_check: bool) -> Select[Any]:
     # The request's row is the statement's first columns.
     statement = select(*_REQUESTS.c).where(_REQUESTS.c.id == bindparam("request_id"))
     if delegation_check:
-        statement = statement.add_columns(exists(select(Delegation.id).where(
+        statement = statement.add_columns(exists(select(col(Delegation.id)).where(
             active_delegations_to(bindparam("delegate_id"), bindparam("today"))))
             .label("delegated_to_me"))
     return statement.with_for_update(of=_REQUESTS) if lock else statement
@@ -152,7 +152,10 @@ _CHILDREN = (
 
 async def load_many(session: AsyncSession, requests: list[ApprovalRequest]) -> list[LoadedRequest]:
     """Requests with their steps and decisions: two queries for any number of requests."""
-    ids = [r.id for r in requests]
+    ids: list[int] = []
+    for r in requests:
+        assert r.id is not None  # loaded from the database
+        ids.append(r.id)
     steps: dict[int, list[ApprovalStep]] = defaultdict(list)
     decisions: dict[int, list[ApprovalDecision | RecordedDecision]] = defaultdict(list)
     if ids:
@@ -164,8 +167,8 @@ async def load_many(session: AsyncSession, requests: list[ApprovalRequest]) -> l
                 select(ApprovalDecision).where(col(ApprovalDecision.request_id).in_(ids))
                 .order_by(col(ApprovalDecision.id)))).scalars():
             decisions[decision.request_id].append(decision)
-    return [LoadedRequest(r, steps[r.id], decisions[r.id])  # type: ignore[index]
-            for r in requests]
+    return [LoadedRequest(r, steps[request_id], decisions[request_id])
+            for r, request_id in zip(requests, ids, strict=True)]
 
 
 async def load_by_ids(session: AsyncSession, request_ids: list[int]) -> list[LoadedRequest]:

@@ -64,6 +64,7 @@ class TerminationApprovals:
     async def on_approved(self, session: AsyncSession, principal: Principal,
                           request: ApprovalRequest) -> None:
         contract = await self._contract(session, request)
+        assert contract.id is not None  # loaded from the database
         ensure_transition(contract.status, ContractStatus.terminated)
         before = service.summary(contract)
         contract.status, contract.terminated_at = ContractStatus.terminated, request.decided_at
@@ -87,6 +88,7 @@ class TerminationApprovals:
                          request: ApprovalRequest, event_type: str, reason: str | None) -> None:
         # The contract stays signed and in force; a new termination may be requested.
         contract = await self._contract(session, request)
+        assert contract.id is not None  # loaded from the database
         before = service.summary(contract)
         contract.termination_reason = None
         bump_version(contract)

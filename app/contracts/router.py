@@ -51,16 +51,18 @@ async def _read_many(session: AsyncSession, principal: Principal, contracts: lis
                      now: datetime) -> list[ContractRead]:
     """Contracts with their lines, approval requests and the caller's allowed actions,
     loaded for the whole page at once (a fixed number of queries, whatever its size)."""
-    lines = await service.lines_by_contract(session, [c.id for c in contracts])  # type: ignore[misc]
+    lines = await service.lines_by_contract(
+        session, [c.id for c in contracts if c.id is not None])  # all of them: loaded rows
     requests = await approval_reads(
         session, principal, [i for c in contracts
                              for i in (c.approval_request_id, c.termination_request_id)], now)
     reads = []
     for contract in contracts:
+        assert contract.id is not None  # loaded from the database
         read = ContractRead.model_validate(contract)
-        read.lines = [ContractLineRead.model_validate(line) for line in lines.get(contract.id, [])]  # type: ignore[arg-type]
-        read.approval = requests.get(contract.approval_request_id)  # type: ignore[arg-type]
-        read.termination_approval = requests.get(contract.termination_request_id)  # type: ignore[arg-type]
+        read.lines = [ContractLineRead.model_validate(line) for line in lines.get(contract.id, [])]
+        read.approval = requests.get(contract.approval_request_id)
+        read.termination_approval = requests.get(contract.termination_request_id)
         read.allowed_actions = service.allowed_actions(
             contract, principal, read.approval.allowed_actions if read.approval else [],
             read.termination_approval.allowed_actions if read.termination_approval else [])
@@ -170,7 +172,8 @@ async def list_contract_versions(contract_id: ContractId, session: SessionDep,
                                  principal: CurrentPrincipal) -> ContractHistory:
     """Every revision of this contract, oldest first, with void dates and successors."""
     versions = await service.history(session, principal, contract_id=contract_id)
-    return ContractHistory(root_id=versions[0].root_id,  # type: ignore[arg-type]
+    assert versions[0].root_id is not None  # set when the first revision is created
+    return ContractHistory(root_id=versions[0].root_id,
                            versions=[ContractVersionRead.model_validate(v) for v in versions])
 
 

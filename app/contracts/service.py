@@ -1,8 +1,9 @@
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from app.approvals import requests as approvals
 from app.approvals.documents import recall_document, submit_document
@@ -56,7 +57,7 @@ QUOTED_LINE_FIELDS = ("line_no", "product_id", "description", "quantity", "unit_
                       "discount_percent", "tax_rate", "net_amount", "tax_amount", "total_amount")
 
 
-def _visible(principal: Principal):  # type: ignore[no-untyped-def]
+def _visible(principal: Principal) -> ColumnElement[bool]:
     return visible(principal, owner_column=Contract.owner_id,
                    department_column=Contract.department_id)
 
@@ -67,7 +68,7 @@ def may_edit(principal: Principal) -> bool:
 
 async def get_visible(session: AsyncSession, principal: Principal, contract_id: int, *,
                       for_update: bool = False) -> Contract:
-    statement = select(Contract).where(Contract.id == contract_id, _visible(principal))
+    statement = select(Contract).where(col(Contract.id) == contract_id, _visible(principal))
     if for_update:
         statement = statement.with_for_update()
     contract = (await session.execute(statement)).scalar_one_or_none()
@@ -78,7 +79,8 @@ async def get_visible(session: AsyncSession, principal: Principal, contract_id: 
 
 async def lines_of(session: AsyncSession, contract_id: int) -> list[ContractLine]:
     return list((await session.execute(select(ContractLine).where(
-        ContractLine.contract_id == contract_id).order_by(ContractLine.line_no))).scalars())
+        col(ContractLine.contract_id) == contract_id)
+        .order_by(col(ContractLine.line_no)))).scalars())
 
 
 async def lines_by_contract(session: AsyncSession, contract_ids: list[int]
@@ -86,8 +88,8 @@ async def lines_by_contract(session: AsyncSession, contract_ids: list[int]
     grouped: dict[int, list[ContractLine]] = {}
     if contract_ids:
         for line in (await session.execute(select(ContractLine).where(
-                ContractLine.contract_id.in_(contract_ids))  # type: ignore[attr-defined]
-                .order_by(ContractLine.contract_id, ContractLine.line_no))).scalars():
+                col(ContractLine.contract_id).in_(contract_ids))
+                .order_by(col(ContractLine.contract_id), col(ContractLine.line_no)))).scalars():
             grouped.setdefault(line.contract_id, []).append(line)
     return grouped
 
@@ -98,9 +100,9 @@ async def list_contracts(
 ) -> tuple[list[Contract], str | None]:
     statement = select(Contract).where(_visible(principal))
     if status is not None:
-        statement = statement.where(Contract.status == status)
+        statement = statement.where(col(Contract.status) == status)
     if customer_id is not None:
-        statement = statement.where(Contract.customer_id == customer_id)
+        statement = statement.where(col(Contract.customer_id) == customer_id)
     return await paginate(session, statement, keys=[Contract.id], limit=limit, cursor=cursor,
                           descending=True)
 
@@ -126,8 +128,9 @@ async def create(session: AsyncSession, principal: Principal, *, data: ContractC
         customer = await customers.get_visible(session, principal, customer_id)
     except CustomerNotFound as exc:
         raise UnknownCustomer(f"No customer {customer_id} of yours.") from exc
+    assert customer.id is not None  # loaded from the database
     contract = Contract(
-        customer_id=customer.id, quote_id=data.quote_id, department_id=customer.department_id,  # type: ignore[arg-type]
+        customer_id=customer.id, quote_id=data.quote_id, department_id=customer.department_id,
         owner_id=customer.owner_id, title=title, currency=currency, exchange_rate=rate,
         delivery_date=data.delivery_date, clauses=data.clauses,
         major_interest=data.major_interest,
@@ -141,9 +144,10 @@ async def create(session: AsyncSession, principal: Principal, *, data: ContractC
         await flush_or_raise(session, QuoteAlreadyContracted())
     else:
         await session.flush()
+    assert contract.id is not None  # assigned by the flush
     contract.root_id = contract.id
     for line in lines:
-        line.contract_id = contract.id  # type: ignore[assignment]
+        line.contract_id = contract.id
     session.add_all(lines)
     record_change(session, principal, event_type="contract.created", entity_type=ENTITY,
                   entity_id=contract.id, before=None, after=summary(contract),
@@ -162,7 +166,8 @@ async def _from_quote(session: AsyncSession, principal: Principal, quote_id: int
     if quote.status != QuoteStatus.accepted:
         raise QuoteNotAccepted(f"Quote {quote_id} is {quote.status.value}.",
                                quote_status=quote.status.value)
-    existing = await session.scalar(select(Contract.id).where(Contract.quote_id == quote_id))
+    existing = await session.scalar(select(col(Contract.id)).where(
+        col(Contract.quote_id) == quote_id))
     if existing is not None:
         raise QuoteAlreadyContracted(f"Contract {existing} was drafted from quote {quote_id}.",
                                      contract_id=existing)
@@ -173,6 +178,7 @@ async def _from_quote(session: AsyncSession, principal: Principal, quote_id: int
 async def update(session: AsyncSession, principal: Principal, *, contract_id: int,
                  data: ContractUpdate, expected_version: int | None) -> Contract:
     contract = await _editable(session, principal, contract_id, expected_version)
+    assert contract.id is not None  # loaded from the database
     if contract.status not in EDITABLE:
         raise ContractLocked(f"The contract is {contract.status.value}.",
                              status_now=contract.status.value)
@@ -186,13 +192,13 @@ async def update(session: AsyncSession, principal: Principal, *, contract_id: in
     if data.payment_schedule is not None:
         _ensure_schedule(data.payment_schedule)
         contract.payment_schedule = [m.model_dump(mode="json") for m in data.payment_schedule]
-    lines = await lines_of(session, contract.id)  # type: ignore[arg-type]
+    lines = await lines_of(session, contract.id)
     if data.lines is not None:
         for old in lines:
             await session.delete(old)
         lines = await _priced_lines(session, data.lines)
         for line in lines:
-            line.contract_id = contract.id  # type: ignore[assignment]
+            line.contract_id = contract.id
         session.add_all(lines)
     apply_totals(contract, lines)
     bump_version(contract)
@@ -228,6 +234,7 @@ async def sign(session: AsyncSession, principal: Principal, *, contract_id: int,
         raise UnprocessableEntity("The signing date cannot be in the future.")
     if {s.party for s in data.signatories} != {"customer", "company"}:
         raise UnprocessableEntity("Both the customer and the company must sign.")
+    assert contract.id is not None  # loaded from the database
     before = summary(contract)
     contract.status, contract.signed_date = ContractStatus.signed, data.signed_date
     contract.signatories = [s.model_dump(mode="json") for s in data.signatories]
@@ -243,7 +250,7 @@ async def sign(session: AsyncSession, principal: Principal, *, contract_id: int,
 async def _void(session: AsyncSession, principal: Principal, contract_id: int, *,
                 successor: Contract, now: datetime) -> None:
     previous = await session.get(Contract, contract_id, with_for_update=True)
-    assert previous is not None
+    assert previous is not None and previous.id is not None
     ensure_transition(previous.status, ContractStatus.voided)
     before = summary(previous)
     previous.status, previous.voided_at, previous.successor_id = (
@@ -259,12 +266,14 @@ async def amend(session: AsyncSession, principal: Principal, *, contract_id: int
     """Copy a signed contract into revision n+1, a draft that goes through approval on its
     new total; when it is signed, revision n is voided."""
     contract = await _editable(session, principal, contract_id, expected_version)
+    assert contract.id is not None  # loaded from the database
     if contract.status != ContractStatus.signed:
         raise InvalidTransition(f"Only a signed contract can be amended; this one is "
                                 f"{contract.status.value}.", current_status=contract.status.value)
     if contract.termination_reason is not None:
         raise TerminationPending()
-    if await session.scalar(select(Contract.id).where(Contract.predecessor_id == contract.id)):
+    if await session.scalar(select(col(Contract.id)).where(
+            col(Contract.predecessor_id) == contract.id)):
         raise AmendmentExists()
     amendment = Contract(**{
         field: getattr(contract, field) for field in (
@@ -274,10 +283,11 @@ async def amend(session: AsyncSession, principal: Principal, *, contract_id: int
         revision=contract.revision + 1, predecessor_id=contract.id, created_by=principal.sub)
     session.add(amendment)
     await session.flush()
+    assert amendment.id is not None  # assigned by the flush
     session.add_all([ContractLine(**{k: getattr(line, k) for k in (
         "line_no", "product_id", "description", "quantity", "unit_price", "discount_percent",
         "tax_rate", "net_amount", "tax_amount", "total_amount")}, contract_id=amendment.id)
-        for line in await lines_of(session, contract.id)])  # type: ignore[arg-type]
+        for line in await lines_of(session, contract.id)])
     record_change(session, principal, event_type="contract.amended", entity_type=ENTITY,
                   entity_id=contract.id, before=None, after=summary(amendment),
                   event_data={**summary(contract), "amendment_id": amendment.id,
@@ -290,7 +300,7 @@ async def history(session: AsyncSession, principal: Principal, *, contract_id: i
                   ) -> list[Contract]:
     contract = await get_visible(session, principal, contract_id)
     return list((await session.execute(select(Contract).where(
-        Contract.root_id == contract.root_id).order_by(Contract.revision))).scalars())
+        col(Contract.root_id) == contract.root_id).order_by(col(Contract.revision)))).scalars())
 
 
 async def request_termination(session: AsyncSession, principal: Principal, *, contract_id: int,
@@ -309,6 +319,7 @@ async def request_termination(session: AsyncSession, principal: Principal, *, co
     bump_version(contract)
 
     def requested(request: ApprovalRequest) -> None:
+        assert contract.id is not None  # loaded from the database
         contract.termination_request_id = request.id
         record_change(session, principal, event_type="contract.termination_requested",
                       entity_type=ENTITY, entity_id=contract.id, before=before,
@@ -342,8 +353,9 @@ def _termination_pending(contract: Contract) -> bool:
 
 
 def describe_termination(contract: Contract) -> SubmittedDocument:
+    assert contract.id is not None  # loaded from the database
     return SubmittedDocument(
-        document_type=TERMINATION, document_id=contract.id, document_version=contract.version,  # type: ignore[arg-type]
+        document_type=TERMINATION, document_id=contract.id, document_version=contract.version,
         title=f"解除: {contract.title}", owner_id=contract.owner_id,
         facts=DocumentFacts(policy_key="contract_termination", amount=contract.total_base,
                             department_id=contract.department_id))
@@ -389,8 +401,10 @@ async def _priced_lines(session: AsyncSession, lines: list[ContractLineIn]) -> l
         tax_rate = line.tax_rate if line.tax_rate is not None else product.tax_rate
         amounts = line_amounts(quantity=line.quantity, unit_price=unit_price,
                                discount_percent=line.discount_percent, tax_rate=tax_rate)
-        priced.append(ContractLine(
-            line_no=number, product_id=product.id, description=line.description or product.name,  # type: ignore[arg-type]
+        assert product.id is not None  # loaded from the database
+        # contract_id: the caller sets it once the contract has its id.
+        priced.append(ContractLine(  # type: ignore[call-arg]
+            line_no=number, product_id=product.id, description=line.description or product.name,
             quantity=line.quantity, unit_price=unit_price, discount_percent=line.discount_percent,
             tax_rate=tax_rate, net_amount=amounts.net, tax_amount=amounts.tax,
             total_amount=amounts.total))
@@ -411,7 +425,8 @@ def _ensure_rate(currency: str, rate: Decimal) -> None:
 
 
 def summary(contract: Contract) -> dict:
-    return ContractSummary(id=contract.id, status=contract.status, revision=contract.revision,  # type: ignore[arg-type]
+    assert contract.id is not None  # flushed or loaded
+    return ContractSummary(id=contract.id, status=contract.status, revision=contract.revision,
                            total=f"{contract.total:.2f}", total_base=f"{contract.total_base:.2f}",
                            version=contract.version).model_dump(mode="json")
 

@@ -12,6 +12,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from app.core.db import commit
 from app.events.models import Event, EventSequencerState, EventSubject
@@ -34,20 +35,20 @@ async def sequence_pending(session: AsyncSession, *, now: datetime,
     """Sequence up to `batch` committed events; returns how many (0: none waiting, or
     another sequencer is at work)."""
     state = (await session.execute(
-        select(EventSequencerState).where(EventSequencerState.id == 1)
+        select(EventSequencerState).where(col(EventSequencerState.id) == 1)
         .with_for_update(skip_locked=True))).scalar_one_or_none()
     if state is None:
         await session.rollback()
         return 0
     events = list((await session.execute(
-        select(Event).where(Event.position.is_(None))  # type: ignore[union-attr]
-        .order_by(Event.id).limit(batch))).scalars())
+        select(Event).where(col(Event.position).is_(None))
+        .order_by(col(Event.id)).limit(batch))).scalars())
     if not events:
         await session.rollback()
         return 0
     subjects = {e.subject for e in events}
     known = {s.subject: s for s in (await session.execute(
-        select(EventSubject).where(EventSubject.subject.in_(subjects)))).scalars()}  # type: ignore[attr-defined]
+        select(EventSubject).where(col(EventSubject.subject).in_(subjects)))).scalars()}
     position = state.last_position
     for event in events:
         counter = known.get(event.subject)

@@ -2,10 +2,11 @@
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, select
+from sqlalchemy import CursorResult, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from app.core import fastpath
 from app.core.context import current_request_id
@@ -69,9 +70,9 @@ async def read_feed(
     require(principal, Capability.events_read)
     while await sequence_pending(session, now=now):
         pass
-    statement = select(Event).where(Event.position.is_not(None))  # type: ignore[union-attr]
+    statement = select(Event).where(col(Event.position).is_not(None))
     if types:
-        statement = statement.where(Event.type.in_(types))  # type: ignore[attr-defined]
+        statement = statement.where(col(Event.type).in_(types))
     items, _ = await paginate(session, statement, keys=[Event.position], limit=limit,
                               cursor=after)
     # Where the reader got to, even when the page is short: the next poll resumes there.
@@ -81,7 +82,8 @@ async def read_feed(
 
 async def purge_older_than(session: AsyncSession, *, cutoff: datetime) -> int:
     """Forget sequenced events that happened before `cutoff` (the retention period)."""
-    result = await session.execute(delete(Event).where(
-        Event.occurred_at < cutoff, Event.position.is_not(None)))  # type: ignore[union-attr,operator]
+    # A DML statement's result is a CursorResult, which has the rowcount.
+    result = cast(CursorResult[Any], await session.execute(delete(Event).where(
+        col(Event.occurred_at) < cutoff, col(Event.position).is_not(None))))
     await commit(session)
     return result.rowcount or 0

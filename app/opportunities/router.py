@@ -49,7 +49,7 @@ async def _read_many(session: AsyncSession, principal: Principal,
     for opportunity in opportunities:
         read = OpportunityRead.model_validate(opportunity)
         read.weighted_amount = service.weighted_amount(opportunity)
-        read.approval = approvals.get(opportunity.proposal_request_id)  # type: ignore[arg-type]
+        read.approval = approvals.get(opportunity.proposal_request_id)
         read.allowed_actions = service.allowed_actions(
             opportunity, principal, read.approval.allowed_actions if read.approval else [])
         reads.append(read)

@@ -1,8 +1,9 @@
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from app.approvals.documents import recall_document, submit_document
 from app.core.db import commit
@@ -41,7 +42,7 @@ PROPOSAL = "opportunity_proposal"
 REVIEWED_GRADES = frozenset({OpportunityGrade.high, OpportunityGrade.medium})
 
 
-def _visible(principal: Principal):  # type: ignore[no-untyped-def]
+def _visible(principal: Principal) -> ColumnElement[bool]:
     return visible(principal, owner_column=Opportunity.owner_id,
                    department_column=Opportunity.department_id)
 
@@ -60,7 +61,8 @@ def weighted_amount(opportunity: Opportunity) -> Decimal:
 
 async def get_visible(session: AsyncSession, principal: Principal, opportunity_id: int, *,
                       for_update: bool = False) -> Opportunity:
-    statement = select(Opportunity).where(Opportunity.id == opportunity_id, _visible(principal))
+    statement = select(Opportunity).where(col(Opportunity.id) == opportunity_id,
+                                          _visible(principal))
     if for_update:
         statement = statement.with_for_update()
     opportunity = (await session.execute(statement)).scalar_one_or_none()
@@ -76,13 +78,13 @@ async def list_opportunities(
 ) -> tuple[list[Opportunity], str | None]:
     statement = select(Opportunity).where(_visible(principal))
     if stage is not None:
-        statement = statement.where(Opportunity.stage == stage)
+        statement = statement.where(col(Opportunity.stage) == stage)
     if grade is not None:
-        statement = statement.where(Opportunity.grade == grade)
+        statement = statement.where(col(Opportunity.grade) == grade)
     if owner_id is not None:
-        statement = statement.where(Opportunity.owner_id == owner_id)
+        statement = statement.where(col(Opportunity.owner_id) == owner_id)
     if customer_id is not None:
-        statement = statement.where(Opportunity.customer_id == customer_id)
+        statement = statement.where(col(Opportunity.customer_id) == customer_id)
     return await paginate(session, statement, keys=[Opportunity.id], limit=limit, cursor=cursor,
                           descending=True)
 
@@ -107,8 +109,9 @@ async def add(session: AsyncSession, principal: Principal, *, customer: Customer
               lead_id: int | None = None) -> Opportunity:
     """An opportunity in the caller's unit of work (lead conversion uses it too). It belongs
     to the customer's owner, in the customer's department, like every document of it."""
+    assert customer.id is not None  # loaded from the database
     opportunity = Opportunity(
-        customer_id=customer.id, lead_id=lead_id, department_id=customer.department_id,  # type: ignore[arg-type]
+        customer_id=customer.id, lead_id=lead_id, department_id=customer.department_id,
         owner_id=customer.owner_id, title=data.title, grade=data.grade,
         expected_amount=data.expected_amount, expected_close_date=data.expected_close_date,
         probability=(PROBABILITY[OpportunityStage.qualification] if probability is None
@@ -116,6 +119,7 @@ async def add(session: AsyncSession, principal: Principal, *, customer: Customer
         created_by=principal.sub)
     session.add(opportunity)
     await session.flush()
+    assert opportunity.id is not None  # assigned by the flush
     record_change(session, principal, event_type="opportunity.created", entity_type=ENTITY,
                   entity_id=opportunity.id, before=None, after=summary(opportunity))
     return opportunity
@@ -132,6 +136,7 @@ async def update(session: AsyncSession, principal: Principal, *, opportunity_id:
         return opportunity
     before = summary(opportunity)
     apply_changes(opportunity, changes)
+    assert opportunity.id is not None  # loaded from the database
     record_change(session, principal, event_type="opportunity.updated", entity_type=ENTITY,
                   entity_id=opportunity.id, before=before, after=summary(opportunity))
     await commit(session)
@@ -244,6 +249,7 @@ def _change(session: AsyncSession, principal: Principal, opportunity: Opportunit
             event_type: str, **fields: object) -> None:
     before = summary(opportunity)
     apply_changes(opportunity, fields)
+    assert opportunity.id is not None  # loaded from the database
     record_change(session, principal, event_type=event_type, entity_type=ENTITY,
                   entity_id=opportunity.id, before=before, after=summary(opportunity))
 

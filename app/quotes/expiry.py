@@ -6,6 +6,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from app.calendar.working_time import local_date
 from app.core.db import commit
@@ -22,9 +23,9 @@ async def sweep_expired(session: AsyncSession, *, now: datetime, batch: int = BA
     """Expire up to `batch` lapsed quotes; returns how many. Workers sweeping at once each
     take rows no other holds (SKIP LOCKED), so a quote expires once."""
     quotes = (await session.execute(
-        select(Quote).where(Quote.status.in_(EXPIRING),  # type: ignore[attr-defined]
-                            Quote.valid_until < local_date(now))
-        .order_by(Quote.valid_until, Quote.id).limit(batch)
+        select(Quote).where(col(Quote.status).in_(EXPIRING),
+                            col(Quote.valid_until) < local_date(now))
+        .order_by(col(Quote.valid_until), col(Quote.id)).limit(batch)
         .with_for_update(skip_locked=True))).scalars().all()
     for quote in quotes:
         service.move(session, SWEEPER, quote, QuoteStatus.expired, "quote.expired",

@@ -55,8 +55,10 @@ async def price_lines(session: AsyncSession, lines: list[QuoteLineIn],
         tax_rate = line.tax_rate if line.tax_rate is not None else product.tax_rate
         amounts = line_amounts(quantity=line.quantity, unit_price=unit_price,
                                discount_percent=line.discount_percent, tax_rate=tax_rate)
-        priced.append(QuoteLine(
-            line_no=number, product_id=product.id, description=line.description or product.name,  # type: ignore[arg-type]
+        assert product.id is not None  # loaded from the database
+        # quote_id: the caller sets it once the quote has its id.
+        priced.append(QuoteLine(  # type: ignore[call-arg]
+            line_no=number, product_id=product.id, description=line.description or product.name,
             quantity=line.quantity, list_price=list_price, unit_price=unit_price,
             discount_percent=line.discount_percent,
             effective_discount_percent=effective_discount(

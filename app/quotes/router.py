@@ -49,19 +49,20 @@ async def _read_many(session: AsyncSession, principal: Principal, quotes: list[Q
                      now: datetime) -> list[QuoteRead]:
     """Quotes with lines, approval requests, contracts and the caller's allowed actions,
     loaded for the whole page at once."""
-    ids = [q.id for q in quotes]
-    lines = await service.lines_by_quote(session, ids)  # type: ignore[arg-type]
-    contracts = await service.contract_ids(session, ids)  # type: ignore[arg-type]
+    ids = [q.id for q in quotes if q.id is not None]  # all of them: loaded rows
+    lines = await service.lines_by_quote(session, ids)
+    contracts = await service.contract_ids(session, ids)
     approvals = await approval_reads(session, principal, [q.approval_request_id for q in quotes],
                                      now)
     today = local_date(now)
     reads = []
     for quote in quotes:
+        assert quote.id is not None  # loaded from the database
         read = QuoteRead.model_validate(quote)
         read.status = status_on(quote, today)
-        read.lines = [QuoteLineRead.model_validate(line) for line in lines.get(quote.id, [])]  # type: ignore[arg-type]
-        read.contract_id = contracts.get(quote.id)  # type: ignore[arg-type]
-        read.approval = approvals.get(quote.approval_request_id)  # type: ignore[arg-type]
+        read.lines = [QuoteLineRead.model_validate(line) for line in lines.get(quote.id, [])]
+        read.contract_id = contracts.get(quote.id)
+        read.approval = approvals.get(quote.approval_request_id)
         read.allowed_actions = service.allowed_actions(
             quote, principal, read.approval.allowed_actions if read.approval else [],
             today=today, has_contract=read.contract_id is not None)
@@ -198,6 +199,7 @@ async def list_quote_versions(quote_id: QuoteId, session: SessionDep,
     """Every version of this quote, oldest first, each linked to the next."""
     versions = await service.history(session, principal, quote_id=quote_id)
     today = local_date(now)
-    return QuoteHistory(root_id=versions[0].root_id,  # type: ignore[arg-type]
+    assert versions[0].root_id is not None  # set when the first version is created
+    return QuoteHistory(root_id=versions[0].root_id,
                         versions=[QuoteVersionRead.model_validate(v).model_copy(
                             update={"status": status_on(v, today)}) for v in versions])

@@ -13,16 +13,15 @@ from app.quotes.models import QuoteStatus
 
 Notes = Annotated[str, StringConstraints(max_length=20000)]
 Reason = Annotated[str, StringConstraints(min_length=1, max_length=2000)]
-def _places(places: int, example: str):  # type: ignore[no-untyped-def]
+def _places(places: int) -> PlainSerializer:
     """A decimal always shown with the same places as its column, however it was given."""
-    return Annotated[Decimal, PlainSerializer(lambda d: f"{d:.{places}f}", return_type=str,
-                                              when_used="json"), Field(examples=[example])]
+    return PlainSerializer(lambda d: f"{d:.{places}f}", return_type=str, when_used="json")
 
 
-PercentOut = _places(2, "5.00")
-PriceOut = _places(4, "1000.0000")
-QuantityOut = _places(3, "3.000")
-ExchangeRateOut = _places(6, "7.100000")
+PercentOut = Annotated[Decimal, _places(2), Field(examples=["5.00"])]
+PriceOut = Annotated[Decimal, _places(4), Field(examples=["1000.0000"])]
+QuantityOut = Annotated[Decimal, _places(3), Field(examples=["3.000"])]
+ExchangeRateOut = Annotated[Decimal, _places(6), Field(examples=["7.100000"])]
 
 
 class QuoteLineIn(LineIn):

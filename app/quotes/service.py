@@ -1,8 +1,9 @@
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import Integer, and_, column, or_, select, table
+from sqlalchemy import ColumnElement, Integer, and_, column, or_, select, table
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from app.approvals.documents import recall_document, submit_document
 from app.calendar.working_time import local_date
@@ -47,7 +48,7 @@ LINE_FIELDS = ("line_no", "product_id", "description", "quantity", "list_price",
                "tax_rate", "net_amount", "tax_amount", "total_amount")
 
 
-def _visible(principal: Principal):  # type: ignore[no-untyped-def]
+def _visible(principal: Principal) -> ColumnElement[bool]:
     return visible(principal, owner_column=Quote.owner_id, department_column=Quote.department_id)
 
 
@@ -66,7 +67,7 @@ def summary(quote: Quote) -> dict:
 
 async def get_visible(session: AsyncSession, principal: Principal, quote_id: int, *,
                       for_update: bool = False) -> Quote:
-    statement = select(Quote).where(Quote.id == quote_id, _visible(principal))
+    statement = select(Quote).where(col(Quote.id) == quote_id, _visible(principal))
     if for_update:
         statement = statement.with_for_update()
     quote = (await session.execute(statement)).scalar_one_or_none()
@@ -84,8 +85,8 @@ async def lines_by_quote(session: AsyncSession, quote_ids: list[int]
     grouped: dict[int, list[QuoteLine]] = {}
     if quote_ids:
         for line in (await session.execute(select(QuoteLine).where(
-                QuoteLine.quote_id.in_(quote_ids))  # type: ignore[attr-defined]
-                .order_by(QuoteLine.quote_id, QuoteLine.line_no))).scalars():
+                col(QuoteLine.quote_id).in_(quote_ids))
+                .order_by(col(QuoteLine.quote_id), col(QuoteLine.line_no)))).scalars():
             grouped.setdefault(line.quote_id, []).append(line)
     return grouped
 
@@ -109,19 +110,20 @@ async def list_quotes(
     statement = select(Quote).where(_visible(principal))
     if status is not None:
         today = local_date(now)
-        lapsed = and_(Quote.status.in_(EXPIRING), Quote.valid_until < today)  # type: ignore[attr-defined]
+        lapsed = and_(col(Quote.status).in_(EXPIRING), col(Quote.valid_until) < today)
         if status == QuoteStatus.expired:
-            statement = statement.where(or_(Quote.status == status, lapsed))
+            statement = statement.where(or_(col(Quote.status) == status, lapsed))
         elif status in EXPIRING:
-            statement = statement.where(Quote.status == status, Quote.valid_until >= today)
+            statement = statement.where(col(Quote.status) == status,
+                                        col(Quote.valid_until) >= today)
         else:
-            statement = statement.where(Quote.status == status)
+            statement = statement.where(col(Quote.status) == status)
     if customer_id is not None:
-        statement = statement.where(Quote.customer_id == customer_id)
+        statement = statement.where(col(Quote.customer_id) == customer_id)
     if opportunity_id is not None:
-        statement = statement.where(Quote.opportunity_id == opportunity_id)
+        statement = statement.where(col(Quote.opportunity_id) == opportunity_id)
     if owner_id is not None:
-        statement = statement.where(Quote.owner_id == owner_id)
+        statement = statement.where(col(Quote.owner_id) == owner_id)
     return await paginate(session, statement, keys=[Quote.id], limit=limit, cursor=cursor,
                           descending=True)
 
@@ -135,19 +137,23 @@ async def create(session: AsyncSession, principal: Principal, *, data: QuoteCrea
         customer = await customers.get_visible(session, principal, data.customer_id)
     except CustomerNotFound as exc:
         raise UnknownCustomer(f"No customer {data.customer_id} of yours.") from exc
+    assert customer.id is not None  # loaded from the database
     if data.opportunity_id is not None:
-        await _ensure_opportunity(session, principal, data.opportunity_id, customer.id)  # type: ignore[arg-type]
+        await _ensure_opportunity(session, principal, data.opportunity_id, customer.id)
     _ensure_rate(data.currency, data.exchange_rate)
     today = local_date(now)
     valid_until = data.valid_until or today + DEFAULT_VALIDITY
     _ensure_valid_from(valid_until, today)
     lines = await price_lines(session, data.lines, data.exchange_rate)
-    quote = Quote(customer_id=customer.id, opportunity_id=data.opportunity_id,  # type: ignore[arg-type]
+    quote = Quote(customer_id=customer.id, opportunity_id=data.opportunity_id,
                   department_id=customer.department_id, owner_id=customer.owner_id,
                   title=data.title, currency=data.currency, exchange_rate=data.exchange_rate,
-                  valid_until=valid_until, notes=data.notes, created_by=principal.sub)
+                  valid_until=valid_until, notes=data.notes, created_by=principal.sub,
+                  subtotal=Decimal(0), tax_total=Decimal(0), total=Decimal(0),
+                  total_base=Decimal(0), max_discount_percent=Decimal(0))
     apply_quote_totals(quote, lines)
     await _insert(session, quote, lines)
+    assert quote.id is not None  # assigned by the flush
     quote.root_id = quote.id
     record_change(session, principal, event_type="quote.created", entity_type=ENTITY,
                   entity_id=quote.id, before=None, after=summary(quote))
@@ -175,12 +181,13 @@ async def update(session: AsyncSession, principal: Principal, *, quote_id: int,
     before = summary(quote)
     for field, value in changes.items():
         setattr(quote, field, value)
+    assert quote.id is not None  # loaded from the database
     if data.lines is not None:
-        for old in await lines_of(session, quote.id):  # type: ignore[arg-type]
+        for old in await lines_of(session, quote.id):
             await session.delete(old)
         lines = await price_lines(session, data.lines, rate)
         for line in lines:
-            line.quote_id = quote.id  # type: ignore[assignment]
+            line.quote_id = quote.id
         session.add_all(lines)
         apply_quote_totals(quote, lines)
     bump_version(quote)
@@ -245,6 +252,7 @@ async def revise(session: AsyncSession, principal: Principal, *, quote_id: int,
     """Copy the quote into version n+1, a draft with the same lines that goes through
     approval again; version n is superseded and can no longer be accepted."""
     quote = await _editable(session, principal, quote_id, expected_version)
+    assert quote.id is not None  # loaded from the database
     today = local_date(now)
     current = status_on(quote, today)
     if current not in REVISABLE:
@@ -257,7 +265,8 @@ async def revise(session: AsyncSession, principal: Principal, *, quote_id: int,
         else today + DEFAULT_VALIDITY,
         revision=quote.revision + 1, predecessor_id=quote.id, created_by=principal.sub)
     await _insert(session, revision, [QuoteLine(**{k: getattr(line, k) for k in LINE_FIELDS})
-                                      for line in await lines_of(session, quote.id)])  # type: ignore[arg-type]
+                                      for line in await lines_of(session, quote.id)])
+    assert revision.id is not None  # assigned by the flush
     move(session, principal, quote, QuoteStatus.superseded, "quote.superseded",
          successor_id=revision.id, event_extra={"successor_id": revision.id})
     record_change(session, principal, event_type="quote.revised", entity_type=ENTITY,
@@ -270,7 +279,7 @@ async def revise(session: AsyncSession, principal: Principal, *, quote_id: int,
 async def history(session: AsyncSession, principal: Principal, *, quote_id: int) -> list[Quote]:
     quote = await get_visible(session, principal, quote_id)
     return list((await session.execute(select(Quote).where(
-        Quote.root_id == quote.root_id).order_by(Quote.revision))).scalars())
+        col(Quote.root_id) == quote.root_id).order_by(col(Quote.revision)))).scalars())
 
 
 def move(session: AsyncSession, principal: Principal, quote: Quote, target: QuoteStatus,
@@ -278,6 +287,7 @@ def move(session: AsyncSession, principal: Principal, quote: Quote, target: Quot
     """Move the quote to `target` with its audit row and event, in the caller's transaction
     (commands, the approval adapter and the expiry sweep)."""
     ensure_transition(quote.status, target)
+    assert quote.id is not None  # loaded from the database
     before = summary(quote)
     apply_changes(quote, {"status": target, **fields})
     after = summary(quote)
@@ -311,8 +321,9 @@ def allowed_actions(quote: Quote, principal: Principal, approval_actions: list[s
 async def _insert(session: AsyncSession, quote: Quote, lines: list[QuoteLine]) -> None:
     session.add(quote)
     await session.flush()
+    assert quote.id is not None  # assigned by the flush
     for line in lines:
-        line.quote_id = quote.id  # type: ignore[assignment]
+        line.quote_id = quote.id
     session.add_all(lines)
 
 

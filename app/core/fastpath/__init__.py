@@ -75,7 +75,7 @@ def loaded_entity(model: type[_Entity], values: Iterable[tuple[str, Any]]) -> _E
         configure_mappers()
     entity = mapper.class_manager.new_instance()
     inspect(entity).dict.update(values)
-    return entity  # type: ignore[no-any-return]
+    return entity
 
 
 def sync_loaded(session: AsyncSession, model: type, row_id: Any, **values: Any) -> None:

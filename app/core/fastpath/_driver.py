@@ -25,11 +25,13 @@ from typing import Any
 
 import asyncpg
 from sqlalchemy import Dialect, event
+from sqlalchemy.engine import AdaptedConnection
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.pool import PoolProxiedConnection
-from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql import ClauseElement, Executable
+from sqlalchemy.sql.compiler import SQLCompiler
 
 Row = tuple[Any, ...]
 
@@ -47,17 +49,21 @@ class _Compiled:
     results: tuple[Callable[[Any], Any] | None, ...] | None = None
 
 
-_compiled: dict[tuple[ClauseElement, str, tuple[str, ...]], _Compiled] = {}
+_compiled: dict[tuple[Executable, str, tuple[str, ...]], _Compiled] = {}
 
 
-def _compile(statement: ClauseElement, dialect: Dialect, keys: tuple[str, ...]) -> _Compiled:
+def _compile(statement: Executable, dialect: Dialect, keys: tuple[str, ...]) -> _Compiled:
     cache_key = (statement, dialect.name, keys)
     found = _compiled.get(cache_key)
     if found is not None:
         return found
     # column_keys: for an INSERT or UPDATE, the parameters given become its columns, as
     # when SQLAlchemy executes it; a SELECT or text ignores them.
+    # Every statement is a ClauseElement too, compiled by a SQLCompiler: what follows reads
+    # that compiler's internals.
+    assert isinstance(statement, ClauseElement)
     compiled = statement.compile(dialect=dialect, column_keys=list(keys))
+    assert isinstance(compiled, SQLCompiler)
     if compiled.literal_execute_params or compiled.post_compile_params:
         raise ValueError("statements with expanding (IN) parameters are not supported")
     # SQLAlchemy's execution context fills these in (Python-side column defaults, an
@@ -74,7 +80,7 @@ def _compile(statement: ClauseElement, dialect: Dialect, keys: tuple[str, ...]) 
     # columns' own keys do not.
     exported = getattr(statement, "exported_columns", None)
     columns = tuple(exported) if exported is not None else ()
-    row = namedtuple("Row", exported.keys()) if columns else None  # type: ignore[union-attr,misc]
+    row = namedtuple("Row", exported.keys()) if exported is not None and columns else None
     # Values the statement carries (the 1 of `version + 1`), for parameters not given.
     fixed = {name: compiled.binds[name].effective_value for name in names if name not in keys}
     found = _Compiled(compiled.string, names, fixed, binds, columns, row)
@@ -160,7 +166,7 @@ def _driver_sync(session: Session) -> tuple[Dialect, PoolProxiedConnection] | No
     return _remember(session, connection.dialect, connection.connection)
 
 
-async def fetch(session: AsyncSession, statement: ClauseElement,
+async def fetch(session: AsyncSession, statement: Executable,
                 params: dict[str, Any]) -> list[Row]:
     """Run `statement` with `params` in the session's transaction; its rows, if it returns
     any, as named tuples of its result columns (already converted)."""
@@ -168,11 +174,12 @@ async def fetch(session: AsyncSession, statement: ClauseElement,
     if found is not None:
         dialect, raw = found
         driver = raw.driver_connection
+        assert driver is not None  # _remember keeps only a connection that has one
         compiled = _compile(statement, dialect, tuple(params))
         try:
             if compiled.results is None:
                 await _describe(compiled, driver, dialect)
-            records = await driver.fetch(compiled.sql, *_arguments(compiled, params))  # type: ignore[union-attr]
+            records = await driver.fetch(compiled.sql, *_arguments(compiled, params))
         except asyncpg.PostgresError as error:
             raise _translated(error, compiled, params) from error
         return _rows(compiled, records)
@@ -180,7 +187,7 @@ async def fetch(session: AsyncSession, statement: ClauseElement,
     return list(result) if getattr(statement, "exported_columns", None) else []
 
 
-def execute_sync(session: Session, statement: ClauseElement, params: dict[str, Any]) -> None:
+def execute_sync(session: Session, statement: Executable, params: dict[str, Any]) -> None:
     """`fetch`'s counterpart for a session's synchronous events (which SQLAlchemy runs in
     its greenlet), for a statement whose rows are not needed."""
     found = _driver_sync(session)
@@ -190,8 +197,10 @@ def execute_sync(session: Session, statement: ClauseElement, params: dict[str, A
     dialect, raw = found
     compiled = _compile(statement, dialect, tuple(params))
     arguments = _arguments(compiled, params)
+    adapted = raw.dbapi_connection
+    assert isinstance(adapted, AdaptedConnection)  # asyncpg's, adapted by SQLAlchemy
     try:
-        raw.dbapi_connection.run_async(  # type: ignore[union-attr]
+        adapted.run_async(
             lambda driver: driver.execute(compiled.sql, *arguments))
     except asyncpg.PostgresError as error:
         raise _translated(error, compiled, params) from error
