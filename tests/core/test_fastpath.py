@@ -1,5 +1,7 @@
-"""Statements run on the driver (app.core.fastpath.fetch) behave as through the session: the
-same values in and out, SQLAlchemy's errors, and the session's transaction."""
+"""The fast path's façade (app.core.fastpath): prebuilt statements run in the session's
+transaction with the same values in and out as through the session, SQLAlchemy's errors,
+and the journal's rules (written at commit, dropped with an uncommitted transaction,
+entities built outside the session)."""
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -26,7 +28,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.core import fastpath
 from app.core.db import UTCDateTime, create_sessionmaker, money_column_type
-from tests.conftest import IS_POSTGRES
 
 
 class Colour(StrEnum):
@@ -69,17 +70,15 @@ async def sample_table(engine: AsyncEngine) -> AsyncIterator[Table]:
 async def test_rows_match_what_the_session_returns(engine, sample_table):
     maker = create_sessionmaker(engine)
     async with maker() as session:
-        # The first statement opens the transaction through the session (the adapter
-        # begins lazily); later ones run on the driver where there is one.
         await session.execute(text("SELECT 1"))
         inserted = await fastpath.fetch(session, INSERT, dict(ROW))
         through_session = (await session.execute(BY_ID, {"sample_id": 1})).one()
-        through_driver = await fastpath.fetch(session, BY_ID, {"sample_id": 1})
+        fetched = await fastpath.fetch(session, BY_ID, {"sample_id": 1})
         bumped = await fastpath.fetch(session, BUMP, {"sample_id": 1, "note": "改"})
         await session.commit()
 
-    assert inserted == [tuple(through_session)] == through_driver
-    row = through_driver[0]
+    assert inserted == [tuple(through_session)] == fetched
+    row = fetched[0]
     assert row._asdict() == ROW  # type: ignore[attr-defined]
     assert type(row.amount) is Decimal and type(row.colour) is Colour
     assert row.at.tzinfo is not None and row.at == AT
@@ -115,23 +114,9 @@ async def test_a_first_statement_still_runs_in_the_sessions_transaction(engine, 
         assert (await session.execute(BY_ID, {"sample_id": 1})).first() is None
 
 
-@pytest.mark.skipif(not IS_POSTGRES, reason="the driver path exists on PostgreSQL only")
-async def test_on_postgresql_it_runs_on_the_driver(engine, sample_table, monkeypatch):
-    async with create_sessionmaker(engine)() as session:
-        await session.execute(text("SELECT 1"))
-
-        def through_session(*_args: object, **_kwargs: object) -> None:
-            raise AssertionError("went through the session")
-
-        monkeypatch.setattr(session, "execute", through_session)
-        assert await fastpath.fetch(session, INSERT, dict(ROW))
-        monkeypatch.undo()
-        await session.rollback()
-
-
 async def test_each_transaction_of_a_session_runs_in_its_own(engine, sample_table):
-    """The driver connection is kept for one transaction only: after a commit the next
-    statement opens a new transaction, which a rollback then undoes."""
+    """After a commit the next statement opens a new transaction, which a rollback then
+    undoes."""
     maker = create_sessionmaker(engine)
     async with maker() as session:
         await session.execute(text("SELECT 1"))
@@ -158,23 +143,6 @@ async def test_the_journal_is_dropped_when_a_session_closes_without_committing(
         await session.commit()
     async with maker() as session:
         assert (await session.execute(BY_ID, {"sample_id": 1})).first() is None
-
-
-@pytest.mark.skipif(not IS_POSTGRES, reason="the driver path exists on PostgreSQL only")
-async def test_statements_that_need_the_execution_context_are_refused(session):
-    """A Python-side column default or an INSERT's implicit RETURNING is filled in by
-    SQLAlchemy's execution context, which the driver path skips: refused, not NULL."""
-    from app.approvals.models import ApprovalDecision
-
-    await session.execute(text("SELECT 1"))
-    decisions = ApprovalDecision.__table__  # type: ignore[attr-defined]
-    with pytest.raises(ValueError, match="decided_at"):
-        await fastpath.fetch(session, insert(decisions).returning(decisions.c.id), {
-            "request_id": 1, "step_id": 1, "actor_id": "a", "decision": "approve",
-            "document_version": 1})
-    without_key = {key: value for key, value in ROW.items() if key != "id"}
-    with pytest.raises(ValueError, match="returning"):
-        await fastpath.fetch(session, insert(SAMPLE), without_key)
 
 
 def test_entities_load_in_a_process_that_has_not_used_the_orm_yet():

@@ -1,64 +1,31 @@
-"""What the fast database path takes for granted about SQLAlchemy and asyncpg.
+"""What the fast database path takes for granted about SQLAlchemy (and, through it, asyncpg).
 
-`app/core/fastpath/_driver.py` (prebuilt statements run on the asyncpg connection inside the
-session's transaction), `app/core/fastpath/_journal.py` (rows written at `before_commit`, one
-statement on PostgreSQL, discarded on outer rollback) and the façade `app/core/fastpath`
-(`loaded_entity`, `write_loaded`, `sync_loaded`) use behaviour that is not public API, or is
-public but easy to change without notice. Each test here checks one of them on the library
-directly, so an upgrade that breaks it fails a test named after it instead of a business
-test far away. Tests marked "PostgreSQL" are skipped on SQLite (the driver path exists on
-PostgreSQL only); the others run on both databases.
+`app/core/fastpath` builds entities outside the session (`loaded_entity`), records values
+on loaded objects as already saved (`write_loaded`, `sync_loaded`), and writes its journal
+from a `before_commit` hook (`_journal`: on PostgreSQL one statement of unnested arrays,
+`CAST(:name AS <type>[])`). Some of what that relies on is not public API, or is public but
+easy to change without notice. Each test here checks one of them on the library directly,
+so an upgrade that breaks it fails a test named after it instead of a business test far
+away. Tests marked "PostgreSQL" are skipped on SQLite; the others run on both databases.
 
-The compiler (_driver._compile, _arguments; _journal._one_statement through execute_sync)
-- `compile(dialect=..., column_keys=[...])`: the given parameters that name columns become
-  an UPDATE's SET (an INSERT's VALUES) columns; a SELECT or text ignores them.
-- `compiled.positiontup`: the parameter names in the order of asyncpg's `$n`, a repeated
-  name once; `compiled.string`: the SQL with those `$n`.
-- `compiled.binds[name]`: its BindParameter, with the `.type` to convert its value and the
-  `.effective_value` the statement carries (the 1 of `version + 1`).
-- `compiled.literal_execute_params` / `post_compile_params`: non-empty when the SQL still
-  has to be rendered per execution (expanding IN), which the driver path refuses.
-- Python-side column defaults are not carried: they are prefetch parameters the execution
-  context fills in, with no effective_value (the driver path does not support them).
-- An INSERT given no primary key gets an implicit `RETURNING <key>` that its
-  exported_columns do not list (the driver path does not support it: say `.returning()`).
-- `statement.exported_columns`: the result columns, in order, keyed by the label style
-  (`LABEL_STYLE_TABLENAME_PLUS_COL` gives `approval_step_id`); a text() has none.
-- Statements, tables and dialects are dictionary keys by identity (_driver._compiled,
-  journal's functools.cache).
+The journal's statement (_journal._one_statement, _update_by_id, _insert)
+- Statements, tables and dialects are dictionary keys by identity (functools.cache).
+- `type.dialect_impl(dialect).bind_processor(dialect)` converts a value as the session
+  would (a TypeDecorator's process_bind_param, enums as names, JSON as text).
+- `type.dialect_impl(dialect).compile(dialect=...)` renders a PostgreSQL type name usable
+  in `CAST(... AS <name>[])`, for every column type of the schema; `identifier_preparer`
+  quotes table and column names.
+- Arrays of those converted values go through a `text()` statement and come back as
+  sent; SQLAlchemy's asyncpg dialect installs json/jsonb codecs that take text.
 
-Types (_driver._compile/_describe/_rows, _journal._one_statement)
-- `type.dialect_impl(dialect).bind_processor(dialect)` converts as the session would (a
-  TypeDecorator's process_bind_param included; JSON to text on asyncpg).
-- `.result_processor(dialect, coltype)` takes the PostgreSQL type oid on asyncpg, as found
-  in asyncpg's `PreparedStatement.get_attributes()[i].type.oid`.
-- `type.compile(dialect=...)` gives a PostgreSQL type name that `CAST(... AS name[])`
-  accepts; `dialect.identifier_preparer.format_table` / `.quote` quote names.
-- SQLAlchemy's asyncpg dialect registers json/jsonb codecs on every connection: text in,
-  decoded objects out, also inside arrays.
+Entities outside the session (fastpath.loaded_entity, write_loaded, sync_loaded)
+- `inspect(Model).class_manager.new_instance()` builds an instance without `__init__` and
+  outside any session; `inspect(obj).dict.update(...)` sets values that read back as
+  attributes, with no change history; it needs configured mappers.
+- `set_committed_value` sets a value without marking the attribute dirty.
+- `identity_key(Model, id)` finds the session's copy in `sync_session.identity_map`.
 
-The connection (_driver._driver, _driver_sync, _remember, execute_sync)
-- The asyncpg adapter begins lazily: after `session.connection()` and
-  `get_raw_connection()` the driver is not in a transaction
-  (`driver_connection.is_in_transaction()` is False) until a statement goes through
-  SQLAlchemy; the session's commit and rollback end that same driver transaction.
-- `PoolProxiedConnection.driver_connection` is the asyncpg connection (the same from the
-  async and the sync side), and `.dbapi_connection.run_async(fn)` runs `fn(driver)` from
-  synchronous code in the greenlet, raising the driver's own errors.
-- Constraint violations are `asyncpg.IntegrityConstraintViolationError` subclasses, and
-  SQLAlchemy's `IntegrityError(statement, params, orig)` can be built from one.
-
-The ORM (db.loaded_entity, write_loaded, sync_loaded)
-- `inspect(Model).class_manager.new_instance()` builds an instance without `__init__`,
-  outside any session; `inspect(obj).dict.update(...)` gives it loaded values that read
-  back as attributes, with no change history. It needs configured mappers.
-- `set_committed_value` sets a value as already saved: nothing is flushed for it.
-- `identity_key(Model, id)` and `session.sync_session.identity_map.get(key)` find the
-  session's copy of a row.
-
-Session events and transactions (_journal._write_pending/_discard_pending,
-_driver._forget_driver/_cached)
-- `session.get_transaction()` is one object for the whole outer transaction.
+Session events (_journal._write_pending / _discard_pending)
 - `after_transaction_end` runs for each transaction, also on close; the outermost has
   `transaction.parent is None`.
 - `before_commit` runs inside the async session's greenlet (a blocking `session.execute`
@@ -66,26 +33,19 @@ _driver._forget_driver/_cached)
   `begin_nested()` savepoint is released.
 """
 
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta, timezone
-from decimal import Decimal
 from typing import Any
 
-import asyncpg
 import pytest
 from sqlalchemy import (
     JSON,
-    LABEL_STYLE_TABLENAME_PLUS_COL,
     Column,
-    DateTime,
-    Enum,
     Integer,
     MetaData,
     String,
     Table,
-    bindparam,
     event,
     insert,
     inspect,
@@ -95,26 +55,23 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
 from sqlalchemy.engine import Dialect
-from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction, configure_mappers, object_session, registry
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
-from sqlalchemy.pool import PoolProxiedConnection
 
 from app.approvals.models import (
     ApprovalDecision,
     ApprovalPolicyVersion,
     ApprovalRequest,
     ApprovalStep,
-    RequestStatus,
     StepStatus,
 )
 from app.core.db import UTCDateTime, create_sessionmaker, metadata, money_column_type
 from tests.conftest import IS_POSTGRES
 
 postgres_only = pytest.mark.skipif(not IS_POSTGRES,
-                                   reason="the driver path exists on PostgreSQL only")
+                                   reason="the journal's array statement is PostgreSQL's")
 
 STEPS: Table = ApprovalStep.__table__  # type: ignore[attr-defined]
 DECISIONS: Table = ApprovalDecision.__table__  # type: ignore[attr-defined]
@@ -126,13 +83,10 @@ POLICY_VERSION = 987_001  # a policy version no migration or other test writes
 
 @pytest.fixture
 def asyncpg_dialect(engine: AsyncEngine) -> Dialect:
-    """The dialect fastpath/_driver.py compiles for: the engine's on PostgreSQL (connected and
-    initialised), a fresh asyncpg dialect elsewhere (compiling needs no connection)."""
+    """The dialect the journal's PostgreSQL statement is built for: the engine's on
+    PostgreSQL (connected and initialised), a fresh asyncpg dialect elsewhere (compiling
+    needs no connection)."""
     return engine.dialect if IS_POSTGRES else PGDialect_asyncpg()
-
-
-def _placeholders(sql: str) -> list[int]:
-    return [int(number) for number in re.findall(r"\$(\d+)", sql)]
 
 
 def _policy(**values: Any) -> ApprovalPolicyVersion:
@@ -140,192 +94,12 @@ def _policy(**values: Any) -> ApprovalPolicyVersion:
                                     "created_by": "assumptions.test", **values})
 
 
-async def _driver(session: AsyncSession) -> asyncpg.Connection:
-    raw = await (await session.connection()).get_raw_connection()
-    return raw.driver_connection  # type: ignore[return-value]
-
-
 # ---- the compiler ------------------------------------------------------------------------
 
 
-def test_compiled_positiontup_orders_asyncpg_parameters(asyncpg_dialect):
-    """_driver._compile/_arguments pass values positionally, in `positiontup` order, to
-    the `$n` of `compiled.string`. If the order or the numbering changed (or a name used
-    twice were listed twice), driver statements would get values in the wrong places or
-    the wrong number of them."""
-    assert asyncpg_dialect.paramstyle == "numeric_dollar" and asyncpg_dialect.positional
-    statement = (update(STEPS)
-                 .where(STEPS.c.id == bindparam("step_id"),
-                        STEPS.c.request_id == bindparam("owner_id"),
-                        STEPS.c.quorum > bindparam("step_id"))
-                 .values(approvals=STEPS.c.approvals + 1))
-    compiled = statement.compile(dialect=asyncpg_dialect,
-                                 column_keys=["step_id", "owner_id", "status"])
-
-    assert compiled.positional
-    names = list(compiled.positiontup)
-    assert names[-2:] == ["step_id", "owner_id"] and len(set(names)) == len(names)
-    assert names.index("status") < names.index("step_id")
-    numbers = _placeholders(compiled.string)
-    # Each name has one number, its place in positiontup; `step_id` is used twice.
-    assert sorted(set(numbers)) == list(range(1, len(names) + 1))
-    assert numbers.count(names.index("step_id") + 1) == 2
-    assert "%(" not in compiled.string and "?" not in compiled.string
-
-
-def test_compiled_binds_give_each_parameter_its_type_and_carried_value(asyncpg_dialect):
-    """_driver._compile takes each parameter's converter from `compiled.binds[name].type`
-    and, for a parameter the caller does not give, the value the statement carries from
-    `.effective_value` (the 1 of `version + 1`, the status compared with). If binds were
-    keyed otherwise, or lost the column's type or the value, the driver path would fail with
-    KeyError, skip a conversion (an enum, a UTC timestamp) or send NULL."""
-    statement = (update(STEPS)
-                 .where(STEPS.c.id == bindparam("step_id"),
-                        STEPS.c.status == StepStatus.active)
-                 .values(approvals=STEPS.c.approvals + 1))
-    compiled = statement.compile(dialect=asyncpg_dialect,
-                                 column_keys=["step_id", "completed_at"])
-    binds = {name: compiled.binds[name] for name in compiled.positiontup}
-
-    carried = {name: bind.effective_value for name, bind in binds.items()
-               if name not in ("step_id", "completed_at")}
-    assert sorted(carried.values(), key=str) == [1, StepStatus.active]
-    status_bind = next(bind for bind in binds.values() if bind.effective_value is StepStatus.active)
-    assert isinstance(status_bind.type, Enum) and status_bind.type.enum_class is StepStatus
-    assert type(binds["completed_at"].type) is UTCDateTime
-    assert isinstance(binds["step_id"].type, Integer)
-
-
-def test_column_keys_make_given_parameters_update_set_columns(asyncpg_dialect):
-    """_driver._compile compiles with `column_keys=list(params)` so that, as when the
-    session executes a statement with parameters, a given parameter naming a column
-    becomes an UPDATE's SET column (an INSERT's VALUES column), and no other column is
-    written (an UPDATE given its SET values as parameters works this way). A SELECT
-    ignores them."""
-    statement = update(STEPS).where(STEPS.c.id == bindparam("step_id"))
-    compiled = statement.compile(dialect=asyncpg_dialect,
-                                 column_keys=["step_id", "status", "completed_at"])
-    set_clause = compiled.string.split(" WHERE ")[0]
-    assert re.findall(r"(\w+)=", set_clause) == ["status", "completed_at"]
-    assert list(compiled.positiontup) == ["status", "completed_at", "step_id"]
-
-    inserted = insert(DECISIONS).returning(DECISIONS.c.id).compile(
-        dialect=asyncpg_dialect, column_keys=["request_id", "step_id", "actor_id"])
-    assert {"request_id", "step_id", "actor_id"} <= set(inserted.positiontup)
-    assert not {"comment", "on_behalf_of_id"} & set(inserted.positiontup)
-
-    selected = select(STEPS.c.id).where(STEPS.c.id == bindparam("step_id")).compile(
-        dialect=asyncpg_dialect, column_keys=["step_id", "status"])
-    assert list(selected.positiontup) == ["step_id"]
-
-
-def test_python_side_defaults_are_left_to_the_execution_context(asyncpg_dialect):
-    """What _driver._compile does NOT handle: a column with a Python-side `default` or
-    `onupdate` that the caller leaves out still gets a positional parameter, listed in
-    `insert_prefetch` / `update_prefetch`, whose value the execution context computes;
-    its `effective_value` is None. the driver path sends effective_value for parameters it is
-    not given, so such a statement would write NULL where the session writes the
-    default. Statements run through the driver path must give those columns (or the driver path must
-    refuse statements with prefetch parameters). If this fails, recheck prepared."""
-    table = Table("assumption_defaults", MetaData(),
-                  Column("id", Integer, primary_key=True),
-                  Column("made_at", DateTime, default=lambda: AT),
-                  Column("count", Integer, default=1),
-                  Column("touched", Integer, onupdate=5))
-    inserted = insert(table).returning(table.c.id).compile(dialect=asyncpg_dialect,
-                                                           column_keys=["id"])
-    assert {column.key for column in inserted.insert_prefetch} == {"made_at", "count"}
-    assert {"made_at", "count"} <= set(inserted.positiontup)
-    assert inserted.binds["made_at"].effective_value is None
-    assert inserted.binds["count"].effective_value is None
-
-    updated = update(table).where(table.c.id == bindparam("row_id")).compile(
-        dialect=asyncpg_dialect, column_keys=["row_id", "count"])
-    assert [column.key for column in updated.update_prefetch] == ["touched"]
-    assert updated.binds["touched"].effective_value is None
-
-
-def test_an_insert_without_its_key_compiles_with_implicit_returning(asyncpg_dialect):
-    """What _driver._describe does NOT handle: an INSERT given no primary key and no
-    RETURNING compiles (for a single row) with an implicit `RETURNING <primary key>`,
-    while its `exported_columns` is empty. the driver path zips the exported columns with the
-    result columns the driver describes (strict=True), so such a statement fails there
-    with ValueError; statements run through the driver path must say `.returning(...)`."""
-    plain = insert(DECISIONS)
-    compiled = plain.compile(dialect=asyncpg_dialect, column_keys=["request_id", "step_id"])
-    assert compiled.string.endswith("RETURNING approval_decision.id")
-    assert list(plain.exported_columns) == []
-    keyed = plain.compile(dialect=asyncpg_dialect, column_keys=["id", "request_id"])
-    assert "RETURNING" not in keyed.string
-
-
-def test_expanding_parameters_are_flagged_as_post_compile(asyncpg_dialect):
-    """_driver._compile refuses statements whose `literal_execute_params` or
-    `post_compile_params` are non-empty: their SQL still holds `__[POSTCOMPILE_...]`
-    markers that SQLAlchemy renders per execution. If an expanding IN stopped being
-    flagged there, the driver path would send that marker to PostgreSQL."""
-    expanding = select(STEPS.c.id).where(STEPS.c.id.in_(bindparam("ids", expanding=True)))
-    compiled = expanding.compile(dialect=asyncpg_dialect, column_keys=["ids"])
-    assert compiled.post_compile_params and "POSTCOMPILE" in compiled.string
-    listed = select(STEPS.c.id).where(STEPS.c.id.in_([1, 2]))
-    assert listed.compile(dialect=asyncpg_dialect).post_compile_params
-    literal = select(STEPS.c.id).where(
-        STEPS.c.stage_index == bindparam("stage", 1, literal_execute=True))
-    assert literal.compile(dialect=asyncpg_dialect).literal_execute_params
-
-    plain = select(STEPS.c.id).where(STEPS.c.id == bindparam("step_id")).compile(
-        dialect=asyncpg_dialect)
-    assert not plain.literal_execute_params and not plain.post_compile_params
-
-
-def test_text_statements_number_named_parameters_and_export_no_columns(asyncpg_dialect):
-    """_journal._one_statement builds a text() with `:name` parameters that
-    _driver.execute_sync compiles like any statement: the names must come back in
-    positiontup with `$n` placeholders, untyped (NullType, no bind processor: the journal
-    converts values itself), and a text() must have no `exported_columns` (the driver path then
-    builds no row type)."""
-    statement = text("SELECT CAST(:g0_a AS INTEGER[]), CAST(:g0_b AS TEXT[]), :g0_a")
-    compiled = statement.compile(dialect=asyncpg_dialect, column_keys=["g0_a", "g0_b"])
-    assert list(compiled.positiontup) == ["g0_a", "g0_b"]
-    assert _placeholders(compiled.string) == [1, 2, 1]
-    for name in compiled.positiontup:
-        bind_type = compiled.binds[name].type
-        assert bind_type.dialect_impl(asyncpg_dialect).bind_processor(asyncpg_dialect) is None
-    assert getattr(statement, "exported_columns", None) is None
-
-
-def test_exported_columns_follow_the_label_style(asyncpg_dialect):
-    """_driver._compile takes a statement's result columns, in order, from
-    `exported_columns` and names its row tuple after their keys. approvals' _CHILDREN
-    joins two tables sharing column names and relies on LABEL_STYLE_TABLENAME_PLUS_COL
-    keys (`approval_step_id`); the request read relies on a label keeping its name and on
-    RETURNING columns being exported. If keys or order changed, rows would be built
-    wrong or the named tuple could not be made."""
-    joined = (select(*STEPS.c, *DECISIONS.c)
-              .select_from(STEPS.outerjoin(DECISIONS, DECISIONS.c.step_id == STEPS.c.id))
-              .set_label_style(LABEL_STYLE_TABLENAME_PLUS_COL))
-    keys = list(joined.exported_columns.keys())
-    assert keys == ([f"approval_step_{column.key}" for column in STEPS.c]
-                    + [f"approval_decision_{column.key}" for column in DECISIONS.c])
-    assert list(joined.exported_columns) == [*STEPS.c, *DECISIONS.c]
-
-    plain = select(STEPS.c.id, DECISIONS.c.id, select(DECISIONS.c.id).exists().label("flag"))
-    assert list(plain.exported_columns.keys()) == ["id", "id_1", "flag"]
-
-    returning = update(STEPS).returning(STEPS.c.id, STEPS.c.status, STEPS.c.approvals)
-    assert list(returning.exported_columns.keys()) == ["id", "status", "approvals"]
-    assert list(update(STEPS).exported_columns) == []
-    assert list(insert(STEPS).returning(STEPS.c.id).exported_columns) == [STEPS.c.id]
-    # The compiled SELECT lists its columns in the exported order.
-    sql = joined.compile(dialect=asyncpg_dialect).string
-    assert sql.index("approval_step.id AS approval_step_id") < sql.index(
-        "approval_decision.id AS approval_decision_id")
-
-
 def test_statements_tables_and_dialects_are_dictionary_keys_by_identity(asyncpg_dialect):
-    """_driver._compiled caches compiled statements under (statement, dialect name,
-    parameter names), and journal caches `_update_by_id`, `_insert` and `_one_statement`
-    with functools.cache on tables and the dialect. That needs hashing and equality by
+    """The journal caches `_update_by_id`, `_insert` and `_one_statement` with
+    functools.cache on tables and the dialect. That needs hashing and equality by
     identity (no SQL expression from `==`, which ColumnElement does): two statements
     alike are two entries, the same statement one."""
     for make in (lambda: select(STEPS.c.id), lambda: update(STEPS), lambda: insert(STEPS),
@@ -341,7 +115,7 @@ def test_statements_tables_and_dialects_are_dictionary_keys_by_identity(asyncpg_
 
 
 def test_bind_processors_convert_values_as_the_session_would(asyncpg_dialect):
-    """_driver._compile and _journal._one_statement convert each value with
+    """_journal._one_statement converts each value with
     `type.dialect_impl(dialect).bind_processor(dialect)` (None: no conversion). That must
     include a TypeDecorator's process_bind_param (UTCDateTime refuses naive datetimes and
     sends UTC), enum members as their names and JSON as text (the asyncpg JSON codec
@@ -396,23 +170,23 @@ async def test_every_column_type_casts_to_a_postgresql_array(engine):
     dialect = engine.dialect
     names = sorted({column.type.dialect_impl(dialect).compile(dialect=dialect)
                     for table in metadata.sorted_tables for column in table.c})
-    sql = "SELECT " + ", ".join(f"CAST(${number} AS {name}[])"
-                                for number, name in enumerate(names, start=1))
+    sql = "SELECT " + ", ".join(f"CAST(:p{number} AS {name}[])"
+                                for number, name in enumerate(names))
     async with create_sessionmaker(engine)() as session:
-        await session.execute(text("SELECT 1"))
-        driver = await _driver(session)
         arrays = [[None]] * len(names)
-        assert list(await driver.fetchrow(sql, *arrays)) == arrays
+        row = (await session.execute(text(sql), {f"p{number}": array for number, array
+                                                 in enumerate(arrays)})).one()
+        assert list(row) == arrays
         await session.rollback()
 
 
 @postgres_only
 async def test_asyncpg_json_codec_takes_text_and_returns_objects(engine):
     """PostgreSQL. SQLAlchemy's asyncpg dialect registers json/jsonb codecs on each new
-    connection (text in, decoded objects out). the driver path sends the JSON bind processor's
-    text to the driver and gets decoded values back, and the journal sends arrays of it
-    (`CAST($1 AS JSON[])`): without the codec the driver would reject text or return it
-    undecoded. The other array casts the journal uses round-trip the processed values."""
+    connection (text in, decoded objects out). The journal sends arrays of the JSON bind
+    processor's text through a `text()` statement (`CAST(:name AS JSON[])`): without the
+    codec the driver would reject the text. The other array casts the journal uses
+    round-trip the processed values."""
     dialect = engine.dialect
     to_json = JSON().dialect_impl(dialect).bind_processor(dialect)
     nullable = JSON(none_as_null=True).dialect_impl(dialect).bind_processor(dialect)
@@ -420,174 +194,17 @@ async def test_asyncpg_json_codec_takes_text_and_returns_objects(engine):
     to_name = STEPS.c.status.type.dialect_impl(dialect).bind_processor(dialect)
     document = {"kind": "合同", "percent": "30.00"}
     async with create_sessionmaker(engine)() as session:
-        await session.execute(text("SELECT 1"))
-        driver = await _driver(session)
-        assert await driver.fetchval("SELECT $1::json", to_json(document)) == document
-        assert await driver.fetchval("SELECT $1::jsonb", to_json(document)) == document
-        row = await driver.fetchrow(
-            "SELECT CAST($1 AS JSON[]), CAST($2 AS TIMESTAMP WITH TIME ZONE[]), "
-            "CAST($3 AS stepstatus[])",
-            [to_json(document), nullable(None)], [to_utc(AT)], [to_name(StepStatus.active)])
+        assert await session.scalar(text("SELECT CAST(:d AS json)"),
+                                    {"d": to_json(document)}) == document
+        assert await session.scalar(text("SELECT CAST(:d AS jsonb)"),
+                                    {"d": to_json(document)}) == document
+        row = (await session.execute(text(
+            "SELECT CAST(:j AS JSON[]), CAST(:t AS TIMESTAMP WITH TIME ZONE[]), "
+            "CAST(:s AS stepstatus[])"), {
+                "j": [to_json(document), nullable(None)], "t": [to_utc(AT)],
+                "s": [to_name(StepStatus.active)]})).one()
         assert list(row) == [[document, None], [AT], ["active"]]
         await session.rollback()
-
-
-@postgres_only
-async def test_result_processors_take_the_postgresql_type_oid(engine):
-    """PostgreSQL. _driver._describe asks the driver for the statement's result types
-    (`PreparedStatement.get_attributes()[i].type.oid`) and passes each oid to the column
-    type's `result_processor(dialect, oid)`; _driver._rows applies those to the driver's
-    values. The asyncpg dialect's processors choose by oid (a NUMERIC column needs no
-    conversion, a float8 one is made Decimal). If they took something else, or the
-    attributes lost `.type.oid`, driver rows would differ from the session's."""
-    dialect = engine.dialect
-    numeric = money_column_type().dialect_impl(dialect)
-    assert numeric.result_processor(dialect, 1700) is None  # numeric: asyncpg gives Decimal
-    assert numeric.result_processor(dialect, 701)(2.5) == Decimal("2.50")  # float8
-
-    statement = select(REQUESTS.c.amount, REQUESTS.c.status, REQUESTS.c.decided_at,
-                       REQUESTS.c.flags).where(REQUESTS.c.id == bindparam("request_id"))
-    compiled = statement.compile(dialect=dialect, column_keys=["request_id"])
-    async with create_sessionmaker(engine)() as session:
-        request_id = await session.scalar(insert(REQUESTS).returning(REQUESTS.c.id), {
-            "document_type": "contract", "document_id": 1, "document_version": 1,
-            "policy_key": "contract", "title": "合同", "amount": Decimal("1234.50"),
-            "department_id": "east", "owner_id": "rep.a", "submitted_by": "rep.a",
-            "flags": ["large"], "policy_version": 1, "fired_rules": [],
-            "status": RequestStatus.approved, "current_stage": 0, "created_at": AT,
-            "decided_at": AT, "version": 1})
-        through_session = (await session.execute(statement, {"request_id": request_id})).one()
-        driver = await _driver(session)
-        attributes = (await driver.prepare(compiled.string)).get_attributes()
-        assert attributes[0].type.oid == 1700 and attributes[2].type.oid == 1184
-        record = await driver.fetchrow(compiled.string, request_id)
-        converted = []
-        for column, attribute, value in zip(statement.exported_columns, attributes, record,
-                                            strict=True):
-            convert = column.type.dialect_impl(dialect).result_processor(
-                dialect, attribute.type.oid)
-            converted.append(value if convert is None else convert(value))
-        await session.rollback()
-
-    assert tuple(converted) == tuple(through_session)
-    assert type(converted[1]) is RequestStatus and converted[3] == ["large"]
-
-
-# ---- the connection ----------------------------------------------------------------------
-
-
-@postgres_only
-async def test_asyncpg_adapter_begins_lazily(engine):
-    """PostgreSQL. _driver._remember uses the driver only when
-    `driver_connection.is_in_transaction()`: SQLAlchemy's asyncpg adapter sends BEGIN with
-    the first statement that goes through it, not at `session.connection()`. If it began
-    eagerly the driver path would merely take its fast path sooner; if the driver could be in a
-    transaction SQLAlchemy did not begin, the driver path's writes would escape the session's
-    commit and rollback."""
-    async with create_sessionmaker(engine)() as session:
-        connection = await session.connection()
-        raw = await connection.get_raw_connection()
-        assert isinstance(raw, PoolProxiedConnection)
-        driver = raw.driver_connection
-        assert isinstance(driver, asyncpg.Connection)
-        assert not driver.is_in_transaction()
-        await session.execute(text("SELECT 1"))
-        assert driver.is_in_transaction()
-        await session.rollback()
-        assert not driver.is_in_transaction()
-
-
-@postgres_only
-async def test_sessions_commit_and_rollback_end_the_driver_transaction(engine):
-    """PostgreSQL. the driver path runs statements on the driver inside the transaction the
-    adapter began, and leaves ending it to the session: the session's commit must commit
-    that very transaction (and its rollback roll it back), not one of its own."""
-    maker = create_sessionmaker(engine)
-    outcomes = {}
-    for ending in ("commit", "rollback"):
-        async with maker() as session:
-            await session.execute(text("SELECT 1"))
-            driver = await _driver(session)
-            outcomes[ending] = await driver.fetchval("SELECT pg_current_xact_id()::text")
-            await getattr(session, ending)()
-            assert not driver.is_in_transaction()
-    async with maker() as session:
-        status = {ending: await session.scalar(text(
-            "SELECT pg_xact_status(CAST(CAST(:xid AS TEXT) AS xid8))"),
-                                               {"xid": xid})
-                  for ending, xid in outcomes.items()}
-        await session.rollback()
-    assert status == {"commit": "committed", "rollback": "aborted"}
-
-
-@postgres_only
-async def test_pool_proxied_connection_exposes_driver_and_run_async(engine):
-    """PostgreSQL. _driver._driver_sync and execute_sync (called from the journal's
-    before_commit) reach the driver from synchronous code: the sync connection's
-    `.connection` is the same PoolProxiedConnection, `.driver_connection` the same
-    asyncpg connection, and `.dbapi_connection.run_async(fn)` awaits `fn(driver)` in the
-    greenlet and raises the driver's own errors (which the driver path translates)."""
-    async with create_sessionmaker(engine)() as session:
-        await session.execute(text("SELECT 1"))
-        driver = await _driver(session)
-
-        def in_greenlet(sync_session: Session) -> tuple[Any, ...]:
-            raw = sync_session.connection().connection
-            assert raw.driver_connection is driver
-            value = raw.dbapi_connection.run_async(  # type: ignore[union-attr]
-                lambda connection: connection.fetchval("SELECT 41 + 1"))
-            with pytest.raises(asyncpg.PostgresError) as raised:
-                raw.dbapi_connection.run_async(  # type: ignore[union-attr]
-                    lambda connection: connection.execute("SELECT 1 / 0"))
-            return value, raised.value
-
-        value, error = await session.run_sync(in_greenlet)
-        await session.rollback()
-    assert value == 42 and isinstance(error, asyncpg.DivisionByZeroError)
-
-
-def test_asyncpg_constraint_violations_share_one_base():
-    """_driver._translated raises SQLAlchemy's IntegrityError for any
-    `asyncpg.IntegrityConstraintViolationError` (DBAPIError for other PostgresErrors), built
-    as `IntegrityError(statement, params, orig)`, so callers catching IntegrityError (e.g.
-    flush_or_raise, execute_or_raise) handle both paths alike."""
-    for violation in (asyncpg.UniqueViolationError, asyncpg.ForeignKeyViolationError,
-                      asyncpg.NotNullViolationError, asyncpg.CheckViolationError,
-                      asyncpg.ExclusionViolationError):
-        assert issubclass(violation, asyncpg.IntegrityConstraintViolationError)
-    assert issubclass(asyncpg.IntegrityConstraintViolationError, asyncpg.PostgresError)
-    assert not issubclass(asyncpg.DivisionByZeroError, asyncpg.IntegrityConstraintViolationError)
-
-    orig = asyncpg.UniqueViolationError("duplicate key value")
-    error = IntegrityError("INSERT INTO t VALUES ($1)", {"id": 1}, orig)
-    assert isinstance(error, DBAPIError) and error.orig is orig
-    assert error.statement == "INSERT INTO t VALUES ($1)" and error.params == {"id": 1}
-    assert "duplicate key value" in str(error)
-
-
-@postgres_only
-async def test_a_violated_constraint_on_the_driver_is_an_integrity_constraint_violation(engine):
-    """PostgreSQL. What _driver._translated sees when a statement on the driver breaks a
-    constraint, against what the session raises for the same statement."""
-    create = "CREATE TEMP TABLE assumption_unique (id integer PRIMARY KEY) ON COMMIT DROP"
-    maker = create_sessionmaker(engine)
-    async with maker() as session:
-        await session.execute(text(create))
-        driver = await _driver(session)
-        await driver.execute("INSERT INTO assumption_unique VALUES (1)")
-        with pytest.raises(asyncpg.IntegrityConstraintViolationError) as raised:
-            await driver.execute("INSERT INTO assumption_unique VALUES (1)")
-        assert isinstance(raised.value, asyncpg.UniqueViolationError)
-        await session.rollback()
-    async with maker() as session:
-        await session.execute(text(create))
-        await session.execute(text("INSERT INTO assumption_unique VALUES (1)"))
-        with pytest.raises(IntegrityError):
-            await session.execute(text("INSERT INTO assumption_unique VALUES (1)"))
-        await session.rollback()
-
-
-# ---- the ORM -----------------------------------------------------------------------------
 
 
 def test_new_instance_builds_an_entity_without_init_outside_the_session():
@@ -711,24 +328,8 @@ def recorded(session: AsyncSession) -> Iterator[list[tuple[str, Any]]]:
         yield seen
 
 
-async def test_get_transaction_is_the_root_for_the_whole_transaction(session):
-    """_driver._cached keeps the driver connection for the transaction that
-    `session.get_transaction()` returns and compares it by identity: it must be the same
-    object for the whole outer transaction (savepoints included) and a new one after
-    commit, or the cached connection would be reused across transactions."""
-    await session.execute(text("SELECT 1"))
-    root = session.sync_session.get_transaction()
-    assert root is not None and root.parent is None
-    async with session.begin_nested():
-        assert session.sync_session.get_transaction() is root
-    await session.commit()
-    await session.execute(text("SELECT 1"))
-    assert session.sync_session.get_transaction() is not root
-
-
 async def test_after_transaction_end_reports_the_outermost_with_no_parent(session, recorded):
-    """_driver._forget_driver drops the session's driver connection, and
-    _journal._discard_pending the rows still queued, on `after_transaction_end` when
+    """_journal._discard_pending drops the rows still queued on `after_transaction_end` when
     `transaction.parent is None`. That must be the outermost transaction only (a savepoint
     has a parent), at commit, rollback and close alike."""
     await session.execute(text("SELECT 1"))
@@ -746,25 +347,20 @@ async def test_after_transaction_end_reports_the_outermost_with_no_parent(sessio
 
 async def test_before_commit_runs_in_the_async_sessions_greenlet(session):
     """_journal._write_pending runs at `before_commit` and executes its statements there
-    with the blocking `session.execute` (_driver.execute_sync on PostgreSQL, through
-    `run_async`). That works only because SQLAlchemy runs the event inside the async
-    session's greenlet; and what it writes must be part of the commit."""
+    with the blocking `session.execute`. That works only because SQLAlchemy runs the event
+    inside the async session's greenlet; and what it writes must be part of the commit."""
     ran: list[Any] = []
 
     def write(sync_session: Session) -> None:
         sync_session.execute(insert(POLICIES), {
             "version": POLICY_VERSION, "document": {}, "created_at": AT,
             "created_by": "before_commit"})
-        if IS_POSTGRES:
-            raw = sync_session.connection().connection
-            ran.append(raw.dbapi_connection.run_async(  # type: ignore[union-attr]
-                lambda connection: connection.fetchval("SELECT 1")))
         ran.append(sync_session.execute(text("SELECT 1")).scalar_one())
 
     with _listening(session, before_commit=write):
         await session.execute(text("SELECT 1"))
         await session.commit()
-    assert ran == ([1, 1] if IS_POSTGRES else [1])
+    assert ran == [1]
     written = select(POLICIES.c.created_by).where(POLICIES.c.version == POLICY_VERSION)
     assert await session.scalar(written) == "before_commit"
 

@@ -1,18 +1,19 @@
-"""The fast database path: the one place that reaches below the ORM, behind six functions.
+"""The fast database path: how the busiest commands skip the ORM's unit of work, behind
+six functions.
 
-The busiest commands (approval decisions, and every command's audit rows and events) pay
-more CPU for SQLAlchemy's unit of work and execution layer than for their SQL. This
-package is how they skip it, and the only way: nothing outside it imports its private
-modules (`_driver`, `_journal`), and `tests/core/test_sqlalchemy_assumptions.py` names every
-SQLAlchemy and asyncpg behaviour it relies on, so an upgrade that breaks one fails there.
+The busiest commands (approval decisions, and every command's audit rows and events) paid
+more CPU for SQLAlchemy's unit of work (change tracking, flush, identity-map loading) than
+for their SQL. This package is how they skip it, and the only way: nothing outside it
+imports its private module (`_journal`), and `tests/core/test_sqlalchemy_assumptions.py`
+names every SQLAlchemy behaviour it relies on, so an upgrade that breaks one fails there.
+It stays on SQLAlchemy's public execution path: an earlier version ran statements on the
+asyncpg connection itself, which measured within 10 % of this on `bench_approvals.py`
+(session 6) and depended on compiler and adapter internals, so it was removed.
 
 Reading
     `fetch(session, statement, params)` runs a prebuilt Core statement in the session's
-    transaction and returns its rows as named tuples. On PostgreSQL, once the transaction
-    has begun at the driver, the statement runs on the asyncpg connection itself (compiled
-    once, values and rows converted by the columns' own types); before that, and on
-    SQLite, it goes through the session. Errors are SQLAlchemy's either way.
-    `loaded_entity(Model, pairs)` builds an entity from such a row outside the session.
+    transaction and returns its rows. `loaded_entity(Model, pairs)` builds an entity from
+    such a row outside the session (no ORM loading, nothing tracks it).
 
 Writing: the journal
     `append(session, table, row)` queues a row for an append-only table (audit log, event
@@ -39,18 +40,29 @@ Writing: the journal
 from collections.abc import Iterable, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import inspect
+from sqlalchemy import Executable, inspect
+from sqlalchemy.engine import Row as _Row
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import configure_mappers
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
-from app.core.fastpath._driver import Row, fetch
 from app.core.fastpath._journal import append, update
 
 __all__ = ["Row", "append", "fetch", "loaded_entity", "sync_loaded", "update", "write_loaded"]
 
 _Entity = TypeVar("_Entity")
+Row = _Row[Any]
+
+
+async def fetch(session: AsyncSession, statement: Executable,
+                params: dict[str, Any]) -> Sequence[Row]:
+    """Run a prebuilt statement with `params` in the session's transaction; its rows, if
+    it returns any. Build statements once (module level): the hot paths then skip
+    statement construction, and SQLAlchemy finds their compiled form in its cache."""
+    result = await session.execute(statement, params)
+    # A DML statement without RETURNING exports no columns, and has no rows to fetch.
+    return result.all() if getattr(statement, "exported_columns", None) else []
 
 
 def write_loaded(session: AsyncSession, rows: Sequence[Any], **values: Any) -> None:

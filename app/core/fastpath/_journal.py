@@ -14,8 +14,6 @@ from sqlalchemy import Dialect, Insert, Table, TextClause, Update, bindparam, ev
 from sqlalchemy import update as update_statement
 from sqlalchemy.orm import Session, SessionTransaction
 
-from app.core.fastpath._driver import execute_sync
-
 _APPENDED = "journal.appended"
 _UPDATED = "journal.updated"
 
@@ -54,7 +52,7 @@ def _write_pending(session: Session) -> None:
                                             for table, rows in appended.items()))
         statement, columns = _one_statement(shape, dialect)
         rows_of = [*update_groups.values(), *appended.values()]
-        execute_sync(session, statement, {
+        session.execute(statement, {
             name: [convert(row[key]) for row in rows_of[group]]
             for name, group, key, convert in columns})
     else:
