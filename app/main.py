@@ -21,6 +21,7 @@ from app.core.config import Settings, get_settings
 from app.core.db import create_engine, create_sessionmaker
 from app.core.errors import PROBLEM_MEDIA_TYPE, install_error_handlers
 from app.core.idempotency import IdempotencyMiddleware
+from app.core.limits import RequestLimitMiddleware
 from app.core.migrations import current_revision, head_revision, schema_is_compatible
 from app.core.observability import ObservabilityMiddleware, configure_logging, metrics_endpoint
 from app.core.runtime import settle_heap
@@ -96,6 +97,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     # Outermost last: observability sees every response, idempotency replays included.
     app.add_middleware(IdempotencyMiddleware)
+    # Outside idempotency, the other reader of bodies; inside CORS, so a browser can read
+    # the 413.
+    app.add_middleware(RequestLimitMiddleware, max_body_bytes=settings.max_body_bytes,
+                       max_header_bytes=settings.max_header_bytes)
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins,
                            allow_methods=["*"], allow_headers=["*"],

@@ -68,6 +68,11 @@ class Settings(BaseSettings):
     log_json: bool = True
     cors_origins: list[str] = Field(default_factory=list)
 
+    # Request bodies above this are refused with 413 before anything reads them.
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1)
+    # The request line and headers together: a larger block is refused with 431.
+    max_header_bytes: int = Field(default=16 * 1024, ge=1024)
+
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
