@@ -70,7 +70,8 @@ class Settings(BaseSettings):
 
     # Request bodies above this are refused with 413 before anything reads them.
     max_body_bytes: int = Field(default=1024 * 1024, ge=1)
-    # The request line and headers together: a larger block is refused with 431.
+    # The request line and headers together: a larger block is refused with 431, and the
+    # server stops buffering an unfinished one at this size.
     max_header_bytes: int = Field(default=16 * 1024, ge=1024)
 
     @property

@@ -36,6 +36,27 @@ async def served(app, options) -> AsyncIterator[tuple[str, int]]:  # type: ignor
     await task
 
 
+async def test_no_server_header(served):
+    host, port = served
+    async with httpx.AsyncClient(base_url=f"http://{host}:{port}") as client:
+        response = await client.get("/healthz")
+    assert response.status_code == 200
+    assert "server" not in response.headers
+
+
+async def test_a_header_block_over_the_limit_is_refused_by_the_server(served, options):
+    # Sent without its terminating blank line, as a client trickling headers would: the
+    # server must give up buffering at the limit rather than wait for the end.
+    host, port = served
+    reader, writer = await asyncio.open_connection(host, port)
+    writer.write(b"GET /healthz HTTP/1.1\r\nHost: test\r\nX-Padding: "
+                 + b"a" * (options["h11_max_incomplete_event_size"] + 1024))
+    await writer.drain()
+    answer = await asyncio.wait_for(reader.read(), timeout=10)
+    writer.close()
+    assert answer.startswith(b"HTTP/1.1 400 ")
+
+
 async def test_uvicorn_logs_in_the_structured_format(capsys, served):
     host, port = served
     async with httpx.AsyncClient(base_url=f"http://{host}:{port}") as client:
