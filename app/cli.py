@@ -28,6 +28,11 @@ def serve(
     from app.core.migrations import upgrade
 
     settings = get_settings()
+    if settings.metrics_port is not None and workers > 1:
+        # Metrics live in each process, and only one of them can bind the port.
+        raise typer.BadParameter(
+            "SALESFLOW_METRICS_PORT serves one process's metrics: run --workers 1 and scale "
+            "with more instances", param_hint="--workers")
     _configure_logging(settings)
     if migrate if migrate is not None else settings.migrate_on_start:
         upgrade(settings.database_url)

@@ -65,3 +65,13 @@ def test_migrate_logs_in_the_structured_format(runner, monkeypatch):
                and line["event"].startswith("Running upgrade") for line in lines)
     assert "Running upgrade" not in result.stderr
 
+
+def test_serve_refuses_several_workers_sharing_one_metrics_port(runner, monkeypatch):
+    import uvicorn
+
+    started = []
+    monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: started.append(kwargs))
+    monkeypatch.setenv("SALESFLOW_METRICS_PORT", "9000")
+    result = runner.invoke(cli, ["serve", "--workers", "2", "--no-migrate"])
+    assert result.exit_code == 2 and "SALESFLOW_METRICS_PORT" in result.output
+    assert started == []
