@@ -4,11 +4,11 @@ import asyncio
 import json
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
-from app.core.config import get_settings
+from app.core.config import Settings, get_settings
 
 cli = typer.Typer(help="salesflow: the sales-department backend.", no_args_is_help=True,
                   add_completion=False)
@@ -28,10 +28,32 @@ def serve(
     from app.core.migrations import upgrade
 
     settings = get_settings()
+    if settings.metrics_port is not None and workers > 1:
+        # Metrics live in each process, and only one of them can bind the port.
+        raise typer.BadParameter(
+            "SALESFLOW_METRICS_PORT serves one process's metrics: run --workers 1 and scale "
+            "with more instances", param_hint="--workers")
+    _configure_logging(settings)
     if migrate if migrate is not None else settings.migrate_on_start:
         upgrade(settings.database_url)
-    uvicorn.run("app.main:app", host=host, port=port, workers=workers, proxy_headers=True,
-                access_log=False, log_level=settings.log_level.lower())
+    uvicorn.run("app.main:app", host=host, port=port, workers=workers,
+                **uvicorn_options(settings))
+
+
+def uvicorn_options(settings: Settings) -> dict[str, Any]:
+    """Everything `serve` tells uvicorn besides the app, the address and the workers."""
+    return {
+        # The header limit below is h11's; uvicorn's httptools parser has none.
+        "http": "h11",
+        "h11_max_incomplete_event_size": settings.max_header_bytes,
+        "server_header": False,
+        "proxy_headers": True,
+        # ObservabilityMiddleware writes one structured line per request instead.
+        "access_log": False,
+        # Left unconfigured, uvicorn's loggers reach the structured handler on the root.
+        "log_config": None,
+        "log_level": settings.log_level.lower(),
+    }
 
 
 @cli.command()
@@ -39,7 +61,9 @@ def migrate(revision: Annotated[str, typer.Argument(help="Target revision")] = "
     """Apply database migrations up to REVISION."""
     from app.core.migrations import upgrade
 
-    upgrade(get_settings().database_url, revision)
+    settings = get_settings()
+    _configure_logging(settings)
+    upgrade(settings.database_url, revision)
 
 
 @cli.command()
@@ -113,6 +137,12 @@ def openapi(
         typer.echo(document, nl=False)
     else:
         output.write_text(document, encoding="utf-8")
+
+
+def _configure_logging(settings: Settings) -> None:
+    from app.core.observability import configure_logging
+
+    configure_logging(level=settings.log_level, json_logs=settings.log_json)
 
 
 def _split(value: str) -> list[str]:

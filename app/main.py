@@ -12,7 +12,9 @@ from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
+from prometheus_client import start_http_server
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.api import api_router
 from app import worker
@@ -21,6 +23,7 @@ from app.core.config import Settings, get_settings
 from app.core.db import create_engine, create_sessionmaker
 from app.core.errors import PROBLEM_MEDIA_TYPE, install_error_handlers
 from app.core.idempotency import IdempotencyMiddleware
+from app.core.limits import RequestLimitMiddleware
 from app.core.migrations import current_revision, head_revision, schema_is_compatible
 from app.core.observability import ObservabilityMiddleware, configure_logging, metrics_endpoint
 from app.core.runtime import settle_heap
@@ -29,6 +32,8 @@ from app.webhooks import metrics as webhook_metrics
 from app.webhooks.catalog import document_webhooks
 
 log = structlog.get_logger("salesflow")
+# How stale the webhook backlog gauges may be on the metrics port: a usual scrape interval.
+BACKLOG_REFRESH_SECONDS = 15.0
 # Swagger UI and ReDoc assets, shipped as package data of fastapi-offline.
 DOCS_ASSETS = files("fastapi_offline") / "static"
 
@@ -62,7 +67,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         task = asyncio.create_task(
             worker.run_forever(app.state.sessionmaker, app.state.clock, settings))
     try:
-        yield
+        async with _metrics_port(settings, app.state.sessionmaker):
+            yield
     finally:
         if task is not None:
             task.cancel()
@@ -96,6 +102,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     # Outermost last: observability sees every response, idempotency replays included.
     app.add_middleware(IdempotencyMiddleware)
+    # Outside idempotency, the other reader of bodies; inside CORS, so a browser can read
+    # the 413.
+    app.add_middleware(RequestLimitMiddleware, max_body_bytes=settings.max_body_bytes,
+                       max_header_bytes=settings.max_header_bytes)
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins,
                            allow_methods=["*"], allow_headers=["*"],
@@ -122,14 +132,54 @@ def _add_operational_routes(app: FastAPI) -> None:
                               f"{app.state.head_revision}")
         return JSONResponse({"status": "ready", "migration": revision})
 
+    if not app.state.settings.metrics_on_api_port:
+        return
+
     @app.get("/metrics", include_in_schema=False)
     async def metrics(request: Request) -> Response:
-        # The delivery backlog is counted at scrape time, so every API process shows it;
-        # a database outage must not take the process metrics down with it.
-        with contextlib.suppress(Exception):
-            async with app.state.sessionmaker() as session:
-                await webhook_metrics.refresh_backlog(session)
+        # The delivery backlog is counted at scrape time, so every API process shows it.
+        await _refresh_backlog(app.state.sessionmaker)
         return await metrics_endpoint(request)
+
+
+async def _refresh_backlog(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    # A database outage must not take the process metrics down with it.
+    with contextlib.suppress(Exception):
+        async with sessionmaker() as session:
+            await webhook_metrics.refresh_backlog(session)
+
+
+@contextlib.asynccontextmanager
+async def _metrics_port(settings: Settings,
+                        sessionmaker: async_sessionmaker[AsyncSession]) -> AsyncIterator[None]:
+    """Prometheus metrics on SALESFLOW_METRICS_PORT, for the platform's scraper only.
+
+    The server runs in a thread that cannot reach this event loop's sessions, so the
+    delivery backlog is counted here on a schedule rather than at scrape time.
+    """
+    if settings.metrics_port is None:
+        if not settings.metrics_on_api_port:
+            log.warning("metrics_not_served",
+                        detail="set SALESFLOW_METRICS_PORT to serve Prometheus metrics")
+        yield
+        return
+    server, thread = start_http_server(settings.metrics_port, addr=settings.metrics_host)
+
+    async def refresh_forever() -> None:
+        while True:
+            await _refresh_backlog(sessionmaker)
+            await asyncio.sleep(BACKLOG_REFRESH_SECONDS)
+
+    refresher = asyncio.create_task(refresh_forever())
+    try:
+        yield
+    finally:
+        refresher.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await refresher
+        await asyncio.to_thread(server.shutdown)
+        server.server_close()
+        thread.join()
 
 
 def _not_ready(detail: str) -> JSONResponse:

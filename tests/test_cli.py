@@ -49,3 +49,29 @@ def test_openapi_writes_the_document(runner, tmp_path: Path):
     target = tmp_path / "openapi.json"
     assert runner.invoke(cli, ["openapi", "--output", str(target)]).exit_code == 0
     assert json.loads(target.read_text())["info"]["title"] == "salesflow"
+
+
+def test_migrate_logs_in_the_structured_format(runner, monkeypatch):
+    from app.core.observability import configure_logging
+
+    monkeypatch.setenv("SALESFLOW_LOG_LEVEL", "INFO")
+    try:
+        result = runner.invoke(cli, ["migrate"])
+    finally:
+        configure_logging(level="WARNING", json_logs=True)
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in result.stdout.splitlines() if line]
+    assert any(line.get("logger") == "alembic.runtime.migration"
+               and line["event"].startswith("Running upgrade") for line in lines)
+    assert "Running upgrade" not in result.stderr
+
+
+def test_serve_refuses_several_workers_sharing_one_metrics_port(runner, monkeypatch):
+    import uvicorn
+
+    started = []
+    monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: started.append(kwargs))
+    monkeypatch.setenv("SALESFLOW_METRICS_PORT", "9000")
+    result = runner.invoke(cli, ["serve", "--workers", "2", "--no-migrate"])
+    assert result.exit_code == 2 and "SALESFLOW_METRICS_PORT" in result.output
+    assert started == []

@@ -68,6 +68,16 @@ class Settings(BaseSettings):
     log_json: bool = True
     cors_origins: list[str] = Field(default_factory=list)
 
+    # Request bodies above this are refused with 413 before anything reads them.
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1)
+    # The request line and headers together: a larger block is refused with 431, and the
+    # server stops buffering an unfinished one at this size.
+    max_header_bytes: int = Field(default=16 * 1024, ge=1024)
+    # Prometheus metrics on their own port, away from the public API. Without one,
+    # the API serves /metrics itself, but only in development and test.
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    metrics_host: str = "0.0.0.0"
+
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
@@ -79,6 +89,11 @@ class Settings(BaseSettings):
     @property
     def migrate_on_start(self) -> bool:
         return self.is_sqlite if self.auto_migrate is None else self.auto_migrate
+
+    @property
+    def metrics_on_api_port(self) -> bool:
+        # In production the API port faces clients, who must not read its internals.
+        return self.metrics_port is None and self.environment != Environment.production
 
     @model_validator(mode="after")
     def _refuse_development_secret(self) -> "Settings":

@@ -61,10 +61,13 @@ def money_column_type() -> Numeric[Decimal]:
 
 
 def create_engine(settings: Settings) -> AsyncEngine:
+    # hide_parameters: bound values (names, phone numbers) stay out of error messages and
+    # echoed SQL, which end up in logs.
     if settings.is_sqlite:
         engine = create_async_engine(
             settings.database_url,
             echo=settings.db_echo,
+            hide_parameters=True,
             connect_args={"timeout": settings.sqlite_busy_timeout_ms / 1000},
         )
         configure_sqlite(engine, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
@@ -72,6 +75,7 @@ def create_engine(settings: Settings) -> AsyncEngine:
     return create_async_engine(
         settings.database_url,
         echo=settings.db_echo,
+        hide_parameters=True,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
         # No pre-ping (it costs three round trips per checkout): a connection found dead

@@ -55,22 +55,62 @@ class _CurrentStdout:
         sys.stdout.flush()
 
 
+# Loggers of libraries that configure handlers of their own (uvicorn's log config, an
+# alembic.ini read by fileConfig), which would write around the structured handler.
+_LIBRARY_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.asgi", "alembic")
+# ObservabilityMiddleware writes the access line, with the request id; uvicorn logs its
+# own whenever this logger has a handler, even through propagation.
+_UVICORN_ACCESS_LOGGER = "uvicorn.access"
+# SQLAlchemy's echo adds a plain-text stdout handler to this logger unless it has one.
+_SQL_ECHO_LOGGER = "sqlalchemy.engine.Engine"
+_HANDLER_NAME = "salesflow.structured"
+
+
 def configure_logging(*, level: str = "INFO", json_logs: bool = True) -> None:
+    """One line format on stdout for our logs and every library's (uvicorn, alembic,
+    SQLAlchemy): structlog renders both; standard-library records reach it through a
+    handler on the root logger."""
     processors: list[structlog.types.Processor] = [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
-        structlog.processors.format_exc_info,
     ]
     renderer = (structlog.processors.JSONRenderer() if json_logs
                 else structlog.dev.ConsoleRenderer())
+    numeric_level = logging.getLevelName(level.upper())
     structlog.configure(
-        processors=[*processors, renderer],
-        wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
+        processors=[*processors, structlog.processors.format_exc_info, renderer],
+        wrapper_class=structlog.make_filtering_bound_logger(numeric_level),
         # The factory is typed for a TextIO; the loggers only call write() and flush().
         logger_factory=structlog.PrintLoggerFactory(_CurrentStdout()),  # type: ignore[arg-type]
         cache_logger_on_first_use=True,
     )
+    handler = logging.StreamHandler(_CurrentStdout())
+    handler.set_name(_HANDLER_NAME)
+    handler.setFormatter(structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=[*processors, structlog.stdlib.add_logger_name],
+        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                    structlog.processors.format_exc_info, renderer],
+    ))
+    root = logging.getLogger()
+    # Configuring again (each app built in one process) replaces our handler, not adds one.
+    for old in [h for h in root.handlers if h.get_name() == _HANDLER_NAME]:
+        root.removeHandler(old)
+    root.addHandler(handler)
+    # Other libraries only get through with warnings (httpx would log every webhook
+    # request at INFO); the ones whose start-up and progress lines matter get our level.
+    root.setLevel(max(numeric_level, logging.WARNING))
+    for name in _LIBRARY_LOGGERS:
+        library_logger = logging.getLogger(name)
+        library_logger.handlers.clear()
+        library_logger.propagate = True
+        library_logger.setLevel(numeric_level)
+    uvicorn_access = logging.getLogger(_UVICORN_ACCESS_LOGGER)
+    uvicorn_access.handlers.clear()
+    uvicorn_access.propagate = False
+    echo_logger = logging.getLogger(_SQL_ECHO_LOGGER)
+    echo_logger.handlers = [handler]
+    echo_logger.propagate = False
 
 
 def route_template(scope: Scope) -> str:
