@@ -7,9 +7,10 @@ the resource's own 404, the same as for any id that has no row. In a query or a 
 a value the client chose badly: 422 like any other invalid value."""
 
 from collections.abc import Callable
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, Field
+from sqlalchemy import BigInteger, Integer, SmallInteger
 
 from app.core.errors import AppError
 
@@ -34,3 +35,15 @@ def path_id(not_found: Callable[[int], AppError], *, maximum: int = INT_MAX) -> 
 
     return AfterValidator(exists_or_not_found)
 
+
+def column_max(column: Any) -> int | None:
+    """The largest integer a column compares with on every database we run on, or None
+    when it is not an integer column."""
+    column_type = getattr(column, "type", None)
+    if isinstance(column_type, BigInteger):
+        return BIGINT_MAX
+    if isinstance(column_type, SmallInteger):
+        return 2**15 - 1
+    if isinstance(column_type, Integer):
+        return INT_MAX
+    return None

@@ -1,15 +1,17 @@
 """Integer ids beyond their columns' range, through HTTP on every operation the OpenAPI
 document lists: a path id that cannot exist is the resource's own 404, a query or body id
-is a 422, and none of them is ever a 500 (PostgreSQL refuses to compare an INTEGER column
-with 2**31, SQLite any column with 2**63)."""
+is a 422, a cursor is a 400, and none of them is ever a 500 (PostgreSQL refuses to compare
+an INTEGER column with 2**31, SQLite any column with 2**63)."""
 
 import re
 from typing import Any
 
 import pytest
 
+from app.core.pagination import encode_cursor
 from app.main import create_app
 from tests.conftest import make_settings
+from tests.factories.products import create_product
 
 PROBLEM = "application/problem+json"
 BEYOND = [2**31, 2**63]  # beyond INTEGER, beyond BIGINT (and SQLite's 64 bits)
@@ -164,3 +166,35 @@ class TestBodyIds:
         assert response.status_code == 422
         assert [e["loc"] for e in response.json()["errors"]] == [["body", "customer_id"]]
 
+
+class TestCursors:
+    @pytest.mark.parametrize("values", [[2**31], [2**63], [-(2**63) - 1], ["7"], ["\x00"]])
+    async def test_product_cursor_the_column_cannot_compare_is_400(self, client, admin, values):
+        response = await client.get("/api/v1/products", headers=admin,
+                                    params={"cursor": encode_cursor(values)})
+        assert response.status_code == 400, response.text
+        assert response.json()["code"] == "pagination.invalid_cursor"
+
+    @pytest.mark.parametrize("values", [[7], ["a\x00"]])
+    async def test_department_cursor_of_the_wrong_kind_is_400(self, client, admin, values):
+        response = await client.get("/api/v1/departments", headers=admin,
+                                    params={"cursor": encode_cursor(values)})
+        assert response.status_code == 400, response.text
+        assert response.json()["code"] == "pagination.invalid_cursor"
+
+    async def test_event_feed_position_beyond_bigint_is_400(self, client, admin):
+        response = await client.get("/api/v1/events", headers=admin,
+                                    params={"after": encode_cursor([2**63])})
+        assert response.status_code == 400, response.text
+        assert response.json()["code"] == "pagination.invalid_cursor"
+
+    @pytest.mark.parametrize(("url", "name", "largest"), [
+        ("/api/v1/products", "cursor", LARGEST), ("/api/v1/events", "after", 2**63 - 1)])
+    async def test_bounded_by_the_column(self, client, session, admin, url, name, largest):
+        await create_product(session)
+        response = await client.get(url, headers=admin, params={name: encode_cursor([largest])})
+        assert response.status_code == 200, response.text
+        assert response.json()["items"] == []
+        response = await client.get(url, headers=admin,
+                                    params={name: encode_cursor([largest + 1])})
+        assert response.status_code == 400, response.text
