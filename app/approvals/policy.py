@@ -12,9 +12,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from app.core.permissions import Role, Scope
+from app.core.schemas import InputModel
 
 TierMode = Literal["single", "cumulative"]
 Condition = Literal["always", "major_interest", "credit_hold", "key_customer"]
@@ -38,7 +39,7 @@ def scope_for(role: Role) -> Scope:
     return Scope.company
 
 
-class _Strict(BaseModel):
+class _Strict(InputModel):
     model_config = ConfigDict(extra="forbid")
 
 

@@ -36,12 +36,14 @@ from app.approvals.schemas import (
 from app.core.clock import Now
 from app.core.db import SessionDep
 from app.core.errors import Forbidden, NotFound, StaleVersion, errors_doc
+from app.core.ids import path_id
 from app.core.pagination import CursorQuery, LimitQuery
 from app.core.security import CurrentPrincipal
 from app.core.versioning import IfMatch, set_etag
 
 router = APIRouter(tags=["approvals"])
-RequestId = Annotated[int, Path(ge=1, le=2**63 - 1)]
+RequestId = Annotated[int, Path(ge=1), path_id(lambda _: ApprovalNotFound())]
+DelegationId = Annotated[int, Path(ge=1), path_id(lambda _: DelegationNotFound())]
 DECISION_ERRORS = (ApprovalNotFound, SelfApproval, DuplicateApprover, NotEligible,
                    RequestNotPending, StepNotPending, AlreadyDecided, StepRequired)
 
@@ -151,6 +153,6 @@ async def list_delegations(session: SessionDep, principal: CurrentPrincipal,
 
 @router.post("/delegations/{delegation_id}/revoke", response_model=DelegationRead,
              responses=errors_doc(DelegationNotFound))
-async def revoke_delegation(delegation_id: RequestId, session: SessionDep,
+async def revoke_delegation(delegation_id: DelegationId, session: SessionDep,
                             principal: CurrentPrincipal, now: Now) -> Delegation:
     return await delegations.revoke(session, principal, delegation_id=delegation_id, now=now)

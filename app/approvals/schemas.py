@@ -6,6 +6,7 @@ from pydantic import BaseModel, Field, StringConstraints, model_validator
 
 from app.approvals.models import ApprovalStep, Decision, RequestStatus, StepStatus
 from app.approvals.policy import PolicyDocument
+from app.core.ids import Id
 from app.core.money import Money, MoneyIn
 from app.core.pagination import Page
 from app.core.schemas import ReadModel, UserId, WriteModel
@@ -18,12 +19,12 @@ Comment = Annotated[str, StringConstraints(min_length=1, max_length=2000)]
 
 class ApproveBody(WriteModel):
     comment: Comment | None = None
-    step_id: int | None = Field(default=None, description="Needed when several steps are yours")
+    step_id: Id | None = Field(default=None, description="Needed when several steps are yours")
 
 
 class RejectBody(WriteModel):
     comment: Comment = Field(description="The reason; it is returned to the submitter")
-    step_id: int | None = None
+    step_id: Id | None = None
 
 
 class DecisionRead(ReadModel):
@@ -142,7 +143,7 @@ class PreviewBody(WriteModel):
 
     document_type: Annotated[str, StringConstraints(min_length=1, max_length=40)] = Field(
         examples=["contract"])
-    document_id: int | None = Field(default=None, ge=1)
+    document_id: Id | None = None
     policy_key: Annotated[str, StringConstraints(max_length=40)] | None = Field(
         default=None, description="Policy entry; defaults to document_type")
     amount: MoneyIn | None = None

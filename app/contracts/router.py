@@ -38,12 +38,14 @@ from app.contracts.schemas import (
 from app.core.clock import Now
 from app.core.db import SessionDep
 from app.core.errors import InvalidTransition, StaleVersion, UnprocessableEntity, errors_doc
+from app.core.ids import Id, path_id
 from app.core.pagination import CursorQuery, LimitQuery
 from app.core.security import CurrentPrincipal, Principal
 from app.core.versioning import IfMatch, set_etag
 
 router = APIRouter(prefix="/contracts", tags=["contracts"])
-ContractId = Annotated[int, Path(ge=1, le=2**63 - 1)]
+ContractId = Annotated[int, Path(ge=1), path_id(
+    lambda n: ContractNotFound(f"No contract {n}."))]
 WRITE_ERRORS = (ContractNotFound, ContractForbidden, StaleVersion)
 
 
@@ -80,7 +82,7 @@ async def _read(session: AsyncSession, principal: Principal, contract: Contract,
 
 @router.get("", response_model=ContractPage)
 async def list_contracts(session: SessionDep, principal: CurrentPrincipal, now: Now,
-                         status: ContractStatus | None = None, customer_id: int | None = None,
+                         status: ContractStatus | None = None, customer_id: Id | None = None,
                          limit: LimitQuery = 50, cursor: CursorQuery = None) -> ContractPage:
     """Contracts the caller may see, newest first."""
     items, next_cursor = await service.list_contracts(

@@ -6,6 +6,7 @@ from pydantic import BaseModel, Field, PlainSerializer, StringConstraints, model
 
 from app.approvals.schemas import ApprovalRead
 from app.contracts.models import ContractStatus
+from app.core.ids import Id
 from app.core.money import Money
 from app.core.pagination import Page
 from app.core.pricing import Currency, ExchangeRate, LineIn
@@ -30,8 +31,8 @@ class ContractCreate(WriteModel):
     """A contract drafted directly (customer, title and lines), or from an accepted quote
     (`quote_id`: its customer, lines and currency; the title defaults to the quote's)."""
 
-    quote_id: int | None = Field(default=None, ge=1, description="An accepted quote")
-    customer_id: int | None = Field(default=None, ge=1)
+    quote_id: Id | None = Field(default=None, description="An accepted quote")
+    customer_id: Id | None = None
     title: Title | None = None
     currency: Currency | None = Field(default=None, description="Defaults to CNY")
     exchange_rate: ExchangeRate | None = Field(

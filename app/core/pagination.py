@@ -12,6 +12,7 @@ from sqlalchemy import Select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import AppError
+from app.core.ids import column_max
 
 T = TypeVar("T")
 
@@ -57,6 +58,15 @@ def decode_cursor(cursor: str, arity: int) -> list[Any]:
     return values
 
 
+def _comparable(key: Any, value: int | str) -> bool:
+    """Whether the database can compare `key` with a cursor's value: a cursor is made by us,
+    but comes back from the client, who may have changed it."""
+    maximum = column_max(key)
+    if maximum is None:
+        return isinstance(value, str) and "\x00" not in value
+    return isinstance(value, int) and -maximum - 1 <= value <= maximum
+
+
 async def paginate(
     session: AsyncSession,
     statement: Select[Any],
@@ -73,6 +83,8 @@ async def paginate(
     """
     if cursor is not None:
         after = decode_cursor(cursor, len(keys))
+        if not all(map(_comparable, keys, after)):
+            raise InvalidCursor()
         left = tuple_(*keys) if len(keys) > 1 else keys[0]
         right = tuple_(*after) if len(keys) > 1 else after[0]
         statement = statement.where(left < right if descending else left > right)

@@ -12,6 +12,7 @@ from pydantic import Field, StringConstraints
 from sqlalchemy import CheckConstraint, Numeric
 
 from app.core.db import money_column_type
+from app.core.ids import Id
 from app.core.money import round_money
 from app.core.schemas import WriteModel
 
@@ -92,7 +93,7 @@ class LineIn(WriteModel):
     """A priced line as a request gives it. Each document subclasses it under its own name
     (`ContractLineIn`, `QuoteLineIn`), which is the name the OpenAPI document shows."""
 
-    product_id: int = Field(ge=1)
+    product_id: Id
     quantity: Quantity
     unit_price: UnitPrice | None = Field(default=None, description="Defaults to the list price")
     discount_percent: Percent = Decimal("0")

@@ -4,6 +4,7 @@ from fastapi import APIRouter, Path, Query, Response
 
 from app.core.db import SessionDep
 from app.core.errors import Forbidden, StaleVersion, errors_doc
+from app.core.ids import path_id
 from app.core.pagination import CursorQuery, LimitQuery
 from app.core.security import CurrentPrincipal
 from app.core.versioning import IfMatch, set_etag
@@ -21,7 +22,8 @@ from app.customers.models import CreditRating, Customer
 from app.customers.schemas import CustomerCreate, CustomerPage, CustomerRead, CustomerUpdate
 
 router = APIRouter(prefix="/customers", tags=["customers"])
-CustomerId = Annotated[int, Path(ge=1, le=2**63 - 1)]
+CustomerId = Annotated[int, Path(ge=1), path_id(
+    lambda n: CustomerNotFound(f"No customer {n}."))]
 
 
 @router.get("", response_model=CustomerPage)

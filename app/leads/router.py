@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.clock import Now
 from app.core.db import SessionDep
 from app.core.errors import Forbidden, InvalidTransition, StaleVersion, errors_doc
+from app.core.ids import path_id
 from app.core.pagination import CursorQuery, LimitQuery
 from app.core.security import CurrentPrincipal, Principal
 from app.core.versioning import IfMatch, set_etag
@@ -39,7 +40,7 @@ from app.leads.schemas import (
 )
 
 router = APIRouter(prefix="/leads", tags=["leads"])
-LeadId = Annotated[int, Path(ge=1, le=2**63 - 1)]
+LeadId = Annotated[int, Path(ge=1), path_id(lambda n: LeadNotFound(f"No lead {n}."))]
 WRITE_ERRORS = (LeadNotFound, LeadForbidden, StaleVersion)
 
 

@@ -10,6 +10,7 @@ from pydantic import (
     model_validator,
 )
 
+from app.core.ids import Id
 from app.core.pagination import Page
 from app.core.schemas import Name, ReadModel, UpdateModel, UserId, WriteModel
 from app.customers.schemas import CreditCode
@@ -91,7 +92,7 @@ class LeadConvert(WriteModel):
     """Convert a qualified lead: into a new customer (`customer`, optional overrides) or an
     existing one of the lead's owner (`customer_id`), and an opportunity."""
 
-    customer_id: int | None = Field(default=None, ge=1, description="Link this customer")
+    customer_id: Id | None = Field(default=None, description="Link this customer")
     customer: NewCustomer | None = None
     opportunity: OpportunityFromLead
 

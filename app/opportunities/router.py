@@ -9,6 +9,7 @@ from app.approvals.errors import NoPolicyForDocument, NotSubmitter
 from app.core.clock import Now
 from app.core.db import SessionDep
 from app.core.errors import InvalidTransition, StaleVersion, errors_doc
+from app.core.ids import Id, path_id
 from app.core.pagination import CursorQuery, LimitQuery
 from app.core.security import CurrentPrincipal, Principal
 from app.core.versioning import IfMatch, set_etag
@@ -37,7 +38,8 @@ from app.opportunities.schemas import (
 )
 
 router = APIRouter(prefix="/opportunities", tags=["opportunities"])
-OpportunityId = Annotated[int, Path(ge=1, le=2**63 - 1)]
+OpportunityId = Annotated[int, Path(ge=1), path_id(
+    lambda n: OpportunityNotFound(f"No opportunity {n}."))]
 WRITE_ERRORS = (OpportunityNotFound, OpportunityForbidden, StaleVersion)
 
 
@@ -68,7 +70,7 @@ async def list_opportunities(
     session: SessionDep, principal: CurrentPrincipal, now: Now,
     stage: OpportunityStage | None = None, grade: OpportunityGrade | None = None,
     owner_id: Annotated[str | None, Query(max_length=128)] = None,
-    customer_id: Annotated[int | None, Query(ge=1)] = None,
+    customer_id: Id | None = None,
     limit: LimitQuery = 50, cursor: CursorQuery = None,
 ) -> OpportunityPage:
     """Opportunities the caller may see, newest first."""

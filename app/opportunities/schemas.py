@@ -5,6 +5,7 @@ from typing import Annotated
 from pydantic import Field, StringConstraints
 
 from app.approvals.schemas import ApprovalRead
+from app.core.ids import Id
 from app.core.money import Money, MoneyIn
 from app.core.pagination import Page
 from app.core.schemas import ReadModel, UpdateModel, WriteModel
@@ -24,7 +25,7 @@ class OpportunityFields(WriteModel):
 
 
 class OpportunityCreate(OpportunityFields):
-    customer_id: int = Field(ge=1)
+    customer_id: Id
     probability: Probability | None = None
 
 

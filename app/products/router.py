@@ -4,6 +4,7 @@ from fastapi import APIRouter, Path, Query, Response
 
 from app.core.db import SessionDep
 from app.core.errors import Forbidden, StaleVersion, errors_doc
+from app.core.ids import path_id
 from app.core.pagination import CursorQuery, LimitQuery
 from app.core.security import CurrentPrincipal
 from app.core.versioning import IfMatch, set_etag
@@ -13,7 +14,8 @@ from app.products.models import Product
 from app.products.schemas import ProductCreate, ProductPage, ProductRead, ProductUpdate
 
 router = APIRouter(prefix="/products", tags=["products"])
-ProductId = Annotated[int, Path(ge=1, le=2**63 - 1)]
+ProductId = Annotated[int, Path(ge=1), path_id(
+    lambda n: ProductNotFound(f"No product {n}."))]
 
 
 @router.get("", response_model=ProductPage)

@@ -10,6 +10,7 @@ from app.calendar.working_time import local_date
 from app.core.clock import Now
 from app.core.db import SessionDep
 from app.core.errors import InvalidTransition, StaleVersion, errors_doc
+from app.core.ids import Id, path_id
 from app.core.pagination import CursorQuery, LimitQuery
 from app.core.security import CurrentPrincipal, Principal
 from app.core.versioning import IfMatch, set_etag
@@ -41,7 +42,7 @@ from app.quotes.schemas import (
 from app.quotes.states import status_on
 
 router = APIRouter(prefix="/quotes", tags=["quotes"])
-QuoteId = Annotated[int, Path(ge=1, le=2**63 - 1)]
+QuoteId = Annotated[int, Path(ge=1), path_id(lambda n: QuoteNotFound(f"No quote {n}."))]
 WRITE_ERRORS = (QuoteNotFound, QuoteForbidden, StaleVersion)
 
 
@@ -82,8 +83,8 @@ async def list_quotes(
     session: SessionDep, principal: CurrentPrincipal, now: Now,
     status: Annotated[QuoteStatus | None, Query(
         description="As of today: `expired` includes sent quotes past their validity")] = None,
-    customer_id: Annotated[int | None, Query(ge=1)] = None,
-    opportunity_id: Annotated[int | None, Query(ge=1)] = None,
+    customer_id: Id | None = None,
+    opportunity_id: Id | None = None,
     owner_id: Annotated[str | None, Query(max_length=128)] = None,
     limit: LimitQuery = 50, cursor: CursorQuery = None,
 ) -> QuotePage:

@@ -5,6 +5,7 @@ from typing import Annotated
 from pydantic import BaseModel, Field, PlainSerializer, StringConstraints
 
 from app.approvals.schemas import ApprovalRead
+from app.core.ids import Id
 from app.core.money import Money, RateOut
 from app.core.pagination import Page
 from app.core.pricing import Currency, ExchangeRate, LineIn
@@ -30,9 +31,9 @@ class QuoteLineIn(LineIn):
 
 
 class QuoteCreate(WriteModel):
-    customer_id: int = Field(ge=1)
-    opportunity_id: int | None = Field(default=None, ge=1,
-                                       description="The opportunity this quote prices")
+    customer_id: Id
+    opportunity_id: Id | None = Field(default=None,
+                                      description="The opportunity this quote prices")
     title: Title
     currency: Currency = "CNY"
     exchange_rate: ExchangeRate = Field(default=Decimal("1"),

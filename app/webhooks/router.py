@@ -7,6 +7,7 @@ from app.core.clock import Now
 from app.core.config import Settings
 from app.core.db import SessionDep
 from app.core.errors import Forbidden, StaleVersion, errors_doc
+from app.core.ids import BIGINT_MAX, path_id
 from app.core.pagination import CursorQuery, LimitQuery
 from app.core.security import CurrentPrincipal
 from app.core.versioning import IfMatch, set_etag
@@ -35,7 +36,9 @@ from app.webhooks.schemas import (
 from app.webhooks.targets import WebhookUrlRefused
 
 router = APIRouter(tags=["webhooks"])
-Id = Annotated[int, Path(ge=1, le=2**63 - 1)]
+Id = Annotated[int, Path(ge=1), path_id(lambda _: SubscriptionNotFound())]
+DeliveryId = Annotated[int, Path(ge=1),
+                       path_id(lambda _: DeliveryNotFound(), maximum=BIGINT_MAX)]
 
 
 def _settings(request: Request) -> Settings:
@@ -154,7 +157,7 @@ async def list_webhook_deliveries(
 
 @router.get("/webhook-deliveries/{delivery_id}", response_model=DeliveryRead,
             responses=errors_doc(Forbidden, DeliveryNotFound))
-async def get_webhook_delivery(delivery_id: Id, session: SessionDep,
+async def get_webhook_delivery(delivery_id: DeliveryId, session: SessionDep,
                                principal: CurrentPrincipal) -> DeliveryRead:
     return DeliveryRead.model_validate(await service.get_delivery(session, principal, delivery_id))
 
@@ -162,7 +165,7 @@ async def get_webhook_delivery(delivery_id: Id, session: SessionDep,
 @router.post("/webhook-deliveries/{delivery_id}/retry", status_code=202,
              response_model=DeliveryRead,
              responses=errors_doc(Forbidden, DeliveryNotFound, DeliveryInFlight))
-async def retry_webhook_delivery(delivery_id: Id, session: SessionDep,
+async def retry_webhook_delivery(delivery_id: DeliveryId, session: SessionDep,
                                  principal: CurrentPrincipal, now: Now) -> DeliveryRead:
     """Send this message again now, with a fresh retry schedule."""
     delivery = await service.retry_delivery(session, principal, delivery_id=delivery_id, now=now)
