@@ -1,6 +1,7 @@
 """Base classes for API shapes (never the tables themselves), and the refusal of NUL in
 anything a client sends."""
 
+from datetime import date
 from typing import Annotated, Any, ClassVar
 
 from fastapi import Request
@@ -110,3 +111,10 @@ async def refuse_nul_in_parameters(request: Request) -> None:
                            "type": NUL_ERROR})
     if errors:
         raise RequestValidationError(errors)
+
+
+# The days a client may ask about (query filters, report ranges): far wider than any
+# business record, and narrow enough that a day's bounds in any time zone stay within
+# what Python's datetime and both databases represent (year 1 and 9999 do not).
+FIRST_DAY = date(1900, 1, 1)
+LAST_DAY = date(9998, 12, 31)

@@ -9,6 +9,7 @@ from app.core.db import SessionDep
 from app.core.errors import Forbidden, InvalidTransition, StaleVersion, errors_doc
 from app.core.ids import path_id
 from app.core.pagination import CursorQuery, LimitQuery
+from app.core.schemas import FIRST_DAY, LAST_DAY
 from app.core.security import CurrentPrincipal, Principal
 from app.core.versioning import IfMatch, set_etag
 from app.customers.errors import DuplicateCreditCode, OwnershipForbidden
@@ -71,8 +72,10 @@ async def list_leads(
         description="true: only leads waiting in a department's pool")] = None,
     department_id: Annotated[str | None, Query(max_length=32)] = None,
     source: LeadSource | None = None,
-    created_from: Annotated[date | None, Query(description="First day, inclusive")] = None,
-    created_to: Annotated[date | None, Query(description="Last day, inclusive")] = None,
+    created_from: Annotated[date | None, Query(
+        ge=FIRST_DAY, le=LAST_DAY, description="First day, inclusive")] = None,
+    created_to: Annotated[date | None, Query(
+        ge=FIRST_DAY, le=LAST_DAY, description="Last day, inclusive")] = None,
     possible_duplicate: bool | None = None,
     q: Annotated[str | None, Query(max_length=100,
                                    description="Search in the company and contact")] = None,

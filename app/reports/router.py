@@ -7,6 +7,7 @@ from app.calendar.working_time import local_date
 from app.core.clock import Now
 from app.core.db import SessionDep
 from app.core.errors import errors_doc
+from app.core.schemas import FIRST_DAY, LAST_DAY
 from app.core.security import CurrentPrincipal
 from app.reports import funnel as funnel_report
 from app.reports.errors import InvalidRange
@@ -19,10 +20,12 @@ router = APIRouter(prefix="/reports", tags=["reports"])
 async def get_funnel_report(
     session: SessionDep, principal: CurrentPrincipal, now: Now,
     date_from: Annotated[date | None, Query(
-        alias="from", description="First day of the cohort (company calendar); default: "
-                                  "the first of this month")] = None,
+        alias="from", ge=FIRST_DAY, le=LAST_DAY,
+        description="First day of the cohort (company calendar); default: the first of "
+                    "this month")] = None,
     date_to: Annotated[date | None, Query(
-        alias="to", description="Last day, inclusive; default: today")] = None,
+        alias="to", ge=FIRST_DAY, le=LAST_DAY,
+        description="Last day, inclusive; default: today")] = None,
     department_id: Annotated[str | None, Query(max_length=32)] = None,
     owner_id: Annotated[str | None, Query(max_length=128)] = None,
 ) -> FunnelReport:

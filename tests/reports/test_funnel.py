@@ -158,3 +158,18 @@ async def test_one_statement_however_many_leads(client, company, session, engine
     assert await run() == few == 1
     # The database groups the leads: what comes back is one row per rep, department and total.
     assert "GROUP BY" in statements[0].upper()
+
+
+@pytest.mark.parametrize(("url", "params"), [
+    ("/api/v1/reports/funnel", {"from": "0001-01-01", "to": "2026-01-31"}),
+    ("/api/v1/reports/funnel", {"from": "2026-01-01", "to": "9999-12-31"}),
+    ("/api/v1/leads", {"created_from": "0001-01-01"}),
+    ("/api/v1/leads", {"created_to": "9999-12-31"}),
+])
+async def test_days_beyond_what_a_day_can_be_computed_for_are_refused(client, company, url,
+                                                                       params):
+    """A day's bounds are computed in the company's time zone: year 1 and year 9999 have
+    none that Python or PostgreSQL can hold, so they are a 422, not a server error."""
+    response = await client.get(url, headers=company.gm, params=params)
+    assert response.status_code == 422, response.text
+    assert response.json()["code"] == "validation_error"
