@@ -437,13 +437,14 @@ async def test_result_processors_take_the_postgresql_type_oid(engine):
     """PostgreSQL. _driver._describe asks the driver for the statement's result types
     (`PreparedStatement.get_attributes()[i].type.oid`) and passes each oid to the column
     type's `result_processor(dialect, oid)`; _driver._rows applies those to the driver's
-    values. The asyncpg dialect's processors choose by oid (a NUMERIC column needs no
-    conversion, a float8 one is made Decimal). If they took something else, or the
-    attributes lost `.type.oid`, driver rows would differ from the session's."""
+    values. The asyncpg dialect's processors choose by oid (a NUMERIC column's value is
+    already a Decimal, a float8 one is made Decimal; then the column type gives it its
+    places). If they took something else, or the attributes lost `.type.oid`, driver rows
+    would differ from the session's."""
     dialect = engine.dialect
     numeric = money_column_type().dialect_impl(dialect)
-    assert numeric.result_processor(dialect, 1700) is None  # numeric: asyncpg gives Decimal
-    assert numeric.result_processor(dialect, 701)(2.5) == Decimal("2.50")  # float8
+    assert str(numeric.result_processor(dialect, 1700)(Decimal("2.5"))) == "2.50"  # numeric
+    assert str(numeric.result_processor(dialect, 701)(2.5)) == "2.50"  # float8
 
     statement = select(REQUESTS.c.amount, REQUESTS.c.status, REQUESTS.c.decided_at,
                        REQUESTS.c.flags).where(REQUESTS.c.id == bindparam("request_id"))
