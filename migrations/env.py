@@ -11,7 +11,7 @@ from sqlmodel.sql.sqltypes import AutoString
 
 import app.models  # noqa: F401 - registers every table
 from app.core.config import Settings
-from app.core.db import UTCDateTime, create_engine, metadata
+from app.core.db import ExactDecimal, UTCDateTime, create_engine, metadata
 
 config = context.config
 if config.config_file_name is not None and config.attributes.get("configure_logger", True):
@@ -26,6 +26,8 @@ def _render_item(type_: str, obj: Any, autogen_context: Any) -> str | Literal[Fa
     """Render our column types as plain SQLAlchemy ones, so migrations never import app code."""
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"
+    if type_ == "type" and isinstance(obj, ExactDecimal):
+        return f"sa.Numeric(precision={obj.precision}, scale={obj.scale})"
     if type_ == "type" and isinstance(obj, AutoString):
         return f"sa.String(length={obj.length})" if obj.length else "sa.String()"
     return False

@@ -3,10 +3,10 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, Index, Numeric, Text
+from sqlalchemy import JSON, CheckConstraint, Index, Text
 from sqlmodel import Field, SQLModel
 
-from app.core.db import UTCDateTime, money_column_type, utcnow
+from app.core.db import ExactDecimal, UTCDateTime, money_column_type, utcnow
 from app.core.pricing import PricedColumns, exchange_rate_check
 
 
@@ -75,10 +75,10 @@ class ContractLine(SQLModel, table=True):
     line_no: int
     product_id: int = Field(foreign_key="product.id")
     description: str = Field(max_length=200)
-    quantity: Decimal = Field(sa_type=Numeric(18, 3, asdecimal=True))
-    unit_price: Decimal = Field(sa_type=Numeric(18, 4, asdecimal=True))
-    discount_percent: Decimal = Field(default=Decimal("0"), sa_type=Numeric(5, 2, asdecimal=True))
-    tax_rate: Decimal = Field(sa_type=Numeric(5, 4, asdecimal=True))
+    quantity: Decimal = Field(sa_type=ExactDecimal(18, 3))
+    unit_price: Decimal = Field(sa_type=ExactDecimal(18, 4))
+    discount_percent: Decimal = Field(default=Decimal("0"), sa_type=ExactDecimal(5, 2))
+    tax_rate: Decimal = Field(sa_type=ExactDecimal(5, 4))
     net_amount: Decimal = Field(sa_type=money_column_type())
     tax_amount: Decimal = Field(sa_type=money_column_type())
     total_amount: Decimal = Field(sa_type=money_column_type())

@@ -7,7 +7,7 @@ from pydantic import BaseModel, Field, PlainSerializer, StringConstraints, model
 from app.approvals.schemas import ApprovalRead
 from app.contracts.models import ContractStatus
 from app.core.ids import Id
-from app.core.money import Money
+from app.core.money import ExchangeRateOut, Money, PercentOut, PriceOut, QuantityOut, RateOut
 from app.core.pagination import Page
 from app.core.pricing import Currency, ExchangeRate, LineIn
 from app.core.schemas import ReadModel, Title, UpdateModel, WriteModel
@@ -93,10 +93,10 @@ class ContractLineRead(ReadModel):
     line_no: int
     product_id: int
     description: str
-    quantity: Decimal
-    unit_price: Decimal
-    discount_percent: Decimal
-    tax_rate: Decimal
+    quantity: QuantityOut
+    unit_price: PriceOut
+    discount_percent: PercentOut
+    tax_rate: RateOut
     net_amount: Money
     tax_amount: Money
     total_amount: Money
@@ -110,7 +110,7 @@ class ContractRead(ReadModel):
     owner_id: str
     title: str
     currency: str
-    exchange_rate: Decimal
+    exchange_rate: ExchangeRateOut
     subtotal: Money
     tax_total: Money
     total: Money

@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from sqlalchemy import DateTime, MetaData, Numeric, event
+from sqlalchemy import DateTime, Dialect, MetaData, Numeric, event
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -14,10 +14,11 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy.types import TypeDecorator, TypeEngine
 from sqlmodel import SQLModel
 
 from app.core.config import Settings
+from app.core.money import to_places
 
 # Named constraints: SQLite batch migrations can only drop constraints that have names,
 # and predictable names keep autogenerate diffs empty on both databases.
@@ -56,8 +57,73 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value
 
 
-def money_column_type() -> Numeric[Decimal]:
-    return Numeric(18, 2, asdecimal=True)
+class _ScaledInteger(Numeric[Decimal]):
+    """SQLite's side of ExactDecimal: declared NUMERIC(p, s) as before, holding the value
+    times 10^s as an INTEGER. Values pass to and from the driver untouched; Numeric's
+    own processors would send them through a float."""
+
+    def bind_processor(self, dialect: Dialect) -> None:
+        return None
+
+    def result_processor(self, dialect: Dialect, coltype: object) -> None:
+        return None
+
+
+class ExactDecimal(TypeDecorator[Decimal]):
+    """NUMERIC(precision, scale) stored exactly on both databases, read back as a Decimal
+    with exactly `scale` places (and no negative zero).
+
+    PostgreSQL's NUMERIC is exact. SQLite has no decimal type: a NUMERIC column holds a
+    REAL, about 15 significant digits, so 9999999999999999.99 came back as 1e16. There
+    the column holds integer minor units (fen for money, 10^-6 for an exchange rate),
+    which SQLite's 64-bit integers keep exactly up to 18 digits. Integers rather than
+    decimal strings because SQL must still compare, sort and sum them: `'9.00' < '10.00'`
+    is false, and a NUMERIC column turns numeric text back into a REAL anyway.
+
+    What that asks of SQL on SQLite: comparisons and ORDER BY with a column or with a
+    Python value (it is bound through this type), SUM and MIN/MAX, and + and - between
+    columns of one scale are right; multiplying, dividing, AVG, or mixing columns of
+    different scales is not (do that arithmetic in Python, on Decimals).
+    """
+
+    impl = Numeric
+    cache_ok = True
+
+    def __init__(self, precision: int, scale: int) -> None:
+        super().__init__(precision=precision, scale=scale, asdecimal=True)
+        # In __dict__ (not proxied to impl) so that they are part of the cache key.
+        self.precision = precision
+        self.scale = scale
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "sqlite":
+            return _ScaledInteger(self.precision, self.scale)
+        return self.impl_instance
+
+    def process_bind_param(self, value: Decimal | int | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if not isinstance(value, (Decimal, int)) or isinstance(value, bool):
+            raise TypeError(f"{value!r} given to a decimal column (Decimal or int only)")
+        exact = to_places(Decimal(value), self.scale)
+        if exact.adjusted() >= self.precision - self.scale:
+            # PostgreSQL refuses it too ("numeric field overflow"); SQLite would not.
+            raise ValueError(f"{exact} does not fit NUMERIC({self.precision}, {self.scale})")
+        return int(exact.scaleb(self.scale)) if dialect.name == "sqlite" else exact
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
+        if value is None:
+            return None
+        if dialect.name == "sqlite":
+            if not isinstance(value, int):
+                # A REAL left by a database not migrated to integer minor units.
+                raise TypeError(f"{value!r} in a scaled-integer column: run the migrations")
+            return to_places(Decimal(value).scaleb(-self.scale), self.scale)
+        return to_places(value, self.scale)
+
+
+def money_column_type() -> ExactDecimal:
+    return ExactDecimal(18, 2)
 
 
 def create_engine(settings: Settings) -> AsyncEngine:

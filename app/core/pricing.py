@@ -9,9 +9,9 @@ from typing import Annotated, Protocol
 
 import sqlmodel
 from pydantic import Field, StringConstraints
-from sqlalchemy import CheckConstraint, Numeric
+from sqlalchemy import CheckConstraint
 
-from app.core.db import money_column_type
+from app.core.db import ExactDecimal, money_column_type
 from app.core.ids import Id
 from app.core.money import round_money
 from app.core.schemas import WriteModel
@@ -66,7 +66,7 @@ class PricedColumns(sqlmodel.SQLModel):
 
     currency: str = sqlmodel.Field(default="CNY", max_length=3)
     exchange_rate: Decimal = sqlmodel.Field(default=Decimal("1"),
-                                            sa_type=Numeric(18, 6, asdecimal=True))
+                                            sa_type=ExactDecimal(18, 6))
     subtotal: Decimal = sqlmodel.Field(sa_type=money_column_type())
     tax_total: Decimal = sqlmodel.Field(sa_type=money_column_type())
     total: Decimal = sqlmodel.Field(sa_type=money_column_type())

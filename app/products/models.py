@@ -1,10 +1,9 @@
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import Numeric
 from sqlmodel import Field, SQLModel
 
-from app.core.db import UTCDateTime, money_column_type, utcnow
+from app.core.db import ExactDecimal, UTCDateTime, money_column_type, utcnow
 
 
 class Product(SQLModel, table=True):
@@ -18,7 +17,7 @@ class Product(SQLModel, table=True):
     list_price: Decimal = Field(sa_type=money_column_type())
     # Quotes below the floor need the GM's approval (SPEC §2.1).
     floor_price: Decimal = Field(sa_type=money_column_type())
-    tax_rate: Decimal = Field(sa_type=Numeric(5, 4, asdecimal=True))
+    tax_rate: Decimal = Field(sa_type=ExactDecimal(5, 4))
     active: bool = True
     version: int = 1
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -2,10 +2,10 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, Index, Numeric, Text
+from sqlalchemy import CheckConstraint, Index, Text
 from sqlmodel import Field, SQLModel
 
-from app.core.db import UTCDateTime, money_column_type, utcnow
+from app.core.db import ExactDecimal, UTCDateTime, money_column_type, utcnow
 from app.core.pricing import PricedColumns, exchange_rate_check
 
 
@@ -41,7 +41,7 @@ class Quote(PricedColumns, table=True):
     title: str = Field(max_length=200)
     # What the discount bands compare: the largest line discount against the list price,
     # and whether any line is priced below its product's floor.
-    max_discount_percent: Decimal = Field(sa_type=Numeric(5, 2, asdecimal=True))
+    max_discount_percent: Decimal = Field(sa_type=ExactDecimal(5, 2))
     below_floor: bool = False
     valid_until: date
     notes: str | None = Field(default=None, sa_type=Text)
@@ -75,17 +75,17 @@ class QuoteLine(SQLModel, table=True):
     line_no: int
     product_id: int = Field(foreign_key="product.id")
     description: str = Field(max_length=200)
-    quantity: Decimal = Field(sa_type=Numeric(18, 3, asdecimal=True))
+    quantity: Decimal = Field(sa_type=ExactDecimal(18, 3))
     # The product's list price in the quote's currency when priced; unit_price differs
     # when the rep overrode it.
-    list_price: Decimal = Field(sa_type=Numeric(18, 4, asdecimal=True))
-    unit_price: Decimal = Field(sa_type=Numeric(18, 4, asdecimal=True))
-    discount_percent: Decimal = Field(default=Decimal("0"), sa_type=Numeric(5, 2, asdecimal=True))
+    list_price: Decimal = Field(sa_type=ExactDecimal(18, 4))
+    unit_price: Decimal = Field(sa_type=ExactDecimal(18, 4))
+    discount_percent: Decimal = Field(default=Decimal("0"), sa_type=ExactDecimal(5, 2))
     # Price override and discount together, against the list price (rounded up to 0.01).
-    effective_discount_percent: Decimal = Field(sa_type=Numeric(5, 2, asdecimal=True))
+    effective_discount_percent: Decimal = Field(sa_type=ExactDecimal(5, 2))
     floor_price: Decimal = Field(sa_type=money_column_type())  # base currency, when priced
     below_floor: bool = False
-    tax_rate: Decimal = Field(sa_type=Numeric(5, 4, asdecimal=True))
+    tax_rate: Decimal = Field(sa_type=ExactDecimal(5, 4))
     net_amount: Decimal = Field(sa_type=money_column_type())
     tax_amount: Decimal = Field(sa_type=money_column_type())
     total_amount: Decimal = Field(sa_type=money_column_type())

@@ -2,11 +2,11 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import BaseModel, Field, PlainSerializer, StringConstraints
+from pydantic import BaseModel, Field, StringConstraints
 
 from app.approvals.schemas import ApprovalRead
 from app.core.ids import Id
-from app.core.money import Money, RateOut
+from app.core.money import ExchangeRateOut, Money, PercentOut, PriceOut, QuantityOut, RateOut
 from app.core.pagination import Page
 from app.core.pricing import Currency, ExchangeRate, LineIn
 from app.core.schemas import ReadModel, Title, UpdateModel, WriteModel
@@ -14,15 +14,6 @@ from app.quotes.models import QuoteStatus
 
 Notes = Annotated[str, StringConstraints(max_length=20000)]
 Reason = Annotated[str, StringConstraints(min_length=1, max_length=2000)]
-def _places(places: int) -> PlainSerializer:
-    """A decimal always shown with the same places as its column, however it was given."""
-    return PlainSerializer(lambda d: f"{d:.{places}f}", return_type=str, when_used="json")
-
-
-PercentOut = Annotated[Decimal, _places(2), Field(examples=["5.00"])]
-PriceOut = Annotated[Decimal, _places(4), Field(examples=["1000.0000"])]
-QuantityOut = Annotated[Decimal, _places(3), Field(examples=["3.000"])]
-ExchangeRateOut = Annotated[Decimal, _places(6), Field(examples=["7.100000"])]
 
 
 class QuoteLineIn(LineIn):

@@ -1,9 +1,8 @@
 from datetime import date
-from decimal import Decimal
 
 from pydantic import BaseModel, Field
 
-from app.core.money import Money
+from app.core.money import Money, PercentOut
 
 
 class FunnelFigures(BaseModel):
@@ -13,9 +12,9 @@ class FunnelFigures(BaseModel):
     opportunity_amount: Money = Field(description="Their expected amounts, CNY")
     won: int = Field(description="Of those opportunities, how many were won")
     won_amount: Money = Field(description="The amounts won, CNY")
-    qualification_rate: Decimal | None = Field(description="qualified / leads, percent")
-    conversion_rate: Decimal | None = Field(description="opportunities / leads, percent")
-    win_rate: Decimal | None = Field(description="won / opportunities, percent")
+    qualification_rate: PercentOut | None = Field(description="qualified / leads, percent")
+    conversion_rate: PercentOut | None = Field(description="opportunities / leads, percent")
+    win_rate: PercentOut | None = Field(description="won / opportunities, percent")
 
 
 class RepFunnel(FunnelFigures):
