@@ -1,6 +1,7 @@
 """Bearer JWT verification (python-jose): HS256 with a shared secret, or RS256/ES256
 against a cached JWKS. Claims become a frozen Principal; no user lookup per request."""
 
+import math
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -10,7 +11,7 @@ from typing import Annotated, Any
 import httpx
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from jose import ExpiredSignatureError, JWTError, jwt
+from jose import JWTError, jwt
 
 from app.core.config import Settings
 from app.core.errors import Unauthorized
@@ -18,6 +19,7 @@ from app.core.permissions import DEPARTMENT_SCOPED_ROLES, Role, parse_roles
 
 HS_ALGORITHMS = ("HS256",)
 ASYMMETRIC_ALGORITHMS = ("RS256", "ES256")
+TIME_CLAIMS = ("exp", "iat", "nbf")
 
 
 class MissingToken(Unauthorized):
@@ -158,25 +160,49 @@ class TokenVerifier:
         else:
             key = self.settings.jwt_secret.get_secret_value()
         try:
-            return jwt.decode(
+            claims = jwt.decode(
                 token,
                 key,
                 algorithms=[algorithm],
                 audience=self.settings.jwt_audience,
                 issuer=self.settings.jwt_issuer,
                 options={
-                    "require_exp": True,
+                    # python-jose reads the time claims with int(), which takes "9999999999"
+                    # and True and fails on null; they are checked below instead (and
+                    # `require_exp` would turn its check back on).
+                    "verify_exp": False,
+                    "verify_iat": False,
+                    "verify_nbf": False,
                     "require_sub": True,
                     "verify_aud": self.settings.jwt_audience is not None,
                     "require_aud": self.settings.jwt_audience is not None,
                     "require_iss": self.settings.jwt_issuer is not None,
-                    "leeway": self.settings.jwt_leeway_seconds,
                 },
             )
-        except ExpiredSignatureError as exc:
-            raise ExpiredToken() from exc
         except JWTError as exc:
             raise InvalidToken(f"The token was rejected: {exc}.") from exc
+        self._check_times(claims)
+        return claims
+
+    def _check_times(self, claims: dict[str, Any]) -> None:
+        """`exp`, `iat` and `nbf` are NumericDates (RFC 7519 §2): JSON numbers, finite."""
+        if "exp" not in claims:
+            raise InvalidToken("The token has no `exp` claim.")
+        for name in TIME_CLAIMS:
+            value = claims.get(name)
+            if name in claims and not _is_numeric_date(value):
+                raise InvalidToken(f"The `{name}` claim must be a number of seconds.")
+        now, leeway = time.time(), self.settings.jwt_leeway_seconds
+        if claims["exp"] < now - leeway:
+            raise ExpiredToken()
+        if "nbf" in claims and claims["nbf"] > now + leeway:
+            raise InvalidToken("The token is not valid yet (nbf).")
+
+
+def _is_numeric_date(value: object) -> bool:
+    # bool is an int in Python, and JSON parsers let Infinity and NaN through.
+    return (isinstance(value, int | float) and not isinstance(value, bool)
+            and math.isfinite(value))
 
 
 def mint_token(
