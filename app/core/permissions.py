@@ -36,36 +36,51 @@ DEPARTMENT_SCOPED_ROLES = frozenset({Role.sales_rep, Role.dept_head})
 
 
 class Capability(StrEnum):
-    reference_write = "reference.write"  # departments, products
+    reference_write = "reference.write"  # departments, products, the company calendar
     customer_create = "customer.create"
-    customer_update = "customer.update"
+    customer_update = "customer.update"  # a customer's own details: name, contacts, address…
     customer_delete = "customer.delete"
     customer_assign_owner = "customer.assign_owner"
     customer_set_credit = "customer.set_credit"  # credit rating, limit, payment terms
     lead_create = "lead.create"
     lead_assign = "lead.assign"  # give a lead to a rep, or take it back into the pool
+    # Work the sales flow's documents (leads, opportunities, quotes, contracts) one sees.
+    sales_documents_write = "sales_documents.write"
+    # Decide approval steps (the engine checks each step's role and scope) and delegate them.
+    approval_decide = "approval.decide"
     approval_policy_write = "approval_policy.write"
     audit_read = "audit.read"
     events_read = "events.read"
     webhooks_manage = "webhooks.manage"  # subscriptions, deliveries, replays
 
 
+_SALES_LINE = frozenset({Capability.sales_documents_write, Capability.approval_decide})
+
+# What SPEC §1 gives each role to write; reading is visibility's business, below.
 ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
     Role.admin: frozenset(Capability),
-    Role.gm: frozenset({Capability.customer_create, Capability.customer_update,
-                        Capability.customer_assign_owner, Capability.customer_set_credit,
-                        Capability.lead_create, Capability.lead_assign}),
-    Role.deputy_gm: frozenset({Capability.customer_update, Capability.customer_assign_owner,
-                               Capability.lead_assign}),
-    Role.dept_head: frozenset({Capability.customer_create, Capability.customer_update,
-                               Capability.customer_assign_owner, Capability.lead_create,
-                               Capability.lead_assign}),
-    Role.sales_rep: frozenset({Capability.customer_create, Capability.customer_update,
-                               Capability.lead_create}),
-    Role.finance: frozenset({Capability.customer_update, Capability.customer_set_credit}),
-    # Web-form and exhibition leads arrive through the ERP or the company's site.
-    Role.integration: frozenset({Capability.customer_create, Capability.lead_create,
-                                 Capability.events_read}),
+    Role.gm: _SALES_LINE | {Capability.customer_create, Capability.customer_update,
+                            Capability.customer_assign_owner, Capability.customer_set_credit,
+                            Capability.lead_create, Capability.lead_assign},
+    Role.deputy_gm: _SALES_LINE | {Capability.customer_update,
+                                   Capability.customer_assign_owner, Capability.lead_assign},
+    Role.dept_head: _SALES_LINE | {Capability.customer_create, Capability.customer_update,
+                                   Capability.customer_assign_owner, Capability.lead_create,
+                                   Capability.lead_assign},
+    # A rep decides approvals only as someone's delegate; the engine checks that.
+    Role.sales_rep: _SALES_LINE | {Capability.customer_create, Capability.customer_update,
+                                   Capability.lead_create},
+    # Finance sets credit terms, not the rest of the customer record.
+    Role.finance: frozenset({Capability.customer_set_credit, Capability.approval_decide}),
+    Role.legal: frozenset({Capability.approval_decide}),
+    Role.logistics: frozenset({Capability.approval_decide}),
+    Role.customer_service: frozenset({Capability.approval_decide}),
+    Role.quality: frozenset({Capability.approval_decide}),
+    Role.board: frozenset({Capability.approval_decide}),
+    # The ERP account reads and follows the event feed; the one thing it writes is leads
+    # from web forms and exhibitions. It never decides approvals, even as a delegate.
+    Role.integration: frozenset({Capability.lead_create, Capability.events_read}),
+    # Read-only (稽核): deciding anything would make the auditor audit their own decisions.
     Role.auditor: frozenset({Capability.audit_read, Capability.events_read}),
 }
 
@@ -82,7 +97,8 @@ class Scope(IntEnum):
 
 # Roles that create and change the documents of the sales flow (leads, opportunities, quotes,
 # contracts) within what they see; the other roles read them and decide their approvals.
-SALES_WORKING_ROLES = (Role.sales_rep, Role.dept_head, Role.deputy_gm, Role.gm, Role.admin)
+SALES_WORKING_ROLES = tuple(role for role in Role
+                            if Capability.sales_documents_write in ROLE_CAPABILITIES.get(role, ()))
 
 # Default scope of each role over sales records (customers and the documents of the
 # sales flow). Roles missing here see nothing of that kind.
