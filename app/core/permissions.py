@@ -84,6 +84,44 @@ ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
     Role.auditor: frozenset({Capability.audit_read, Capability.events_read}),
 }
 
+# The role gate of every write operation (by OpenAPI operation id, the route function's
+# name): a caller needs one of the listed capabilities; None marks a POST that only reads.
+# It answers before the request body is validated, so a role that may not write somewhere
+# learns nothing about that operation but 403. Services check the same capabilities again,
+# with the record-level rules (visibility, ownership, approval eligibility) on top. An
+# operation missing here is refused to everyone.
+_SALES = frozenset({Capability.sales_documents_write})
+OPERATION_CAPABILITIES: dict[str, frozenset[Capability] | None] = {
+    "approve_request": frozenset({Capability.approval_decide}),
+    "reject_request": frozenset({Capability.approval_decide}),
+    "preview_approval": None,
+    "put_approval_policy": frozenset({Capability.approval_policy_write}),
+    "create_delegation": frozenset({Capability.approval_decide}),
+    "revoke_delegation": frozenset({Capability.approval_decide}),
+    **dict.fromkeys(("create_contract", "update_contract", "submit_contract", "recall_contract",
+                     "sign_contract", "amend_contract", "terminate_contract",
+                     "recall_termination"), _SALES),
+    **dict.fromkeys(("create_quote", "update_quote", "submit_quote", "recall_quote",
+                     "send_quote", "accept_quote", "decline_quote", "revise_quote"), _SALES),
+    **dict.fromkeys(("create_opportunity", "update_opportunity", "move_opportunity_stage",
+                     "submit_opportunity_proposal", "recall_opportunity_proposal",
+                     "win_opportunity", "lose_opportunity"), _SALES),
+    "create_lead": frozenset({Capability.lead_create}),
+    **dict.fromkeys(("update_lead", "contact_lead", "qualify_lead", "disqualify_lead",
+                     "convert_lead"), _SALES),
+    "assign_lead": frozenset({Capability.lead_assign}),
+    "create_customer": frozenset({Capability.customer_create}),
+    "update_customer": frozenset({Capability.customer_update, Capability.customer_set_credit}),
+    "delete_customer": frozenset({Capability.customer_delete}),
+    **dict.fromkeys(("create_product", "update_product", "delete_product",
+                     "create_department", "update_department", "delete_department",
+                     "import_calendar_days", "set_calendar_day", "delete_calendar_day"),
+                    frozenset({Capability.reference_write})),
+    **dict.fromkeys(("create_webhook", "update_webhook", "delete_webhook",
+                     "rotate_webhook_secret", "test_webhook", "replay_webhook",
+                     "retry_webhook_delivery"), frozenset({Capability.webhooks_manage})),
+}
+
 
 class Scope(IntEnum):
     """How far a role sees, ordered so that max() gives the widest."""
@@ -206,3 +244,18 @@ def require(principal: "Principal", capability: Capability) -> None:
 
     if not can(principal, capability):
         raise Forbidden(f"Your roles do not allow {capability.value}.", capability=capability.value)
+
+
+def require_operation(principal: "Principal", operation: str) -> None:
+    """The role gate of a write operation (OPERATION_CAPABILITIES), refused with 403."""
+    from app.core.errors import Forbidden
+
+    if operation not in OPERATION_CAPABILITIES:
+        raise Forbidden(f"{operation or 'This operation'} has no entry in the role table.",
+                        operation=operation)
+    needed = OPERATION_CAPABILITIES[operation]
+    if needed is None or any(can(principal, capability) for capability in needed):
+        return
+    wanted = sorted(capability.value for capability in needed)
+    raise Forbidden(f"Your roles do not allow {operation} (it needs {' or '.join(wanted)}).",
+                    operation=operation, capabilities=wanted)

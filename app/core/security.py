@@ -4,22 +4,31 @@ against a cached JWKS. Claims become a frozen Principal; no user lookup per requ
 import math
 import time
 from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 import httpx
 from fastapi import Depends, Request
+from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from jose import JWTError, jwt
 
 from app.core.config import Settings
-from app.core.errors import Unauthorized
-from app.core.permissions import DEPARTMENT_SCOPED_ROLES, Role, parse_roles
+from app.core.errors import Forbidden, Unauthorized, errors_doc
+from app.core.permissions import (
+    DEPARTMENT_SCOPED_ROLES,
+    OPERATION_CAPABILITIES,
+    Role,
+    parse_roles,
+    require_operation,
+)
 
 HS_ALGORITHMS = ("HS256",)
 ASYMMETRIC_ALGORITHMS = ("RS256", "ES256")
 TIME_CLAIMS = ("exp", "iat", "nbf")
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 class MissingToken(Unauthorized):
@@ -250,3 +259,29 @@ async def current_principal(
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+
+
+async def authorize_write(request: Request, principal: CurrentPrincipal) -> None:
+    """The role gate of every write operation (permissions.OPERATION_CAPABILITIES), as a
+    dependency so that it answers before the request body is validated."""
+    if request.method in WRITE_METHODS:
+        route = request.scope.get("route")
+        require_operation(principal, getattr(route, "name", ""))
+
+
+def document_role_gate(routes: Iterable[object]) -> None:
+    """Declare the gate's 403 on every write operation it guards, so the OpenAPI document
+    lists it beside the route's own refusals."""
+    gate = errors_doc(Forbidden)[403]
+    for route in routes:
+        if not isinstance(route, APIRoute) or not (route.methods or set()) & WRITE_METHODS:
+            continue
+        if route.name in OPERATION_CAPABILITIES and OPERATION_CAPABILITIES[route.name] is None:
+            continue
+        documented = route.responses.get(403)
+        if documented is None:
+            route.responses = {**route.responses, 403: gate}
+        elif f"`{Forbidden.code}`" not in documented.get("description", ""):
+            route.responses = {**route.responses, 403: {
+                **documented, "description": f"{gate['description']}; "
+                                             f"{documented.get('description', '')}"}}
