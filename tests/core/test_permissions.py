@@ -79,7 +79,11 @@ def _url(path: str, operation: dict) -> str:
 
 
 def test_every_write_operation_has_a_row(app):
-    assert set(write_operations(app.openapi())) == set(EXPECTED)
+    operations = set(write_operations(app.openapi()))
+    assert operations == set(EXPECTED), (
+        f"without a row here: {sorted(operations - set(EXPECTED))}, gone from the API: "
+        f"{sorted(set(EXPECTED) - operations)}; a new write operation also needs its row in "
+        "OPERATION_CAPABILITIES (app/core/permissions.py), or the gate refuses it to everyone")
 
 
 def test_the_gate_is_documented_where_it_refuses(app):
