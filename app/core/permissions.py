@@ -36,37 +36,90 @@ DEPARTMENT_SCOPED_ROLES = frozenset({Role.sales_rep, Role.dept_head})
 
 
 class Capability(StrEnum):
-    reference_write = "reference.write"  # departments, products
+    reference_write = "reference.write"  # departments, products, the company calendar
     customer_create = "customer.create"
-    customer_update = "customer.update"
+    customer_update = "customer.update"  # a customer's own details: name, contacts, address…
     customer_delete = "customer.delete"
     customer_assign_owner = "customer.assign_owner"
     customer_set_credit = "customer.set_credit"  # credit rating, limit, payment terms
     lead_create = "lead.create"
     lead_assign = "lead.assign"  # give a lead to a rep, or take it back into the pool
+    # Work the sales flow's documents (leads, opportunities, quotes, contracts) one sees.
+    sales_documents_write = "sales_documents.write"
+    # Decide approval steps (the engine checks each step's role and scope) and delegate them.
+    approval_decide = "approval.decide"
     approval_policy_write = "approval_policy.write"
     audit_read = "audit.read"
     events_read = "events.read"
     webhooks_manage = "webhooks.manage"  # subscriptions, deliveries, replays
 
 
+_SALES_LINE = frozenset({Capability.sales_documents_write, Capability.approval_decide})
+
+# What SPEC §1 gives each role to write; reading is visibility's business, below.
 ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
     Role.admin: frozenset(Capability),
-    Role.gm: frozenset({Capability.customer_create, Capability.customer_update,
-                        Capability.customer_assign_owner, Capability.customer_set_credit,
-                        Capability.lead_create, Capability.lead_assign}),
-    Role.deputy_gm: frozenset({Capability.customer_update, Capability.customer_assign_owner,
-                               Capability.lead_assign}),
-    Role.dept_head: frozenset({Capability.customer_create, Capability.customer_update,
-                               Capability.customer_assign_owner, Capability.lead_create,
-                               Capability.lead_assign}),
-    Role.sales_rep: frozenset({Capability.customer_create, Capability.customer_update,
-                               Capability.lead_create}),
-    Role.finance: frozenset({Capability.customer_update, Capability.customer_set_credit}),
-    # Web-form and exhibition leads arrive through the ERP or the company's site.
-    Role.integration: frozenset({Capability.customer_create, Capability.lead_create,
-                                 Capability.events_read}),
+    Role.gm: _SALES_LINE | {Capability.customer_create, Capability.customer_update,
+                            Capability.customer_assign_owner, Capability.customer_set_credit,
+                            Capability.lead_create, Capability.lead_assign},
+    Role.deputy_gm: _SALES_LINE | {Capability.customer_update,
+                                   Capability.customer_assign_owner, Capability.lead_assign},
+    Role.dept_head: _SALES_LINE | {Capability.customer_create, Capability.customer_update,
+                                   Capability.customer_assign_owner, Capability.lead_create,
+                                   Capability.lead_assign},
+    # A rep decides approvals only as someone's delegate; the engine checks that.
+    Role.sales_rep: _SALES_LINE | {Capability.customer_create, Capability.customer_update,
+                                   Capability.lead_create},
+    # Finance sets credit terms, not the rest of the customer record.
+    Role.finance: frozenset({Capability.customer_set_credit, Capability.approval_decide}),
+    Role.legal: frozenset({Capability.approval_decide}),
+    Role.logistics: frozenset({Capability.approval_decide}),
+    Role.customer_service: frozenset({Capability.approval_decide}),
+    Role.quality: frozenset({Capability.approval_decide}),
+    Role.board: frozenset({Capability.approval_decide}),
+    # The ERP account reads and follows the event feed; the one thing it writes is leads
+    # from web forms and exhibitions. It never decides approvals, even as a delegate.
+    Role.integration: frozenset({Capability.lead_create, Capability.events_read}),
+    # Read-only (稽核): deciding anything would make the auditor audit their own decisions.
     Role.auditor: frozenset({Capability.audit_read, Capability.events_read}),
+}
+
+# The role gate of every write operation (by OpenAPI operation id, the route function's
+# name): a caller needs one of the listed capabilities; None marks a POST that only reads.
+# It answers before the request body is validated, so a role that may not write somewhere
+# learns nothing about that operation but 403. Services check the same capabilities again,
+# with the record-level rules (visibility, ownership, approval eligibility) on top. An
+# operation missing here is refused to everyone.
+_SALES = frozenset({Capability.sales_documents_write})
+OPERATION_CAPABILITIES: dict[str, frozenset[Capability] | None] = {
+    "approve_request": frozenset({Capability.approval_decide}),
+    "reject_request": frozenset({Capability.approval_decide}),
+    "preview_approval": None,
+    "put_approval_policy": frozenset({Capability.approval_policy_write}),
+    "create_delegation": frozenset({Capability.approval_decide}),
+    "revoke_delegation": frozenset({Capability.approval_decide}),
+    **dict.fromkeys(("create_contract", "update_contract", "submit_contract", "recall_contract",
+                     "sign_contract", "amend_contract", "terminate_contract",
+                     "recall_termination"), _SALES),
+    **dict.fromkeys(("create_quote", "update_quote", "submit_quote", "recall_quote",
+                     "send_quote", "accept_quote", "decline_quote", "revise_quote"), _SALES),
+    **dict.fromkeys(("create_opportunity", "update_opportunity", "move_opportunity_stage",
+                     "submit_opportunity_proposal", "recall_opportunity_proposal",
+                     "win_opportunity", "lose_opportunity"), _SALES),
+    "create_lead": frozenset({Capability.lead_create}),
+    **dict.fromkeys(("update_lead", "contact_lead", "qualify_lead", "disqualify_lead",
+                     "convert_lead"), _SALES),
+    "assign_lead": frozenset({Capability.lead_assign}),
+    "create_customer": frozenset({Capability.customer_create}),
+    "update_customer": frozenset({Capability.customer_update, Capability.customer_set_credit}),
+    "delete_customer": frozenset({Capability.customer_delete}),
+    **dict.fromkeys(("create_product", "update_product", "delete_product",
+                     "create_department", "update_department", "delete_department",
+                     "import_calendar_days", "set_calendar_day", "delete_calendar_day"),
+                    frozenset({Capability.reference_write})),
+    **dict.fromkeys(("create_webhook", "update_webhook", "delete_webhook",
+                     "rotate_webhook_secret", "test_webhook", "replay_webhook",
+                     "retry_webhook_delivery"), frozenset({Capability.webhooks_manage})),
 }
 
 
@@ -82,7 +135,8 @@ class Scope(IntEnum):
 
 # Roles that create and change the documents of the sales flow (leads, opportunities, quotes,
 # contracts) within what they see; the other roles read them and decide their approvals.
-SALES_WORKING_ROLES = (Role.sales_rep, Role.dept_head, Role.deputy_gm, Role.gm, Role.admin)
+SALES_WORKING_ROLES = tuple(role for role in Role
+                            if Capability.sales_documents_write in ROLE_CAPABILITIES.get(role, ()))
 
 # Default scope of each role over sales records (customers and the documents of the
 # sales flow). Roles missing here see nothing of that kind.
@@ -190,3 +244,18 @@ def require(principal: "Principal", capability: Capability) -> None:
 
     if not can(principal, capability):
         raise Forbidden(f"Your roles do not allow {capability.value}.", capability=capability.value)
+
+
+def require_operation(principal: "Principal", operation: str) -> None:
+    """The role gate of a write operation (OPERATION_CAPABILITIES), refused with 403."""
+    from app.core.errors import Forbidden
+
+    if operation not in OPERATION_CAPABILITIES:
+        raise Forbidden(f"{operation or 'This operation'} has no entry in the role table.",
+                        operation=operation)
+    needed = OPERATION_CAPABILITIES[operation]
+    if needed is None or any(can(principal, capability) for capability in needed):
+        return
+    wanted = sorted(capability.value for capability in needed)
+    raise Forbidden(f"Your roles do not allow {operation} (it needs {' or '.join(wanted)}).",
+                    operation=operation, capabilities=wanted)

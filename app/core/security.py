@@ -1,23 +1,34 @@
 """Bearer JWT verification (python-jose): HS256 with a shared secret, or RS256/ES256
 against a cached JWKS. Claims become a frozen Principal; no user lookup per request."""
 
+import math
 import time
 from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 import httpx
 from fastapi import Depends, Request
+from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from jose import ExpiredSignatureError, JWTError, jwt
+from jose import JWTError, jwt
 
 from app.core.config import Settings
-from app.core.errors import Unauthorized
-from app.core.permissions import DEPARTMENT_SCOPED_ROLES, Role, parse_roles
+from app.core.errors import Forbidden, Unauthorized, errors_doc
+from app.core.permissions import (
+    DEPARTMENT_SCOPED_ROLES,
+    OPERATION_CAPABILITIES,
+    Role,
+    parse_roles,
+    require_operation,
+)
 
 HS_ALGORITHMS = ("HS256",)
 ASYMMETRIC_ALGORITHMS = ("RS256", "ES256")
+TIME_CLAIMS = ("exp", "iat", "nbf")
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 class MissingToken(Unauthorized):
@@ -158,25 +169,49 @@ class TokenVerifier:
         else:
             key = self.settings.jwt_secret.get_secret_value()
         try:
-            return jwt.decode(
+            claims = jwt.decode(
                 token,
                 key,
                 algorithms=[algorithm],
                 audience=self.settings.jwt_audience,
                 issuer=self.settings.jwt_issuer,
                 options={
-                    "require_exp": True,
+                    # python-jose reads the time claims with int(), which takes "9999999999"
+                    # and True and fails on null; they are checked below instead (and
+                    # `require_exp` would turn its check back on).
+                    "verify_exp": False,
+                    "verify_iat": False,
+                    "verify_nbf": False,
                     "require_sub": True,
                     "verify_aud": self.settings.jwt_audience is not None,
                     "require_aud": self.settings.jwt_audience is not None,
                     "require_iss": self.settings.jwt_issuer is not None,
-                    "leeway": self.settings.jwt_leeway_seconds,
                 },
             )
-        except ExpiredSignatureError as exc:
-            raise ExpiredToken() from exc
         except JWTError as exc:
             raise InvalidToken(f"The token was rejected: {exc}.") from exc
+        self._check_times(claims)
+        return claims
+
+    def _check_times(self, claims: dict[str, Any]) -> None:
+        """`exp`, `iat` and `nbf` are NumericDates (RFC 7519 §2): JSON numbers, finite."""
+        if "exp" not in claims:
+            raise InvalidToken("The token has no `exp` claim.")
+        for name in TIME_CLAIMS:
+            value = claims.get(name)
+            if name in claims and not _is_numeric_date(value):
+                raise InvalidToken(f"The `{name}` claim must be a number of seconds.")
+        now, leeway = time.time(), self.settings.jwt_leeway_seconds
+        if claims["exp"] < now - leeway:
+            raise ExpiredToken()
+        if "nbf" in claims and claims["nbf"] > now + leeway:
+            raise InvalidToken("The token is not valid yet (nbf).")
+
+
+def _is_numeric_date(value: object) -> bool:
+    # bool is an int in Python, and JSON parsers let Infinity and NaN through.
+    return (isinstance(value, int | float) and not isinstance(value, bool)
+            and math.isfinite(value))
 
 
 def mint_token(
@@ -224,3 +259,29 @@ async def current_principal(
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+
+
+async def authorize_write(request: Request, principal: CurrentPrincipal) -> None:
+    """The role gate of every write operation (permissions.OPERATION_CAPABILITIES), as a
+    dependency so that it answers before the request body is validated."""
+    if request.method in WRITE_METHODS:
+        route = request.scope.get("route")
+        require_operation(principal, getattr(route, "name", ""))
+
+
+def document_role_gate(routes: Iterable[object]) -> None:
+    """Declare the gate's 403 on every write operation it guards, so the OpenAPI document
+    lists it beside the route's own refusals."""
+    gate = errors_doc(Forbidden)[403]
+    for route in routes:
+        if not isinstance(route, APIRoute) or not (route.methods or set()) & WRITE_METHODS:
+            continue
+        if route.name in OPERATION_CAPABILITIES and OPERATION_CAPABILITIES[route.name] is None:
+            continue
+        documented = route.responses.get(403)
+        if documented is None:
+            route.responses = {**route.responses, 403: gate}
+        elif f"`{Forbidden.code}`" not in documented.get("description", ""):
+            route.responses = {**route.responses, 403: {
+                **documented, "description": f"{gate['description']}; "
+                                             f"{documented.get('description', '')}"}}

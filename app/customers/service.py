@@ -101,12 +101,16 @@ async def update(
     expected_version: int | None,
 ) -> Customer:
     customer = await get_visible(session, principal, customer_id, for_update=True)
-    require(principal, Capability.customer_update)
+    if not (can(principal, Capability.customer_update)
+            or can(principal, Capability.customer_set_credit)):
+        require(principal, Capability.customer_update)
     ensure_version(customer.version, expected_version)
     changes = {k: v for k, v in data.model_dump(exclude_unset=True).items()
                if getattr(customer, k) != v}
     if not changes:
         return customer
+    if changes.keys() - CREDIT_FIELDS:
+        require(principal, Capability.customer_update)
     if any(field in changes for field in CREDIT_FIELDS):
         require_credit_authority(principal)
     if any(field in changes for field in OWNERSHIP_FIELDS):

@@ -35,7 +35,7 @@ from app.leads.errors import (
 from app.leads.models import Lead, LeadSource, LeadStatus
 from app.leads.normalise import company_key, normalise_email, normalise_phone
 from app.leads.schemas import AssignBody, LeadCreate, LeadSnapshot, LeadUpdate
-from app.leads.states import OPEN, ensure_transition
+from app.leads.states import OPEN, TRANSITIONS, ensure_transition
 from app.opportunities.models import Opportunity
 
 ENTITY = "lead"
@@ -273,15 +273,18 @@ async def opportunity_ids(session: AsyncSession, leads: list[Lead]) -> dict[int,
 def allowed_actions(lead: Lead, principal: Principal) -> list[str]:
     """What the caller may do now: the same rules the commands enforce."""
     actions: list[str] = []
+    # Read off the transition table, so the list cannot drift from what the commands allow.
+    moves = TRANSITIONS[lead.status]
     if lead.status in OPEN and may_work(principal):
         actions.append("update")
-        if lead.status == LeadStatus.new:
+        if LeadStatus.contacted in moves:
             actions.append("contact")
-        if lead.status in (LeadStatus.new, LeadStatus.contacted):
+        if LeadStatus.qualified in moves:
             actions.append("qualify")
-        if lead.status == LeadStatus.qualified and lead.owner_id is not None:
+        if LeadStatus.converted in moves and lead.owner_id is not None:
             actions.append("convert")
-        actions.append("disqualify")
+        if LeadStatus.disqualified in moves:
+            actions.append("disqualify")
     if lead.status in OPEN and can(principal, Capability.lead_assign):
         actions.append("assign")
     return actions

@@ -3,8 +3,10 @@
 from app.core.errors import InvalidTransition
 from app.leads.models import LeadStatus as S
 
+# In SPEC §3's order: a lead is qualified (need and budget confirmed) only once someone
+# has spoken to the prospect, so `contacted` is never skipped.
 TRANSITIONS: dict[S, frozenset[S]] = {
-    S.new: frozenset({S.contacted, S.qualified, S.disqualified}),
+    S.new: frozenset({S.contacted, S.disqualified}),
     S.contacted: frozenset({S.qualified, S.disqualified}),
     S.qualified: frozenset({S.converted, S.disqualified}),
     S.converted: frozenset(),

@@ -31,6 +31,12 @@ class ProposalPending(Conflict):
     title = "The proposal is awaiting approval; recall it first"
 
 
+class ProposalApproved(Conflict):
+    code = "opportunity.proposal_approved"
+    title = ("The proposal is already approved; a new one is reviewed after the opportunity "
+             "goes back before the proposal stage")
+
+
 class ProposalOutOfStage(Conflict):
     code = "opportunity.proposal_out_of_stage"
     title = "A proposal is submitted while the opportunity is at the proposal stage"

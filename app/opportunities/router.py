@@ -20,6 +20,7 @@ from app.opportunities.errors import (
     OpportunityClosed,
     OpportunityForbidden,
     OpportunityNotFound,
+    ProposalApproved,
     ProposalNotApproved,
     ProposalOutOfStage,
     ProposalPending,
@@ -129,7 +130,7 @@ async def move_opportunity_stage(opportunity_id: OpportunityId, body: StageBody,
 
 @router.post("/{opportunity_id}/proposal/submit", response_model=OpportunityRead,
              responses=errors_doc(*WRITE_ERRORS, ProposalOutOfStage, ProposalPending,
-                                  NoPolicyForDocument))
+                                  ProposalApproved, NoPolicyForDocument))
 async def submit_opportunity_proposal(opportunity_id: OpportunityId, body: ProposalBody,
                                       session: SessionDep, principal: CurrentPrincipal,
                                       if_match: IfMatch, now: Now,

@@ -22,6 +22,7 @@ from app.opportunities.errors import (
     OpportunityClosed,
     OpportunityForbidden,
     OpportunityNotFound,
+    ProposalApproved,
     ProposalNotApproved,
     ProposalOutOfStage,
     ProposalPending,
@@ -34,12 +35,17 @@ from app.opportunities.schemas import (
     OpportunitySnapshot,
     OpportunityUpdate,
 )
-from app.opportunities.states import OPEN, PROBABILITY, TRANSITIONS, ensure_transition
+from app.opportunities.states import OPEN, ORDER, PROBABILITY, TRANSITIONS, ensure_transition
 
 ENTITY = "opportunity"
 PROPOSAL = "opportunity_proposal"
 # Grades whose proposal the department head reviews before negotiation (SPEC §3).
 REVIEWED_GRADES = frozenset({OpportunityGrade.high, OpportunityGrade.medium})
+# An approved proposal is not submitted again: it holds until the opportunity goes back
+# before the proposal stage (the customer reopened its needs), which sets it aside, so the
+# new proposal is reviewed before negotiation. Edits of amount or grade keep it, as
+# negotiation moves them and the head reviewed the approach, not a figure.
+BEFORE_PROPOSAL = frozenset(ORDER[:ORDER.index(OpportunityStage.proposal)])
 
 
 def _visible(principal: Principal) -> ColumnElement[bool]:
@@ -163,8 +169,9 @@ async def move_stage(session: AsyncSession, principal: Principal, *, opportunity
             f"This {opportunity.grade.value} grade opportunity's proposal is "
             f"{(opportunity.proposal_status or 'not submitted').replace('_', ' ')}.",
             proposal_status=opportunity.proposal_status)
+    reopened = _reopened_proposal(opportunity) if stage in BEFORE_PROPOSAL else {}
     _change(session, principal, opportunity, "opportunity.stage_changed", stage=stage,
-            probability=PROBABILITY[stage], stage_changed_at=now)
+            probability=PROBABILITY[stage], stage_changed_at=now, **reopened)
     await commit(session)
     return opportunity
 
@@ -203,6 +210,8 @@ async def submit_proposal(session: AsyncSession, principal: Principal, *, opport
         raise ProposalOutOfStage(f"The opportunity is at {opportunity.stage.value}.",
                                  current_stage=opportunity.stage.value)
     _ensure_no_pending_proposal(opportunity)
+    if opportunity.proposal_status == ProposalStatus.approved:
+        raise ProposalApproved()
     await submit_document(session, principal, opportunity, now=now,
                           changes={"proposal_summary": summary_text})
     return opportunity
@@ -228,7 +237,8 @@ def allowed_actions(opportunity: Opportunity, principal: Principal,
     if pending:
         return actions + (["recall_proposal"] if "recall" in approval_actions else [])
     actions += ["update", "move_stage"]
-    if opportunity.stage == OpportunityStage.proposal:
+    if (opportunity.stage == OpportunityStage.proposal
+            and opportunity.proposal_status != ProposalStatus.approved):
         actions.append("submit_proposal")
     if opportunity.stage == OpportunityStage.negotiation:
         actions.append("win")
@@ -252,6 +262,13 @@ def _change(session: AsyncSession, principal: Principal, opportunity: Opportunit
     assert opportunity.id is not None  # loaded from the database
     record_change(session, principal, event_type=event_type, entity_type=ENTITY,
                   entity_id=opportunity.id, before=before, after=summary(opportunity))
+
+
+def _reopened_proposal(opportunity: Opportunity) -> dict[str, object]:
+    """The change that sets an approved proposal aside (none when it is not approved)."""
+    if opportunity.proposal_status != ProposalStatus.approved:
+        return {}
+    return {"proposal_status": None}
 
 
 def _ensure_open(opportunity: Opportunity) -> None:

@@ -57,7 +57,7 @@ async def test_only_own_customers(client, session, company):
 async def test_reviewers_do_not_draft(client, company, headers_for, role):
     response = await client.post("/api/v1/contracts", headers=headers_for(role, dept="east"),
                                  json=contract_body(company.customer_id, company.product_id))
-    assert response.status_code == 403 and response.json()["code"] == "contract.forbidden"
+    assert response.status_code == 403 and response.json()["code"] == "forbidden"
 
 
 async def test_prices_default_to_the_price_list_and_totals_round_half_up(client, company):

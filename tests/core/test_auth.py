@@ -119,6 +119,42 @@ class TestForgedTokens:
         assert response.status_code == 403
 
 
+class TestTimeClaims:
+    """`exp`, `iat` and `nbf` are NumericDates (RFC 7519 §2): a JSON number of seconds."""
+
+    @pytest.mark.parametrize("claim", ["exp", "iat", "nbf"])
+    @pytest.mark.parametrize("value", ["numeric-string", True, False, None, [1], {"s": 1},
+                                       float("inf")],
+                             ids=["numeric-string", "true", "false", "null", "list", "object",
+                                  "infinity"])
+    async def test_not_a_number(self, client, settings, claim, value):
+        now = int(time.time())
+        if value == "numeric-string":  # the time the claim would rightly carry, quoted
+            value = str({"exp": now + 600, "iat": now, "nbf": now - 60}[claim])
+        claims = _claims()
+        claims[claim] = value  # _claims drops None; null must reach the token
+        token = jwt.encode(claims, settings.jwt_secret.get_secret_value(), "HS256")
+        await _assert_401(client, _bearer(token), "auth.invalid_token")
+
+    # The checks python-jose made before, now made here: kept as they were.
+    async def test_numbers_are_accepted(self, client, settings):
+        now = time.time()
+        token = jwt.encode(_claims(exp=now + 600.5, iat=int(now), nbf=now - 1.5),
+                           settings.jwt_secret.get_secret_value(), "HS256")
+        response = await client.get(CUSTOMERS, headers=_bearer(token))
+        assert response.status_code == 200, response.text
+
+    async def test_not_valid_yet(self, client, settings):
+        token = jwt.encode(_claims(nbf=int(time.time()) + 3600),
+                           settings.jwt_secret.get_secret_value(), "HS256")
+        await _assert_401(client, _bearer(token), "auth.invalid_token")
+
+    async def test_expiry_within_the_leeway_is_tolerated(self, client, settings):
+        token = jwt.encode(_claims(exp=int(time.time()) - settings.jwt_leeway_seconds // 2),
+                           settings.jwt_secret.get_secret_value(), "HS256")
+        assert (await client.get(CUSTOMERS, headers=_bearer(token))).status_code == 200
+
+
 class TestIssuerAndAudience:
     @pytest.fixture
     async def strict_client(self, sessionmaker):

@@ -73,7 +73,8 @@ class TestSql:
         for phone in ("13800000001", "13800000002"):
             lead = (await client.post(leads, headers=company.rep, json={
                 "source": "web", "company": f"公司{phone}", "phone": phone})).json()
-            await client.post(f"{leads}/{lead['id']}/qualify", headers=company.rep)
+            for step in ("contact", "qualify"):  # SPEC §3: contacted before qualified
+                await client.post(f"{leads}/{lead['id']}/{step}", headers=company.rep)
             converted = await client.post(f"{leads}/{lead['id']}/convert", headers=company.rep,
                                           json={"opportunity": {
                                               "grade": "low", "expected_close_date": "2026-12-31",

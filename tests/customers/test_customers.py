@@ -63,7 +63,8 @@ class TestVisibility:
         rep_a = headers_for("sales_rep", sub="rep.a", dept="east")
         url = f"/api/v1/customers/{world['east_b'].id}"
         assert (await client.patch(url, headers=rep_a, json={"name": "Mine"})).status_code == 404
-        assert (await client.delete(url, headers=rep_a)).status_code == 404
+        # Reps delete no customer at all: the refusal is the same whether it exists or not.
+        assert (await client.delete(url, headers=rep_a)).status_code == 403
 
     async def test_roles_without_sales_scope_see_nothing(self, client, world, headers_for):
         listed = (await client.get("/api/v1/customers",
@@ -125,6 +126,16 @@ class TestCreate:
         assert response.status_code == 201
         assert response.json()["credit_limit"] == "1000000.00"
 
+    async def test_the_integration_account_does_not_create_customers(self, client, session,
+                                                                     headers_for, admin):
+        await create_department(session, id="east")
+        erp = headers_for("integration", sub="erp.kingdee")
+        response = await client.post("/api/v1/customers", headers=erp, json={
+            "name": "X", "owner_id": "rep.a", "department_id": "east"})
+        assert response.status_code == 403 and response.json()["code"] == "forbidden"
+        listed = (await client.get("/api/v1/customers", headers=admin)).json()["items"]
+        assert listed == []
+
     async def test_company_roles_must_name_owner_and_department(self, client, session, admin):
         await create_department(session, id="east")
         response = await client.post("/api/v1/customers", headers=admin, json={"name": "X"})
@@ -172,6 +183,16 @@ class TestUpdate:
         response = await client.patch(url, headers=rep, json={"credit_limit": "999999.00"})
         assert response.status_code == 403
         assert (await client.get(url, headers=rep)).json()["credit_limit"] == "0.00"
+
+    async def test_finance_edits_credit_terms_only(self, client, world, headers_for):
+        finance = headers_for("finance", sub="fin")
+        url = f"/api/v1/customers/{world['east_a'].id}"
+        for body in ({"name": "改名"}, {"address": "宁波市"}, {"credit_limit": "1.00",
+                                                            "is_key_customer": True}):
+            response = await client.patch(url, headers=finance, json=body)
+            assert response.status_code == 403 and response.json()["code"] == "forbidden"
+        after = (await client.get(url, headers=finance)).json()
+        assert (after["version"], after["credit_limit"]) == (1, "0.00")
 
     async def test_finance_sets_credit_limit(self, client, world, headers_for):
         finance = headers_for("finance", sub="fin")

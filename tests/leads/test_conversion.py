@@ -30,6 +30,7 @@ def qualified(client, company):
         body = {"source": "referral", "company": "绍兴越城纺织有限公司", "contact_name": "陈总",
                 "phone": "0575-8512 3456 转 801", "email": "Chen@YueCheng.cn"} | overrides
         lead = (await client.post(LEADS, headers=headers or company.rep, json=body)).json()
+        await client.post(f"{LEADS}/{lead['id']}/contact", headers=headers or company.rep)
         response = await client.post(f"{LEADS}/{lead['id']}/qualify",
                                      headers=headers or company.rep)
         assert response.status_code == 200, response.text
@@ -104,12 +105,13 @@ class TestConvert:
         response = await client.post(f"{LEADS}/{lead['id']}/convert", headers=company.rep,
                                      json={"opportunity": OPPORTUNITY})
         assert response.status_code == 409
-        assert response.json()["allowed_next"] == ["contacted", "disqualified", "qualified"]
+        assert response.json()["allowed_next"] == ["contacted", "disqualified"]
 
     async def test_an_unassigned_lead_is_assigned_first(self, client, company, headers_for):
         erp = headers_for("integration", sub="erp")
         lead = (await client.post(LEADS, headers=erp, json={
             "source": "web", "company": "A", "email": "a@a.cn", "department_id": "east"})).json()
+        await client.post(f"{LEADS}/{lead['id']}/contact", headers=company.head)
         await client.post(f"{LEADS}/{lead['id']}/qualify", headers=company.head)
         response = await client.post(f"{LEADS}/{lead['id']}/convert", headers=company.head,
                                      json={"opportunity": OPPORTUNITY})
@@ -184,6 +186,7 @@ async def test_two_conversions_at_once_one_wins(committing_app, engine, headers_
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
             lead = (await client.post(LEADS, headers=rep, json={
                 "source": "phone", "company": "竞速公司", "phone": "13812345678"})).json()
+            await client.post(f"{LEADS}/{lead['id']}/contact", headers=rep)
             await client.post(f"{LEADS}/{lead['id']}/qualify", headers=rep)
             responses = await asyncio.gather(*[
                 client.post(f"{LEADS}/{lead['id']}/convert", headers=rep,

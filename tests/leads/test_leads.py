@@ -50,7 +50,7 @@ class TestCapture:
         assert lead["duplicates"] == [] and lead["possible_duplicate"] is False
         assert response.headers["Location"] == f"{LEADS}/{lead['id']}"
         assert response.headers["ETag"] == '"1"'
-        assert set(lead["allowed_actions"]) == {"update", "contact", "qualify", "disqualify"}
+        assert set(lead["allowed_actions"]) == {"update", "contact", "disqualify"}
         event = (await session.execute(select(Event).where(
             Event.subject == f"lead:{lead['id']}"))).scalar_one()
         assert event.type == "lead.created" and event.actor_id == "rep.zhang"
@@ -197,8 +197,8 @@ class TestVisibility:
 
     async def test_readers_may_not_work_a_lead(self, client, company, new_lead):
         lead = await new_lead()
-        response = await client.post(f"{LEADS}/{lead['id']}/qualify", headers=company.finance)
-        assert response.status_code == 403 and response.json()["code"] == "lead.forbidden"
+        response = await client.post(f"{LEADS}/{lead['id']}/contact", headers=company.finance)
+        assert response.status_code == 403 and response.json()["code"] == "forbidden"
         assert (await client.get(f"{LEADS}/{lead['id']}",
                                  headers=company.finance)).json()["allowed_actions"] == []
 
@@ -217,10 +217,12 @@ class TestStates:
             Event.subject == f"lead:{lead['id']}").order_by(Event.id))).scalars().all()
         assert types == ["lead.created", "lead.contacted", "lead.qualified"]
 
-    async def test_a_new_lead_may_be_qualified_at_once(self, client, company, new_lead):
+    async def test_a_new_lead_is_contacted_before_it_is_qualified(self, client, company,
+                                                                   new_lead):
         lead = await new_lead()
         response = await client.post(f"{LEADS}/{lead['id']}/qualify", headers=company.rep)
-        assert response.json()["status"] == "qualified"
+        assert response.status_code == 409
+        assert response.json()["allowed_next"] == ["contacted", "disqualified"]
 
     async def test_disqualify_needs_a_reason_and_closes_the_lead(self, client, company,
                                                                  new_lead):
@@ -232,7 +234,7 @@ class TestStates:
                                     json={"reason": "同行询价, 无采购意向"})).json()
         assert closed["status"] == "disqualified" and closed["disqualify_reason"]
         assert closed["allowed_actions"] == []
-        again = await client.post(f"{url}/qualify", headers=company.rep)
+        again = await client.post(f"{url}/contact", headers=company.rep)
         assert again.status_code == 409
         assert again.json()["code"] == "state.invalid_transition"
         assert again.json()["allowed_next"] == []
@@ -252,7 +254,7 @@ class TestStates:
         lead = await new_lead()
         url = f"{LEADS}/{lead['id']}"
         await client.patch(url, headers=company.rep, json={"needs": "阀门"})
-        stale = await client.post(f"{url}/qualify", headers={**company.rep, "If-Match": '"1"'})
+        stale = await client.post(f"{url}/contact", headers={**company.rep, "If-Match": '"1"'})
         assert stale.status_code == 412
         assert (await client.get(url, headers=company.rep)).json()["status"] == "new"
 
@@ -310,7 +312,7 @@ class TestAssignment:
         response = await client.post(f"{LEADS}/{lead['id']}/assign", headers=company.rep,
                                      json={"owner_id": "rep.liu"})
         assert response.status_code == 403
-        assert response.json()["code"] == "lead.assignment_forbidden"
+        assert response.json()["code"] == "forbidden"
 
     async def test_heads_stay_in_their_department_the_gm_does_not(self, client, company,
                                                                   new_lead):
@@ -349,6 +351,7 @@ class TestList:
                               phone="13900000000")
         other = await new_lead(company.other_rep, source="referral", company="温州瓯江",
                                contact_name="赵总", phone="13700000000")
+        await client.post(f"{LEADS}/{fair['id']}/contact", headers=company.rep)
         await client.post(f"{LEADS}/{fair['id']}/qualify", headers=company.rep)
         # Created on the company's calendar: 2026-03-01 00:30 in Shanghai is 02-28 in UTC.
         await session.execute(update(Lead).where(Lead.id == web["id"]).values(

@@ -53,7 +53,7 @@ class TestSendAcceptDecline:
     async def test_readers_cannot_act(self, client, company, sent_quote):
         quote = await sent_quote()
         response = await client.post(f"{QUOTES}/{quote['id']}/accept", headers=company.finance)
-        assert response.status_code == 403 and response.json()["code"] == "quote.forbidden"
+        assert response.status_code == 403 and response.json()["code"] == "forbidden"
 
 
 class TestExpiry:

@@ -28,6 +28,7 @@ async def funnel_world(client, company, headers_for, session):
             **body})).json()
         url = f"{LEADS}/{created['id']}"
         if status in ("qualified", "converted"):
+            await client.post(f"{url}/contact", headers=headers)
             await client.post(f"{url}/qualify", headers=headers)
         if status == "disqualified":
             await client.post(f"{url}/disqualify", headers=headers, json={"reason": "无效"})

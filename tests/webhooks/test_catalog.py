@@ -383,6 +383,7 @@ async def test_lead_payloads(client, session, company, headers_for, baseline):
                           json={"owner_id": "rep.liu"}))
     _ok(await client.post(f"{pooled_url}/assign", headers=company.head,
                           json={"owner_id": "rep.zhang"}))
+    _ok(await client.post(f"{pooled_url}/contact", headers=company.rep))
     _ok(await client.post(f"{pooled_url}/qualify", headers=company.rep))
     _ok(await client.post(f"{pooled_url}/convert", headers=company.rep, json={
         "customer_id": company.customer_id,

@@ -1,0 +1,113 @@
+"""Who may write what (SPEC §1): every role against every write operation of the OpenAPI
+document. The expected table is written here from the SPEC, not read from the code; a new
+write operation fails the suite until it has a row.
+
+Each request aims at a record that does not exist, with an empty body: a role the gate
+refuses gets 403 `forbidden` before anything else is looked at, and a role it lets through
+gets the 404 or 422 that follow, so nothing is ever changed."""
+
+import pytest
+
+from app.core.permissions import Role
+
+ALL = frozenset(Role)
+ADMIN = frozenset({Role.admin})
+# Reps, heads, deputy GMs and the GM work the sales documents they see; admin maintains data.
+SALES = frozenset({Role.sales_rep, Role.dept_head, Role.deputy_gm, Role.gm, Role.admin})
+# Approvers are named by the policy (any role, or a delegate); the auditor only reads and the
+# ERP account is a machine.
+DECIDERS = ALL - {Role.auditor, Role.integration}
+
+EXPECTED: dict[str, frozenset[Role]] = {
+    "approve_request": DECIDERS,
+    "reject_request": DECIDERS,
+    "preview_approval": ALL,  # a POST that only reads
+    "put_approval_policy": ADMIN,
+    "create_delegation": DECIDERS,
+    "revoke_delegation": DECIDERS,
+    **dict.fromkeys(("create_contract", "update_contract", "submit_contract", "recall_contract",
+                     "sign_contract", "amend_contract", "terminate_contract",
+                     "recall_termination"), SALES),
+    **dict.fromkeys(("create_quote", "update_quote", "submit_quote", "recall_quote",
+                     "send_quote", "accept_quote", "decline_quote", "revise_quote"), SALES),
+    **dict.fromkeys(("create_opportunity", "update_opportunity", "move_opportunity_stage",
+                     "submit_opportunity_proposal", "recall_opportunity_proposal",
+                     "win_opportunity", "lose_opportunity"), SALES),
+    # Web forms and exhibitions arrive through the integration account.
+    "create_lead": frozenset({Role.sales_rep, Role.dept_head, Role.gm, Role.admin,
+                              Role.integration}),
+    **dict.fromkeys(("update_lead", "contact_lead", "qualify_lead", "disqualify_lead",
+                     "convert_lead"), SALES),
+    "assign_lead": frozenset({Role.dept_head, Role.deputy_gm, Role.gm, Role.admin}),
+    "create_customer": frozenset({Role.sales_rep, Role.dept_head, Role.gm, Role.admin}),
+    # Finance edits credit terms only; the service refuses it the other fields.
+    "update_customer": frozenset({Role.sales_rep, Role.dept_head, Role.deputy_gm, Role.gm,
+                                  Role.finance, Role.admin}),
+    "delete_customer": ADMIN,
+    **dict.fromkeys(("create_product", "update_product", "delete_product",
+                     "create_department", "update_department", "delete_department",
+                     "import_calendar_days", "set_calendar_day", "delete_calendar_day"), ADMIN),
+    **dict.fromkeys(("create_webhook", "update_webhook", "delete_webhook",
+                     "rotate_webhook_secret", "test_webhook", "replay_webhook",
+                     "retry_webhook_delivery"), ADMIN),
+}
+
+WRITE_METHODS = ("post", "put", "patch", "delete")
+
+
+def write_operations(openapi: dict) -> dict[str, tuple[str, str, dict]]:
+    """operation id → (method, path, operation) for every write in the document."""
+    return {operation["operationId"]: (method, path, operation)
+            for path, item in openapi["paths"].items()
+            for method, operation in item.items() if method in WRITE_METHODS}
+
+
+def _absent(parameter: dict) -> str:
+    schema = parameter.get("schema", {})
+    if schema.get("type") == "integer":
+        return "987654321"
+    if schema.get("format") == "date":
+        return "2999-12-31"
+    return "nosuch"
+
+
+def _url(path: str, operation: dict) -> str:
+    for parameter in operation.get("parameters", []):
+        if parameter["in"] == "path":
+            path = path.replace("{" + parameter["name"] + "}", _absent(parameter))
+    return path
+
+
+def test_every_write_operation_has_a_row(app):
+    operations = set(write_operations(app.openapi()))
+    assert operations == set(EXPECTED), (
+        f"without a row here: {sorted(operations - set(EXPECTED))}, gone from the API: "
+        f"{sorted(set(EXPECTED) - operations)}; a new write operation also needs its row in "
+        "OPERATION_CAPABILITIES (app/core/permissions.py), or the gate refuses it to everyone")
+
+
+def test_the_gate_is_documented_where_it_refuses(app):
+    for operation_id, (_method, _path, operation) in write_operations(app.openapi()).items():
+        if EXPECTED[operation_id] != ALL:
+            assert "`forbidden`" in operation["responses"]["403"]["description"], operation_id
+
+
+@pytest.mark.parametrize("operation_id", sorted(EXPECTED))
+async def test_role_matrix(client, app, headers_for, operation_id):
+    method, path, operation = write_operations(app.openapi())[operation_id]
+    body = {"json": {}} if "requestBody" in operation else {}
+    wrong = []
+    for role in Role:
+        headers = headers_for(role.value, dept="east",
+                              depts=["east"] if role == Role.deputy_gm else None)
+        response = await client.request(method, _url(path, operation), headers=headers, **body)
+        problem = response.json() if response.content else {}
+        if role in EXPECTED[operation_id]:
+            if response.status_code not in (404, 422):
+                wrong.append(f"{role}: {response.status_code} {problem.get('code')}")
+        elif (response.status_code, problem.get("code"), problem.get("operation")) != (
+                403, "forbidden", operation_id):
+            wrong.append(f"{role}: {response.status_code} {problem.get('code')}, expected 403")
+        else:
+            assert response.headers["content-type"].startswith("application/problem+json")
+    assert not wrong, f"{method.upper()} {path}: " + "; ".join(wrong)
