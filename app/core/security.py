@@ -77,6 +77,11 @@ def principal_from_claims(claims: dict[str, Any]) -> Principal:
     if roles & DEPARTMENT_SCOPED_ROLES and not dept:
         raise InvalidToken("The `dept` claim is required for department-scoped roles.")
     name = claims.get("name")
+    # What the token says is stored (as actors, owners, idempotency keys): a NUL would be
+    # refused by PostgreSQL far from here, so a token carrying one is not a valid token.
+    if any("\x00" in value for value in (sub, dept or "", name if isinstance(name, str) else "",
+                                          *raw_roles, *depts)):
+        raise InvalidToken("The token's claims contain a NUL character.")
     return Principal(
         sub=sub, roles=roles, dept=dept or None, depts=frozenset(depts),
         name=name if isinstance(name, str) else None,

@@ -104,6 +104,14 @@ class TestForgedTokens:
         token = jwt.encode(_claims(sub=None), settings.jwt_secret.get_secret_value(), "HS256")
         await _assert_401(client, _bearer(token), "auth.invalid_token")
 
+    @pytest.mark.parametrize("claim", [{"sub": "rep\x00x"}, {"dept": "ea\x00st"},
+                                       {"name": "张\x00三"}, {"depts": ["east", "\x00"]}])
+    async def test_a_nul_in_a_claim(self, client, settings, claim):
+        """Claims are stored (actors, owners, idempotency records): a NUL would reach
+        PostgreSQL, which refuses it, so the token is refused first."""
+        token = jwt.encode(_claims(**claim), settings.jwt_secret.get_secret_value(), "HS256")
+        await _assert_401(client, _bearer(token), "auth.invalid_token")
+
     async def test_roles_not_a_list(self, client, settings):
         token = jwt.encode(_claims(roles="admin"), settings.jwt_secret.get_secret_value(), "HS256")
         await _assert_401(client, _bearer(token), "auth.invalid_token")
