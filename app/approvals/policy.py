@@ -10,11 +10,11 @@ preview, so a preview is exactly what submission will produce.
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import ConfigDict, Field, model_validator
+from pydantic import AfterValidator, ConfigDict, Field, ValidationInfo, model_validator
 
-from app.core.permissions import Role, Scope
+from app.core.permissions import ROLE_CAPABILITIES, Capability, Role, Scope
 from app.core.schemas import InputModel
 
 TierMode = Literal["single", "cumulative"]
@@ -43,8 +43,23 @@ class _Strict(InputModel):
     model_config = ConfigDict(extra="forbid")
 
 
+def _deciding(role: Role | None, info: ValidationInfo) -> Role | None:
+    # A step for a role that may not decide approvals (auditor, integration) could never be
+    # decided: its documents would wait forever. Refused when a policy is saved; a policy
+    # saved before this rule existed still loads (STORED), so submissions keep working.
+    if info.context == STORED:
+        return role
+    if role is not None and Capability.approval_decide not in ROLE_CAPABILITIES.get(role, ()):
+        raise ValueError(f"the role {role.value!r} does not decide approvals")
+    return role
+
+
+STORED = {"stored": True}  # validation context: a policy read back from the database
+DecidingRole = Annotated[Role, AfterValidator(_deciding)]
+
+
 class StepRule(_Strict):
-    role: Role
+    role: DecidingRole
     quorum: int = Field(default=1, ge=1, le=20, description="Distinct approvals needed")
     sla_hours: int | None = Field(default=None, ge=1, le=24 * 60)
 
@@ -70,7 +85,7 @@ class StageRule(_Strict):
 class Tier(_Strict):
     up_to: Decimal | None = Field(description="Inclusive upper bound; null for the last tier",
                                   ge=0, max_digits=18, decimal_places=2)
-    role: Role
+    role: DecidingRole
 
 
 class DocumentRule(_Strict):
@@ -80,7 +95,7 @@ class DocumentRule(_Strict):
 
 class DiscountBand(_Strict):
     up_to_percent: Decimal | None = Field(ge=0, le=100, max_digits=5, decimal_places=2)
-    role: Role | None = Field(description="null: within the rep's own authority")
+    role: DecidingRole | None = Field(description="null: within the rep's own authority")
 
 
 class PolicyDocument(_Strict):

@@ -26,6 +26,7 @@ from app.approvals.models import (
 )
 from app.approvals.policy import (
     DEFAULT_POLICY,
+    STORED,
     PolicyDocument,
     Resolution,
     UnknownPolicyKey,
@@ -58,7 +59,8 @@ async def current_policy(session: AsyncSession) -> tuple[int, PolicyDocument]:
         .limit(1))).scalar_one_or_none()
     if row is None:
         return 1, DEFAULT_POLICY
-    return row.version, with_new_document_defaults(PolicyDocument.model_validate(row.document))
+    return row.version, with_new_document_defaults(
+        PolicyDocument.model_validate(row.document, context=STORED))
 
 
 def resolve_chain(policy: PolicyDocument, document: SubmittedDocument) -> Resolution:

@@ -52,6 +52,10 @@ class TestPolicyEditing:
         lambda p: p["tiers"][0].update(up_to=None),
         lambda p: p["documents"]["contract"]["stages"][0].update(steps=[]),
         lambda p: p["documents"]["contract"]["stages"][0]["steps"][0].update(role="pope"),
+        # Roles that may not decide approvals: their steps could never be decided.
+        lambda p: p["documents"]["contract"]["stages"][0]["steps"][0].update(role="auditor"),
+        lambda p: p["tiers"][0].update(role="integration"),
+        lambda p: p["discount_bands"][1].update(role="auditor"),
         lambda p: p.update(surprise=True),
     ])
     async def test_invalid_policies_are_refused(self, client, company, mutate):
@@ -60,6 +64,20 @@ class TestPolicyEditing:
         response = await _put_policy(client, company.admin, policy)
         assert response.status_code == 422
         assert (await _policy(client, company.admin))[1] == '"1"'
+
+    async def test_a_policy_saved_before_a_rule_existed_still_loads(self, session):
+        """Saving refuses a step for a role that cannot decide; a policy stored before that
+        rule must still load, or every submission would fail."""
+        from app.approvals.models import ApprovalPolicyVersion
+        from app.approvals.policy import DEFAULT_POLICY
+        from app.approvals.requests import current_policy
+
+        stored = DEFAULT_POLICY.model_dump(mode="json")
+        stored["tiers"][0]["role"] = "auditor"
+        session.add(ApprovalPolicyVersion(version=2, document=stored, created_by="old.admin"))
+        await session.flush()
+        version, policy = await current_policy(session)
+        assert version == 2 and policy.tiers[0].role.value == "auditor"
 
     async def test_a_change_does_not_touch_requests_in_flight(self, client, company, submitted):
         before = await submitted("1000.00")
