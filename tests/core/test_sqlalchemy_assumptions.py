@@ -47,6 +47,11 @@ The connection (_driver._driver, _driver_sync, _remember, execute_sync)
   synchronous code in the greenlet, raising the driver's own errors.
 - Constraint violations are `asyncpg.IntegrityConstraintViolationError` subclasses, and
   SQLAlchemy's `IntegrityError(statement, params, orig)` can be built from one.
+- A connection the server or the network ended reports `driver_connection.is_closed()`
+  (the test the asyncpg dialect's `is_disconnect` applies); `Pool._invalidate(raw, error,
+  _checkin=False)` (what SQLAlchemy calls on a disconnect) replaces every connection opened
+  before it at its next checkout and leaves `raw` alone; `Connection.invalidate()` then
+  keeps the session's rollback off the dead connection (_driver._closed, _drop_connection).
 
 The ORM (db.loaded_entity, write_loaded, sync_loaded)
 - `inspect(Model).class_manager.new_instance()` builds an instance without `__init__`,
@@ -96,7 +101,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError, IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 from sqlalchemy.orm import Session, SessionTransaction, configure_mappers, object_session, registry
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
@@ -585,6 +590,41 @@ async def test_a_violated_constraint_on_the_driver_is_an_integrity_constraint_vi
         with pytest.raises(IntegrityError):
             await session.execute(text("INSERT INTO assumption_unique VALUES (1)"))
         await session.rollback()
+
+
+@postgres_only
+async def test_a_dead_connection_is_dropped_as_sqlalchemy_drops_one(engine):
+    """PostgreSQL. _driver._closed and _drop_connection: what the driver path does when a
+    statement there finds the connection gone, as SQLAlchemy does on its own path."""
+    small = create_async_engine(engine.url, pool_size=2, max_overflow=0)
+    maker = create_sessionmaker(small)
+    try:
+        async with maker() as idle, maker() as session:
+            idle_pid = await idle.scalar(text("SELECT pg_backend_pid()"))
+            await session.execute(text("SELECT 1"))  # on the pool's second connection
+            await idle.close()  # the first one back in the pool, opened before what follows
+            driver = await _driver(session)
+            driver.terminate()
+            assert driver.is_closed()
+            with pytest.raises(asyncpg.InterfaceError):
+                await driver.fetch("SELECT 1")
+
+            def drop(sync_session: Session) -> None:
+                connection = sync_session.connection()
+                raw = connection.connection
+                connection.engine.pool._invalidate(raw, None, _checkin=False)
+                assert raw.is_valid  # left to the caller
+                connection.invalidate()
+                assert connection.invalidated
+
+            await session.run_sync(drop)
+            await session.rollback()  # no ROLLBACK is sent on the dead connection
+        async with maker() as fresh:
+            # Either pooled connection is reopened: the idle one was opened before the
+            # invalidation, the dead one was invalidated.
+            assert await fresh.scalar(text("SELECT pg_backend_pid()")) != idle_pid
+    finally:
+        await small.dispose()
 
 
 # ---- the ORM -----------------------------------------------------------------------------

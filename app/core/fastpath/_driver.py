@@ -15,7 +15,10 @@ driver: SQLAlchemy's asyncpg adapter sends BEGIN lazily, with the first statemen
 goes through it, and commits only a transaction it began. So a command's first statement
 goes through the session (as a locking read does), and before that, or on SQLite, `fetch`
 runs the statement through the session as usual. Driver errors are raised as SQLAlchemy's
-(`IntegrityError` for a violated constraint), so callers handle both paths alike.
+(`IntegrityError` for a violated constraint), so callers handle both paths alike; a
+connection found dead is dropped as SQLAlchemy drops one (the connection invalidated, and
+the pool's older connections replaced at their next checkout) and reported as its
+`DBAPIError` with `connection_invalidated` set.
 """
 
 from collections import namedtuple
@@ -120,6 +123,27 @@ def _translated(error: asyncpg.PostgresError, compiled: _Compiled,
     return kind(compiled.sql, params, error)
 
 
+def _closed(raw: PoolProxiedConnection) -> bool:
+    # SQLAlchemy's asyncpg dialect decides a disconnect the same way (`is_disconnect`): by
+    # the connection being closed after the error, whatever the error's class. A server
+    # that ends the connection under a statement shows as its 57P01 message,
+    # ConnectionDoesNotExistError, InterfaceError "connection is closed", a socket's
+    # OSError, or even InternalClientError "another operation is in progress".
+    driver = raw.driver_connection
+    return driver is None or bool(driver.is_closed())
+
+
+def _drop_connection(session: Session, raw: PoolProxiedConnection, error: Exception) -> None:
+    """What SQLAlchemy does when its own statement finds the connection gone
+    (`Connection._handle_dbapi_exception`): the pool replaces every connection opened
+    before this one at its next checkout (what killed this one, a server restart, likely
+    killed them too), and this one is invalidated, so the session's rollback skips it and
+    the pool never hands it out again."""
+    connection = session.connection()
+    connection.engine.pool._invalidate(raw, error, _checkin=False)
+    connection.invalidate(error)
+
+
 _DRIVER = "prepared.driver"
 
 
@@ -180,8 +204,14 @@ async def fetch(session: AsyncSession, statement: Executable,
             if compiled.results is None:
                 await _describe(compiled, driver, dialect)
             records = await driver.fetch(compiled.sql, *_arguments(compiled, params))
-        except asyncpg.PostgresError as error:
-            raise _translated(error, compiled, params) from error
+        except Exception as error:
+            if _closed(raw):
+                await session.run_sync(_drop_connection, raw, error)
+                raise DBAPIError(compiled.sql, params, error,
+                                 connection_invalidated=True) from error
+            if isinstance(error, asyncpg.PostgresError):
+                raise _translated(error, compiled, params) from error
+            raise
         return _rows(compiled, records)
     result = await session.execute(statement, params)
     return list(result) if getattr(statement, "exported_columns", None) else []
@@ -202,5 +232,10 @@ def execute_sync(session: Session, statement: Executable, params: dict[str, Any]
     try:
         adapted.run_async(
             lambda driver: driver.execute(compiled.sql, *arguments))
-    except asyncpg.PostgresError as error:
-        raise _translated(error, compiled, params) from error
+    except Exception as error:
+        if _closed(raw):
+            _drop_connection(session, raw, error)
+            raise DBAPIError(compiled.sql, params, error, connection_invalidated=True) from error
+        if isinstance(error, asyncpg.PostgresError):
+            raise _translated(error, compiled, params) from error
+        raise
