@@ -18,7 +18,7 @@ from app.api import api_router
 from app import worker
 from app.core.clock import system_clock
 from app.core.config import Settings, get_settings
-from app.core.db import create_engine, create_sessionmaker
+from app.core.db import LostConnectionMiddleware, create_engine, create_sessionmaker
 from app.core.errors import PROBLEM_MEDIA_TYPE, install_error_handlers
 from app.core.idempotency import IdempotencyMiddleware
 from app.core.migrations import current_revision, head_revision, schema_is_compatible
@@ -96,6 +96,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     # Outermost last: observability sees every response, idempotency replays included.
     app.add_middleware(IdempotencyMiddleware)
+    app.add_middleware(LostConnectionMiddleware)
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins,
                            allow_methods=["*"], allow_headers=["*"],
