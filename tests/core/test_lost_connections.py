@@ -140,6 +140,32 @@ class TestWrite:
         assert after.status_code == 200 and len(after.json()["items"]) == 1
 
 
+    async def test_killed_after_its_commit_is_503_and_the_retry_does_not_run_it_again(
+            self, client, rep, engine, monkeypatch):
+        # The command committed, then its connection went before the answer left (as when
+        # the connection breaks while the COMMIT's acknowledgement is on its way).
+        original = customers_service.create
+
+        async def lost_after_commit(session: AsyncSession, *args: Any, **kwargs: Any) -> Any:
+            customer = await original(session, *args, **kwargs)
+            await _terminate_backend_of(session, engine)
+            await session.execute(text("SELECT 1"))
+            return customer
+
+        monkeypatch.setattr(customers_service, "create", lost_after_commit)
+        headers = {**rep, "Idempotency-Key": "lost-after-commit"}
+        first = await client.post("/api/v1/customers", json={"name": "Taizhou Pumps"},
+                                  headers=headers)
+        _assert_unavailable(first)
+        assert await _customers(engine) == 1
+        monkeypatch.setattr(customers_service, "create", original)
+        retry = await client.post("/api/v1/customers", json={"name": "Taizhou Pumps"},
+                                  headers=headers)
+        assert retry.status_code == 409, retry.text
+        assert retry.json()["code"] == "idempotency.response_not_kept"
+        assert await _customers(engine) == 1
+
+
 class TestRead:
     async def test_a_read_is_run_again_on_a_fresh_connection(self, client, rep, engine,
                                                                monkeypatch):
