@@ -16,11 +16,11 @@ from prometheus_client import start_http_server
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.api import api_router
 from app import worker
+from app.api import api_router
 from app.core.clock import system_clock
 from app.core.config import Settings, get_settings
-from app.core.db import create_engine, create_sessionmaker
+from app.core.db import LostConnectionMiddleware, create_engine, create_sessionmaker
 from app.core.errors import PROBLEM_MEDIA_TYPE, install_error_handlers
 from app.core.idempotency import IdempotencyMiddleware
 from app.core.limits import RequestLimitMiddleware
@@ -102,8 +102,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     # Outermost last: observability sees every response, idempotency replays included.
     app.add_middleware(IdempotencyMiddleware)
-    # Outside idempotency, the other reader of bodies; inside CORS, so a browser can read
-    # the 413.
+    # Outside idempotency: a lost connection while a key is claimed is a 503 too.
+    app.add_middleware(LostConnectionMiddleware)
+    # Outside idempotency and the retry of reads, the other readers of bodies; inside CORS,
+    # so a browser can read the 413.
     app.add_middleware(RequestLimitMiddleware, max_body_bytes=settings.max_body_bytes,
                        max_header_bytes=settings.max_header_bytes)
     if settings.cors_origins:

@@ -93,10 +93,11 @@ def test_event_outbox_imports_no_document() -> None:
 
 
 def test_only_the_fast_path_reaches_below_the_orm() -> None:
-    """The driver and the journal are private to `app.core.fastpath`; domains use its
-    façade (fetch, append, update, loaded_entity, write_loaded, sync_loaded)."""
+    """The journal is private to `app.core.fastpath`, and no module talks to asyncpg
+    directly; domains use the façade (fetch, append, update, loaded_entity, write_loaded,
+    sync_loaded)."""
     inside = "app/core/fastpath/"
-    for private in ("app.core.fastpath._driver", "app.core.fastpath._journal", "asyncpg"):
+    for private in ("app.core.fastpath._journal", "asyncpg"):
         outside = {path: lines for path, lines in _modules_importing(private).items()
                    if not path.startswith(inside)}
         assert not outside, (private, outside)

@@ -1,5 +1,6 @@
 """Typed application errors rendered as RFC 9457 application/problem+json."""
 
+import json
 from typing import Any, ClassVar
 
 from fastapi import FastAPI, Request
@@ -7,6 +8,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import Send
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_TYPE_BASE = "https://salesflow.dev/problems/"
@@ -86,6 +88,12 @@ class ValidationFailed(UnprocessableEntity):
     title = "The request is invalid"
 
 
+class ServiceUnavailable(AppError):
+    code = "service.unavailable"
+    status = 503
+    title = "The service is briefly unavailable; retry shortly"
+
+
 class Problem(BaseModel):
     """RFC 9457 problem details, with a stable machine-readable `code`."""
 
@@ -118,6 +126,18 @@ def problem_response(problem: dict[str, Any], headers: dict[str, str] | None = N
     return JSONResponse(
         problem, status_code=problem["status"], media_type=PROBLEM_MEDIA_TYPE, headers=headers
     )
+
+
+async def send_problem(send: Send, error: AppError,
+                       headers: list[tuple[bytes, bytes]] | None = None) -> None:
+    """A problem response sent by ASGI middleware, outside FastAPI's exception handlers."""
+    body = json.dumps(error.to_problem()).encode()
+    await send({
+        "type": "http.response.start", "status": error.status,
+        "headers": [(b"content-type", PROBLEM_MEDIA_TYPE.encode()),
+                    (b"content-length", str(len(body)).encode()), *(headers or [])],
+    })
+    await send({"type": "http.response.body", "body": body})
 
 
 _HTTP_CODES = {
