@@ -9,6 +9,7 @@ import structlog
 from fastapi import Depends, Request
 from sqlalchemy import DateTime, Dialect, MetaData, Numeric, event
 from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -207,15 +208,31 @@ def lost_connection(error: BaseException) -> bool:
             return False
         if isinstance(seen, DBAPIError) and seen.connection_invalidated:
             return True
+        if _no_connection(seen):
+            return True
         seen = seen.__cause__ or seen.__context__
     return False
+
+
+# The server is down, restarting or full (asyncpg raises these at connect, outside its
+# DBAPI error classes, by name so that no module but the fast path imports the driver).
+_CANNOT_CONNECT = frozenset({"CannotConnectNowError", "TooManyConnectionsError",
+                             "ConnectionDoesNotExistError"})
+
+
+def _no_connection(error: BaseException) -> bool:
+    """No connection could be had at all: refused, the server not accepting connections
+    yet, or the pool's wait for a free one timed out. Nothing ran on the database."""
+    return (isinstance(error, (ConnectionRefusedError, PoolTimeout))
+            or type(error).__name__ in _CANNOT_CONNECT)
 
 
 _RETRY_AFTER = [(b"retry-after", b"1")]
 
 
 class LostConnectionMiddleware:
-    """A request whose database connection died answers 503 with Retry-After, not 500.
+    """A request whose database connection died, or that could get none (the server down
+    or restarting, the pool exhausted), answers 503 with Retry-After, not 500.
 
     A GET or HEAD is run once more first: it changed nothing, and its second run gets a
     fresh connection, since the pool replaced every connection older than the failure. A
