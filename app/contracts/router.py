@@ -40,6 +40,7 @@ from app.core.db import SessionDep
 from app.core.errors import InvalidTransition, StaleVersion, UnprocessableEntity, errors_doc
 from app.core.ids import Id, path_id
 from app.core.pagination import CursorQuery, LimitQuery
+from app.core.pricing import AmountTooLarge
 from app.core.security import CurrentPrincipal, Principal
 from app.core.versioning import IfMatch, set_etag
 
@@ -93,8 +94,8 @@ async def list_contracts(session: SessionDep, principal: CurrentPrincipal, now: 
 
 @router.post("", status_code=201, response_model=ContractRead,
              responses=errors_doc(ContractForbidden, UnknownCustomer, UnknownProduct,
-                                  PaymentScheduleInvalid, BaseCurrencyRate, UnknownQuote,
-                                  QuoteNotAccepted, QuoteAlreadyContracted))
+                                  AmountTooLarge, PaymentScheduleInvalid, BaseCurrencyRate,
+                                  UnknownQuote, QuoteNotAccepted, QuoteAlreadyContracted))
 async def create_contract(body: ContractCreate, session: SessionDep, principal: CurrentPrincipal,
                           now: Now, response: Response) -> ContractRead:
     """Draft a contract: directly (prices default to the price list, totals computed here), or
@@ -113,7 +114,7 @@ async def get_contract(contract_id: ContractId, session: SessionDep, principal: 
 
 @router.patch("/{contract_id}", response_model=ContractRead,
               responses=errors_doc(*WRITE_ERRORS, ContractLocked, UnknownProduct,
-                                   PaymentScheduleInvalid, BaseCurrencyRate))
+                                   AmountTooLarge, PaymentScheduleInvalid, BaseCurrencyRate))
 async def update_contract(contract_id: ContractId, body: ContractUpdate, session: SessionDep,
                           principal: CurrentPrincipal, if_match: IfMatch, now: Now,
                           response: Response) -> ContractRead:

@@ -12,11 +12,28 @@ from pydantic import Field, StringConstraints
 from sqlalchemy import CheckConstraint
 
 from app.core.db import ExactDecimal, money_column_type
+from app.core.errors import UnprocessableEntity
 from app.core.ids import Id
 from app.core.money import round_money
 from app.core.schemas import WriteModel
 
 HUNDRED = Decimal(100)
+# The largest amount a money column (NUMERIC(18, 2)) holds.
+MAX_AMOUNT = Decimal("9999999999999999.99")
+
+
+class AmountTooLarge(UnprocessableEntity):
+    code = "pricing.amount_too_large"
+    title = "An amount is larger than the service can hold"
+
+
+def _within_range(what: str, amount: Decimal) -> Decimal:
+    # Quantities and prices are bounded one by one; their product, a document's sum or its
+    # conversion to the base currency may still overflow the column (a 500 at commit).
+    if abs(amount) > MAX_AMOUNT:
+        raise AmountTooLarge(f"The {what} would be {amount:,.2f}; the largest amount is "
+                             f"{MAX_AMOUNT:,.2f}.", field=what)
+    return amount
 
 
 @dataclass(frozen=True)
@@ -41,9 +58,10 @@ class PricedDocument(Protocol):
 
 def line_amounts(*, quantity: Decimal, unit_price: Decimal, discount_percent: Decimal,
                  tax_rate: Decimal) -> LineAmounts:
-    net = round_money(quantity * unit_price * (HUNDRED - discount_percent) / HUNDRED)
+    net = _within_range("line amount",
+                        round_money(quantity * unit_price * (HUNDRED - discount_percent) / HUNDRED))
     tax = round_money(net * tax_rate)
-    return LineAmounts(net=net, tax=tax, total=net + tax)
+    return LineAmounts(net=net, tax=tax, total=_within_range("line total", net + tax))
 
 
 def to_base(total: Decimal, exchange_rate: Decimal) -> Decimal:
@@ -55,8 +73,9 @@ def apply_totals(document: PricedDocument, lines: Sequence[PricedLine]) -> None:
     the total in the base currency that approval tiers compare."""
     document.subtotal = sum((line.net_amount for line in lines), Decimal("0.00"))
     document.tax_total = sum((line.tax_amount for line in lines), Decimal("0.00"))
-    document.total = document.subtotal + document.tax_total
-    document.total_base = to_base(document.total, document.exchange_rate)
+    document.total = _within_range("total", document.subtotal + document.tax_total)
+    document.total_base = _within_range("total in the base currency",
+                                        to_base(document.total, document.exchange_rate))
 
 
 class PricedColumns(sqlmodel.SQLModel):

@@ -12,6 +12,7 @@ from app.core.db import SessionDep
 from app.core.errors import InvalidTransition, StaleVersion, errors_doc
 from app.core.ids import Id, path_id
 from app.core.pagination import CursorQuery, LimitQuery
+from app.core.pricing import AmountTooLarge
 from app.core.security import CurrentPrincipal, Principal
 from app.core.versioning import IfMatch, set_etag
 from app.quotes import approval as _registers_adapter  # noqa: F401
@@ -98,7 +99,8 @@ async def list_quotes(
 
 @router.post("", status_code=201, response_model=QuoteRead,
              responses=errors_doc(QuoteForbidden, UnknownCustomer, UnknownProduct,
-                                  OpportunityMismatch, BaseCurrencyRate, ValidityInPast))
+                                  AmountTooLarge, OpportunityMismatch, BaseCurrencyRate,
+                                  ValidityInPast))
 async def create_quote(body: QuoteCreate, session: SessionDep, principal: CurrentPrincipal,
                        now: Now, response: Response) -> QuoteRead:
     """Draft a quote. Unit prices default to the list price; totals are computed here in
@@ -117,7 +119,7 @@ async def get_quote(quote_id: QuoteId, session: SessionDep, principal: CurrentPr
 
 @router.patch("/{quote_id}", response_model=QuoteRead,
               responses=errors_doc(*WRITE_ERRORS, QuoteLocked, UnknownProduct, LinesRequired,
-                                   BaseCurrencyRate, ValidityInPast))
+                                   AmountTooLarge, BaseCurrencyRate, ValidityInPast))
 async def update_quote(quote_id: QuoteId, body: QuoteUpdate, session: SessionDep,
                        principal: CurrentPrincipal, if_match: IfMatch, now: Now,
                        response: Response) -> QuoteRead:

@@ -72,6 +72,24 @@ class TestRefusals:
         assert response.json()["errors"][0]["loc"][-1] == where
         assert await session.scalar(select(func.count()).select_from(Quote)) == 0
 
+    @pytest.mark.parametrize(("lines", "extra"), [
+        # One line whose quantity times price overflows an amount column.
+        ([{"quantity": "999999999999.999", "unit_price": "99999999999999.9999"}], {}),
+        # Lines that each fit, and a sum that does not.
+        ([{"quantity": "60", "unit_price": "99999999999999", "tax_rate": "0"}] * 2, {}),
+        # A total that fits, and its conversion to the base currency that does not.
+        ([{"quantity": "60", "unit_price": "99999999999999", "tax_rate": "0"}],
+         {"currency": "USD", "exchange_rate": "7.1"}),
+    ])
+    async def test_amounts_beyond_a_money_column_are_422(self, client, company, session,
+                                                          clock, lines, extra):
+        body = quote_body(company.customer_id,
+                          [quote_line(company.product_id) | line for line in lines], **extra)
+        response = await client.post(QUOTES, headers=company.rep, json=body)
+        assert response.status_code == 422, response.text
+        assert response.json()["code"] == "pricing.amount_too_large"
+        assert await session.scalar(select(func.count()).select_from(Quote)) == 0
+
     async def test_unknown_or_inactive_product(self, client, company, session, clock):
         inactive = await create_product(session, sku="OLD-1")
         await client.patch(f"/api/v1/products/{inactive.id}", headers=company.admin,
