@@ -47,8 +47,8 @@ FROM python:3.11-slim AS runtime
 # SALESFLOW_ENVIRONMENT=production: fail closed. Settings then refuses to start with
 # the public development JWT secret, so SALESFLOW_JWT_SECRET must be provided.
 # WEB_CONCURRENCY: uvicorn worker processes for the default command. Keep it at 1 and
-# scale with containers: Prometheus metrics are per process, so with several workers
-# each /metrics scrape would see only one worker's counters.
+# scale with containers: Prometheus metrics are per process, and one process only can
+# serve them on SALESFLOW_METRICS_PORT (the deployments here set 9000, off the API port).
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONPATH=/srv/salesflow \
     PYTHONDONTWRITEBYTECODE=1 \
@@ -72,7 +72,8 @@ RUN python -m compileall -q /srv/salesflow/app /srv/salesflow/migrations
 
 USER 10001:10001
 
-EXPOSE 8000
+# 8000: the API; 9000: Prometheus metrics when SALESFLOW_METRICS_PORT=9000 (not public).
+EXPOSE 8000 9000
 
 # No curl in slim images; urlopen raises (exit 1) on connection errors and non-2xx.
 # /healthz is liveness only: it does not touch the database.

@@ -1,6 +1,8 @@
 """Webhook delivery metrics. Counters and histograms live in the process that delivers (an
 API process on the embedded default, or `salesflow worker --metrics-port`); the backlog
-gauges are counted from the database when /metrics is scraped, so any process shows them."""
+gauges are counted from the database, when /metrics is scraped on the API port, or every
+15 s by a process serving its metrics on their own port (`SALESFLOW_METRICS_PORT`, whose
+server thread cannot reach the app's database sessions)."""
 
 from prometheus_client import Counter, Gauge, Histogram
 from sqlalchemy import func, select
