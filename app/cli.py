@@ -43,9 +43,8 @@ def serve(
 def uvicorn_options(settings: Settings) -> dict[str, Any]:
     """Everything `serve` tells uvicorn besides the app, the address and the workers."""
     return {
-        # The header limit below is h11's; uvicorn's httptools parser has none.
-        "http": "h11",
-        "h11_max_incomplete_event_size": settings.max_header_bytes,
+        # httptools (C), with the bound on an unfinished request head it lacks.
+        "http": "app.core.http_server:BoundedHttpToolsProtocol",
         "server_header": False,
         "proxy_headers": True,
         # ObservabilityMiddleware writes one structured line per request instead.

@@ -55,8 +55,8 @@ class RequestLimitMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        # The server bounds what it buffers (h11's limit, see `salesflow serve`), but a
-        # block that arrives in one read gets past it; this check is exact.
+        # The server bounds an unfinished head (app/core/http_server.py); a complete one
+        # reaches the app whatever its size, and is refused here.
         if _header_block_size(scope) > self.max_header_bytes:
             return await _send_problem(send, RequestHeadersTooLarge(self.max_header_bytes))
         declared = _content_length(scope)
