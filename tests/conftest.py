@@ -7,6 +7,7 @@ join_transaction_mode="create_savepoint", so the services' commits become savepo
 the whole test rolls back at teardown.
 """
 
+import contextlib
 import os
 import secrets
 import tempfile
@@ -95,6 +96,22 @@ async def sessionmaker(app, engine: AsyncEngine) -> AsyncIterator[async_sessionm
 async def session(sessionmaker: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
     async with sessionmaker() as session:
         yield session
+
+
+@pytest.fixture
+def rolled_back(sessionmaker):  # type: ignore[no-untyped-def]
+    """A savepoint on the test's connection, undone on exit: try a command and leave no
+    trace (allowed_actions tests try every action from every state)."""
+    connection = sessionmaker.kw["bind"]
+
+    @contextlib.asynccontextmanager
+    async def savepoint() -> AsyncIterator[None]:
+        nested = await connection.begin_nested()
+        try:
+            yield
+        finally:
+            await nested.rollback()
+    return savepoint
 
 
 @pytest.fixture

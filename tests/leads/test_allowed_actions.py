@@ -3,8 +3,6 @@ owner, the head and roles that only read, the list is what the state allows, eac
 listed succeeds and each action not listed is refused and changes nothing. Each action is tried inside a savepoint rolled
 back afterwards, so every one starts from the same state."""
 
-import contextlib
-from collections.abc import AsyncIterator
 
 import pytest
 
@@ -45,21 +43,6 @@ def expected(state: str, viewer: str) -> set[str]:
     if viewer in ("finance", "erp"):
         return set()
     return OWNER_MAY[state] | ({"assign"} if viewer == "head" and OWNER_MAY[state] else set())
-
-
-@pytest.fixture
-def rolled_back(sessionmaker):
-    """A savepoint on the test's connection, undone on exit."""
-    connection = sessionmaker.kw["bind"]
-
-    @contextlib.asynccontextmanager
-    async def savepoint() -> AsyncIterator[None]:
-        nested = await connection.begin_nested()
-        try:
-            yield
-        finally:
-            await nested.rollback()
-    return savepoint
 
 
 async def _do(client, headers: dict, lead_id: int, action: str):

@@ -4,8 +4,6 @@ the list is what the state allows, each action listed succeeds and each action n
 is refused and changes nothing.
 Each action is tried inside a savepoint rolled back afterwards."""
 
-import contextlib
-from collections.abc import AsyncIterator
 
 import pytest
 
@@ -61,21 +59,6 @@ MAY: dict[str, dict[str, set[str]]] = {
     "won": {"owner": set(), "head": set()},
     "lost": {"owner": set(), "head": set()},
 }
-
-
-@pytest.fixture
-def rolled_back(sessionmaker):
-    """A savepoint on the test's connection, undone on exit."""
-    connection = sessionmaker.kw["bind"]
-
-    @contextlib.asynccontextmanager
-    async def savepoint() -> AsyncIterator[None]:
-        nested = await connection.begin_nested()
-        try:
-            yield
-        finally:
-            await nested.rollback()
-    return savepoint
 
 
 async def _do(client, headers: dict, opportunity: dict, action: str):
