@@ -12,18 +12,22 @@ from app.calendar.models import CalendarDay
 from app.core.db import metadata
 from app.contracts.models import Contract, ContractLine
 from app.core.idempotency import IdempotencyRecord
+from app.credit.models import CustomerCredit
 from app.customers.models import Customer
+from app.deliveries.models import Delivery, DeliveryLine, DeliveryReturn
 from app.departments.models import Department
 from app.events.models import Event, EventSequencerState, EventSubject
 from app.leads.models import Lead
 from app.opportunities.models import Opportunity
+from app.orders.models import Order, OrderLine
 from app.products.models import Product
 from app.quotes.models import Quote, QuoteLine
 from app.webhooks.models import WebhookDelivery, WebhookSubscription
 
 __all__ = [
     "ApprovalDecision", "ApprovalPolicyVersion", "ApprovalRequest", "ApprovalStep", "Contract",
-    "ContractLine", "Delegation", "AuditEntry", "AuditSealState", "CalendarDay", "Customer", "Department", "Event",
+    "ContractLine", "CustomerCredit", "Delegation", "Delivery", "DeliveryLine",
+    "DeliveryReturn", "Order", "OrderLine", "AuditEntry", "AuditSealState", "CalendarDay", "Customer", "Department", "Event",
     "EventSequencerState", "EventSubject", "IdempotencyRecord", "Lead", "Opportunity", "Product",
     "Quote", "QuoteLine", "WebhookDelivery", "WebhookSubscription", "metadata",
 ]

@@ -65,6 +65,12 @@ class ApprovalStates:
     recalled: StrEnum        # where a recall leaves it
     request_field: str = "approval_request_id"  # the current request's id
     reason_field: str | None = "rejection_reason"  # the rejection's reason, if kept
+    # Other states a request may hold the document in (an order on credit hold is pending
+    # too); its service sets one through `submit_document(changes=...)`.
+    also_pending: tuple[StrEnum, ...] = ()
+
+    def is_pending(self, current: Any) -> bool:
+        return current == self.pending or current in self.also_pending
 
 
 @dataclass(frozen=True)
@@ -107,6 +113,15 @@ class DocumentApprovals(ABC, Generic[Document]):
         """Raise the document's 409 unless its approval state may move from `current` to
         `target`."""
 
+    async def ending(self, session: AsyncSession, principal: Principal,
+                     request: ApprovalRequest, document: Document,
+                     target: StrEnum) -> dict[str, Any]:
+        """What else the request's end changes on the document, as column values, with any
+        side effect of its own (counters, a further event), in the deciding transaction.
+        Runs under the document's lock, before the state change is written; none by
+        default."""
+        return {}
+
     # ---- the engine's side ------------------------------------------------------------
 
     async def find(self, session: AsyncSession, principal: Principal,
@@ -137,7 +152,7 @@ class DocumentApprovals(ABC, Generic[Document]):
         assert rows, f"{self.document_type} {request.document_id} of request {request.id}"
         document: Document = fastpath.loaded_entity(self.model, zip(self._keys, rows[0]))
         current = getattr(document, self.states.field)
-        if current != self.states.pending:
+        if not self.states.is_pending(current):
             self.ensure_transition(current, target)
             raise InvalidTransition(f"The {self.document_type} is {current}, not pending.")
         before = self.summary(document)
@@ -145,6 +160,7 @@ class DocumentApprovals(ABC, Generic[Document]):
                                    "version": document.version + 1}
         if self.states.reason_field is not None:
             changes[self.states.reason_field] = reason
+        changes.update(await self.ending(session, principal, request, document, target))
         fastpath.write_loaded(session, [document], **changes)
         # The session's own copy (a recalling command returns it) shows the change too.
         fastpath.sync_loaded(session, self.model, request.document_id, **changes)
