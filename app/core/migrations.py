@@ -1,5 +1,13 @@
-"""Alembic from code: one config for the CLI, the app's readiness check and the tests."""
+"""Alembic from code: one config for the CLI, the app's readiness check and the tests.
 
+The migrations are found in the source checkout (`migrations/` beside `app/`) or, in an
+installed wheel, as the package `salesflow_migrations` (pyproject.toml maps the folder to
+it), so `pip install .` can migrate a database without the source tree. `alembic.ini` only
+configures the `alembic` command (logging, file names of new revisions); the service needs
+nothing from it.
+"""
+
+import importlib.util
 from pathlib import Path
 
 from alembic.config import Config
@@ -9,9 +17,22 @@ from sqlalchemy import Connection, text
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
+def script_location() -> str:
+    checkout = PROJECT_ROOT / "migrations"
+    if (checkout / "env.py").is_file():
+        return str(checkout)
+    # A namespace package (no __init__.py): its first folder that holds env.py.
+    spec = importlib.util.find_spec("salesflow_migrations")
+    for location in (spec.submodule_search_locations or []) if spec else []:
+        if (Path(location) / "env.py").is_file():
+            return str(location)
+    raise RuntimeError("the migrations are neither beside app/ nor installed")
+
+
 def alembic_config(database_url: str | None = None) -> Config:
-    config = Config(str(PROJECT_ROOT / "alembic.ini"))
-    config.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
+    ini = PROJECT_ROOT / "alembic.ini"
+    config = Config(str(ini)) if ini.is_file() else Config()
+    config.set_main_option("script_location", script_location())
     # The process has configured logging (structured, on stdout); the plain stderr
     # handlers in alembic.ini are for the `alembic` command alone.
     config.attributes["configure_logger"] = False
