@@ -3,7 +3,10 @@
 #   docker build -t salesflow:local .
 #   docker run --rm -p 8000:8000 \
 #     -e SALESFLOW_DATABASE_URL=postgresql+asyncpg://user:pass@db:5432/salesflow \
-#     -e SALESFLOW_JWT_SECRET=<32+ random characters> salesflow:local
+#     -e SALESFLOW_JWT_SECRET="$(openssl rand -hex 32)" \
+#     -e SALESFLOW_WEBHOOK_SECRETS_KEYS="[\"$(openssl rand -hex 32)\"]" salesflow:local
+#
+# (production refuses the public development JWT secret and webhook key: both are needed)
 #
 # Layout: dependencies live in /opt/venv; the source tree (app/, migrations/,
 # alembic.ini) lives in /srv/salesflow and is imported from there via PYTHONPATH.

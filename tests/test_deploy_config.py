@@ -5,6 +5,7 @@ a manifest would be silently dropped in production; these tests catch it instead
 """
 
 import json
+import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -348,3 +349,25 @@ def test_dockerfile_keeps_the_project_tree() -> None:
         assert re.search(rf"^COPY\s+{re.escape(source)}\s", final, re.MULTILINE), source
     assert "HEALTHCHECK" in final and "/healthz" in final
     assert "EXPOSE 8000" in final
+
+
+def test_the_dockerfile_run_example_starts_in_production(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The header's `docker run` recipe, run as written, gives settings production accepts
+    (it once lacked the webhook key, which production requires)."""
+    header = DOCKERFILE.read_text(encoding="utf-8").split("\nFROM ", 1)[0]
+    recipe = [line.lstrip("# ").rstrip("\\ ") for line in header.splitlines()
+              if "docker run" in line or line.lstrip("# ").startswith("-e ")]
+    assert recipe and "docker run" in recipe[0]
+    environment: dict[str, str] = {}
+    for line in recipe[1:]:
+        name, _, value = line.removeprefix("-e ").partition("=")
+        value = value.split('" ')[0].strip('"').replace('\\"', '"')
+        # The shell's $(openssl rand -hex 32): 64 hex characters.
+        environment[name] = value.replace("$(openssl rand -hex 32)", "ab" * 32)
+    for name in [n for n in os.environ if n.startswith(PREFIX)]:
+        monkeypatch.delenv(name)
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("SALESFLOW_ENVIRONMENT", "production")  # the image's default
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert settings.environment == Environment.production
