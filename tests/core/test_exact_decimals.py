@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import httpx
 from alembic.script import ScriptDirectory
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 from sqlmodel import col
 
 from app.core.db import ExactDecimal, create_engine, create_sessionmaker, metadata
@@ -128,13 +128,27 @@ class TestSamePlacesOnPostAndGet:
 
 
 class TestSqliteMigration:
-    def test_converts_every_decimal_column(self):
-        # The migration names the columns it converts (it must not import the models):
-        # it must name every decimal column there is, with the column's scale.
+    async def test_converts_every_decimal_column(self, tmp_path):
+        # The migration names the columns it converts (it must not import the models): it
+        # must name every decimal column that existed before it, with the column's scale.
+        # Tables created later hold exact values from their first row.
         module = ScriptDirectory.from_config(alembic_config()).get_revision(EXACT_DECIMALS).module
+        engine = create_engine(make_settings(
+            database_url=f"sqlite+aiosqlite:///{tmp_path / 'before.db'}"))
+        try:
+            async with engine.begin() as connection:
+                await connection.run_sync(upgrade_connection, BEFORE_EXACT_DECIMALS)
+                existing = set(await connection.run_sync(
+                    lambda sync: {(table, column["name"])
+                                  for table in inspect(sync).get_table_names()
+                                  for column in inspect(sync).get_columns(table)}))
+        finally:
+            await engine.dispose()
         declared = {(table.name, column.name): column.type.scale
                     for table in metadata.tables.values() for column in table.columns
-                    if isinstance(column.type, ExactDecimal)}
+                    if isinstance(column.type, ExactDecimal)
+                    and (table.name, column.name) in existing}
+        assert ("product", "list_price") in declared
         converted = {(table, column): scale for table, columns in module.SCALES.items()
                      for column, scale in columns.items()}
         assert converted == declared
