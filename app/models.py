@@ -12,6 +12,7 @@ from app.calendar.models import CalendarDay
 from app.core.db import metadata
 from app.contracts.models import Contract, ContractLine
 from app.core.idempotency import IdempotencyRecord
+from app.core.numbering import DocumentCounter
 from app.credit.models import CustomerCredit
 from app.customers.models import Customer
 from app.deliveries.models import Delivery, DeliveryLine, DeliveryReturn
@@ -26,7 +27,7 @@ from app.webhooks.models import WebhookDelivery, WebhookSubscription
 
 __all__ = [
     "ApprovalDecision", "ApprovalPolicyVersion", "ApprovalRequest", "ApprovalStep", "Contract",
-    "ContractLine", "CustomerCredit", "Delegation", "Delivery", "DeliveryLine",
+    "ContractLine", "CustomerCredit", "Delegation", "DocumentCounter", "Delivery", "DeliveryLine",
     "DeliveryReturn", "Order", "OrderLine", "AuditEntry", "AuditSealState", "CalendarDay", "Customer", "Department", "Event",
     "EventSequencerState", "EventSubject", "IdempotencyRecord", "Lead", "Opportunity", "Product",
     "Quote", "QuoteLine", "WebhookDelivery", "WebhookSubscription", "metadata",

@@ -6,7 +6,8 @@ from logging.config import fileConfig
 from alembic import context
 from typing import Any, Literal
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, event
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.sql.sqltypes import AutoString
 
 import app.models  # noqa: F401 - registers every table
@@ -57,10 +58,35 @@ def _run_on(connection: Connection) -> None:
     _configure(connection)
     with context.begin_transaction():
         context.run_migrations()
+        if connection.dialect.name == "sqlite":
+            _ensure_foreign_keys_hold(connection)
+
+
+def _foreign_keys_off(engine: AsyncEngine) -> None:
+    """A batch migration rebuilds a SQLite table: it copies it, drops the original and
+    renames the copy. Dropping a table that other rows reference fails while foreign keys
+    are enforced (Alembic's batch docs: the pragma must be off), and SQLite ignores the
+    pragma inside a transaction, so it is turned off as each connection opens (after the
+    engine's own hook turned it on). `_ensure_foreign_keys_hold` checks them afterwards."""
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _off(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=OFF")
+        cursor.close()
+
+
+def _ensure_foreign_keys_hold(connection: Connection) -> None:
+    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+    if broken:
+        raise RuntimeError(f"the migration left rows whose foreign keys point nowhere "
+                           f"(table, rowid, parent, key): {broken[:20]}")
 
 
 async def _run_async() -> None:
     engine = create_engine(Settings(database_url=_database_url()))
+    if engine.dialect.name == "sqlite":
+        _foreign_keys_off(engine)
     try:
         async with engine.connect() as connection:
             await connection.run_sync(_run_on)

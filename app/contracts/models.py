@@ -3,10 +3,11 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, Index, Text
+from sqlalchemy import JSON, CheckConstraint, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from app.core.db import ExactDecimal, UTCDateTime, money_column_type, utcnow
+from app.core.numbering import NUMBER_LENGTH
 from app.core.pricing import PricedColumns, exchange_rate_check
 
 
@@ -25,6 +26,8 @@ class Contract(PricedColumns, table=True):
 
     __tablename__ = "contract"
     __table_args__ = (
+        # Every revision keeps the first one's number; this is also the `?number=` index.
+        UniqueConstraint("number", "revision"),
         Index("ix_contract_owner_id_id", "owner_id", "id"),
         Index("ix_contract_department_id_id", "department_id", "id"),
         Index("ix_contract_customer_id_id", "customer_id", "id"),
@@ -32,6 +35,7 @@ class Contract(PricedColumns, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
+    number: str = Field(max_length=NUMBER_LENGTH)  # HT-2026-000123 (app/core/numbering.py)
     customer_id: int = Field(foreign_key="customer.id")
     # The accepted quote it was drafted from; one contract per quote (amendments, being
     # later revisions of that contract, leave it empty).

@@ -39,6 +39,7 @@ from app.core.clock import Now
 from app.core.db import SessionDep
 from app.core.errors import InvalidTransition, StaleVersion, UnprocessableEntity, errors_doc
 from app.core.ids import Id, path_id
+from app.core.numbering import NumberQuery
 from app.core.pagination import CursorQuery, LimitQuery
 from app.core.pricing import AmountTooLarge
 from app.core.security import CurrentPrincipal, Principal
@@ -84,10 +85,13 @@ async def _read(session: AsyncSession, principal: Principal, contract: Contract,
 @router.get("", response_model=ContractPage)
 async def list_contracts(session: SessionDep, principal: CurrentPrincipal, now: Now,
                          status: ContractStatus | None = None, customer_id: Id | None = None,
-                         limit: LimitQuery = 50, cursor: CursorQuery = None) -> ContractPage:
-    """Contracts the caller may see, newest first."""
+                         number: NumberQuery = None, limit: LimitQuery = 50,
+                         cursor: CursorQuery = None) -> ContractPage:
+    """Contracts the caller may see, newest first. `number` finds a contract by its number,
+    with all its revisions (amendments keep the number)."""
     items, next_cursor = await service.list_contracts(
-        session, principal, status=status, customer_id=customer_id, limit=limit, cursor=cursor)
+        session, principal, status=status, customer_id=customer_id, number=number, limit=limit,
+        cursor=cursor)
     return ContractPage(items=await _read_many(session, principal, items, now),
                         next_cursor=next_cursor)
 
@@ -99,8 +103,9 @@ async def list_contracts(session: SessionDep, principal: CurrentPrincipal, now: 
 async def create_contract(body: ContractCreate, session: SessionDep, principal: CurrentPrincipal,
                           now: Now, response: Response) -> ContractRead:
     """Draft a contract: directly (prices default to the price list, totals computed here), or
-    from an accepted quote with `quote_id` (its customer, lines and currency)."""
-    contract = await service.create(session, principal, data=body)
+    from an accepted quote with `quote_id` (its customer, lines and currency). It gets the
+    year's next contract number (`HT-2026-000123`)."""
+    contract = await service.create(session, principal, data=body, now=now)
     response.headers["Location"] = f"/api/v1/contracts/{contract.id}"
     return await _read(session, principal, contract, now, response)
 
@@ -176,7 +181,7 @@ async def list_contract_versions(contract_id: ContractId, session: SessionDep,
     """Every revision of this contract, oldest first, with void dates and successors."""
     versions = await service.history(session, principal, contract_id=contract_id)
     assert versions[0].root_id is not None  # set when the first revision is created
-    return ContractHistory(root_id=versions[0].root_id,
+    return ContractHistory(root_id=versions[0].root_id, number=versions[0].number,
                            versions=[ContractVersionRead.model_validate(v) for v in versions])
 
 

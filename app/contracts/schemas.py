@@ -102,8 +102,12 @@ class ContractLineRead(ReadModel):
     total_amount: Money
 
 
+NUMBER_DESCRIPTION = "The contract number (合同编号), kept by every amendment of the contract"
+
+
 class ContractRead(ReadModel):
     id: int
+    number: str = Field(description=NUMBER_DESCRIPTION, examples=["HT-2026-000123"])
     customer_id: int
     quote_id: int | None
     department_id: str
@@ -163,6 +167,7 @@ class ContractVersionRead(ReadModel):
 
 class ContractHistory(BaseModel):
     root_id: int
+    number: str = Field(description=NUMBER_DESCRIPTION)
     versions: list[ContractVersionRead]
 
 
@@ -170,6 +175,7 @@ class ContractSummary(BaseModel):
     """The audited form of a contract (no computed fields)."""
 
     id: int
+    number: str
     status: ContractStatus
     revision: int
     total: str

@@ -10,6 +10,7 @@ from app.approvals.documents import recall_document, submit_document
 from app.approvals.models import ApprovalRequest
 from app.approvals.policy import DocumentFacts
 from app.approvals.registry import SubmittedDocument
+from app.calendar.working_time import local_date
 from app.contracts.errors import (
     AmendmentExists,
     BaseCurrencyRate,
@@ -37,6 +38,7 @@ from app.contracts.schemas import (
 from app.contracts.states import EDITABLE, ensure_transition
 from app.core.db import commit, flush_or_raise
 from app.core.errors import InvalidTransition, UnprocessableEntity
+from app.core.numbering import next_number, number_is
 from app.core.pagination import paginate
 from app.core.permissions import SALES_WORKING_ROLES, visible
 from app.core.pricing import apply_totals, line_amounts
@@ -96,21 +98,23 @@ async def lines_by_contract(session: AsyncSession, contract_ids: list[int]
 
 async def list_contracts(
     session: AsyncSession, principal: Principal, *, status: ContractStatus | None,
-    customer_id: int | None, limit: int, cursor: str | None,
+    customer_id: int | None, number: str | None, limit: int, cursor: str | None,
 ) -> tuple[list[Contract], str | None]:
     statement = select(Contract).where(_visible(principal))
     if status is not None:
         statement = statement.where(col(Contract.status) == status)
     if customer_id is not None:
         statement = statement.where(col(Contract.customer_id) == customer_id)
+    if number is not None:
+        statement = statement.where(number_is(col(Contract.number), number))
     return await paginate(session, statement, keys=[Contract.id], limit=limit, cursor=cursor,
                           descending=True)
 
 
-async def create(session: AsyncSession, principal: Principal, *, data: ContractCreate
-                 ) -> Contract:
+async def create(session: AsyncSession, principal: Principal, *, data: ContractCreate,
+                 now: datetime) -> Contract:
     """Draft a contract: directly, or from an accepted quote with its customer, lines and
-    currency."""
+    currency. It gets the next contract number of the year (HT-2026-000123)."""
     if not may_edit(principal):
         raise ContractForbidden("Your roles do not draft contracts.")
     _ensure_schedule(data.payment_schedule)
@@ -129,7 +133,8 @@ async def create(session: AsyncSession, principal: Principal, *, data: ContractC
     except CustomerNotFound as exc:
         raise UnknownCustomer(f"No customer {customer_id} of yours.") from exc
     assert customer.id is not None  # loaded from the database
-    contract = Contract(
+    # number: taken below, once every check has passed (it locks the year's counter).
+    contract = Contract(  # type: ignore[call-arg]
         customer_id=customer.id, quote_id=data.quote_id, department_id=customer.department_id,
         owner_id=customer.owner_id, title=title, currency=currency, exchange_rate=rate,
         delivery_date=data.delivery_date, clauses=data.clauses,
@@ -138,6 +143,7 @@ async def create(session: AsyncSession, principal: Principal, *, data: ContractC
         created_by=principal.sub, subtotal=Decimal(0), tax_total=Decimal(0), total=Decimal(0),
         total_base=Decimal(0))
     apply_totals(contract, lines)
+    contract.number = await next_number(session, ENTITY, on=local_date(now))
     session.add(contract)
     if data.quote_id is not None:
         # Two drafts from one quote at once: the unique quote_id lets one through.
@@ -264,7 +270,7 @@ async def _void(session: AsyncSession, principal: Principal, contract_id: int, *
 async def amend(session: AsyncSession, principal: Principal, *, contract_id: int,
                 expected_version: int | None) -> Contract:
     """Copy a signed contract into revision n+1, a draft that goes through approval on its
-    new total; when it is signed, revision n is voided."""
+    new total; when it is signed, revision n is voided. It keeps the contract's number."""
     contract = await _editable(session, principal, contract_id, expected_version)
     assert contract.id is not None  # loaded from the database
     if contract.status != ContractStatus.signed:
@@ -277,9 +283,9 @@ async def amend(session: AsyncSession, principal: Principal, *, contract_id: int
         raise AmendmentExists()
     amendment = Contract(**{
         field: getattr(contract, field) for field in (
-            "customer_id", "department_id", "owner_id", "title", "currency", "exchange_rate",
-            "subtotal", "tax_total", "total", "total_base", "delivery_date", "clauses",
-            "major_interest", "payment_schedule", "root_id")},
+            "number", "customer_id", "department_id", "owner_id", "title", "currency",
+            "exchange_rate", "subtotal", "tax_total", "total", "total_base", "delivery_date",
+            "clauses", "major_interest", "payment_schedule", "root_id")},
         revision=contract.revision + 1, predecessor_id=contract.id, created_by=principal.sub)
     session.add(amendment)
     await session.flush()
@@ -426,8 +432,9 @@ def _ensure_rate(currency: str, rate: Decimal) -> None:
 
 def summary(contract: Contract) -> dict:
     assert contract.id is not None  # flushed or loaded
-    return ContractSummary(id=contract.id, status=contract.status, revision=contract.revision,
-                           total=f"{contract.total:.2f}", total_base=f"{contract.total_base:.2f}",
+    return ContractSummary(id=contract.id, number=contract.number, status=contract.status,
+                           revision=contract.revision, total=f"{contract.total:.2f}",
+                           total_base=f"{contract.total_base:.2f}",
                            version=contract.version).model_dump(mode="json")
 
 

@@ -1,13 +1,23 @@
 """Settings from environment variables prefixed SALESFLOW_ (and an optional .env file)."""
 
+import re
 from enum import StrEnum
 from functools import lru_cache
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEVELOPMENT_JWT_SECRET = "salesflow-development-secret-do-not-use-in-production"
 DEVELOPMENT_WEBHOOK_KEY = "salesflow-development-webhook-key-do-not-use-in-production"
+
+# The prefix of each document kind's business number (app/core/numbering.py), from the
+# pinyin of its Chinese name: 合同 HeTong, 报价 BaoJia, 订单 DingDan, 发货 FaHuo,
+# 应收 YingShou, 投诉 TouSu.
+DEFAULT_NUMBER_PREFIXES = {"contract": "HT", "quote": "BJ", "order": "DD", "delivery": "FH",
+                           "receivable": "YS", "complaint": "TS"}
+# Upper-case letters and digits: a number reads the same on paper, in a URL and typed back
+# into a search box in any case (searches are upper-cased), and the hyphens stay separators.
+NUMBER_PREFIX = re.compile(r"[A-Z][A-Z0-9]{0,9}")
 
 
 class Environment(StrEnum):
@@ -64,6 +74,11 @@ class Settings(BaseSettings):
     webhook_concurrency: int = Field(default=64, ge=1, le=1000)
     event_retention_days: int = Field(default=30, ge=1, le=3650)
 
+    # Business numbers: a JSON object of document kind -> prefix, e.g.
+    # SALESFLOW_NUMBER_PREFIXES='{"contract": "XSHT"}'; kinds left out keep their default.
+    number_prefixes: dict[str, str] = Field(
+        default_factory=lambda: dict(DEFAULT_NUMBER_PREFIXES))
+
     log_level: str = "INFO"
     log_json: bool = True
     cors_origins: list[str] = Field(default_factory=list)
@@ -94,6 +109,24 @@ class Settings(BaseSettings):
     def metrics_on_api_port(self) -> bool:
         # In production the API port faces clients, who must not read its internals.
         return self.metrics_port is None and self.environment != Environment.production
+
+    @field_validator("number_prefixes")
+    @classmethod
+    def _complete_prefixes(cls, given: dict[str, str]) -> dict[str, str]:
+        unknown = sorted(set(given) - set(DEFAULT_NUMBER_PREFIXES))
+        if unknown:
+            raise ValueError(f"SALESFLOW_NUMBER_PREFIXES: unknown document kinds {unknown}; "
+                             f"the kinds are {sorted(DEFAULT_NUMBER_PREFIXES)}")
+        prefixes = {**DEFAULT_NUMBER_PREFIXES, **given}
+        malformed = sorted(p for p in prefixes.values() if not NUMBER_PREFIX.fullmatch(p))
+        if malformed:
+            raise ValueError(f"SALESFLOW_NUMBER_PREFIXES: {malformed} must be 1 to 10 upper-case "
+                             "letters or digits, starting with a letter")
+        # Two kinds sharing a prefix would give two documents the same printed number.
+        shared = sorted({p for p in prefixes.values() if list(prefixes.values()).count(p) > 1})
+        if shared:
+            raise ValueError(f"SALESFLOW_NUMBER_PREFIXES: {shared} used for more than one kind")
+        return prefixes
 
     @model_validator(mode="after")
     def _refuse_development_secret(self) -> "Settings":

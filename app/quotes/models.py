@@ -2,10 +2,11 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, Index, Text
+from sqlalchemy import CheckConstraint, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from app.core.db import ExactDecimal, UTCDateTime, money_column_type, utcnow
+from app.core.numbering import NUMBER_LENGTH
 from app.core.pricing import PricedColumns, exchange_rate_check
 
 
@@ -25,6 +26,8 @@ class Quote(PricedColumns, table=True):
 
     __tablename__ = "quote"
     __table_args__ = (
+        # Every revision keeps the first one's number; this is also the `?number=` index.
+        UniqueConstraint("number", "revision"),
         Index("ix_quote_owner_id_id", "owner_id", "id"),
         Index("ix_quote_department_id_id", "department_id", "id"),
         Index("ix_quote_customer_id_id", "customer_id", "id"),
@@ -34,6 +37,7 @@ class Quote(PricedColumns, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
+    number: str = Field(max_length=NUMBER_LENGTH)  # BJ-2026-000001 (app/core/numbering.py)
     customer_id: int = Field(foreign_key="customer.id")
     opportunity_id: int | None = Field(default=None, foreign_key="opportunity.id", index=True)
     department_id: str = Field(foreign_key="department.id", max_length=32)

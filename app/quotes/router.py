@@ -11,6 +11,7 @@ from app.core.clock import Now
 from app.core.db import SessionDep
 from app.core.errors import InvalidTransition, StaleVersion, errors_doc
 from app.core.ids import Id, path_id
+from app.core.numbering import NumberQuery
 from app.core.pagination import CursorQuery, LimitQuery
 from app.core.pricing import AmountTooLarge
 from app.core.security import CurrentPrincipal, Principal
@@ -87,12 +88,15 @@ async def list_quotes(
     customer_id: Id | None = None,
     opportunity_id: Id | None = None,
     owner_id: Annotated[str | None, Query(max_length=128)] = None,
+    number: NumberQuery = None,
     limit: LimitQuery = 50, cursor: CursorQuery = None,
 ) -> QuotePage:
-    """Quotes the caller may see, newest first."""
+    """Quotes the caller may see, newest first. `number` finds a quote by its number, with
+    all its revisions (a revision keeps the number)."""
     items, next_cursor = await service.list_quotes(
         session, principal, status=status, customer_id=customer_id,
-        opportunity_id=opportunity_id, owner_id=owner_id, limit=limit, cursor=cursor, now=now)
+        opportunity_id=opportunity_id, owner_id=owner_id, number=number, limit=limit,
+        cursor=cursor, now=now)
     return QuotePage(items=await _read_many(session, principal, items, now),
                      next_cursor=next_cursor)
 
@@ -104,7 +108,8 @@ async def list_quotes(
 async def create_quote(body: QuoteCreate, session: SessionDep, principal: CurrentPrincipal,
                        now: Now, response: Response) -> QuoteRead:
     """Draft a quote. Unit prices default to the list price; totals are computed here in
-    Decimal, half-up to 0.01 per line."""
+    Decimal, half-up to 0.01 per line. It gets the year's next quote number
+    (`BJ-2026-000001`)."""
     quote = await service.create(session, principal, data=body, now=now)
     response.headers["Location"] = f"/api/v1/quotes/{quote.id}"
     return await _read(session, principal, quote, now, response)
@@ -203,6 +208,6 @@ async def list_quote_versions(quote_id: QuoteId, session: SessionDep,
     versions = await service.history(session, principal, quote_id=quote_id)
     today = local_date(now)
     assert versions[0].root_id is not None  # set when the first version is created
-    return QuoteHistory(root_id=versions[0].root_id,
+    return QuoteHistory(root_id=versions[0].root_id, number=versions[0].number,
                         versions=[QuoteVersionRead.model_validate(v).model_copy(
                             update={"status": status_on(v, today)}) for v in versions])

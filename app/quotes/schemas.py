@@ -16,6 +16,9 @@ Notes = Annotated[str, StringConstraints(max_length=20000)]
 Reason = Annotated[str, StringConstraints(min_length=1, max_length=2000)]
 
 
+NUMBER_DESCRIPTION = "The quote number (报价单号), kept by every revision of the quote"
+
+
 class QuoteLineIn(LineIn):
     """A line: the unit price defaults to the product's list price (in the quote's
     currency); a discount or a lower price may need approval (SPEC §2.1)."""
@@ -72,6 +75,7 @@ class QuoteSnapshot(ReadModel):
     """A quote as stored (without lines): the before/after of its audit rows."""
 
     id: int
+    number: str = Field(description=NUMBER_DESCRIPTION, examples=["BJ-2026-000001"])
     customer_id: int
     opportunity_id: int | None
     department_id: str
@@ -131,4 +135,5 @@ class QuoteVersionRead(ReadModel):
 
 class QuoteHistory(BaseModel):
     root_id: int
+    number: str = Field(description=NUMBER_DESCRIPTION)
     versions: list[QuoteVersionRead]

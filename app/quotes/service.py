@@ -8,6 +8,7 @@ from sqlmodel import col
 from app.approvals.documents import recall_document, submit_document
 from app.calendar.working_time import local_date
 from app.core.db import commit
+from app.core.numbering import next_number, number_is
 from app.core.pagination import paginate
 from app.core.permissions import SALES_WORKING_ROLES, visible
 from app.core.schemas import snapshot
@@ -102,8 +103,8 @@ async def contract_ids(session: AsyncSession, quote_ids: list[int]) -> dict[int,
 
 async def list_quotes(
     session: AsyncSession, principal: Principal, *, status: QuoteStatus | None,
-    customer_id: int | None, opportunity_id: int | None, owner_id: str | None, limit: int,
-    cursor: str | None, now: datetime,
+    customer_id: int | None, opportunity_id: int | None, owner_id: str | None,
+    number: str | None, limit: int, cursor: str | None, now: datetime,
 ) -> tuple[list[Quote], str | None]:
     """Visible quotes, newest first. The status filter uses the status as of today, so a
     sent quote past its validity is listed as expired before the sweep gets to it."""
@@ -124,13 +125,16 @@ async def list_quotes(
         statement = statement.where(col(Quote.opportunity_id) == opportunity_id)
     if owner_id is not None:
         statement = statement.where(col(Quote.owner_id) == owner_id)
+    if number is not None:
+        statement = statement.where(number_is(col(Quote.number), number))
     return await paginate(session, statement, keys=[Quote.id], limit=limit, cursor=cursor,
                           descending=True)
 
 
 async def create(session: AsyncSession, principal: Principal, *, data: QuoteCreate,
                  now: datetime) -> Quote:
-    """Draft a quote for one of the caller's customers; prices default to the list."""
+    """Draft a quote for one of the caller's customers; prices default to the list. It gets
+    the year's next quote number (BJ-2026-000001)."""
     if not may_edit(principal):
         raise QuoteForbidden("Your roles do not draft quotes.")
     try:
@@ -145,13 +149,15 @@ async def create(session: AsyncSession, principal: Principal, *, data: QuoteCrea
     valid_until = data.valid_until or today + DEFAULT_VALIDITY
     _ensure_valid_from(valid_until, today)
     lines = await price_lines(session, data.lines, data.exchange_rate)
-    quote = Quote(customer_id=customer.id, opportunity_id=data.opportunity_id,
-                  department_id=customer.department_id, owner_id=customer.owner_id,
-                  title=data.title, currency=data.currency, exchange_rate=data.exchange_rate,
-                  valid_until=valid_until, notes=data.notes, created_by=principal.sub,
-                  subtotal=Decimal(0), tax_total=Decimal(0), total=Decimal(0),
-                  total_base=Decimal(0), max_discount_percent=Decimal(0))
+    # number: taken below, once every check has passed (it locks the year's counter).
+    quote = Quote(  # type: ignore[call-arg]
+        customer_id=customer.id, opportunity_id=data.opportunity_id,
+        department_id=customer.department_id, owner_id=customer.owner_id, title=data.title,
+        currency=data.currency, exchange_rate=data.exchange_rate, valid_until=valid_until,
+        notes=data.notes, created_by=principal.sub, subtotal=Decimal(0), tax_total=Decimal(0),
+        total=Decimal(0), total_base=Decimal(0), max_discount_percent=Decimal(0))
     apply_quote_totals(quote, lines)
+    quote.number = await next_number(session, ENTITY, on=today)
     await _insert(session, quote, lines)
     assert quote.id is not None  # assigned by the flush
     quote.root_id = quote.id
@@ -250,7 +256,8 @@ async def decline(session: AsyncSession, principal: Principal, *, quote_id: int,
 async def revise(session: AsyncSession, principal: Principal, *, quote_id: int,
                  expected_version: int | None, now: datetime) -> Quote:
     """Copy the quote into version n+1, a draft with the same lines that goes through
-    approval again; version n is superseded and can no longer be accepted."""
+    approval again; version n is superseded and can no longer be accepted. The quote keeps
+    its number."""
     quote = await _editable(session, principal, quote_id, expected_version)
     assert quote.id is not None  # loaded from the database
     today = local_date(now)
@@ -258,8 +265,8 @@ async def revise(session: AsyncSession, principal: Principal, *, quote_id: int,
     if current not in REVISABLE:
         ensure_transition(current, QuoteStatus.superseded)  # says what is allowed instead
     revision = Quote(**{field: getattr(quote, field) for field in (
-        "customer_id", "opportunity_id", "department_id", "owner_id", "title", "currency",
-        "exchange_rate", "subtotal", "tax_total", "total", "total_base",
+        "number", "customer_id", "opportunity_id", "department_id", "owner_id", "title",
+        "currency", "exchange_rate", "subtotal", "tax_total", "total", "total_base",
         "max_discount_percent", "below_floor", "notes", "root_id")},
         valid_until=quote.valid_until if quote.valid_until >= today
         else today + DEFAULT_VALIDITY,

@@ -307,6 +307,8 @@ class QuoteData(EventData):
     caller-specific fields)."""
 
     id: int
+    number: str = Field(description="The quote number (报价单号), kept by every revision",
+                        examples=["BJ-2026-000001"])
     customer_id: int
     opportunity_id: int | None = Field(description="The opportunity it prices, if any")
     department_id: str
@@ -369,6 +371,8 @@ class ContractData(EventData):
     """The contract's summary after the change."""
 
     id: int
+    number: str = Field(description="The contract number (合同编号), kept by every amendment",
+                        examples=["HT-2026-000123"])
     status: ContractStatus
     revision: int = Field(description="1 for the original, n+1 for an amendment of n")
     total: MoneyString = Field(description="Total including tax, in the contract currency")
