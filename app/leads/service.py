@@ -33,7 +33,7 @@ from app.leads.errors import (
     UnknownDepartment,
 )
 from app.leads.models import Lead, LeadSource, LeadStatus
-from app.leads.normalise import company_key, normalise_email, normalise_phone
+from app.core.normalise import company_key, normalise_email, normalise_phone
 from app.leads.schemas import AssignBody, LeadCreate, LeadSnapshot, LeadUpdate
 from app.leads.states import OPEN, TRANSITIONS, ensure_transition
 from app.opportunities.models import Opportunity
