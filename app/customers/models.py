@@ -3,7 +3,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, Index, String
+from sqlalchemy import JSON, CheckConstraint, Column, ForeignKey, Index, Integer, String
 from sqlmodel import Field, SQLModel
 
 from app.core.db import UTCDateTime, money_column_type, utcnow
@@ -29,7 +29,11 @@ class Customer(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=200, index=True)
+    # The name as duplicate detection compares it (app.core.normalise.company_key).
+    name_key: str = Field(max_length=200, index=True)
     credit_code: str | None = Field(default=None, max_length=18, unique=True)
+    # Each contact's phone is stored in E.164 with its extension apart, its e-mail in lower
+    # case; both are also keys in customer_contact_key, where duplicates are looked up.
     contacts: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSON)
     address: str | None = Field(default=None, max_length=500)
     owner_id: str = Field(max_length=128)
@@ -41,3 +45,27 @@ class Customer(SQLModel, table=True):
     version: int = 1
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class ContactKeyKind(StrEnum):
+    phone = "phone"
+    email = "email"
+
+
+class CustomerContactKey(SQLModel, table=True):
+    """One normalised phone or e-mail among a customer's contacts: the contacts live in a
+    JSON column, which neither database indexes the same way, so the keys that find a
+    duplicate (or a customer by phone) are kept here, rewritten whenever the contacts
+    change, in the same transaction."""
+
+    __tablename__ = "customer_contact_key"
+    __table_args__ = (
+        CheckConstraint("kind IN ('phone', 'email')", name="kind"),
+        # Looked up by value; the customer's own keys are replaced by customer_id.
+        Index("ix_customer_contact_key_customer_id", "customer_id"),
+    )
+
+    kind: ContactKeyKind = Field(sa_type=String(8), primary_key=True)
+    value: str = Field(max_length=254, primary_key=True)
+    customer_id: int = Field(sa_column=Column(
+        Integer, ForeignKey("customer.id", ondelete="CASCADE"), primary_key=True))
