@@ -29,11 +29,9 @@ class Customer(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=200, index=True)
-    # The name as duplicate detection compares it (app.core.normalise.company_key).
-    name_key: str = Field(max_length=200, index=True)
     credit_code: str | None = Field(default=None, max_length=18, unique=True)
     # Each contact's phone is stored in E.164 with its extension apart, its e-mail in lower
-    # case; both are also keys in customer_contact_key, where duplicates are looked up.
+    # case; both are also rows of customer_key, where duplicates are looked up.
     contacts: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSON)
     address: str | None = Field(default=None, max_length=500)
     owner_id: str = Field(max_length=128)
@@ -47,25 +45,31 @@ class Customer(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
-class ContactKeyKind(StrEnum):
+class KeyKind(StrEnum):
+    name = "name"
     phone = "phone"
     email = "email"
 
 
-class CustomerContactKey(SQLModel, table=True):
-    """One normalised phone or e-mail among a customer's contacts: the contacts live in a
-    JSON column, which neither database indexes the same way, so the keys that find a
-    duplicate (or a customer by phone) are kept here, rewritten whenever the contacts
-    change, in the same transaction."""
+class CustomerKey(SQLModel, table=True):
+    """What finds a likely duplicate of a customer: its name as duplicate detection compares
+    it (without case, spacing and legal form: app.core.normalise.company_key), and each of
+    its contacts' normalised phones and e-mails. The contacts live in a JSON column, which
+    the two databases do not index alike, so the keys are rows here, indexed by value,
+    rewritten in the same transaction whenever the name or the contacts change.
 
-    __tablename__ = "customer_contact_key"
+    Derived data, deleted with its customer (ON DELETE CASCADE). A SQLite migration that
+    rebuilds the customer table in batch mode must turn foreign keys off, as it must for
+    every table that references customers, or these rows would be cascaded away."""
+
+    __tablename__ = "customer_key"
     __table_args__ = (
-        CheckConstraint("kind IN ('phone', 'email')", name="kind"),
-        # Looked up by value; the customer's own keys are replaced by customer_id.
-        Index("ix_customer_contact_key_customer_id", "customer_id"),
+        CheckConstraint("kind IN ('name', 'phone', 'email')", name="kind"),
+        # Looked up by (kind, value), the primary key; replaced by customer.
+        Index("ix_customer_key_customer_id", "customer_id"),
     )
 
-    kind: ContactKeyKind = Field(sa_type=String(8), primary_key=True)
+    kind: KeyKind = Field(sa_type=String(8), primary_key=True)
     value: str = Field(max_length=254, primary_key=True)
     customer_id: int = Field(sa_column=Column(
         Integer, ForeignKey("customer.id", ondelete="CASCADE"), primary_key=True))

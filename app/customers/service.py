@@ -5,7 +5,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.core.db import commit, commit_or_raise, contains_pattern, flush_or_raise
-from app.core.normalise import company_key, normalise_email, normalise_phone
+from app.core.normalise import normalise_email, normalise_phone
 from app.core.pagination import paginate
 from app.core.permissions import Capability, Role, can, may_assign, require, visible
 from app.core.schemas import snapshot
@@ -13,7 +13,7 @@ from app.core.security import Principal
 from app.core.versioning import apply_changes, ensure_version
 from app.customers.duplicates import (
     Duplicate,
-    contact_keys,
+    customer_keys,
     find_duplicates,
     search_clauses,
     stored_keys,
@@ -104,9 +104,9 @@ async def add(session: AsyncSession, principal: Principal, *, data: CustomerCrea
         await _ensure_credit_code_free(session, data.credit_code)
     contacts = stored_contacts(data.contacts)
     customer = Customer(**values | {"owner_id": owner_id, "department_id": department_id,
-                                    "contacts": contacts, "name_key": company_key(data.name)})
-    keys = contact_keys(contacts)
-    duplicates = await find_duplicates(session, name_key=customer.name_key, keys=keys)
+                                    "contacts": contacts})
+    keys = customer_keys(customer.name, contacts)
+    duplicates = await find_duplicates(session, keys)
     customer.id = await insert_into_active_department(session, customer, _duplicate_code())
     if customer.id is None:
         raise UnknownDepartment(
@@ -122,9 +122,8 @@ async def add(session: AsyncSession, principal: Principal, *, data: CustomerCrea
 async def duplicates_of(session: AsyncSession, principal: Principal, *, customer_id: int
                         ) -> list[Duplicate]:
     """Other customers that look like this one, as of now."""
-    customer = await get_visible(session, principal, customer_id)
-    return await find_duplicates(session, name_key=customer.name_key,
-                                 keys=await stored_keys(session, customer_id),
+    await get_visible(session, principal, customer_id)
+    return await find_duplicates(session, await stored_keys(session, customer_id),
                                  customer_id=customer_id)
 
 
@@ -140,8 +139,6 @@ async def update(
     values = data.model_dump(exclude_unset=True)
     if data.contacts is not None:
         values["contacts"] = stored_contacts(data.contacts)
-    if data.name is not None:
-        values["name_key"] = company_key(data.name)
     changes = {k: v for k, v in values.items() if getattr(customer, k) != v}
     if not changes:
         return customer
@@ -163,8 +160,9 @@ async def update(
     before = snapshot(CustomerRead, customer)
     apply_changes(customer, changes)
     assert customer.id is not None
-    if "contacts" in changes:
-        await write_keys(session, customer.id, contact_keys(customer.contacts), replace=True)
+    if "name" in changes or "contacts" in changes:
+        await write_keys(session, customer.id, customer_keys(customer.name, customer.contacts),
+                         replace=True)
     record_change(session, principal, event_type="customer.updated", entity_type=ENTITY,
                   entity_id=customer.id, before=before, after=snapshot(CustomerRead, customer))
     await commit_or_raise(session, _duplicate_code())

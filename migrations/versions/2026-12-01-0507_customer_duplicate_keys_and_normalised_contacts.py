@@ -1,20 +1,22 @@
 """customer duplicate keys and normalised contacts
 
 Customers are now checked for duplicates on create, as leads are: by company name without
-its legal form (`customer.name_key`), and by any contact's phone or e-mail (the new table
-`customer_contact_key`, one row per normalised value, since the contacts themselves sit in
-a JSON column that SQLite and PostgreSQL cannot index alike). Contacts are stored the way
-lead contacts are: phone in E.164 with the extension in `phone_extension`, e-mail in lower
-case.
+its legal form, and by any contact's phone or e-mail. Each of those keys is a row of the new
+table `customer_key` (kind, value, customer), looked up by its primary key: the contacts
+sit in a JSON column that SQLite and PostgreSQL cannot index alike. Contacts are stored the
+way lead contacts are: phone in E.164 with the extension in `phone_extension`, e-mail in
+lower case.
 
-This fills both for the customers already there, and normalises their contacts. The rules
-are those of `app.core.normalise` as of this revision, copied below rather than imported:
-a migration must give the same result whenever it runs, and the app's rules may change
-later (a later change of rules would come with its own migration). What cannot be
-normalised is left as it was: a phone in a form the rules do not recognise keeps its text
-and gets no key (it cannot match another customer's until someone corrects it, and the API
-will ask for a valid number when the contacts are next edited); a blank phone or e-mail
-becomes null.
+This writes the keys of the customers already there, and normalises their contacts. The
+rules are those of `app.core.normalise` as of this revision, copied below rather than
+imported: a migration must give the same result whenever it runs, and the app's rules may
+change later (with a migration of their own). What cannot be normalised is left as it was:
+a phone in a form the rules do not recognise keeps its text and gets no key (it matches no
+other customer until someone corrects it; the API asks for a valid number when the
+contacts are next edited); a blank phone or e-mail becomes null.
+
+The customer table itself keeps its structure: on SQLite, changing it would rebuild it in
+batch mode, which the rows of other tables that reference customers forbid.
 
 Downgrade drops the keys and puts each extension back after its number
 (`+862155550000-8021`, as lead conversion used to write it); the numbers stay in E.164,
@@ -41,29 +43,25 @@ depends_on: str | Sequence[str] | None = None
 BATCH = 500
 
 customer = sa.table('customer', sa.column('id', sa.Integer), sa.column('name', sa.String),
-                    sa.column('name_key', sa.String), sa.column('contacts', sa.JSON))
-contact_key = sa.table('customer_contact_key', sa.column('kind', sa.String),
-                       sa.column('value', sa.String), sa.column('customer_id', sa.Integer))
+                    sa.column('contacts', sa.JSON))
+customer_key = sa.table('customer_key', sa.column('kind', sa.String),
+                        sa.column('value', sa.String), sa.column('customer_id', sa.Integer))
 
 
 def upgrade() -> None:
     op.create_table(
-        'customer_contact_key',
+        'customer_key',
         sa.Column('kind', sa.String(length=8), nullable=False),
         sa.Column('value', sa.String(length=254), nullable=False),
         sa.Column('customer_id', sa.Integer(), nullable=False),
-        sa.CheckConstraint("kind IN ('phone', 'email')",
-                           name=op.f('ck_customer_contact_key_kind')),
+        sa.CheckConstraint("kind IN ('name', 'phone', 'email')",
+                           name=op.f('ck_customer_key_kind')),
         sa.ForeignKeyConstraint(['customer_id'], ['customer.id'],
-                                name=op.f('fk_customer_contact_key_customer_id_customer'),
+                                name=op.f('fk_customer_key_customer_id_customer'),
                                 ondelete='CASCADE'),
-        sa.PrimaryKeyConstraint('kind', 'value', 'customer_id',
-                                name=op.f('pk_customer_contact_key')))
-    with op.batch_alter_table('customer_contact_key', schema=None) as batch_op:
-        batch_op.create_index('ix_customer_contact_key_customer_id', ['customer_id'],
-                              unique=False)
-    with op.batch_alter_table('customer', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('name_key', sa.String(length=200), nullable=True))
+        sa.PrimaryKeyConstraint('kind', 'value', 'customer_id', name=op.f('pk_customer_key')))
+    with op.batch_alter_table('customer_key', schema=None) as batch_op:
+        batch_op.create_index('ix_customer_key_customer_id', ['customer_id'], unique=False)
 
     connection = op.get_bind()
     for rows in _batches(connection):
@@ -71,20 +69,15 @@ def upgrade() -> None:
         for row in rows:
             normalised = [_normalised_contact(c) for c in row.contacts or []]
             contacts = [contact for contact, _ in normalised]
-            values: dict[str, Any] = {'name_key': _company_key(row.name)}
             if contacts != (row.contacts or []):
-                values['contacts'] = contacts
-            connection.execute(customer.update().where(customer.c.id == row.id).values(values))
-            found = {('phone', phone) for _, phone in normalised if phone} | {
-                ('email', c['email']) for c in contacts if c['email']}
+                connection.execute(customer.update().where(customer.c.id == row.id)
+                                   .values(contacts=contacts))
+            found = ({('name', _company_key(row.name))}
+                     | {('phone', phone) for _, phone in normalised if phone}
+                     | {('email', c['email']) for c in contacts if c['email']})
             keys += [{'kind': kind, 'value': value, 'customer_id': row.id}
                      for kind, value in sorted(found)]
-        if keys:
-            connection.execute(contact_key.insert(), keys)
-
-    with op.batch_alter_table('customer', schema=None) as batch_op:
-        batch_op.alter_column('name_key', existing_type=sa.String(length=200), nullable=False)
-        batch_op.create_index(batch_op.f('ix_customer_name_key'), ['name_key'], unique=False)
+        connection.execute(customer_key.insert(), keys)
 
 
 def downgrade() -> None:
@@ -95,12 +88,9 @@ def downgrade() -> None:
             if contacts != (row.contacts or []):
                 connection.execute(customer.update().where(customer.c.id == row.id)
                                    .values(contacts=contacts))
-    with op.batch_alter_table('customer', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_customer_name_key'))
-        batch_op.drop_column('name_key')
-    with op.batch_alter_table('customer_contact_key', schema=None) as batch_op:
-        batch_op.drop_index('ix_customer_contact_key_customer_id')
-    op.drop_table('customer_contact_key')
+    with op.batch_alter_table('customer_key', schema=None) as batch_op:
+        batch_op.drop_index('ix_customer_key_customer_id')
+    op.drop_table('customer_key')
 
 
 def _batches(connection: sa.Connection) -> Iterator[list[Any]]:
@@ -119,7 +109,10 @@ def _batches(connection: sa.Connection) -> Iterator[list[Any]]:
 def _normalised_contact(contact: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
     """The contact as the app now stores it, and its phone key (None when the phone could
     not be normalised and keeps its text)."""
-    result = dict(contact) | {'phone': None, 'phone_extension': None}
+    # Every field present, as the app writes them (a contact written without its title
+    # otherwise differs from the same contact sent again).
+    result = dict(contact) | {'title': contact.get('title'), 'phone': None,
+                              'phone_extension': None}
     phone_key = None
     if (contact.get('phone') or '').strip():
         try:
