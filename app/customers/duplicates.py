@@ -37,15 +37,21 @@ class Duplicate:
 def customer_keys(name: str, contacts: list[dict[str, Any]]) -> Keys:
     """The keys of a customer as stored: its name key, and each normalised phone (E.164)
     and e-mail of its contacts once. A phone kept as it was because it could not be
-    normalised (written before normalisation; it has no `+`) is no key: it would match
-    nothing."""
+    normalised (written before normalisation) is no key: it would match nothing."""
     keys = {(KeyKind.name, company_key(name))}
     for contact in contacts:
-        if (phone := contact.get("phone")) and phone.startswith("+"):
+        if (phone := contact.get("phone")) and _is_normalised(phone):
             keys.add((KeyKind.phone, phone))
         if email := contact.get("email"):
             keys.add((KeyKind.email, email))
     return frozenset(keys)
+
+
+def _is_normalised(phone: str) -> bool:
+    try:
+        return normalise_phone(phone).e164 == phone
+    except InvalidPhone:
+        return False
 
 
 async def write_keys(session: AsyncSession, customer_id: int, keys: Keys,

@@ -10,7 +10,6 @@ from app.core.schemas import Name, ReadModel, UpdateModel, UserId, WriteModel
 from app.customers import credit_code
 from app.customers.models import CreditRating
 
-
 CreditCode = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40),
     AfterValidator(credit_code.checked),

@@ -2,12 +2,17 @@
 on create (same company name without its legal form, same contact phone or e-mail), never
 refused; found again later through GET /customers/{id}/duplicates."""
 
-import pytest
-from sqlalchemy import func, select
+import asyncio
 
+import pytest
+from sqlalchemy import delete, func, select
+
+from app.audit.models import AuditEntry
 from app.customers.duplicates import DUPLICATE_LIMIT
 from app.customers.models import Customer, CustomerKey
+from app.departments.models import Department
 from app.events.models import Event
+from tests.conftest import IS_POSTGRES
 from tests.factories.customers import create_customer, valid_credit_code
 from tests.factories.departments import create_department
 
@@ -295,3 +300,46 @@ class TestCreditCode:
         response = await client.post(CUSTOMERS, headers=rep_a, json={
             "name": "X", "credit_code": first17 + calc_check_digit(first17)})
         assert response.status_code == 422
+
+
+@pytest.mark.skipif(not IS_POSTGRES, reason="real concurrency needs PostgreSQL")
+async def test_one_company_registered_by_four_reps_at_once(committing_app, engine, headers_for):
+    """Duplicates are warned of, never refused, even at the same moment: all four are
+    created, and afterwards each one lists the other three."""
+    import httpx
+
+    from app.core.db import create_sessionmaker
+
+    maker = create_sessionmaker(engine)
+    async with maker() as session:
+        session.add(Department(id="twins", name="Twins dept"))
+        await session.commit()
+    reps = [headers_for("sales_rep", sub=f"rep.twin{i}", dept="twins") for i in range(4)]
+    try:
+        transport = httpx.ASGITransport(app=committing_app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            responses = await asyncio.gather(*[
+                client.post(CUSTOMERS, headers=h, json={
+                    "name": f"Twin Pumps {suffix}",
+                    "contacts": [{"name": "Li", "phone": "138 0000 1111"}]})
+                for h, suffix in zip(reps, ["Co., Ltd.", "Ltd", "Limited", "Inc"], strict=True)])
+            assert [r.status_code for r in responses] == [201] * 4
+            ids = {r.json()["id"] for r in responses}
+            for response, rep in zip(responses, reps, strict=True):
+                listed = (await client.get(f"{CUSTOMERS}/{response.json()['id']}/duplicates",
+                                           headers=rep)).json()["items"]
+                assert {d["id"] for d in listed} == ids - {response.json()["id"]}
+                assert {tuple(d["matched_on"]) for d in listed} == {("name", "phone")}
+    finally:
+        async with maker() as session:
+            created = (await session.scalars(select(Customer.id).where(
+                Customer.department_id == "twins"))).all()
+            await session.execute(delete(AuditEntry).where(
+                AuditEntry.entity_type == "customer",
+                AuditEntry.entity_id.in_([str(i) for i in created])))
+            await session.execute(delete(Event).where(
+                Event.subject.in_([f"customer:{i}" for i in created])))
+            # Their keys go with them (ON DELETE CASCADE).
+            await session.execute(delete(Customer).where(Customer.department_id == "twins"))
+            await session.execute(delete(Department).where(Department.id == "twins"))
+            await session.commit()

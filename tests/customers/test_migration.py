@@ -11,13 +11,13 @@ from decimal import Decimal
 import httpx
 import pytest
 from alembic import command
-from sqlalchemy import Connection, DateTime, Integer, column, inspect, insert, select, table, text
+from sqlalchemy import Connection, DateTime, Integer, column, insert, inspect, select, table, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.core.db import create_engine, create_sessionmaker
 from app.core.migrations import alembic_config, upgrade_connection
-from app.customers.models import Customer
+from app.customers.models import Customer, CustomerKey
 from app.departments.models import Department
 from app.main import create_app
 from tests.conftest import IS_POSTGRES, TEST_DATABASE_URL, make_settings
@@ -76,6 +76,7 @@ async def test_existing_customers_are_normalised_and_keyed(settings, scratch_url
                     {"name": "王经理", "phone": "0571-8888 6666 转 801",
                      "email": "Wang@HengYuan.CN"},
                     {"name": "前台", "title": "Reception", "phone": "5555 0000"},
+                    {"name": "旧号码", "phone": "+8612345678"},
                     {"name": "空", "phone": "", "email": ""}]),
                 _customer("杭州恒远化工", [{"name": "李", "phone": "+86 571 88886666"}]),
                 _customer("宁波港城机械", [])]]
@@ -99,6 +100,8 @@ async def test_existing_customers_are_normalised_and_keyed(settings, scratch_url
                 # Not a number the rules recognise (no area code): left as it was.
                 {"name": "前台", "title": "Reception", "phone": "5555 0000",
                  "phone_extension": None, "email": None},
+                {"name": "旧号码", "title": None, "phone": "+8612345678",
+                 "phone_extension": None, "email": None},
                 {"name": "空", "title": None, "phone": None, "phone_extension": None,
                  "email": None}]
             duplicates = (await client.get(f"/api/v1/customers/{ids[0]}/duplicates",
@@ -113,16 +116,25 @@ async def test_existing_customers_are_normalised_and_keyed(settings, scratch_url
                 "contacts": [{"name": "X", "email": "wang@hengyuan.cn"}]})
             assert [(d["id"], d["matched_on"]) for d in created.json()["duplicates"]] == [
                 (ids[0], ["email"])]
+            # Renamed, the customer gets a new name key; the numbers left as they were stay
+            # no key, even the one that looks like E.164.
+            renamed = await client.patch(f"/api/v1/customers/{ids[0]}", headers=admin,
+                                         json={"name": "恒远化工集团"})
+            assert renamed.status_code == 200
+        async with engine.connect() as connection:
+            keys = set((await connection.execute(
+                select(CustomerKey.kind, CustomerKey.value).where(
+                    CustomerKey.customer_id == ids[0]))).all())
+        assert keys == {("name", "恒远化工集团"), ("phone", "+8657188886666"),
+                        ("email", "wang@hengyuan.cn")}
 
         async with engine.begin() as connection:
             await connection.run_sync(_downgrade, BEFORE)
         async with engine.connect() as connection:
-            columns = await connection.run_sync(
-                lambda sync: {c["name"] for c in inspect(sync).get_columns("customer")})
             tables = await connection.run_sync(lambda sync: inspect(sync).get_table_names())
             contacts = (await connection.execute(
                 select(CUSTOMER.c.contacts).where(CUSTOMER.c.id == ids[0]))).scalar_one()
-        assert "customer_key" not in tables and "phone_extension" not in columns
+        assert "customer_key" not in tables
         assert contacts[0]["phone"] == "+8657188886666-801"
         assert "phone_extension" not in contacts[0]
     finally:
