@@ -5,12 +5,12 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlmodel import col
+from stdnum.cn import uscc
 
 from app.core.config import Settings
 from app.core.db import create_engine, create_sessionmaker
 from app.core.permissions import Role
 from app.core.security import Principal
-from app.customers import credit_code
 from app.customers import service as customers
 from app.customers.models import Customer
 from app.customers.schemas import CustomerCreate
@@ -53,7 +53,7 @@ CUSTOMERS = [
 
 def demo_credit_code(index: int) -> str:
     first17 = f"913301{index:011d}"
-    return first17 + credit_code.check_character(first17)
+    return first17 + uscc.calc_check_digit(first17)
 
 
 async def load_demo_data(settings: Settings) -> dict[str, Any]:

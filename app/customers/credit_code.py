@@ -1,18 +1,23 @@
-"""The unified social credit code (统一社会信用代码, GB 32100-2015): 18 characters, the
-last a check character over the first 17."""
+"""The unified social credit code (统一社会信用代码, GB 32100-2015), checked by python-stdnum:
+18 characters, 8 digits (registering authority, entity type, region) then 10 digits or
+capital letters, the last a check character over the first 17."""
 
-ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
-
-
-def check_character(first17: str) -> str:
-    total = sum(ALPHABET.index(ch) * w for ch, w in zip(first17, WEIGHTS, strict=True))
-    return ALPHABET[(31 - total % 31) % 31]
+from stdnum.cn import uscc
+from stdnum.exceptions import InvalidChecksum, InvalidLength, ValidationError
 
 
-def is_valid(code: str) -> bool:
-    return (
-        len(code) == 18
-        and all(ch in ALPHABET for ch in code)
-        and check_character(code[:17]) == code[17]
-    )
+def checked(value: str) -> str:
+    """The code as stored (upper case, spaces and dashes removed), or ValueError saying
+    what is wrong with it in words a clerk copying it from a business licence can act on."""
+    code = uscc.compact(value)
+    try:
+        return uscc.validate(code)
+    except InvalidLength:
+        raise ValueError(f"a unified social credit code has 18 characters; this one has "
+                         f"{len(code)}") from None
+    except InvalidChecksum:
+        raise ValueError("the check character (the 18th) does not match the first 17: a "
+                         "character was probably mistyped") from None
+    except ValidationError:
+        raise ValueError("a unified social credit code is 8 digits, then 10 digits or "
+                         "capital letters other than I, O, S, V and Z") from None

@@ -3,7 +3,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, Index, String
+from sqlalchemy import JSON, CheckConstraint, Column, ForeignKey, Index, Integer, String
 from sqlmodel import Field, SQLModel
 
 from app.core.db import UTCDateTime, money_column_type, utcnow
@@ -30,6 +30,8 @@ class Customer(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=200, index=True)
     credit_code: str | None = Field(default=None, max_length=18, unique=True)
+    # Each contact's phone is stored in E.164 with its extension apart, its e-mail in lower
+    # case; both are also rows of customer_key, where duplicates are looked up.
     contacts: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSON)
     address: str | None = Field(default=None, max_length=500)
     owner_id: str = Field(max_length=128)
@@ -41,3 +43,33 @@ class Customer(SQLModel, table=True):
     version: int = 1
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class KeyKind(StrEnum):
+    name = "name"
+    phone = "phone"
+    email = "email"
+
+
+class CustomerKey(SQLModel, table=True):
+    """What finds a likely duplicate of a customer: its name as duplicate detection compares
+    it (without case, spacing and legal form: app.core.normalise.company_key), and each of
+    its contacts' normalised phones and e-mails. The contacts live in a JSON column, which
+    the two databases do not index alike, so the keys are rows here, indexed by value,
+    rewritten in the same transaction whenever the name or the contacts change.
+
+    Derived data, deleted with its customer (ON DELETE CASCADE). A SQLite migration that
+    rebuilds the customer table in batch mode must turn foreign keys off, as it must for
+    every table that references customers, or these rows would be cascaded away."""
+
+    __tablename__ = "customer_key"
+    __table_args__ = (
+        CheckConstraint("kind IN ('name', 'phone', 'email')", name="kind"),
+        # Looked up by (kind, value), the primary key; replaced by customer.
+        Index("ix_customer_key_customer_id", "customer_id"),
+    )
+
+    kind: KeyKind = Field(sa_type=String(8), primary_key=True)
+    value: str = Field(max_length=254, primary_key=True)
+    customer_id: int = Field(sa_column=Column(
+        Integer, ForeignKey("customer.id", ondelete="CASCADE"), primary_key=True))

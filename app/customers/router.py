@@ -19,7 +19,15 @@ from app.customers.errors import (
     UnknownDepartment,
 )
 from app.customers.models import CreditRating, Customer
-from app.customers.schemas import CustomerCreate, CustomerPage, CustomerRead, CustomerUpdate
+from app.customers.schemas import (
+    CustomerCreate,
+    CustomerCreated,
+    CustomerDuplicate,
+    CustomerDuplicates,
+    CustomerPage,
+    CustomerRead,
+    CustomerUpdate,
+)
 
 router = APIRouter(prefix="/customers", tags=["customers"])
 CustomerId = Annotated[int, Path(ge=1), path_id(
@@ -33,7 +41,9 @@ async def list_customers(
     owner_id: Annotated[str | None, Query(max_length=128)] = None,
     department_id: Annotated[str | None, Query(max_length=32)] = None,
     credit_rating: CreditRating | None = None, is_key_customer: bool | None = None,
-    q: Annotated[str | None, Query(max_length=100, description="Search in the name")] = None,
+    q: Annotated[str | None, Query(max_length=100, description=(
+        "Search in the name; a whole credit code, phone number (any usual form) or e-mail "
+        "address also finds the customer it belongs to"))] = None,
 ) -> CustomerPage:
     """Customers the caller may see (own, department, overseen departments or all)."""
     items, next_cursor = await service.list_customers(
@@ -44,17 +54,23 @@ async def list_customers(
                         next_cursor=next_cursor)
 
 
-@router.post("", status_code=201, response_model=CustomerRead,
+@router.post("", status_code=201, response_model=CustomerCreated,
              responses=errors_doc(Forbidden, CreditTermsForbidden, OwnershipForbidden,
                                   OwnerRequired, UnknownDepartment, DuplicateCreditCode))
 async def create_customer(
     body: CustomerCreate, session: SessionDep, principal: CurrentPrincipal, response: Response
-) -> Customer:
-    """Register a customer. Credit terms are finance's to set; a rep owns what they create."""
-    customer = await service.create(session, principal, data=body)
+) -> CustomerCreated:
+    """Register a customer. Credit terms are finance's to set; a rep owns what they create.
+    Contact phones are stored in E.164 and e-mails in lower case. Customers with the same
+    name (without its legal form), contact phone or e-mail come back in `duplicates`; the
+    customer is created either way (only a taken credit code is refused, 409)."""
+    customer, duplicates = await service.create(session, principal, data=body)
     set_etag(response, customer.version)
     response.headers["Location"] = f"/api/v1/customers/{customer.id}"
-    return customer
+    created = CustomerCreated.model_validate(customer)
+    created.duplicates = [CustomerDuplicate.model_validate(d, from_attributes=True)
+                          for d in duplicates]
+    return created
 
 
 @router.get("/{customer_id}", response_model=CustomerRead, responses=errors_doc(CustomerNotFound))
@@ -64,6 +80,19 @@ async def get_customer(
     customer = await service.get_visible(session, principal, customer_id)
     set_etag(response, customer.version)
     return customer
+
+
+@router.get("/{customer_id}/duplicates", response_model=CustomerDuplicates,
+            responses=errors_doc(CustomerNotFound))
+async def list_customer_duplicates(
+    customer_id: CustomerId, session: SessionDep, principal: CurrentPrincipal
+) -> CustomerDuplicates:
+    """Other customers with the same name (without its legal form), contact phone or
+    e-mail, as of now, newest first; each may belong to someone the caller cannot see, so
+    only its id, owner, department and age are shown."""
+    duplicates = await service.duplicates_of(session, principal, customer_id=customer_id)
+    return CustomerDuplicates(items=[CustomerDuplicate.model_validate(d, from_attributes=True)
+                                     for d in duplicates])
 
 
 @router.patch("/{customer_id}", response_model=CustomerRead,

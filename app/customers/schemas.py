@@ -1,36 +1,32 @@
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
-from pydantic import AfterValidator, EmailStr, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, EmailStr, Field, StringConstraints
 
 from app.core.money import Money, MoneyIn
+from app.core.normalise import PhoneIn
 from app.core.pagination import Page
 from app.core.schemas import Name, ReadModel, UpdateModel, UserId, WriteModel
 from app.customers import credit_code
 from app.customers.models import CreditRating
 
-
-def _valid_credit_code(value: str) -> str:
-    value = value.upper()
-    if not credit_code.is_valid(value):
-        raise ValueError("not a valid unified social credit code (18 characters, check digit)")
-    return value
-
-
 CreditCode = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=18, max_length=18),
-    AfterValidator(_valid_credit_code),
-    Field(description="统一社会信用代码; unique", examples=["91350100M000100Y43"]),
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40),
+    AfterValidator(credit_code.checked),
+    Field(description="统一社会信用代码 (18 characters, check character verified); unique. "
+                      "Spaces and dashes are dropped and letters upper-cased",
+          examples=["91350100M000100Y43"]),
 ]
 PaymentTermsDays = Annotated[int, Field(ge=0, le=365, description="Days from invoice to due date")]
 DepartmentRef = Annotated[str, StringConstraints(min_length=1, max_length=32)]
+MatchedOn = Literal["name", "phone", "email"]
 
 
 class Contact(WriteModel):
     name: Annotated[str, StringConstraints(min_length=1, max_length=100)]
     title: Annotated[str, StringConstraints(max_length=100)] | None = None
-    phone: Annotated[str, StringConstraints(max_length=40, pattern=r"^[0-9+\-() ]*$")] | None = None
-    email: EmailStr | None = None
+    phone: PhoneIn | None = None
+    email: EmailStr | None = Field(default=None, description="Stored in lower case")
 
 
 class CustomerCreate(WriteModel):
@@ -67,8 +63,11 @@ class CustomerUpdate(UpdateModel):
 class ContactRead(ReadModel):
     name: str
     title: str | None = None
-    phone: str | None = None
-    email: str | None = None
+    phone: str | None = Field(default=None, description=(
+        "E.164, e.g. +8657188886666 (a number stored before normalisation that could not be "
+        "recognised keeps its original text until the contacts are next edited)"))
+    phone_extension: str | None = None
+    email: str | None = Field(default=None, description="Lower-cased")
 
 
 class CustomerRead(ReadModel):
@@ -86,6 +85,31 @@ class CustomerRead(ReadModel):
     version: int
     created_at: datetime
     updated_at: datetime
+
+
+class CustomerDuplicate(BaseModel):
+    """Another customer that looks like the same company. Only what lets the caller decide
+    (ask its owner, or its department head): it may belong to someone else and stay
+    invisible to the caller."""
+
+    id: int
+    matched_on: list[MatchedOn] = Field(
+        description="name: the same company name without its legal form (有限公司, Co., "
+                    "Ltd. …); phone, email: a contact with the same normalised number or "
+                    "address")
+    owner_id: str
+    department_id: str
+    created_at: datetime
+
+
+class CustomerCreated(CustomerRead):
+    duplicates: list[CustomerDuplicate] = Field(
+        default_factory=list, description="Likely duplicates found on create, newest first "
+                                          "(at most 20)")
+
+
+class CustomerDuplicates(BaseModel):
+    items: list[CustomerDuplicate]
 
 
 class CustomerPage(Page[CustomerRead]):

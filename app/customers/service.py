@@ -1,13 +1,24 @@
-from sqlalchemy import ColumnElement, func, select
+from typing import Any
+
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.core.db import commit, commit_or_raise, contains_pattern, flush_or_raise
+from app.core.normalise import normalise_email, normalise_phone
 from app.core.pagination import paginate
 from app.core.permissions import Capability, Role, can, may_assign, require, visible
 from app.core.schemas import snapshot
 from app.core.security import Principal
 from app.core.versioning import apply_changes, ensure_version
+from app.customers.duplicates import (
+    Duplicate,
+    customer_keys,
+    find_duplicates,
+    search_clauses,
+    stored_keys,
+    write_keys,
+)
 from app.customers.errors import (
     CreditTermsForbidden,
     CustomerInUse,
@@ -18,7 +29,7 @@ from app.customers.errors import (
     UnknownDepartment,
 )
 from app.customers.models import CreditRating, Customer
-from app.customers.schemas import CustomerCreate, CustomerRead, CustomerUpdate
+from app.customers.schemas import Contact, CustomerCreate, CustomerRead, CustomerUpdate
 from app.departments.service import insert_into_active_department, is_active
 from app.events.changes import record_change
 
@@ -47,8 +58,9 @@ async def list_customers(
     if is_key_customer is not None:
         statement = statement.where(col(Customer.is_key_customer) == is_key_customer)
     if q:
-        statement = statement.where(
-            func.lower(Customer.name).like(contains_pattern(q), escape="\\"))
+        statement = statement.where(or_(
+            func.lower(Customer.name).like(contains_pattern(q), escape="\\"),
+            *search_clauses(q)))
     return await paginate(session, statement, keys=[Customer.id], limit=limit, cursor=cursor)
 
 
@@ -65,13 +77,17 @@ async def get_visible(
     return customer
 
 
-async def create(session: AsyncSession, principal: Principal, *, data: CustomerCreate) -> Customer:
-    customer = await add(session, principal, data=data)
+async def create(session: AsyncSession, principal: Principal, *, data: CustomerCreate
+                 ) -> tuple[Customer, list[Duplicate]]:
+    """Register a customer; likely duplicates are returned (and named in the event), never
+    refused: the caller decides. Only the credit code is unique."""
+    customer, duplicates = await add(session, principal, data=data)
     await commit_or_raise(session, _duplicate_code())
-    return customer
+    return customer, duplicates
 
 
-async def add(session: AsyncSession, principal: Principal, *, data: CustomerCreate) -> Customer:
+async def add(session: AsyncSession, principal: Principal, *, data: CustomerCreate
+              ) -> tuple[Customer, list[Duplicate]]:
     """Register a customer inside the caller's unit of work (lead conversion uses it too);
     `create` is the command that commits."""
     require(principal, Capability.customer_create)
@@ -86,14 +102,29 @@ async def add(session: AsyncSession, principal: Principal, *, data: CustomerCrea
     _ensure_may_assign(principal, owner_id=owner_id, department_id=department_id)
     if data.credit_code:
         await _ensure_credit_code_free(session, data.credit_code)
-    customer = Customer(**values | {"owner_id": owner_id, "department_id": department_id})
+    contacts = stored_contacts(data.contacts)
+    customer = Customer(**values | {"owner_id": owner_id, "department_id": department_id,
+                                    "contacts": contacts})
+    keys = customer_keys(customer.name, contacts)
+    duplicates = await find_duplicates(session, keys)
     customer.id = await insert_into_active_department(session, customer, _duplicate_code())
     if customer.id is None:
         raise UnknownDepartment(
             f"Department {customer.department_id!r} does not exist or is inactive.")
+    await write_keys(session, customer.id, keys)
+    after = snapshot(CustomerRead, customer)
     record_change(session, principal, event_type="customer.created", entity_type=ENTITY,
-                  entity_id=customer.id, before=None, after=snapshot(CustomerRead, customer))
-    return customer
+                  entity_id=customer.id, before=None, after=after,
+                  event_data={**after, "duplicate_ids": [d.id for d in duplicates]})
+    return customer, duplicates
+
+
+async def duplicates_of(session: AsyncSession, principal: Principal, *, customer_id: int
+                        ) -> list[Duplicate]:
+    """Other customers that look like this one, as of now."""
+    await get_visible(session, principal, customer_id)
+    return await find_duplicates(session, await stored_keys(session, customer_id),
+                                 customer_id=customer_id)
 
 
 async def update(
@@ -105,8 +136,10 @@ async def update(
             or can(principal, Capability.customer_set_credit)):
         require(principal, Capability.customer_update)
     ensure_version(customer.version, expected_version)
-    changes = {k: v for k, v in data.model_dump(exclude_unset=True).items()
-               if getattr(customer, k) != v}
+    values = data.model_dump(exclude_unset=True)
+    if data.contacts is not None:
+        values["contacts"] = stored_contacts(data.contacts)
+    changes = {k: v for k, v in values.items() if getattr(customer, k) != v}
     if not changes:
         return customer
     if changes.keys() - CREDIT_FIELDS:
@@ -127,6 +160,9 @@ async def update(
     before = snapshot(CustomerRead, customer)
     apply_changes(customer, changes)
     assert customer.id is not None
+    if "name" in changes or "contacts" in changes:
+        await write_keys(session, customer.id, customer_keys(customer.name, customer.contacts),
+                         replace=True)
     record_change(session, principal, event_type="customer.updated", entity_type=ENTITY,
                   entity_id=customer.id, before=before, after=snapshot(CustomerRead, customer))
     await commit_or_raise(session, _duplicate_code())
@@ -145,6 +181,19 @@ async def delete(
     record_change(session, principal, event_type="customer.deleted", entity_type=ENTITY,
                   entity_id=customer_id, before=before, after=None)
     await commit(session)
+
+
+def stored_contacts(contacts: list[Contact]) -> list[dict[str, Any]]:
+    """Contacts as stored: phone in E.164 with its extension apart, e-mail in lower case
+    (the schema has already refused what cannot be normalised)."""
+    stored = []
+    for contact in contacts:
+        phone = normalise_phone(contact.phone) if contact.phone else None
+        stored.append({"name": contact.name, "title": contact.title,
+                       "phone": phone.e164 if phone else None,
+                       "phone_extension": phone.extension if phone else None,
+                       "email": normalise_email(contact.email) if contact.email else None})
+    return stored
 
 
 def require_credit_authority(principal: Principal) -> None:

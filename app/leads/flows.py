@@ -57,8 +57,8 @@ async def convert(session: AsyncSession, principal: Principal, *, lead_id: int,
 async def _new_customer(session: AsyncSession, principal: Principal, lead: Lead,
                         data: LeadConvert) -> Customer:
     wanted = data.customer
-    phone = (f"{lead.phone}-{lead.phone_extension}" if lead.phone_extension else lead.phone)
-    return await customers.add(session, principal, data=CustomerCreate(
+    phone = (f"{lead.phone} 转 {lead.phone_extension}" if lead.phone_extension else lead.phone)
+    customer, _duplicates = await customers.add(session, principal, data=CustomerCreate(
         name=(wanted.name if wanted and wanted.name else lead.company),
         credit_code=wanted.credit_code if wanted else None,
         address=wanted.address if wanted else None,
@@ -66,6 +66,7 @@ async def _new_customer(session: AsyncSession, principal: Principal, lead: Lead,
         contacts=[Contact(name=lead.contact_name or lead.company, phone=phone,
                           email=lead.email)],
         owner_id=lead.owner_id, department_id=lead.department_id))
+    return customer
 
 
 async def _owners_customer(session: AsyncSession, principal: Principal, lead: Lead,

@@ -2,7 +2,6 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import (
-    AfterValidator,
     BaseModel,
     EmailStr,
     Field,
@@ -11,26 +10,14 @@ from pydantic import (
 )
 
 from app.core.ids import Id
+from app.core.normalise import PhoneIn
 from app.core.pagination import Page
 from app.core.schemas import Name, ReadModel, UpdateModel, UserId, WriteModel
 from app.customers.schemas import CreditCode
 from app.leads.models import LeadSource, LeadStatus
-from app.leads.normalise import normalise_phone
 from app.opportunities.models import OpportunityGrade
 from app.opportunities.schemas import OpportunityFields, Title
 
-
-def _valid_phone(value: str) -> str:
-    normalise_phone(value)  # raises with the reason; the service stores the normalised form
-    return value
-
-
-PhoneIn = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40),
-    AfterValidator(_valid_phone),
-    Field(description="Any usual form: 138 1234 5678, 021-5555 0000 转 8021, +86 …, +1 …; "
-                      "stored in E.164", examples=["138 1234 5678"]),
-]
 ContactName = Annotated[str, StringConstraints(min_length=1, max_length=100)]
 Needs = Annotated[str, StringConstraints(max_length=4000)]
 Reason = Annotated[str, StringConstraints(min_length=1, max_length=2000)]

@@ -8,6 +8,7 @@ from sqlmodel import col
 
 from app.calendar.working_time import local_day_start
 from app.core.db import commit, contains_pattern
+from app.core.normalise import company_key, normalise_email, normalise_phone
 from app.core.pagination import paginate
 from app.core.permissions import (
     SALES_WORKING_ROLES,
@@ -33,7 +34,6 @@ from app.leads.errors import (
     UnknownDepartment,
 )
 from app.leads.models import Lead, LeadSource, LeadStatus
-from app.leads.normalise import company_key, normalise_email, normalise_phone
 from app.leads.schemas import AssignBody, LeadCreate, LeadSnapshot, LeadUpdate
 from app.leads.states import OPEN, TRANSITIONS, ensure_transition
 from app.opportunities.models import Opportunity

@@ -63,8 +63,9 @@ class EventData(BaseModel):
 class ContactData(EventData):
     name: str
     title: str | None
-    phone: str | None
-    email: str | None
+    phone: str | None = Field(description="E.164, e.g. +8657188886666")
+    phone_extension: str | None
+    email: str | None = Field(description="Lower-cased")
 
 
 class CustomerData(EventData):
@@ -84,6 +85,14 @@ class CustomerData(EventData):
     version: int
     created_at: datetime
     updated_at: datetime
+
+
+class CustomerCreatedData(CustomerData):
+    """The new customer, and the likely duplicates found when it was registered."""
+
+    duplicate_ids: list[int] = Field(description="Other customers with the same name (without "
+                                                 "its legal form), contact phone or e-mail, "
+                                                 "newest first (at most 20); empty when none")
 
 
 class DepartmentData(EventData):
@@ -486,8 +495,9 @@ def _spec(event_type: str, entity: str, data: type[EventData], description: str)
 
 
 SPECS: list[EventSpec] = [
-    _spec("customer.created", "customer", CustomerData,
-          "A customer was registered (a sales rep, department head, GM or an integration)."),
+    _spec("customer.created", "customer", CustomerCreatedData,
+          "A customer was registered (a sales rep, department head, GM or an integration); "
+          "likely duplicates are named, never refused."),
     _spec("customer.updated", "customer", CustomerData,
           "A customer's master data changed: contacts or owner (sales), or credit rating, "
           "limit and payment terms (finance)."),

@@ -2,8 +2,9 @@ import itertools
 from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession
+from stdnum.cn import uscc
 
-from app.customers import credit_code, service
+from app.customers import service
 from app.customers.models import Customer
 from app.customers.schemas import CustomerCreate
 from app.departments.models import Department
@@ -15,7 +16,7 @@ _counter = itertools.count(1)
 
 def valid_credit_code(n: int | None = None) -> str:
     first17 = f"91440300{(n if n is not None else next(_counter) + 500_000):09d}"
-    return first17 + credit_code.check_character(first17)
+    return first17 + uscc.calc_check_digit(first17)
 
 
 async def create_customer(
@@ -25,7 +26,8 @@ async def create_customer(
 ) -> Customer:
     department = department or await create_department(session)
     n = next(_counter)
-    return await service.create(session, FACTORY_ADMIN, data=CustomerCreate(
+    customer, _duplicates = await service.create(session, FACTORY_ADMIN, data=CustomerCreate(
         name=name or f"Customer {n}", credit_code=credit_code, owner_id=owner_id,
         department_id=department.id, credit_limit=Decimal(credit_limit),
         credit_rating=credit_rating))
+    return customer

@@ -55,7 +55,7 @@ class TestConvert:
                 customer["address"]) == (
             "绍兴越城纺织有限公司", "rep.zhang", "east", "绍兴市越城区")
         assert customer["contacts"] == [{"name": "陈总", "title": None,
-                                         "phone": "+8657585123456-801",
+                                         "phone": "+8657585123456", "phone_extension": "801",
                                          "email": "chen@yuecheng.cn"}]
         opportunity = (await client.get(
             f"/api/v1/opportunities/{converted['opportunity_id']}", headers=company.rep)).json()

@@ -1,4 +1,5 @@
-"""Normalised contact details: what duplicate detection compares, and what is stored.
+"""Normalised contact details: what duplicate detection compares, and what is stored, for
+leads and customers alike (one set of rules, so a lead and the customer it becomes agree).
 
 Phone numbers become E.164 (`+8613812345678`), with an extension kept apart. Chinese
 numbers are recognised in the forms people actually type: mobiles (`138 1234 5678`),
@@ -11,6 +12,9 @@ legal-form suffixes, so `杭州恒远化工有限公司` and `杭州恒远化工
 import re
 import unicodedata
 from dataclasses import dataclass
+from typing import Annotated
+
+from pydantic import AfterValidator, Field, StringConstraints
 
 _EXTENSION = re.compile(r"(?:转|分机|ext\.?|x|#)\s*(\d{1,6})\s*$", re.IGNORECASE)
 _PHONE_CHARACTERS = re.compile(r"^\(?\+?[0-9\s\-().]+$")
@@ -97,3 +101,16 @@ def company_key(name: str) -> str:
                 key = key[:-len(suffix)]
             break
     return key[:200] or text[:200]
+
+
+def _valid_phone(value: str) -> str:
+    normalise_phone(value)  # raises with the reason; the service stores the normalised form
+    return value
+
+
+PhoneIn = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40),
+    AfterValidator(_valid_phone),
+    Field(description="Any usual form: 138 1234 5678, 021-5555 0000 转 8021, +86 …, +1 …; "
+                      "stored in E.164", examples=["138 1234 5678"]),
+]

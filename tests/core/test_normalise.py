@@ -2,7 +2,7 @@
 
 import pytest
 
-from app.leads.normalise import InvalidPhone, company_key, normalise_email, normalise_phone
+from app.core.normalise import InvalidPhone, company_key, normalise_email, normalise_phone
 
 
 @pytest.mark.parametrize(("raw", "e164", "extension"), [
