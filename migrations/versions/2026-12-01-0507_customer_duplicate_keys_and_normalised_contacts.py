@@ -23,7 +23,7 @@ Downgrade drops the keys and puts each extension back after its number
 which the previous release accepts and shows as they are.
 
 Revision ID: fc392df2c800
-Revises: a041f51e723b
+Revises: 41b312c5483c
 Create Date: 2026-12-01 05:07:33.696404+00:00
 """
 
@@ -36,7 +36,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = 'fc392df2c800'
-down_revision: str | Sequence[str] | None = 'a041f51e723b'
+down_revision: str | Sequence[str] | None = '41b312c5483c'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -22,7 +22,7 @@ from app.departments.models import Department
 from app.main import create_app
 from tests.conftest import IS_POSTGRES, TEST_DATABASE_URL, make_settings
 
-BEFORE = "a041f51e723b"
+BEFORE = "41b312c5483c"
 NOW = datetime(2026, 11, 30, tzinfo=UTC)
 CUSTOMER = Customer.__table__  # its columns are those of the previous revision too
 # customer_credit as the previous revision made it.
