@@ -117,7 +117,7 @@ async def plan(session: AsyncSession, principal: Principal, *, data: DeliveryCre
     require(principal, Capability.delivery_plan, "plan deliveries")
     order = await fulfilment.lock_order(session, data.order_id, principal)
     if order is None:
-        raise UnknownOrder(f"No order {data.order_id} of yours.")
+        raise UnknownOrder(f"No order {data.order_id} that you can see.")
     assert order.id is not None  # loaded from the database
     fulfilment.ensure_deliverable(order)
     order_lines = await fulfilment.lines_of(session, order.id)

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from app.orders.models import OrderStatus
-from tests.deliveries.conftest import DELIVERIES, ok, refused
+from tests.deliveries.conftest import DELIVERIES, SHIP, ok, refused
 from tests.factories.confirmed_orders import Line
 
 
@@ -74,6 +74,27 @@ class TestPartialDeliveries:
         order, [line] = await shop.order()
         refused(await shop.plan(order.id, (line.id, "1"), (line.id, "2")), 422,
                 "validation_error")
+
+
+class TestRetries:
+    async def test_a_retried_plan_with_its_key_takes_the_quantity_once(self, shop):
+        order, [line] = await shop.order(Line(quantity="10"))
+        headers = {**shop.logistics, "Idempotency-Key": "wms-plan-0001"}
+        first = ok(await shop.plan(order.id, (line.id, "6"), headers=headers), 201)
+        again = ok(await shop.plan(order.id, (line.id, "6"), headers=headers), 201)
+        assert again["id"] == first["id"]
+        _, [line] = await shop.state(order.id)
+        assert line.scheduled_quantity == Decimal("6.000")
+
+    async def test_a_retried_shipment_with_its_key_ships_once(self, shop):
+        order, [line] = await shop.order(Line(quantity="10"))
+        planned = await shop.planned(order.id, (line.id, "6"))
+        headers = {**shop.erp, "Idempotency-Key": "wms-ship-0001"}
+        first = ok(await shop.act(planned, "ship", SHIP, headers=headers))
+        again = ok(await shop.act(planned, "ship", SHIP, headers=headers))
+        assert again == first
+        _, [line] = await shop.state(order.id)
+        assert line.shipped_quantity == Decimal("6.000")
 
 
 class TestWhichOrders:
