@@ -52,9 +52,16 @@ class Capability(StrEnum):
     audit_read = "audit.read"
     events_read = "events.read"
     webhooks_manage = "webhooks.manage"  # subscriptions, deliveries, replays
+    # Plan deliveries (发货) of the orders one sees, reschedule and cancel planned ones.
+    delivery_plan = "delivery.plan"
+    # Record that goods shipped and that the customer received them (warehouse, ERP/WMS).
+    delivery_record = "delivery.record"
+    # Record goods sent back (退货), received where they left from.
+    delivery_return = "delivery.return"
 
 
-_SALES_LINE = frozenset({Capability.sales_documents_write, Capability.approval_decide})
+_SALES_LINE = frozenset({Capability.sales_documents_write, Capability.approval_decide,
+                         Capability.delivery_plan})
 
 # What SPEC §1 gives each role to write; reading is visibility's business, below.
 ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
@@ -73,13 +80,16 @@ ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
     # Finance sets credit terms, not the rest of the customer record.
     Role.finance: frozenset({Capability.customer_set_credit, Capability.approval_decide}),
     Role.legal: frozenset({Capability.approval_decide}),
-    Role.logistics: frozenset({Capability.approval_decide}),
+    Role.logistics: frozenset({Capability.approval_decide, Capability.delivery_plan,
+                               Capability.delivery_record, Capability.delivery_return}),
     Role.customer_service: frozenset({Capability.approval_decide}),
     Role.quality: frozenset({Capability.approval_decide}),
     Role.board: frozenset({Capability.approval_decide}),
-    # The ERP account reads and follows the event feed; the one thing it writes is leads
-    # from web forms and exhibitions. It never decides approvals, even as a delegate.
-    Role.integration: frozenset({Capability.lead_create, Capability.events_read}),
+    # The ERP account reads and follows the event feed; it writes leads from web forms and
+    # exhibitions, and what the warehouse system reports: shipments, receipts and returns.
+    # It never decides approvals, even as a delegate.
+    Role.integration: frozenset({Capability.lead_create, Capability.events_read,
+                                 Capability.delivery_record, Capability.delivery_return}),
     # Read-only (稽核): deciding anything would make the auditor audit their own decisions.
     Role.auditor: frozenset({Capability.audit_read, Capability.events_read}),
 }
@@ -117,6 +127,11 @@ OPERATION_CAPABILITIES: dict[str, frozenset[Capability] | None] = {
                      "create_department", "update_department", "delete_department",
                      "import_calendar_days", "set_calendar_day", "delete_calendar_day"),
                     frozenset({Capability.reference_write})),
+    **dict.fromkeys(("create_delivery", "update_delivery", "cancel_delivery"),
+                    frozenset({Capability.delivery_plan})),
+    **dict.fromkeys(("ship_delivery", "receive_delivery"),
+                    frozenset({Capability.delivery_record})),
+    "record_delivery_return": frozenset({Capability.delivery_return}),
     **dict.fromkeys(("create_webhook", "update_webhook", "delete_webhook",
                      "rotate_webhook_secret", "test_webhook", "replay_webhook",
                      "retry_webhook_delivery"), frozenset({Capability.webhooks_manage})),

@@ -4,7 +4,7 @@ money columns those documents share; the API types of a priced line and of a cur
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from typing import Annotated, Protocol
 
 import sqlmodel
@@ -118,3 +118,12 @@ class LineIn(WriteModel):
     discount_percent: Percent = Decimal("0")
     tax_rate: TaxRate | None = Field(default=None, description="Defaults to the product's rate")
     description: Annotated[str, StringConstraints(max_length=200)] | None = None
+
+
+def pro_rata(amount: Decimal, part: Decimal, whole: Decimal) -> Decimal:
+    """The share of `amount` that `part` of `whole` carries, rounded half-up to 0.01 (what
+    part of an order line's quantity is worth). The whole carries exactly `amount`."""
+    with localcontext() as exact:
+        # Wide enough that the product is exact and only the last rounding counts.
+        exact.prec = 60
+        return round_money(amount * part / whole)

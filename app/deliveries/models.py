@@ -3,6 +3,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from sqlalchemy import JSON, CheckConstraint, Index
+from sqlalchemy import Enum as SAEnum
 from sqlmodel import Field, SQLModel
 
 from app.core.db import ExactDecimal, UTCDateTime, money_column_type, utcnow
@@ -25,6 +26,9 @@ class Delivery(SQLModel, table=True):
         Index("ix_delivery_owner_id_id", "owner_id", "id"),
         Index("ix_delivery_department_id_id", "department_id", "id"),
         Index("ix_delivery_status_id", "status", "id"),
+        # The list's date filters: logistics plans by day, finance reconciles shipments.
+        Index("ix_delivery_planned_date_id", "planned_date", "id"),
+        Index("ix_delivery_shipped_on_id", "shipped_on", "id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -33,7 +37,10 @@ class Delivery(SQLModel, table=True):
     customer_id: int = Field(foreign_key="customer.id")
     department_id: str = Field(foreign_key="department.id", max_length=32)
     owner_id: str = Field(max_length=128)
-    status: DeliveryStatus = Field(default=DeliveryStatus.planned, max_length=20)
+    # A PostgreSQL enum type of its own: "deliverystatus", the name this class would give
+    # it, is the webhook deliveries' type.
+    status: DeliveryStatus = Field(default=DeliveryStatus.planned, max_length=20,
+                                   sa_type=SAEnum(DeliveryStatus, name="salesdeliverystatus"))
     planned_date: date | None = None
     ship_to: str | None = Field(default=None, max_length=500)
     carrier: str | None = Field(default=None, max_length=200)
@@ -71,6 +78,11 @@ class DeliveryLine(SQLModel, table=True):
     description: str = Field(max_length=200)
     quantity: Decimal = Field(sa_type=ExactDecimal(18, 3))
     returned_quantity: Decimal = Field(default=Decimal("0"), sa_type=ExactDecimal(18, 3))
+    # The value shipped on this line, in the order's currency: its share of the order
+    # line's amounts, set when the delivery ships (app/deliveries/values.py).
+    net_amount: Decimal = Field(default=Decimal("0.00"), sa_type=money_column_type())
+    tax_amount: Decimal = Field(default=Decimal("0.00"), sa_type=money_column_type())
+    total_amount: Decimal = Field(default=Decimal("0.00"), sa_type=money_column_type())
 
 
 class DeliveryReturn(SQLModel, table=True):
@@ -83,7 +95,12 @@ class DeliveryReturn(SQLModel, table=True):
     delivery_id: int = Field(foreign_key="delivery.id")
     reason: str = Field(max_length=2000)
     returned_on: date
-    # [{"delivery_line_id": 1, "quantity": "2.000"}]
+    # [{"delivery_line_id": 1, "order_line_id": 7, "quantity": "2.000",
+    #   "net_amount": "200.00", "tax_amount": "26.00", "total_amount": "226.00"}]
     lines: list[dict[str, str | int]] = Field(default_factory=list, sa_type=JSON)
+    # The value of the goods sent back (what a credit note would carry), in the order's
+    # currency and in the base currency.
+    total: Decimal = Field(default=Decimal("0.00"), sa_type=money_column_type())
+    total_base: Decimal = Field(default=Decimal("0.00"), sa_type=money_column_type())
     recorded_by: str = Field(max_length=128)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

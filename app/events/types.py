@@ -32,6 +32,9 @@ EVENT_TYPES: frozenset[str] = frozenset({
     "contract.rejected", "contract.recalled", "contract.signed", "contract.amended",
     "contract.voided", "contract.termination_requested", "contract.terminated",
     "contract.termination_rejected", "contract.termination_recalled",
+    "order.partially_delivered", "order.delivered",
+    "delivery.planned", "delivery.updated", "delivery.cancelled", "delivery.shipped",
+    "delivery.delivered", "delivery.returned",
     "webhook.test", "webhook.subscription_disabled",
 })
 

@@ -27,9 +27,11 @@ from app.calendar.models import CalendarDayKind
 from app.contracts.models import ContractStatus
 from app.core.permissions import Role
 from app.customers.models import CreditRating
+from app.deliveries.models import DeliveryStatus
 from app.events.types import SCHEMA_VERSION
 from app.leads.models import LeadSource, LeadStatus
 from app.opportunities.models import OpportunityGrade, OpportunityStage, ProposalStatus
+from app.orders.models import OrderStatus
 from app.quotes.models import QuoteStatus
 
 WEBHOOK_TAG = "webhooks"
@@ -46,6 +48,10 @@ PercentString = Annotated[str, Field(pattern=r"^\d{1,3}\.\d{2}$", examples=["5.0
 ExchangeRateString = Annotated[str, Field(pattern=r"^\d+\.\d{6}$", examples=["7.100000"],
                                           description="Decimal string with six places: "
                                                       "base-currency (CNY) units per unit")]
+QuantityString = Annotated[str, Field(pattern=r"^\d+\.\d{3}$", examples=["12.000"],
+                                      description="Decimal string with three places")]
+PriceString = Annotated[str, Field(pattern=r"^\d+\.\d{4}$", examples=["1000.0000"],
+                                   description="Decimal string with four places")]
 CurrencyCode = Annotated[str, Field(pattern=r"^[A-Z]{3}$", examples=["CNY"],
                                     description="ISO 4217 currency code")]
 
@@ -426,6 +432,125 @@ class ContractTerminationData(ContractData):
                                            "recalled: null")
 
 
+# ---- order fulfilment and deliveries --------------------------------------------------------
+
+
+class OrderLineFulfilmentData(EventData):
+    id: int
+    line_no: int
+    product_id: int
+    quantity: QuantityString = Field(description="Ordered")
+    scheduled_quantity: QuantityString = Field(description="In deliveries not cancelled, net "
+                                                           "of returns")
+    shipped_quantity: QuantityString = Field(description="Shipped, net of returns")
+    returned_quantity: QuantityString = Field(description="Returned in all")
+
+
+class OrderFulfilmentData(EventData):
+    """The order after a delivery moved it, with its lines' quantities."""
+
+    id: int
+    status: OrderStatus
+    previous_status: OrderStatus
+    customer_id: int
+    contract_id: int | None = Field(description="The contract it calls off, if any")
+    total: MoneyString = Field(description="Total including tax, in the order currency")
+    total_base: MoneyString = Field(description="`total` in CNY")
+    version: int
+    delivery_id: int = Field(description="The delivery whose shipment or return moved it")
+    lines: list[OrderLineFulfilmentData]
+
+
+class DeliveryLineData(EventData):
+    id: int
+    line_no: int
+    order_line_id: int
+    product_id: int
+    description: str
+    quantity: QuantityString
+    returned_quantity: QuantityString
+
+
+class DeliveryData(EventData):
+    """The delivery after the change, with its lines."""
+
+    id: int
+    order_id: int
+    customer_id: int
+    department_id: str
+    owner_id: str = Field(description="The order's owning sales rep")
+    status: DeliveryStatus
+    planned_date: date | None
+    ship_to: str | None
+    version: int
+    lines: list[DeliveryLineData]
+
+
+class DeliveryCancelledData(DeliveryData):
+    reason: str
+
+
+class ShippedLineData(DeliveryLineData):
+    unit_price: PriceString = Field(description="The order line's unit price before discount")
+    discount_percent: PercentString
+    tax_rate: RateString
+    net_amount: MoneyString = Field(description="The shipped quantity's share of the order "
+                                                "line before tax, in `currency`")
+    tax_amount: MoneyString
+    total_amount: MoneyString
+
+
+class DeliveryShippedData(DeliveryData):
+    """What finance and the ERP need to invoice the shipment. Line amounts are the shipped
+    quantities' pro-rata shares of the order lines (rounded half-up to 0.01, so that the
+    shipments of a fully shipped order add up to its total)."""
+
+    lines: list[ShippedLineData]  # type: ignore[assignment]
+    contract_id: int | None = Field(description="The contract the order calls off, if any")
+    carrier: str
+    tracking_number: str | None
+    shipped_on: date
+    currency: CurrencyCode
+    exchange_rate: ExchangeRateString
+    payment_terms_days: int = Field(description="The order's terms: days after the invoice")
+    prepayment_percent: PercentString = Field(description="The share paid before delivery")
+    subtotal: MoneyString = Field(description="Shipped value before tax, in `currency`")
+    tax_total: MoneyString
+    total: MoneyString = Field(description="Shipped value including tax, in `currency`")
+    total_base: MoneyString = Field(description="`total` in CNY")
+
+
+class DeliveryDeliveredData(DeliveryData):
+    shipped_on: date
+    received_by: str
+    received_at: datetime
+
+
+class ReturnedLineData(EventData):
+    delivery_line_id: int
+    order_line_id: int
+    product_id: int
+    quantity: QuantityString
+    net_amount: MoneyString = Field(description="Value of the returned quantity before tax, "
+                                                "in `currency` (what a credit note carries)")
+    tax_amount: MoneyString
+    total_amount: MoneyString
+
+
+class DeliveryReturnedData(DeliveryData):
+    """The delivery with its lines' returned quantities, and this return."""
+
+    return_id: int
+    reason: str
+    returned_on: date
+    currency: CurrencyCode
+    exchange_rate: ExchangeRateString
+    returned_lines: list[ReturnedLineData]
+    return_total: MoneyString = Field(description="Value returned, including tax, in "
+                                                  "`currency`")
+    return_total_base: MoneyString = Field(description="`return_total` in CNY")
+
+
 # ---- webhooks ------------------------------------------------------------------------------
 
 
@@ -645,6 +770,27 @@ SPECS: list[EventSpec] = [
           "An approver rejected a termination; the contract stays in force."),
     _spec("contract.termination_recalled", "contract", ContractTerminationData,
           "The requester withdrew a termination; the contract stays in force."),
+    _spec("order.partially_delivered", "order", OrderFulfilmentData,
+          "An order's first goods shipped (logistics or the ERP), or a return brought a "
+          "delivered order's goods back: part of it is still to deliver."),
+    _spec("order.delivered", "order", OrderFulfilmentData,
+          "The last of an order's quantity shipped (net of returns): nothing is left to "
+          "deliver or invoice. Receipts by the customer are each delivery's own."),
+    _spec("delivery.planned", "delivery", DeliveryData,
+          "A delivery of a confirmed order was planned (logistics or the sales rep); its "
+          "quantities are taken from what the order has still to deliver."),
+    _spec("delivery.updated", "delivery", DeliveryData,
+          "A planned delivery was rescheduled or given another ship-to address."),
+    _spec("delivery.cancelled", "delivery", DeliveryCancelledData,
+          "A planned delivery was cancelled; its quantities are undelivered again."),
+    _spec("delivery.shipped", "delivery", DeliveryShippedData,
+          "Goods left (recorded by logistics or the ERP/WMS): finance invoices on it. "
+          "Carries the order's terms and each line's quantity, price and shipped value."),
+    _spec("delivery.delivered", "delivery", DeliveryDeliveredData,
+          "The customer received a shipped delivery (recorded by logistics or the ERP)."),
+    _spec("delivery.returned", "delivery", DeliveryReturnedData,
+          "Goods of a shipped delivery came back (退货); the quantities are undelivered on "
+          "the order again, and `return_total` is what a credit note carries."),
     # A test message is its own subject (`webhook_test:<event id>`): it is not an outbox
     # event, so it never takes a place in a real subject's sequence.
     _spec("webhook.test", "webhook_test", WebhookTestData,

@@ -47,6 +47,13 @@ EXPECTED: dict[str, frozenset[Role]] = {
     **dict.fromkeys(("create_product", "update_product", "delete_product",
                      "create_department", "update_department", "delete_department",
                      "import_calendar_days", "set_calendar_day", "delete_calendar_day"), ADMIN),
+    # The sales line plans deliveries of the orders it sees, and logistics plans them all;
+    # the warehouse (logistics) and the ERP/WMS (integration) record what really moved.
+    **dict.fromkeys(("create_delivery", "update_delivery", "cancel_delivery"),
+                    frozenset({Role.sales_rep, Role.dept_head, Role.deputy_gm, Role.gm,
+                               Role.logistics, Role.admin})),
+    **dict.fromkeys(("ship_delivery", "receive_delivery", "record_delivery_return"),
+                    frozenset({Role.logistics, Role.integration, Role.admin})),
     **dict.fromkeys(("create_webhook", "update_webhook", "delete_webhook",
                      "rotate_webhook_secret", "test_webhook", "replay_webhook",
                      "retry_webhook_delivery"), ADMIN),
