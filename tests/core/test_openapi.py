@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import jsonschema
 import pytest
 from openapi_spec_validator import validate
@@ -252,3 +253,32 @@ def extension_members() -> dict[str, set[str]]:
                             and inner.func.attr == "__init__"):
                         note(inner, where)
     return members
+
+
+class TestEveryResponseOfTheSuite:
+    """tests/contract.py holds every response the `client` fixture receives to the
+    document; these show that it would notice."""
+
+    def check(self, contract, method: str, path: str, status: int,
+              headers: dict[str, str] | None = None) -> None:
+        request = httpx.Request(method, f"http://test{path}")
+        contract.check(httpx.Response(status, headers=headers, request=request))
+
+    def test_an_undeclared_status_fails(self, contract):
+        with pytest.raises(AssertionError, match="status not declared for list_customers"):
+            self.check(contract, "GET", "/api/v1/customers", 409)
+
+    def test_a_refusal_that_is_not_a_problem_fails(self, contract):
+        with pytest.raises(AssertionError):
+            self.check(contract, "GET", "/api/v1/customers", 422,
+                       {"content-type": "application/json"})
+
+    def test_a_promised_header_that_is_missing_fails(self, contract):
+        with pytest.raises(AssertionError, match="no ETag header"):
+            self.check(contract, "GET", "/api/v1/contracts/1", 200)
+        self.check(contract, "GET", "/api/v1/contracts/1", 200, {"ETag": '"1"'})
+
+    def test_literal_segments_win_over_parameters(self, contract):
+        assert contract.operation("POST", "/api/v1/approvals/preview")["operationId"] == (
+            "preview_approval")
+        assert contract.operation("GET", "/api/v1/approvals/7")["operationId"] == "get_approval"
