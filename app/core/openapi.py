@@ -150,14 +150,14 @@ def install_openapi(app: FastAPI) -> None:
     """Make `app.openapi()` (what /openapi.json serves and `salesflow openapi` writes)
     return the completed document; built once per set of routes, like FastAPI's own."""
     generate = app.openapi
-    built: dict[int, dict[str, Any]] = {}
+    # FastAPI's document (regenerated when routes change) and the completed copy of it.
+    built: list[tuple[dict[str, Any], dict[str, Any]]] = []
 
     def openapi() -> dict[str, Any]:
         document = generate()
-        if id(document) not in built:
-            built.clear()
-            built[id(document)] = complete(copy.deepcopy(document))
-        return built[id(document)]
+        if not built or built[0][0] is not document:
+            built[:] = [(document, complete(copy.deepcopy(document)))]
+        return built[0][1]
 
     app.openapi = openapi  # type: ignore[method-assign]
 
