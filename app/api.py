@@ -29,3 +29,43 @@ for router in (approvals_router, contracts_router, quotes_router, opportunities_
                webhooks_router, audit_router):
     document_role_gate(router.routes)
     api_router.include_router(router)
+
+# The OpenAPI document's tags, in the order a reader meets them, with what each covers (a
+# test checks that every tag an operation uses is described here).
+API_TAGS: list[dict[str, str]] = [
+    {"name": "leads", "description": (
+        "Prospects from every source (reps, web forms through the integration account): "
+        "phones and e-mails normalised, likely duplicates found, qualification, assignment, "
+        "and conversion into a customer and an opportunity.")},
+    {"name": "opportunities", "description": (
+        "Deals being worked: grade, expected amount and close date, stages in order with "
+        "their probability, the proposal reviewed before negotiation, won and lost.")},
+    {"name": "quotes", "description": (
+        "Priced offers to a customer: lines from the price list, discount approval by "
+        "band, send, accept or decline, expiry, revisions. An accepted quote becomes a "
+        "draft contract.")},
+    {"name": "contracts", "description": (
+        "Sales contracts: lines and payment schedule, tiered approval, signing, "
+        "amendments (a new revision) and termination.")},
+    {"name": "approvals", "description": (
+        "The approval engine: requests with their stages and steps, each user's inbox "
+        "(`actionable=true`), decisions, delegations, the policy (versioned) and a preview "
+        "of the chain a document would get.")},
+    {"name": "customers", "description": (
+        "The customer master: contacts, owner, credit rating, limit and payment terms "
+        "(set by finance).")},
+    {"name": "products", "description": "The price list: list and floor prices, tax rates."},
+    {"name": "departments", "description": "The sales departments reps and heads belong to."},
+    {"name": "calendar", "description": (
+        "The company calendar of holidays and make-up working days that approval deadlines "
+        "are counted on.")},
+    {"name": "reports", "description": "Read-only figures aggregated in SQL, such as the funnel."},
+    {"name": "events", "description": (
+        "The event feed for systems that poll: every change, in commit order, resumable.")},
+    {"name": "webhooks", "description": (
+        "Subscriptions that push the same events to your endpoint, signed per Standard "
+        "Webhooks, with their delivery log, tests, retries and replays (admin); and, in the "
+        "`webhooks` section, the catalogue of what is delivered.")},
+    {"name": "audit", "description": (
+        "The append-only, hash-chained audit log of every change, and its verification.")},
+]

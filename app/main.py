@@ -17,7 +17,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app import worker
-from app.api import api_router
+from app.api import API_TAGS, api_router
 from app.core.clock import system_clock
 from app.core.config import Settings, get_settings
 from app.core.db import LostConnectionMiddleware, create_engine, create_sessionmaker
@@ -26,6 +26,7 @@ from app.core.idempotency import IdempotencyMiddleware
 from app.core.limits import RequestLimitMiddleware
 from app.core.migrations import current_revision, head_revision, schema_is_compatible
 from app.core.observability import ObservabilityMiddleware, configure_logging, metrics_endpoint
+from app.core.openapi import install_openapi
 from app.core.runtime import settle_heap
 from app.core.security import TokenVerifier
 from app.webhooks import metrics as webhook_metrics
@@ -43,12 +44,21 @@ opportunities, quotes, contracts, orders, deliveries, receivables and complaints
 with approvals, credit control and collection.
 
 * **Auth**: `Authorization: Bearer <JWT>` (claims `sub`, `roles`, `dept`, `depts`).
-* **Errors**: `application/problem+json` with a stable `code`.
+* **Errors**: `application/problem+json` (RFC 9457) with a stable `code`; validation
+  errors list each invalid value in `errors` (`loc`, `msg`).
 * **Lists**: `?limit=` (≤ 200) and `?cursor=`; `{"items": [...], "next_cursor": ...}`.
 * **Concurrency**: `ETag` on single resources; send `If-Match` to get 412 on stale writes.
 * **Idempotency**: any POST accepts `Idempotency-Key`; retries replay the first response.
+* **Events**: `GET /api/v1/events` for systems that poll; webhooks push the same events
+  (the `webhooks` section lists each type and its payload).
 * **Money**: decimal strings with two places.
 """
+
+
+# This server, wherever it is deployed: paths are relative to the host serving the document.
+SERVERS = [{"url": "/", "description": "The server that serves this document"}]
+CONTACT = {"name": "salesflow team", "url": "https://salesflow.dev"}
+LICENSE = {"name": "Proprietary", "url": "https://salesflow.dev/license"}
 
 
 def _operation_id(route: APIRoute) -> str:
@@ -88,6 +98,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url=None,
         redoc_url=None,
         generate_unique_id_function=_operation_id,
+        servers=SERVERS,
+        openapi_tags=API_TAGS,
+        contact=CONTACT,
+        license_info=LICENSE,
     )
     app.state.settings = settings
     app.state.token_verifier = TokenVerifier(settings)
@@ -97,6 +111,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.include_router(api_router)
     document_webhooks(app)
+    install_openapi(app)
     _add_operational_routes(app)
     _add_docs(app)
 

@@ -25,6 +25,7 @@ from app.core.db import create_engine, create_sessionmaker
 from app.core.migrations import upgrade_connection
 from app.core.security import mint_token
 from app.main import create_app
+from tests.contract import Contract
 
 pytest_plugins = ["tests.company"]
 
@@ -114,10 +115,20 @@ def rolled_back(sessionmaker):  # type: ignore[no-untyped-def]
     return savepoint
 
 
+@pytest.fixture(scope="session")
+def contract(app) -> Contract:  # type: ignore[no-untyped-def]
+    return Contract(app.openapi())
+
+
 @pytest.fixture
-async def client(app, sessionmaker) -> AsyncIterator[httpx.AsyncClient]:  # type: ignore[no-untyped-def]
+async def client(app, sessionmaker, contract: Contract) -> AsyncIterator[httpx.AsyncClient]:  # type: ignore[no-untyped-def]
+    async def conforms(response: httpx.Response) -> None:
+        await response.aread()
+        contract.check(response)
+
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+    async with httpx.AsyncClient(transport=transport, base_url="http://test",
+                                 event_hooks={"response": [conforms]}) as client:
         yield client
 
 

@@ -1,17 +1,22 @@
 """Typed application errors rendered as RFC 9457 application/problem+json."""
 
 import json
-from typing import Any, ClassVar
+from collections.abc import Iterable
+from datetime import date
+from typing import Annotated, Any, ClassVar
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict, Field, with_config
+from typing_extensions import NotRequired, TypedDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import Send
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_TYPE_BASE = "https://salesflow.dev/problems/"
+PROBLEM_SCHEMA_REF = "#/components/schemas/Problem"
+
 
 class AppError(Exception):
     """A refusal the client can act on. Subclasses fix `code`, `status` and `title`."""
@@ -77,6 +82,12 @@ class PreconditionMalformed(AppError):
     title = "If-Match header is not a valid ETag"
 
 
+class MalformedJson(AppError):
+    code = "request.malformed_json"
+    status = 400
+    title = "Malformed JSON body"
+
+
 class UnprocessableEntity(AppError):
     code = "unprocessable"
     status = 422
@@ -94,32 +105,82 @@ class ServiceUnavailable(AppError):
     title = "The service is briefly unavailable; retry shortly"
 
 
-class Problem(BaseModel):
-    """RFC 9457 problem details, with a stable machine-readable `code`."""
+class ProblemError(TypedDict):
+    """One invalid value of a request."""
 
-    model_config = ConfigDict(extra="allow")
+    loc: Annotated[list[str | int], Field(
+        description="Where: `body`, `query`, `path` or `header`, then the path to the value")]
+    msg: Annotated[str, Field(description="What is wrong with it")]
+    type: NotRequired[Annotated[str, Field(
+        description="The kind of error (pydantic's error type), e.g. `missing`")]]
 
-    type: str
-    title: str
-    status: int
-    detail: str
-    code: str
-    errors: list[dict[str, Any]] | None = None
+
+@with_config(ConfigDict(extra="allow"))
+class Problem(TypedDict):
+    """RFC 9457 problem details, with a stable machine-readable `code`.
+
+    Beyond the standard members, some refusals carry facts a client can act on; each is
+    present only on the refusals that name it (and further members may be added)."""
+
+    type: Annotated[str, Field(description="URI naming the kind of problem")]
+    title: Annotated[str, Field(description="Short summary of the kind of problem")]
+    status: Annotated[int, Field(description="The HTTP status code")]
+    detail: Annotated[str, Field(description="What went wrong in this occurrence")]
+    code: Annotated[str, Field(description="Stable machine-readable code, e.g. "
+                                           "`state.invalid_transition`")]
+    errors: NotRequired[Annotated[list[ProblemError], Field(
+        description="Each invalid value (validation errors and malformed JSON)")]]
+    # Extension members: whatever `AppError(..., name=value)` is raised with somewhere
+    # (tests/core/test_openapi.py finds every one and checks it is declared here).
+    current_status: NotRequired[Annotated[str, Field(description="The document's status")]]
+    current_stage: NotRequired[Annotated[str, Field(description="The opportunity's stage")]]
+    allowed_next: NotRequired[Annotated[list[str], Field(
+        description="The statuses or stages reachable from the current one")]]
+    status_now: NotRequired[Annotated[str, Field(description="The record's status now")]]
+    proposal_status: NotRequired[Annotated[str | None, Field(
+        description="The opportunity's proposal status")]]
+    quote_status: NotRequired[Annotated[str, Field(description="The quote's status")]]
+    valid_until: NotRequired[Annotated[date, Field(description="The quote was valid until")]]
+    current_version: NotRequired[Annotated[int | None, Field(
+        description="The version now current (null: the record is gone)")]]
+    contract_id: NotRequired[Annotated[int, Field(description="The contract concerned")]]
+    product_ids: NotRequired[Annotated[list[int], Field(
+        description="Products unknown or inactive")]]
+    step_ids: NotRequired[Annotated[list[int], Field(
+        description="The steps the caller may decide: name one as `step_id`")]]
+    customer_owner_id: NotRequired[Annotated[str, Field(
+        description="The rep who owns the customer")]]
+    capability: NotRequired[Annotated[str, Field(description="The capability needed")]]
+    capabilities: NotRequired[Annotated[list[str], Field(
+        description="The capabilities any of which would allow the operation")]]
+    operation: NotRequired[Annotated[str, Field(description="The operation refused")]]
+    field: NotRequired[Annotated[str, Field(description="The amount that is too large")]]
+    floor_price: NotRequired[Annotated[str, Field(description="Decimal string")]]
+    list_price: NotRequired[Annotated[str, Field(description="Decimal string")]]
+    percent_total: NotRequired[Annotated[str, Field(
+        description="What the payment schedule adds up to, a decimal string")]]
+    days: NotRequired[Annotated[list[date], Field(description="The dates concerned")]]
+    max_days: NotRequired[Annotated[int, Field(description="The longest range allowed")]]
+    max_bytes: NotRequired[Annotated[int, Field(description="The size limit")]]
 
 
 def errors_doc(*errors: type[AppError]) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI `responses=` for a route: each status with the codes it may carry."""
+    """OpenAPI `responses=` for a route: each status with the codes it may carry. (The
+    document adds the refusals every operation of its shape may meet: app/core/openapi.py.)"""
     by_status: dict[int, list[type[AppError]]] = {}
     for error in errors:
         by_status.setdefault(error.status, []).append(error)
     return {
         status: {
-            "model": Problem,
-            "content": {PROBLEM_MEDIA_TYPE: {}},
-            "description": "; ".join(f"`{e.code}`: {e.title}" for e in group),
+            "description": describe_errors(group),
+            "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": PROBLEM_SCHEMA_REF}}},
         }
         for status, group in sorted(by_status.items())
     }
+
+
+def describe_errors(errors: Iterable[type[AppError]]) -> str:
+    return "; ".join(f"`{e.code}`: {e.title}" for e in errors)
 
 
 def problem_response(problem: dict[str, Any], headers: dict[str, str] | None = None) -> JSONResponse:
@@ -166,16 +227,9 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     raw = exc.errors()
     if any(e.get("type") == "json_invalid" for e in raw):
-        return problem_response(
-            {
-                "type": PROBLEM_TYPE_BASE + "request.malformed_json",
-                "title": "Malformed JSON body",
-                "status": 400,
-                "detail": "The request body is not valid JSON.",
-                "code": "request.malformed_json",
-                "errors": [{"loc": _loc(e), "msg": e.get("msg", "")} for e in raw],
-            }
-        )
+        return problem_response(MalformedJson(
+            "The request body is not valid JSON.",
+            errors=[{"loc": _loc(e), "msg": e.get("msg", "")} for e in raw]).to_problem())
     errors = [{"loc": _loc(e), "msg": e.get("msg", ""), "type": e.get("type")} for e in raw]
     return problem_response(
         {
