@@ -47,6 +47,13 @@ API_TAGS: list[dict[str, str]] = [
     {"name": "contracts", "description": (
         "Sales contracts: lines and payment schedule, tiered approval, signing, "
         "amendments (a new revision) and termination.")},
+    {"name": "orders", "description": (
+        "Sales orders: call-offs of signed contracts within what remains (or orders from "
+        "quotes where the policy allows), reviewed by finance and logistics with the "
+        "customer's credit checked at submission; cancel and close.")},
+    {"name": "deliveries", "description": (
+        "Shipments of confirmed orders, never beyond what is undelivered: plan, ship "
+        "(carrier, tracking number), deliver (received by, at), cancel, and returns.")},
     {"name": "approvals", "description": (
         "The approval engine: requests with their stages and steps, each user's inbox "
         "(`actionable=true`), decisions, delegations, the policy (versioned) and a preview "

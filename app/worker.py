@@ -26,7 +26,7 @@ from app.core.idempotency import purge_expired
 from app.events import service as events
 from app.quotes import expiry as quote_expiry
 from app.webhooks.dispatcher import Dispatcher
-from app.webhooks.models import DeliveryStatus, WebhookDelivery
+from app.webhooks.models import WebhookDeliveryStatus, WebhookDelivery
 
 log = structlog.get_logger("salesflow.worker")
 PURGE_EVERY_PASSES = 600
@@ -63,7 +63,7 @@ async def _purge_finished_deliveries(session: AsyncSession, cutoff: datetime) ->
     # The session returns a CursorResult for a DELETE without RETURNING; its type says Result.
     result = cast(CursorResult[Any], await session.execute(delete(WebhookDelivery).where(
         col(WebhookDelivery.created_at) < cutoff,
-        col(WebhookDelivery.status).in_([DeliveryStatus.delivered, DeliveryStatus.failed]))))
+        col(WebhookDelivery.status).in_([WebhookDeliveryStatus.delivered, WebhookDeliveryStatus.failed]))))
     await commit(session)
     return result.rowcount or 0
 

@@ -162,6 +162,15 @@ class Problem(TypedDict):
     days: NotRequired[Annotated[list[date], Field(description="The dates concerned")]]
     max_days: NotRequired[Annotated[int, Field(description="The longest range allowed")]]
     max_bytes: NotRequired[Annotated[int, Field(description="The size limit")]]
+    order_status: NotRequired[Annotated[str, Field(description="The order's status")]]
+    order_line_ids: NotRequired[Annotated[list[int], Field(
+        description="Order lines unknown on this order")]]
+    delivery_line_ids: NotRequired[Annotated[list[int], Field(
+        description="Delivery lines unknown on this delivery")]]
+    shipped_on: NotRequired[Annotated[date, Field(description="The day the goods were shipped")]]
+    lines: NotRequired[Annotated[list[dict[str, Any]], Field(
+        description="Each line that does not fit, with the quantity asked (`requested`) and "
+                    "what was left (`undelivered` or `returnable`), decimal strings")]]
 
 
 def errors_doc(*errors: type[AppError]) -> dict[int | str, dict[str, Any]]:

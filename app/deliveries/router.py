@@ -176,4 +176,5 @@ async def record_delivery_return(delivery_id: DeliveryId, body: ReturnCreate,
     order becomes partially delivered. The response is the delivery with its returns."""
     delivery = await shipping.record_return(session, principal, delivery_id=delivery_id,
                                             data=body, expected_version=if_match, now=now)
+    response.headers["Location"] = f"/api/v1/deliveries/{delivery.id}"
     return await _read(session, principal, delivery, response)

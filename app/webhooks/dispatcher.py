@@ -30,7 +30,7 @@ from app.events.changes import record_change
 from app.events.sequencer import sequence_pending
 from app.webhooks import fanout as _registers_fan_out  # noqa: F401
 from app.webhooks import metrics
-from app.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookSubscription
+from app.webhooks.models import WebhookDeliveryStatus, WebhookDelivery, WebhookSubscription
 from app.webhooks.secrets import SecretBox
 from app.webhooks.targets import WebhookUrlRefused, pinned_request_parts, resolve_target
 
@@ -144,8 +144,8 @@ class Dispatcher:
             select(col(WebhookDelivery.id))
             .join(WebhookSubscription,
                   col(WebhookSubscription.id) == WebhookDelivery.subscription_id)
-            .where(col(WebhookDelivery.status).in_([DeliveryStatus.pending,
-                                                    DeliveryStatus.sending]),
+            .where(col(WebhookDelivery.status).in_([WebhookDeliveryStatus.pending,
+                                                    WebhookDeliveryStatus.sending]),
                    col(WebhookDelivery.next_attempt_at) <= now,
                    col(WebhookSubscription.enabled))
             .order_by(col(WebhookDelivery.next_attempt_at)).limit(limit)
@@ -154,7 +154,7 @@ class Dispatcher:
         rows = (await session.execute(
             update(WebhookDelivery)
             .where(col(WebhookDelivery.id).in_(due.scalar_subquery()))
-            .values(status=DeliveryStatus.sending, attempts=WebhookDelivery.attempts + 1,
+            .values(status=WebhookDeliveryStatus.sending, attempts=WebhookDelivery.attempts + 1,
                     attempts_in_schedule=WebhookDelivery.attempts_in_schedule + 1,
                     last_attempt_at=now, next_attempt_at=now + self.lease, lease_until=now + self.lease)
             .returning(col(WebhookDelivery.id), col(WebhookDelivery.subscription_id),
@@ -226,18 +226,18 @@ class Dispatcher:
         for o in outcomes:
             c = o.claimed
             if o.delivered:
-                status, next_at, delivered_at = DeliveryStatus.delivered, None, now
+                status, next_at, delivered_at = WebhookDeliveryStatus.delivered, None, now
                 metrics.DELIVERED.inc()
                 metrics.LAG.observe(max((now - c.event_occurred_at).total_seconds(), 0))
             elif o.gone or c.attempts_in_schedule > len(schedule):
-                status, next_at, delivered_at = DeliveryStatus.failed, None, None
+                status, next_at, delivered_at = WebhookDeliveryStatus.failed, None, None
                 metrics.FAILED.inc()
             else:
                 delay = timedelta(seconds=schedule[c.attempts_in_schedule - 1]
                                   * random.uniform(0.8, 1.2))
                 if o.retry_after is not None:
                     delay = o.retry_after
-                status, next_at, delivered_at = DeliveryStatus.pending, now + delay, None
+                status, next_at, delivered_at = WebhookDeliveryStatus.pending, now + delay, None
                 metrics.RETRIED.inc()
             rows.append({"b_id": c.id, "b_attempts": c.attempts, "status": status,
                          "next_attempt_at": next_at, "lease_until": None,
@@ -249,7 +249,7 @@ class Dispatcher:
             update(deliveries)
             .where(deliveries.c.id == bindparam("b_id"),
                    deliveries.c.attempts == bindparam("b_attempts"),
-                   deliveries.c.status == DeliveryStatus.sending),
+                   deliveries.c.status == WebhookDeliveryStatus.sending),
             rows)
         await self._update_subscriptions(session, outcomes, now)
         await commit(session)

@@ -13,7 +13,7 @@ from app.events import service as events
 from app.events.models import Event
 from app.events.sequencer import on_sequenced
 from app.webhooks.matching import matches
-from app.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookSubscription
+from app.webhooks.models import WebhookDeliveryStatus, WebhookDelivery, WebhookSubscription
 
 
 def body_of(message: dict[str, Any]) -> str:
@@ -25,7 +25,7 @@ def delivery_row(subscription_id: int, message: dict[str, Any], occurred_at: dat
     return {
         "subscription_id": subscription_id, "event_id": message["id"],
         "event_type": message["type"], "event_occurred_at": occurred_at,
-        "payload": body_of(message), "status": DeliveryStatus.pending, "attempts": 0,
+        "payload": body_of(message), "status": WebhookDeliveryStatus.pending, "attempts": 0,
         "attempts_in_schedule": 0, "next_attempt_at": now, "created_at": now,
     }
 

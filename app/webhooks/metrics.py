@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from app.webhooks.models import DeliveryStatus, WebhookDelivery
+from app.webhooks.models import WebhookDeliveryStatus, WebhookDelivery
 
 DELIVERED = Counter("salesflow_webhook_deliveries_delivered_total",
                     "Webhook messages delivered (2xx)")
@@ -29,8 +29,8 @@ BACKLOG = Gauge("salesflow_webhook_deliveries", "Webhook messages by status", ["
 async def refresh_backlog(session: AsyncSession) -> None:
     counts = dict((await session.execute(
         select(col(WebhookDelivery.status), func.count())
-        .where(col(WebhookDelivery.status).in_([DeliveryStatus.pending, DeliveryStatus.sending,
-                                                DeliveryStatus.failed]))
+        .where(col(WebhookDelivery.status).in_([WebhookDeliveryStatus.pending, WebhookDeliveryStatus.sending,
+                                                WebhookDeliveryStatus.failed]))
         .group_by(col(WebhookDelivery.status)))).all())
-    for status in (DeliveryStatus.pending, DeliveryStatus.sending, DeliveryStatus.failed):
+    for status in (WebhookDeliveryStatus.pending, WebhookDeliveryStatus.sending, WebhookDeliveryStatus.failed):
         BACKLOG.labels(status.value).set(counts.get(status, 0))

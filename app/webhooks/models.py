@@ -2,6 +2,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import JSON, BigInteger, Column, ForeignKey, Index, Integer, Text, UniqueConstraint
+from sqlalchemy import Enum as SAEnum
 from sqlmodel import Field, SQLModel
 
 from app.core.db import UTCDateTime, utcnow
@@ -34,7 +35,7 @@ class WebhookSubscription(SQLModel, table=True):
     version: int = Field(default=1)
 
 
-class DeliveryStatus(StrEnum):
+class WebhookDeliveryStatus(StrEnum):
     pending = "pending"  # waiting for its next attempt
     sending = "sending"  # claimed by a worker until `lease_until`
     delivered = "delivered"
@@ -61,7 +62,10 @@ class WebhookDelivery(SQLModel, table=True):
     event_type: str = Field(max_length=64)
     event_occurred_at: datetime = Field(sa_type=UTCDateTime)
     payload: str = Field(sa_type=Text)
-    status: DeliveryStatus = Field(default=DeliveryStatus.pending, max_length=16)
+    # The PostgreSQL type keeps the name it was created with.
+    status: WebhookDeliveryStatus = Field(
+        default=WebhookDeliveryStatus.pending, max_length=16,
+        sa_type=SAEnum(WebhookDeliveryStatus, name="deliverystatus"))
     attempts: int = Field(default=0)
     # Attempts since the message was last queued (a manual retry starts a new schedule).
     attempts_in_schedule: int = Field(default=0)

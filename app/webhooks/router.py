@@ -20,10 +20,10 @@ from app.webhooks.errors import (
     SubscriptionNotFound,
     UnknownEventType,
 )
-from app.webhooks.models import DeliveryStatus, WebhookSubscription
+from app.webhooks.models import WebhookDeliveryStatus, WebhookSubscription
 from app.webhooks.schemas import (
-    DeliveryPage,
-    DeliveryRead,
+    WebhookDeliveryPage,
+    WebhookDeliveryRead,
     ReplayBody,
     ReplayResult,
     RotateSecretBody,
@@ -121,14 +121,14 @@ async def rotate_webhook_secret(subscription_id: Id, body: RotateSecretBody, ses
     return _with_secret(subscription, secret)
 
 
-@router.post("/webhooks/{subscription_id}/test", status_code=202, response_model=DeliveryRead,
+@router.post("/webhooks/{subscription_id}/test", status_code=202, response_model=WebhookDeliveryRead,
              responses=errors_doc(Forbidden, SubscriptionNotFound, SubscriptionDisabled))
 async def test_webhook(subscription_id: Id, session: SessionDep, principal: CurrentPrincipal,
-                       now: Now) -> DeliveryRead:
+                       now: Now) -> WebhookDeliveryRead:
     """Send a `webhook.test` message to this receiver now; follow it in the delivery log."""
     delivery = await service.send_test(session, principal, subscription_id=subscription_id,
                                        now=now)
-    return DeliveryRead.model_validate(delivery)
+    return WebhookDeliveryRead.model_validate(delivery)
 
 
 @router.post("/webhooks/{subscription_id}/replay", status_code=202, response_model=ReplayResult,
@@ -141,32 +141,32 @@ async def replay_webhook(subscription_id: Id, body: ReplayBody, session: Session
     return ReplayResult(queued=queued)
 
 
-@router.get("/webhooks/{subscription_id}/deliveries", response_model=DeliveryPage,
+@router.get("/webhooks/{subscription_id}/deliveries", response_model=WebhookDeliveryPage,
             responses=errors_doc(Forbidden, SubscriptionNotFound))
 async def list_webhook_deliveries(
     subscription_id: Id, session: SessionDep, principal: CurrentPrincipal,
-    status: DeliveryStatus | None = None, limit: LimitQuery = 50, cursor: CursorQuery = None,
-) -> DeliveryPage:
+    status: WebhookDeliveryStatus | None = None, limit: LimitQuery = 50, cursor: CursorQuery = None,
+) -> WebhookDeliveryPage:
     """The delivery log, newest first: status, attempts, last answer, latency, next attempt."""
     items, next_cursor = await service.list_deliveries(
         session, principal, subscription_id=subscription_id, status=status, limit=limit,
         cursor=cursor)
-    return DeliveryPage(items=[DeliveryRead.model_validate(d) for d in items],
+    return WebhookDeliveryPage(items=[WebhookDeliveryRead.model_validate(d) for d in items],
                         next_cursor=next_cursor)
 
 
-@router.get("/webhook-deliveries/{delivery_id}", response_model=DeliveryRead,
+@router.get("/webhook-deliveries/{delivery_id}", response_model=WebhookDeliveryRead,
             responses=errors_doc(Forbidden, DeliveryNotFound))
 async def get_webhook_delivery(delivery_id: DeliveryId, session: SessionDep,
-                               principal: CurrentPrincipal) -> DeliveryRead:
-    return DeliveryRead.model_validate(await service.get_delivery(session, principal, delivery_id))
+                               principal: CurrentPrincipal) -> WebhookDeliveryRead:
+    return WebhookDeliveryRead.model_validate(await service.get_delivery(session, principal, delivery_id))
 
 
 @router.post("/webhook-deliveries/{delivery_id}/retry", status_code=202,
-             response_model=DeliveryRead,
+             response_model=WebhookDeliveryRead,
              responses=errors_doc(Forbidden, DeliveryNotFound, DeliveryInFlight))
 async def retry_webhook_delivery(delivery_id: DeliveryId, session: SessionDep,
-                                 principal: CurrentPrincipal, now: Now) -> DeliveryRead:
+                                 principal: CurrentPrincipal, now: Now) -> WebhookDeliveryRead:
     """Send this message again now, with a fresh retry schedule."""
     delivery = await service.retry_delivery(session, principal, delivery_id=delivery_id, now=now)
-    return DeliveryRead.model_validate(delivery)
+    return WebhookDeliveryRead.model_validate(delivery)

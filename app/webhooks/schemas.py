@@ -5,7 +5,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, Field, StringConstraints, field_validator, model_validator
 
 from app.core.schemas import ReadModel, UpdateModel, WriteModel
-from app.webhooks.models import DeliveryStatus
+from app.webhooks.models import WebhookDeliveryStatus
 
 Url = Annotated[str, StringConstraints(min_length=1, max_length=2048)]
 EventTypePattern = Annotated[str, StringConstraints(min_length=1, max_length=64)]
@@ -87,12 +87,12 @@ class ReplayResult(BaseModel):
     queued: int = Field(description="Messages queued for delivery (again)")
 
 
-class DeliveryRead(ReadModel):
+class WebhookDeliveryRead(ReadModel):
     id: int
     subscription_id: int
     event_id: str = Field(description="The `webhook-id` header; the same on every attempt")
     event_type: str
-    status: DeliveryStatus
+    status: WebhookDeliveryStatus
     attempts: int
     next_attempt_at: datetime | None
     last_attempt_at: datetime | None
@@ -109,6 +109,6 @@ class DeliveryRead(ReadModel):
         return json.loads(value) if isinstance(value, str) else value
 
 
-class DeliveryPage(BaseModel):
-    items: list[DeliveryRead]
+class WebhookDeliveryPage(BaseModel):
+    items: list[WebhookDeliveryRead]
     next_cursor: str | None = None

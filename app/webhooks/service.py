@@ -27,7 +27,7 @@ from app.webhooks.errors import (
 )
 from app.webhooks.fanout import delivery_row
 from app.webhooks.matching import matches
-from app.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookSubscription
+from app.webhooks.models import WebhookDeliveryStatus, WebhookDelivery, WebhookSubscription
 from app.webhooks.schemas import (
     ReplayBody,
     WebhookCreate,
@@ -168,7 +168,7 @@ async def send_test(session: AsyncSession, principal: Principal, *, subscription
 
 async def list_deliveries(
     session: AsyncSession, principal: Principal, *, subscription_id: int,
-    status: DeliveryStatus | None, limit: int, cursor: str | None,
+    status: WebhookDeliveryStatus | None, limit: int, cursor: str | None,
 ) -> tuple[list[WebhookDelivery], str | None]:
     """A subscription's delivery log, newest first."""
     await get(session, principal, subscription_id)
@@ -197,9 +197,9 @@ async def retry_delivery(session: AsyncSession, principal: Principal, *, deliver
     """Send a message again now, with a fresh retry schedule (failed ones included; a
     delivered one is sent again too, e.g. for a receiver that lost it)."""
     delivery = await get_delivery(session, principal, delivery_id, for_update=True)
-    if delivery.status == DeliveryStatus.sending:
+    if delivery.status == WebhookDeliveryStatus.sending:
         raise DeliveryInFlight()
-    delivery.status, delivery.next_attempt_at = DeliveryStatus.pending, now
+    delivery.status, delivery.next_attempt_at = WebhookDeliveryStatus.pending, now
     delivery.attempts_in_schedule, delivery.lease_until = 0, None
     audit.record(session, principal, action="webhook.delivery_retried",
                  entity_type="webhook_delivery", entity_id=delivery_id, before=None,
@@ -218,12 +218,12 @@ async def replay(session: AsyncSession, principal: Principal, *, subscription_id
     in_range = (col(WebhookDelivery.subscription_id) == subscription_id,
                 col(WebhookDelivery.event_occurred_at) >= data.since,
                 col(WebhookDelivery.event_occurred_at) < data.until,
-                col(WebhookDelivery.status) != DeliveryStatus.sending,
+                col(WebhookDelivery.status) != WebhookDeliveryStatus.sending,
                 col(WebhookDelivery.event_type) != "webhook.test")
     # The session returns a CursorResult for an UPDATE without RETURNING; its type says Result.
     requeued = cast(CursorResult[Any], await session.execute(
         update(WebhookDelivery).where(*in_range)
-        .values(status=DeliveryStatus.pending, next_attempt_at=now, attempts_in_schedule=0,
+        .values(status=WebhookDeliveryStatus.pending, next_attempt_at=now, attempts_in_schedule=0,
                 lease_until=None)
         .execution_options(synchronize_session=False))).rowcount or 0
     added, after_position = 0, 0

@@ -12,7 +12,7 @@ from app.core.db import create_sessionmaker
 from app.events.models import Event
 from app.events.service import new_event_id
 from app.webhooks.dispatcher import Dispatcher, Outcome
-from app.webhooks.models import DeliveryStatus, WebhookDelivery
+from app.webhooks.models import WebhookDeliveryStatus, WebhookDelivery
 from tests.conftest import IS_POSTGRES, make_settings
 from tests.webhooks.conftest import run_until, subscribe
 
@@ -41,7 +41,7 @@ async def test_a_dispatcher_killed_mid_batch_loses_nothing(client, admin, compan
             await doomed.record(late, [Outcome(c, 500, "late", 1.0) for c in claimed])
         session.expire_all()
         rows = (await session.execute(select(WebhookDelivery))).scalars().all()
-        assert {r.status for r in rows} == {DeliveryStatus.delivered}
+        assert {r.status for r in rows} == {WebhookDeliveryStatus.delivered}
         assert {r.attempts for r in rows} == {2}
     finally:
         await doomed.aclose()
