@@ -32,6 +32,9 @@ EVENT_TYPES: frozenset[str] = frozenset({
     "contract.rejected", "contract.recalled", "contract.signed", "contract.amended",
     "contract.voided", "contract.termination_requested", "contract.terminated",
     "contract.termination_rejected", "contract.termination_recalled",
+    "order.created", "order.updated", "order.submitted", "order.credit_hold",
+    "order.released", "order.confirmed", "order.rejected", "order.recalled",
+    "order.scheduled", "order.cancelled", "order.closed",
     "webhook.test", "webhook.subscription_disabled",
 })
 
