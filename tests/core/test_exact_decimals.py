@@ -2,7 +2,9 @@
 units, not as REAL), compare, sort and sum right in SQL, and every response shows them
 with their column's places, the same after a POST as after a GET."""
 
+import re
 from decimal import Decimal
+from pathlib import Path
 
 import httpx
 from alembic.script import ScriptDirectory
@@ -131,10 +133,16 @@ class TestSqliteMigration:
     def test_converts_every_decimal_column(self):
         # The migration names the columns it converts (it must not import the models):
         # it must name every decimal column there is, with the column's scale.
-        module = ScriptDirectory.from_config(alembic_config()).get_revision(EXACT_DECIMALS).module
+        scripts = ScriptDirectory.from_config(alembic_config())
+        module = scripts.get_revision(EXACT_DECIMALS).module
+        # Tables created by later migrations are out of its reach (and get integer minor
+        # units from the start).
+        existing = {name for revision in scripts.iterate_revisions(EXACT_DECIMALS, "base")
+                    for name in re.findall(r"create_table\(\s*'(\w+)'",
+                                           Path(revision.path).read_text(encoding="utf-8"))}
         declared = {(table.name, column.name): column.type.scale
                     for table in metadata.tables.values() for column in table.columns
-                    if isinstance(column.type, ExactDecimal)}
+                    if isinstance(column.type, ExactDecimal) and table.name in existing}
         converted = {(table, column): scale for table, columns in module.SCALES.items()
                      for column, scale in columns.items()}
         assert converted == declared
