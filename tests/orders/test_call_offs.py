@@ -62,13 +62,20 @@ class TestRemainingQuantity:
             "33.34", "33.34", "33.33"]
 
     async def test_the_contract_amount_is_a_limit_of_its_own(self, shop, session):
-        """Many small call-offs each rounding up can reach the contract's amount before its
-        quantity: then the order is refused for the amount."""
-        contract = await shop.signed_contract(("1", "0.005"))  # rounds to 0.01
-        await shop.place(contract, "0.5")  # 0.0025 → 0.00
-        await shop.place(contract, "0.3")  # 0.0015 → 0.00
-        last = await shop.place(contract, "0.2")  # the rest of the line: 0.01
-        assert last["total"] == "0.01"
+        """Call-offs that each round up can reach the contract's amount before its
+        quantity: 4 units at 0.005 are 0.02, one unit alone 0.01. After two, a third
+        single unit is refused for the amount; the last two units together take the rest
+        (0.00)."""
+        contract = await shop.signed_contract(("4", "0.005"))
+        assert contract["total"] == "0.02"
+        assert [(await shop.place(contract, "1"))["total"] for _ in range(2)] == [
+            "0.01", "0.01"]
+        before = await _order_count(session)
+        refused = await shop.place(contract, "1", expect=409)
+        assert (refused["code"], refused["total"], refused["remaining"]) == (
+            "order.amount_exceeds_remaining", "0.01", "0.00")
+        assert await _order_count(session) == before
+        assert (await shop.place(contract, "2"))["total"] == "0.00"
 
 
 class TestSource:
