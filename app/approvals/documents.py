@@ -22,6 +22,7 @@ therefore does not lock the document itself; the adapter locks it when the reque
 """
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -199,11 +200,15 @@ def _adapter_of(document: Versioned) -> DocumentApprovals[Any]:
 
 
 async def submit_document(session: AsyncSession, principal: Principal, document: Versioned, *,
-                          now: datetime, changes: dict[str, Any] | None = None) -> LoadedRequest:
+                          now: datetime, changes: dict[str, Any] | None = None,
+                          opened: Callable[[LoadedRequest], None] | None = None
+                          ) -> LoadedRequest:
     """Send a document into approval and commit: it becomes pending (with `changes`, e.g.
     the proposal's text), its reason from an earlier rejection is cleared, and its request
     opens with the chain the policy gives now. The caller has loaded the document locked,
-    with its own checks (visibility, permission, If-Match, rules of its own)."""
+    with its own checks (visibility, permission, If-Match, rules of its own). `opened`
+    records what else the submission did, once the request exists and before the commit
+    (an order's credit hold, naming its request)."""
     adapter = _adapter_of(document)
     states = adapter.states
     adapter.ensure_transition(getattr(document, states.field), states.pending)
@@ -218,6 +223,8 @@ async def submit_document(session: AsyncSession, principal: Principal, document:
                   before=before, after=adapter.summary(document))
     loaded = await open_request(session, principal, document=adapter.describe(document), now=now)
     setattr(document, states.request_field, loaded.request.id)
+    if opened is not None:
+        opened(loaded)
     await commit(session)
     return loaded
 

@@ -19,6 +19,8 @@ from app.core.schemas import InputModel
 
 TierMode = Literal["single", "cumulative"]
 Condition = Literal["always", "major_interest", "credit_hold", "key_customer"]
+# The states of a quote an order may be placed from directly, without a contract.
+OrderableQuoteState = Literal["approved", "sent", "accepted"]
 
 # Who an overdue step escalates to (SPEC §2: dept_head → deputy_gm → gm).
 ESCALATION: dict[Role, Role | None] = {Role.dept_head: Role.deputy_gm, Role.deputy_gm: Role.gm,
@@ -104,6 +106,13 @@ class PolicyDocument(_Strict):
     default_sla_hours: int = Field(default=48, ge=1, le=24 * 60)
     documents: dict[str, DocumentRule]
     discount_bands: list[DiscountBand] = Field(default_factory=list, max_length=10)
+    # Not a chain but the company's rule for the same documents (SPEC §3 Order: "from an
+    # approved quote when policy allows"), kept here so it is versioned and audited with
+    # the rest; a policy saved before it existed gets the default.
+    orders_from_quotes: list[OrderableQuoteState] = Field(
+        default_factory=lambda: list[OrderableQuoteState](["accepted"]), max_length=3,
+        description="Quote states a sales order may be placed from directly, without a "
+                    "contract; empty: orders only from signed contracts")
 
     @model_validator(mode="after")
     def _bounds_ascend(self) -> "PolicyDocument":

@@ -64,3 +64,8 @@ class QuoteNotAccepted(Conflict):
 class QuoteAlreadyContracted(Conflict):
     code = "contract.quote_already_contracted"
     title = "A contract has already been drafted from this quote"
+
+
+class QuoteAlreadyOrdered(Conflict):
+    code = "contract.quote_ordered"
+    title = "Orders were placed from this quote directly; it cannot also become a contract"

@@ -17,6 +17,7 @@ from app.contracts.errors import (
     NoTerminationPending,
     PaymentScheduleInvalid,
     QuoteAlreadyContracted,
+    QuoteAlreadyOrdered,
     QuoteNotAccepted,
     TerminationPending,
     UnknownCustomer,
@@ -99,7 +100,8 @@ async def list_contracts(session: SessionDep, principal: CurrentPrincipal, now: 
 @router.post("", status_code=201, response_model=ContractRead,
              responses=errors_doc(ContractForbidden, UnknownCustomer, UnknownProduct,
                                   AmountTooLarge, PaymentScheduleInvalid, BaseCurrencyRate,
-                                  UnknownQuote, QuoteNotAccepted, QuoteAlreadyContracted))
+                                  UnknownQuote, QuoteNotAccepted, QuoteAlreadyContracted,
+                                  QuoteAlreadyOrdered))
 async def create_contract(body: ContractCreate, session: SessionDep, principal: CurrentPrincipal,
                           now: Now, response: Response) -> ContractRead:
     """Draft a contract: directly (prices default to the price list, totals computed here), or

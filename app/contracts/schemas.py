@@ -90,6 +90,7 @@ class TerminationBody(WriteModel):
 
 
 class ContractLineRead(ReadModel):
+    id: int = Field(description="What an order's line names to call this line off")
     line_no: int
     product_id: int
     description: str

@@ -1,7 +1,7 @@
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, Integer, column, literal_column, select, table
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -20,6 +20,7 @@ from app.contracts.errors import (
     NoTerminationPending,
     PaymentScheduleInvalid,
     QuoteAlreadyContracted,
+    QuoteAlreadyOrdered,
     QuoteNotAccepted,
     TerminationPending,
     UnknownCustomer,
@@ -55,6 +56,10 @@ from app.quotes.models import Quote, QuoteStatus
 ENTITY = "contract"
 TERMINATION = "contract_termination"
 BASE_CURRENCY = "CNY"
+# Orders call off contracts (the orders domain imports this one), so the orders placed from
+# a quote directly are read from their table by name, not through the model.
+_ORDER = table("sales_order", column("id", Integer), column("quote_id", Integer),
+               column("status"))
 QUOTED_LINE_FIELDS = ("line_no", "product_id", "description", "quantity", "unit_price",
                       "discount_percent", "tax_rate", "net_amount", "tax_amount", "total_amount")
 
@@ -177,6 +182,12 @@ async def _from_quote(session: AsyncSession, principal: Principal, quote_id: int
     if existing is not None:
         raise QuoteAlreadyContracted(f"Contract {existing} was drafted from quote {quote_id}.",
                                      contract_id=existing)
+    ordered = await session.scalar(select(_ORDER.c.id).where(
+        _ORDER.c.quote_id == quote_id, _ORDER.c.status != literal_column("'cancelled'")).limit(1))
+    if ordered is not None:
+        # Its goods are being ordered without a contract: a contract would order them twice.
+        raise QuoteAlreadyOrdered(f"Order {ordered} was placed from quote {quote_id}.",
+                                  order_id=ordered)
     return quote, [ContractLine(**{field: getattr(line, field) for field in QUOTED_LINE_FIELDS})
                    for line in await quotes.lines_of(session, quote_id)]
 

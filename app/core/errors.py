@@ -2,6 +2,7 @@
 
 import json
 from collections.abc import Iterable
+import datetime as dt
 from datetime import date
 from typing import Annotated, Any, ClassVar
 
@@ -163,6 +164,17 @@ class Problem(TypedDict):
     max_days: NotRequired[Annotated[int, Field(description="The longest range allowed")]]
     max_bytes: NotRequired[Annotated[int, Field(description="The size limit")]]
     order_status: NotRequired[Annotated[str, Field(description="The order's status")]]
+    order_id: NotRequired[Annotated[int, Field(description="The order concerned")]]
+    contract_status: NotRequired[Annotated[str, Field(description="The contract's status")]]
+    orderable_states: NotRequired[Annotated[list[str], Field(
+        description="The quote states the policy allows orders from")]]
+    line_nos: NotRequired[Annotated[list[int], Field(description="Line numbers concerned")]]
+    line_ids: NotRequired[Annotated[list[int], Field(description="Line ids unknown")]]
+    total: NotRequired[Annotated[str, Field(
+        description="The amount asked for, a decimal string")]]
+    remaining: NotRequired[Annotated[str, Field(
+        description="What is left to call off, a decimal string")]]
+    date: NotRequired[Annotated[dt.date, Field(description="The date refused")]]
     order_line_ids: NotRequired[Annotated[list[int], Field(
         description="Order lines unknown on this order")]]
     delivery_line_ids: NotRequired[Annotated[list[int], Field(

@@ -49,6 +49,10 @@ class Capability(StrEnum):
     # Decide approval steps (the engine checks each step's role and scope) and delegate them.
     approval_decide = "approval.decide"
     approval_policy_write = "approval_policy.write"
+    # Plan an order's delivery dates while it is reviewed or confirmed (logistics' review).
+    order_schedule = "order.schedule"
+    # Close a delivered or partly delivered order: the rest will not be delivered.
+    order_close = "order.close"
     audit_read = "audit.read"
     events_read = "events.read"
     webhooks_manage = "webhooks.manage"  # subscriptions, deliveries, replays
@@ -68,19 +72,24 @@ ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
     Role.admin: frozenset(Capability),
     Role.gm: _SALES_LINE | {Capability.customer_create, Capability.customer_update,
                             Capability.customer_assign_owner, Capability.customer_set_credit,
-                            Capability.lead_create, Capability.lead_assign},
+                            Capability.lead_create, Capability.lead_assign,
+                            Capability.order_close},
     Role.deputy_gm: _SALES_LINE | {Capability.customer_update,
-                                   Capability.customer_assign_owner, Capability.lead_assign},
+                                   Capability.customer_assign_owner, Capability.lead_assign,
+                                   Capability.order_close},
     Role.dept_head: _SALES_LINE | {Capability.customer_create, Capability.customer_update,
                                    Capability.customer_assign_owner, Capability.lead_create,
-                                   Capability.lead_assign},
+                                   Capability.lead_assign, Capability.order_close},
     # A rep decides approvals only as someone's delegate; the engine checks that.
     Role.sales_rep: _SALES_LINE | {Capability.customer_create, Capability.customer_update,
                                    Capability.lead_create},
     # Finance sets credit terms, not the rest of the customer record.
     Role.finance: frozenset({Capability.customer_set_credit, Capability.approval_decide}),
     Role.legal: frozenset({Capability.approval_decide}),
-    Role.logistics: frozenset({Capability.approval_decide, Capability.delivery_plan,
+    # Logistics reviews orders' delivery dates, closes what will not be delivered, and
+    # plans, ships and receives deliveries.
+    Role.logistics: frozenset({Capability.approval_decide, Capability.order_schedule,
+                               Capability.order_close, Capability.delivery_plan,
                                Capability.delivery_record, Capability.delivery_return}),
     Role.customer_service: frozenset({Capability.approval_decide}),
     Role.quality: frozenset({Capability.approval_decide}),
@@ -111,6 +120,10 @@ OPERATION_CAPABILITIES: dict[str, frozenset[Capability] | None] = {
     **dict.fromkeys(("create_contract", "update_contract", "submit_contract", "recall_contract",
                      "sign_contract", "amend_contract", "terminate_contract",
                      "recall_termination"), _SALES),
+    **dict.fromkeys(("create_order", "update_order", "submit_order", "recall_order",
+                     "cancel_order"), _SALES),
+    "schedule_order": frozenset({Capability.order_schedule}),
+    "close_order": frozenset({Capability.order_close}),
     **dict.fromkeys(("create_quote", "update_quote", "submit_quote", "recall_quote",
                      "send_quote", "accept_quote", "decline_quote", "revise_quote"), _SALES),
     **dict.fromkeys(("create_opportunity", "update_opportunity", "move_opportunity_stage",

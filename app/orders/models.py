@@ -2,7 +2,9 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, Index, Text
+from typing import Any
+
+from sqlalchemy import JSON, CheckConstraint, Index, Text
 from sqlmodel import Field, SQLModel
 
 from app.core.db import ExactDecimal, UTCDateTime, money_column_type, utcnow
@@ -32,8 +34,9 @@ class Order(PricedColumns, table=True):
         Index("ix_sales_order_contract_id_id", "contract_id", "id"),
         Index("ix_sales_order_status_id", "status", "id"),
         exchange_rate_check(),
-        CheckConstraint("prepayment_percent >= 0 AND prepayment_percent <= 100",
-                        name="prepayment_percent_range"),
+        # Not "<= 100" as well: SQLite holds the column in hundredths (ExactDecimal), so no
+        # literal bound fits both databases; the API refuses more than 100.
+        CheckConstraint("prepayment_percent >= 0", name="prepayment_percent_non_negative"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -53,8 +56,10 @@ class Order(PricedColumns, table=True):
     status: OrderStatus = Field(default=OrderStatus.draft, max_length=20)
     approval_request_id: int | None = None
     rejection_reason: str | None = Field(default=None, max_length=2000)
-    # The credit check at the last submission: whether it held the order, and its figures.
+    # The credit check at the last submission: whether it held the order, and its figures
+    # (app.credit.schemas.CreditCheck: limit, each exposure component, amount over, ...).
     credit_held: bool = False
+    credit_check: dict[str, Any] | None = Field(default=None, sa_type=JSON)
     # What of the total has been invoiced (receivables issued), in the base currency: the
     # rest counts in the customer's exposure while the order is confirmed.
     invoiced_base: Decimal = Field(default=Decimal("0.00"), sa_type=money_column_type())
@@ -62,6 +67,8 @@ class Order(PricedColumns, table=True):
     cancelled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     cancel_reason: str | None = Field(default=None, max_length=2000)
     closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Why the rest will not be delivered (a short close); none when all was delivered.
+    close_reason: str | None = Field(default=None, max_length=2000)
     created_by: str = Field(max_length=128)
     version: int = 1
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
@@ -73,6 +80,7 @@ class OrderLine(SQLModel, table=True):
     __table_args__ = (
         Index("ix_sales_order_line_order_id_line_no", "order_id", "line_no"),
         Index("ix_sales_order_line_contract_line_id", "contract_line_id"),
+        Index("ix_sales_order_line_quote_line_id", "quote_line_id"),
         CheckConstraint("quantity > 0", name="quantity_positive"),
         # Deliveries never take more than was ordered (the service checks first, under the
         # order's lock; this is the last word).

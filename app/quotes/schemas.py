@@ -54,6 +54,7 @@ class DeclineBody(WriteModel):
 
 
 class QuoteLineRead(ReadModel):
+    id: int = Field(description="What an order's line names to call this line off")
     line_no: int
     product_id: int
     description: str

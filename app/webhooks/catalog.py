@@ -432,6 +432,88 @@ class ContractTerminationData(ContractData):
                                            "recalled: null")
 
 
+# ---- orders --------------------------------------------------------------------------------
+
+
+class OrderData(EventData):
+    """The order's summary after the change."""
+
+    id: int
+    status: OrderStatus
+    customer_id: int
+    contract_id: int | None = Field(description="The signed contract it calls off")
+    quote_id: int | None = Field(description="The quote it was placed from (no contract)")
+    department_id: str
+    owner_id: str = Field(description="The owning sales rep")
+    currency: CurrencyCode
+    total: MoneyString = Field(description="Total including tax, in the order currency")
+    total_base: MoneyString = Field(description="`total` in CNY: what credit control counts")
+    requested_date: date | None
+    credit_held: bool = Field(description="The last submission's credit check held it")
+    version: int
+
+
+class CreditCheckData(EventData):
+    """Why a credit check held an order, or let it pass (SPEC §5), in CNY."""
+
+    outcome: Literal["passed", "held"]
+    reasons: list[Literal["over_limit", "rating_d"]] = Field(
+        description="What held it (or would have, when `waived_by_prepayment`)")
+    waived_by_prepayment: bool
+    credit_rating: CreditRating
+    credit_limit: MoneyString
+    receivables_open: MoneyString
+    orders_uninvoiced: MoneyString = Field(description="Confirmed orders not yet invoiced")
+    orders_in_review: MoneyString = Field(description="Other orders awaiting their review")
+    exposure: MoneyString = Field(description="The components' sum, before this order")
+    order_amount: MoneyString
+    exposure_after: MoneyString
+    amount_over: MoneyString = Field(description="How far above the limit (0.00 within it)")
+    prepayment_percent: PercentString
+    releasable_by: list[Role] = Field(description="Roles whose approval releases the order")
+    checked_at: datetime
+
+
+class OrderCreditData(OrderData):
+    """The order with its credit check, and the review deciding it."""
+
+    approval_request_id: int
+    credit_check: CreditCheckData
+
+
+class OrderDecisionData(OrderData):
+    """The order after its review ended."""
+
+    approval_request_id: int
+    reason: str | None = Field(description="The rejection comment; null unless rejected")
+
+
+class OrderCancelledData(OrderData):
+    """The cancelled order."""
+
+    reason: str = Field(description="Why it was cancelled")
+    approval_request_id: int | None = Field(description="The review withdrawn by the "
+                                                        "cancellation; null when none ran")
+
+
+class OrderClosedData(OrderData):
+    """The closed order."""
+
+    reason: str | None = Field(description="Why the rest will not be delivered; null when "
+                                           "everything was")
+
+
+class PlannedLineData(EventData):
+    line_no: int
+    planned_delivery_date: date | None
+
+
+class OrderScheduledData(OrderData):
+    """The order with its lines' planned delivery dates."""
+
+    lines: list[PlannedLineData]
+
+
 # ---- order fulfilment and deliveries --------------------------------------------------------
 
 
@@ -770,6 +852,36 @@ SPECS: list[EventSpec] = [
           "An approver rejected a termination; the contract stays in force."),
     _spec("contract.termination_recalled", "contract", ContractTerminationData,
           "The requester withdrew a termination; the contract stays in force."),
+    _spec("order.created", "order", OrderData,
+          "A sales rep placed a draft order: a call-off of a signed contract, or from a quote "
+          "the policy allows."),
+    _spec("order.updated", "order", OrderData, "A draft order was edited (the sales rep)."),
+    _spec("order.submitted", "order", OrderData,
+          "A draft order was submitted for review, finance ∥ logistics (the sales rep); "
+          "`status` is `credit_hold` when the credit check held it (`order.credit_hold` "
+          "follows)."),
+    _spec("order.credit_hold", "order", OrderCreditData,
+          "The credit check at submission held the order (exposure above the limit, or the "
+          "customer rated D): the GM's release is added to its review. `credit_check` "
+          "explains it."),
+    _spec("order.released", "order", OrderCreditData,
+          "A held order's review was approved, the credit release included: it is released "
+          "(`order.confirmed` follows)."),
+    _spec("order.confirmed", "order", OrderDecisionData,
+          "An order's review ended approved (its last approver): it is confirmed, with "
+          "planned delivery dates, and counts in the customer's exposure until invoiced."),
+    _spec("order.rejected", "order", OrderDecisionData,
+          "An approver rejected an order; it is a draft again, `reason` says why."),
+    _spec("order.recalled", "order", OrderDecisionData,
+          "The submitter took an order back from review; it is a draft again."),
+    _spec("order.scheduled", "order", OrderScheduledData,
+          "Logistics planned the delivery dates of an order in review or confirmed."),
+    _spec("order.cancelled", "order", OrderCancelledData,
+          "An order was cancelled (the sales rep or their manager): a draft, one in review "
+          "(its review withdrawn), or a confirmed one with nothing scheduled for delivery."),
+    _spec("order.closed", "order", OrderClosedData,
+          "A delivered or partly delivered order was closed (a head, deputy GM, the GM or "
+          "logistics): nothing more will be delivered."),
     _spec("order.partially_delivered", "order", OrderFulfilmentData,
           "An order's first goods shipped (logistics or the ERP), or a return brought a "
           "delivered order's goods back: part of it is still to deliver."),

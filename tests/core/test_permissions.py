@@ -28,6 +28,13 @@ EXPECTED: dict[str, frozenset[Role]] = {
     **dict.fromkeys(("create_contract", "update_contract", "submit_contract", "recall_contract",
                      "sign_contract", "amend_contract", "terminate_contract",
                      "recall_termination"), SALES),
+    # Orders are worked by the sales line; logistics plans their delivery dates, and closes
+    # with the managers what will not be delivered.
+    **dict.fromkeys(("create_order", "update_order", "submit_order", "recall_order",
+                     "cancel_order"), SALES),
+    "schedule_order": frozenset({Role.logistics, Role.admin}),
+    "close_order": frozenset({Role.dept_head, Role.deputy_gm, Role.gm, Role.logistics,
+                              Role.admin}),
     **dict.fromkeys(("create_quote", "update_quote", "submit_quote", "recall_quote",
                      "send_quote", "accept_quote", "decline_quote", "revise_quote"), SALES),
     **dict.fromkeys(("create_opportunity", "update_opportunity", "move_opportunity_stage",
