@@ -23,6 +23,7 @@ from app.opportunities.models import Opportunity
 from app.orders.models import Order, OrderLine
 from app.products.models import Product
 from app.quotes.models import Quote, QuoteLine
+from app.receivables.models import DunningEntry, Payment, PaymentAllocation, Receivable
 from app.webhooks.models import WebhookDelivery, WebhookSubscription
 
 __all__ = [
@@ -30,5 +31,5 @@ __all__ = [
     "ContractLine", "CustomerCredit", "Delegation", "DocumentCounter", "Delivery", "DeliveryLine",
     "DeliveryReturn", "Order", "OrderLine", "AuditEntry", "AuditSealState", "CalendarDay", "Customer", "Department", "Event",
     "EventSequencerState", "EventSubject", "IdempotencyRecord", "Lead", "Opportunity", "Product",
-    "Quote", "QuoteLine", "WebhookDelivery", "WebhookSubscription", "metadata",
+    "Quote", "QuoteLine", "Receivable", "Payment", "PaymentAllocation", "DunningEntry", "WebhookDelivery", "WebhookSubscription", "metadata",
 ]

@@ -21,7 +21,6 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from app.core.errors import InvalidTransition
 from app.core.permissions import visible
 from app.core.security import Principal
 from app.core.versioning import bump_version
@@ -29,36 +28,18 @@ from app.deliveries.errors import ExceedsUndelivered, OrderClosed, OrderNotDeliv
 from app.events.changes import record_change
 from app.orders.models import Order, OrderLine
 from app.orders.models import OrderStatus as S
+from app.orders.states import ensure_transition as ensure_order_transition
 
 ORDER = "order"
 
 # The order's state machine as agreed with the orders domain; its transitions table
 # (app.orders.states) replaces this one when both are merged.
-ORDER_TRANSITIONS: dict[S, frozenset[S]] = {
-    S.draft: frozenset({S.pending_review, S.credit_hold, S.cancelled}),
-    S.pending_review: frozenset({S.draft, S.confirmed, S.cancelled}),
-    S.credit_hold: frozenset({S.draft, S.confirmed, S.cancelled}),
-    S.confirmed: frozenset({S.partially_delivered, S.delivered, S.cancelled}),
-    S.partially_delivered: frozenset({S.delivered, S.closed}),
-    S.delivered: frozenset({S.partially_delivered, S.closed}),
-    S.closed: frozenset(),
-    S.cancelled: frozenset(),
-}
-
 # Orders whose undelivered quantity may be planned and shipped.
 DELIVERABLE = frozenset({S.confirmed, S.partially_delivered})
 # Orders whose shipped goods may still come back (a return reopens a delivered order).
 RETURNABLE = frozenset({S.partially_delivered, S.delivered})
 
 Quantities = Mapping[int, Decimal]  # order line id → quantity
-
-
-def ensure_order_transition(current: S, target: S) -> None:
-    if target not in ORDER_TRANSITIONS[current]:
-        raise InvalidTransition(
-            f"A {current.value} order cannot become {target.value}.",
-            current_status=current.value,
-            allowed_next=sorted(s.value for s in ORDER_TRANSITIONS[current]))
 
 
 def order_visible(principal: Principal) -> Any:
@@ -186,7 +167,8 @@ def order_summary(order: Order, lines: Any) -> dict[str, Any]:
     """The audited form of an order's fulfilment: its status and its lines' quantities."""
     assert order.id is not None  # loaded from the database
     return {
-        "id": order.id, "status": order.status.value, "total": f"{order.total:.2f}",
+        "id": order.id, "number": order.number, "status": order.status.value,
+        "total": f"{order.total:.2f}",
         "total_base": f"{order.total_base:.2f}", "version": order.version,
         "lines": [{"id": line.id, "line_no": line.line_no, "product_id": line.product_id,
                    "quantity": f"{line.quantity:.3f}",

@@ -7,6 +7,7 @@ from sqlalchemy import Enum as SAEnum
 from sqlmodel import Field, SQLModel
 
 from app.core.db import ExactDecimal, UTCDateTime, money_column_type, utcnow
+from app.core.numbering import NUMBER_LENGTH
 
 
 class DeliveryStatus(StrEnum):
@@ -32,6 +33,7 @@ class Delivery(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
+    number: str = Field(max_length=NUMBER_LENGTH, unique=True)  # FH-2026-000001
     order_id: int = Field(foreign_key="sales_order.id")
     # The order's, copied so lists filter and scope deliveries without a join.
     customer_id: int = Field(foreign_key="customer.id")

@@ -8,6 +8,7 @@ from app.core.clock import Now
 from app.core.db import SessionDep
 from app.core.errors import InvalidTransition, StaleVersion, errors_doc
 from app.core.ids import Id, path_id
+from app.core.numbering import NumberQuery
 from app.core.pagination import CursorQuery, LimitQuery
 from app.core.schemas import FIRST_DAY, LAST_DAY
 from app.core.security import CurrentPrincipal, Principal
@@ -85,13 +86,13 @@ async def list_deliveries(
                                          description="Shipped on or after this day")] = None,
     shipped_to: Annotated[date | None, Query(ge=FIRST_DAY, le=LAST_DAY,
                                          description="Shipped on or before this day")] = None,
-    limit: LimitQuery = 50, cursor: CursorQuery = None,
+    number: NumberQuery = None, limit: LimitQuery = 50, cursor: CursorQuery = None,
 ) -> DeliveryPage:
     """Deliveries of the orders the caller may see, newest first."""
     items, next_cursor = await service.list_deliveries(
         session, principal, order_id=order_id, customer_id=customer_id, status=status,
         planned_from=planned_from, planned_to=planned_to, shipped_from=shipped_from,
-        shipped_to=shipped_to, limit=limit, cursor=cursor)
+        shipped_to=shipped_to, number=number, limit=limit, cursor=cursor)
     return DeliveryPage(items=await _read_many(session, principal, items),
                         next_cursor=next_cursor)
 
@@ -100,12 +101,12 @@ async def list_deliveries(
              responses=errors_doc(DeliveryForbidden, UnknownOrder, UnknownOrderLine,
                                   OrderNotDeliverable, ExceedsUndelivered))
 async def create_delivery(body: DeliveryCreate, session: SessionDep, principal: CurrentPrincipal,
-                          response: Response) -> DeliveryRead:
+                          now: Now, response: Response) -> DeliveryRead:
     """Plan a delivery of a confirmed (or partially delivered) order: per order line a
     quantity up to what is still undelivered (ordered, less what other deliveries that are
     not cancelled took, plus what came back). 409 `delivery.exceeds_undelivered` names
     each line that does not fit."""
-    delivery = await service.plan(session, principal, data=body)
+    delivery = await service.plan(session, principal, data=body, now=now)
     response.headers["Location"] = f"/api/v1/deliveries/{delivery.id}"
     return await _read(session, principal, delivery, response)
 

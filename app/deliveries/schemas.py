@@ -144,6 +144,7 @@ class DeliveryReturnRead(ReadModel):
 
 class DeliveryRead(ReadModel):
     id: int
+    number: str = Field(description="Business number, FH-2026-000001 (gap-free per year)")
     order_id: int
     customer_id: int
     department_id: str

@@ -11,8 +11,10 @@ from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from app.calendar.working_time import local_date
 from app.core.db import commit
 from app.core.errors import InvalidTransition
+from app.core.numbering import next_number, number_is
 from app.core.pagination import paginate
 from app.core.permissions import Capability, can, visible
 from app.core.security import Principal
@@ -90,10 +92,12 @@ async def list_deliveries(
     session: AsyncSession, principal: Principal, *, order_id: int | None,
     customer_id: int | None, status: DeliveryStatus | None, planned_from: date | None,
     planned_to: date | None, shipped_from: date | None, shipped_to: date | None, limit: int,
-    cursor: str | None,
+    cursor: str | None, number: str | None = None,
 ) -> tuple[list[Delivery], str | None]:
     """Visible deliveries, newest first; date bounds are inclusive."""
     statement = select(Delivery).where(_visible(principal))
+    if number is not None:
+        statement = statement.where(number_is(col(Delivery.number), number))
     if order_id is not None:
         statement = statement.where(col(Delivery.order_id) == order_id)
     if customer_id is not None:
@@ -110,8 +114,8 @@ async def list_deliveries(
                           descending=True)
 
 
-async def plan(session: AsyncSession, principal: Principal, *, data: DeliveryCreate
-               ) -> Delivery:
+async def plan(session: AsyncSession, principal: Principal, *, data: DeliveryCreate,
+               now: datetime) -> Delivery:
     """Plan a delivery of part of what the order has still to deliver, under the order's
     lock: two plans at once take the undelivered quantity one after the other."""
     require(principal, Capability.delivery_plan, "plan deliveries")
@@ -133,7 +137,8 @@ async def plan(session: AsyncSession, principal: Principal, *, data: DeliveryCre
         owner_id=order.owner_id, status=DeliveryStatus.planned,
         planned_date=data.planned_date or _default_date(order, chosen),
         ship_to=data.ship_to or await _default_address(session, order),
-        currency=order.currency, created_by=principal.sub)
+        currency=order.currency, created_by=principal.sub,
+        number=await next_number(session, ENTITY, on=local_date(now)))
     session.add(delivery)
     await session.flush()
     assert delivery.id is not None  # assigned by the flush
@@ -249,7 +254,8 @@ def summary(delivery: Delivery, lines: list[DeliveryLine]) -> dict[str, Any]:
     """The audited form of a delivery."""
     assert delivery.id is not None  # flushed or loaded
     return {
-        "id": delivery.id, "order_id": delivery.order_id, "status": delivery.status.value,
+        "id": delivery.id, "number": delivery.number, "order_id": delivery.order_id,
+        "status": delivery.status.value,
         "planned_date": _day(delivery.planned_date), "ship_to": delivery.ship_to,
         "carrier": delivery.carrier, "tracking_number": delivery.tracking_number,
         "shipped_on": _day(delivery.shipped_on), "received_by": delivery.received_by,
@@ -267,7 +273,8 @@ def event_data(delivery: Delivery, lines: list[DeliveryLine]) -> dict[str, Any]:
     """What every delivery event carries: the delivery, whose order it is, and its lines."""
     assert delivery.id is not None  # flushed or loaded
     return {
-        "id": delivery.id, "order_id": delivery.order_id, "customer_id": delivery.customer_id,
+        "id": delivery.id, "number": delivery.number, "order_id": delivery.order_id,
+        "customer_id": delivery.customer_id,
         "department_id": delivery.department_id, "owner_id": delivery.owner_id,
         "status": delivery.status.value, "planned_date": _day(delivery.planned_date),
         "ship_to": delivery.ship_to, "version": delivery.version,

@@ -1,13 +1,13 @@
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
-
 from typing import Any
 
 from sqlalchemy import JSON, CheckConstraint, Index, Text
 from sqlmodel import Field, SQLModel
 
 from app.core.db import ExactDecimal, UTCDateTime, money_column_type, utcnow
+from app.core.numbering import NUMBER_LENGTH
 from app.core.pricing import PricedColumns, exchange_rate_check
 
 
@@ -40,6 +40,7 @@ class Order(PricedColumns, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
+    number: str = Field(max_length=NUMBER_LENGTH, unique=True)  # DD-2026-000001
     customer_id: int = Field(foreign_key="customer.id")
     contract_id: int | None = Field(default=None, foreign_key="contract.id")
     quote_id: int | None = Field(default=None, foreign_key="quote.id", index=True)

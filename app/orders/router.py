@@ -10,6 +10,7 @@ from app.core.clock import Now
 from app.core.db import SessionDep
 from app.core.errors import Conflict, InvalidTransition, StaleVersion, errors_doc
 from app.core.ids import Id, path_id
+from app.core.numbering import NumberQuery
 from app.core.pagination import CursorQuery, LimitQuery
 from app.core.pricing import AmountTooLarge
 from app.core.security import CurrentPrincipal, Principal
@@ -89,13 +90,14 @@ async def list_orders(
     contract_id: Id | None = None,
     owner_id: Annotated[str | None, Query(max_length=128)] = None,
     department_id: Annotated[str | None, Query(max_length=32)] = None,
-    limit: LimitQuery = 50, cursor: CursorQuery = None,
+    number: NumberQuery = None, limit: LimitQuery = 50, cursor: CursorQuery = None,
 ) -> OrderPage:
     """Orders the caller may see, newest first: a rep their own, a head their department,
     a deputy GM the departments they oversee; the GM, finance, logistics and the ERP all."""
     items, next_cursor = await service.list_orders(
         session, principal, status=status, customer_id=customer_id, contract_id=contract_id,
-        owner_id=owner_id, department_id=department_id, limit=limit, cursor=cursor)
+        owner_id=owner_id, department_id=department_id, number=number, limit=limit,
+        cursor=cursor)
     return OrderPage(items=await _read_many(session, principal, items, now),
                      next_cursor=next_cursor)
 

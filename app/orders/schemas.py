@@ -147,6 +147,7 @@ class OrderLineRead(ReadModel):
 
 class OrderRead(ReadModel):
     id: int
+    number: str = Field(description="Business number, DD-2026-000001 (gap-free per year)")
     customer_id: int
     contract_id: int | None
     quote_id: int | None
@@ -194,6 +195,7 @@ class OrderSummary(BaseModel):
     """The audited form of an order (its audit rows' before and after, its events' data)."""
 
     id: int
+    number: str
     status: OrderStatus
     customer_id: int
     contract_id: int | None

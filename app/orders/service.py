@@ -25,6 +25,7 @@ from app.approvals.store import LoadedRequest
 from app.calendar.working_time import local_date
 from app.core.db import commit
 from app.core.errors import Conflict
+from app.core.numbering import next_number, number_is
 from app.core.pagination import paginate
 from app.core.permissions import SALES_WORKING_ROLES, Capability, Role, can, visible
 from app.core.pricing import apply_totals
@@ -108,9 +109,11 @@ async def lines_by_order(session: AsyncSession, order_ids: list[int]
 async def list_orders(
     session: AsyncSession, principal: Principal, *, status: OrderStatus | None,
     customer_id: int | None, contract_id: int | None, owner_id: str | None,
-    department_id: str | None, limit: int, cursor: str | None,
+    department_id: str | None, number: str | None = None, limit: int, cursor: str | None,
 ) -> tuple[list[Order], str | None]:
     statement = select(Order).where(_visible(principal))
+    if number is not None:
+        statement = statement.where(number_is(col(Order.number), number))
     for column, value in ((Order.status, status), (Order.customer_id, customer_id),
                           (Order.contract_id, contract_id), (Order.owner_id, owner_id),
                           (Order.department_id, department_id)):
@@ -137,7 +140,8 @@ async def create(session: AsyncSession, principal: Principal, *, data: OrderCrea
     lines = await sources.price_lines(session, source, data.lines)
     customer = await session.get(Customer, document.customer_id)
     assert customer is not None  # a foreign key
-    order = Order(
+    # number: taken below, once every check has passed (it locks the year's counter).
+    order = Order(  # type: ignore[call-arg]
         customer_id=document.customer_id, contract_id=data.contract_id, quote_id=data.quote_id,
         department_id=document.department_id, owner_id=document.owner_id,
         title=data.title or document.title, currency=document.currency,
@@ -152,6 +156,7 @@ async def create(session: AsyncSession, principal: Principal, *, data: OrderCrea
         total_base=ZERO)
     apply_totals(order, lines)
     await sources.ensure_amount_remains(session, source, order.total)
+    order.number = await next_number(session, ENTITY, on=today)
     session.add(order)
     await session.flush()
     assert order.id is not None  # assigned by the flush
@@ -387,7 +392,7 @@ def describe(order: Order) -> SubmittedDocument:
 def summary(order: Order) -> dict[str, Any]:
     assert order.id is not None  # flushed or loaded
     return OrderSummary(
-        id=order.id, status=order.status, customer_id=order.customer_id,
+        id=order.id, number=order.number, status=order.status, customer_id=order.customer_id,
         contract_id=order.contract_id, quote_id=order.quote_id,
         department_id=order.department_id, owner_id=order.owner_id, currency=order.currency,
         total=f"{order.total:.2f}", total_base=f"{order.total_base:.2f}",

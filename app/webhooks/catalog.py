@@ -439,6 +439,7 @@ class OrderData(EventData):
     """The order's summary after the change."""
 
     id: int
+    number: str = Field(description="DD-2026-000001")
     status: OrderStatus
     customer_id: int
     contract_id: int | None = Field(description="The signed contract it calls off")
@@ -532,6 +533,7 @@ class OrderFulfilmentData(EventData):
     """The order after a delivery moved it, with its lines' quantities."""
 
     id: int
+    number: str = Field(description="DD-2026-000001")
     status: OrderStatus
     previous_status: OrderStatus
     customer_id: int
@@ -557,6 +559,7 @@ class DeliveryData(EventData):
     """The delivery after the change, with its lines."""
 
     id: int
+    number: str = Field(description="FH-2026-000001")
     order_id: int
     customer_id: int
     department_id: str

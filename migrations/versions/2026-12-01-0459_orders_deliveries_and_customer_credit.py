@@ -39,6 +39,7 @@ def upgrade() -> None:
     sa.Column('total', sa.Numeric(precision=18, scale=2), nullable=False),
     sa.Column('total_base', sa.Numeric(precision=18, scale=2), nullable=False),
     sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('number', sa.String(length=32), nullable=False),
     sa.Column('customer_id', sa.Integer(), nullable=False),
     sa.Column('contract_id', sa.Integer(), nullable=True),
     sa.Column('quote_id', sa.Integer(), nullable=True),
@@ -69,7 +70,8 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['customer_id'], ['customer.id'], name=op.f('fk_sales_order_customer_id_customer')),
     sa.ForeignKeyConstraint(['department_id'], ['department.id'], name=op.f('fk_sales_order_department_id_department')),
     sa.ForeignKeyConstraint(['quote_id'], ['quote.id'], name=op.f('fk_sales_order_quote_id_quote')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_sales_order'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_sales_order')),
+    sa.UniqueConstraint('number', name=op.f('uq_sales_order_number'))
     )
     with op.batch_alter_table('sales_order', schema=None) as batch_op:
         batch_op.create_index('ix_sales_order_contract_id_id', ['contract_id', 'id'], unique=False)
@@ -81,6 +83,7 @@ def upgrade() -> None:
 
     op.create_table('delivery',
     sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('number', sa.String(length=32), nullable=False),
     sa.Column('order_id', sa.Integer(), nullable=False),
     sa.Column('customer_id', sa.Integer(), nullable=False),
     sa.Column('department_id', sa.String(length=32), nullable=False),
@@ -104,7 +107,8 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['customer_id'], ['customer.id'], name=op.f('fk_delivery_customer_id_customer')),
     sa.ForeignKeyConstraint(['department_id'], ['department.id'], name=op.f('fk_delivery_department_id_department')),
     sa.ForeignKeyConstraint(['order_id'], ['sales_order.id'], name=op.f('fk_delivery_order_id_sales_order')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_delivery'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_delivery')),
+    sa.UniqueConstraint('number', name=op.f('uq_delivery_number'))
     )
     with op.batch_alter_table('delivery', schema=None) as batch_op:
         batch_op.create_index('ix_delivery_customer_id_id', ['customer_id', 'id'], unique=False)

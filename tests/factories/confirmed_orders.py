@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.core.db import commit, utcnow
+from app.core.numbering import next_number
 from app.core.pricing import apply_totals, line_amounts
 from app.customers.models import Customer
 from app.orders.models import Order, OrderLine, OrderStatus
@@ -52,6 +53,7 @@ async def create_confirmed_order(
             net_amount=amounts.net, tax_amount=amounts.tax, total_amount=amounts.total,
             planned_delivery_date=line.planned_delivery_date))
     order = Order(
+        number=await next_number(session, "order", on=utcnow().date()),
         customer_id=customer.id, department_id=customer.department_id,
         owner_id=customer.owner_id, title="水泵订单", delivery_address=delivery_address,
         requested_date=requested_date, payment_terms_days=payment_terms_days,
