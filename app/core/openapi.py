@@ -53,6 +53,7 @@ from app.core.idempotency import (
 )
 from app.core.limits import RequestTooLarge
 from app.core.pagination import InvalidCursor
+from app.core.query_parameters import UnknownQueryParameter
 from app.core.security import ExpiredToken, InvalidToken, MissingToken
 
 SCHEMA_PREFIX = "#/components/schemas/"
@@ -133,6 +134,7 @@ REFUSALS: tuple[Refusal, ...] = (
     Refusal((PreconditionMalformed,), lambda s: s.if_match),
     Refusal((IdempotencyKeyInvalid,), lambda s: s.post),
     Refusal((InvalidCursor,), lambda s: "cursor" in s.query_parameters),
+    Refusal((UnknownQueryParameter,), lambda s: True),
     Refusal((MissingToken, InvalidToken, ExpiredToken), lambda s: s.secured,
             headers=(("WWW-Authenticate", WWW_AUTHENTICATE_HEADER),)),
     Refusal((NotFound,), lambda s: s.path_parameters, unless_declared=True),
