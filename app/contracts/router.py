@@ -145,9 +145,11 @@ async def submit_contract(contract_id: ContractId, session: SessionDep,
 @router.post("/{contract_id}/recall", response_model=ContractRead,
              responses=errors_doc(ContractNotFound, InvalidTransition, NotSubmitter))
 async def recall_contract(contract_id: ContractId, session: SessionDep,
-                          principal: CurrentPrincipal, now: Now, response: Response) -> ContractRead:
+                          principal: CurrentPrincipal, now: Now, if_match: IfMatch,
+                          response: Response) -> ContractRead:
     """The submitter takes a pending contract back to draft."""
-    contract = await service.recall(session, principal, contract_id=contract_id, now=now)
+    contract = await service.recall(session, principal, contract_id=contract_id, now=now,
+        expected_version=if_match)
     return await _read(session, principal, contract, now, response)
 
 
@@ -204,8 +206,9 @@ async def terminate_contract(contract_id: ContractId, body: TerminationBody, ses
              responses=errors_doc(ContractNotFound, NoTerminationPending, NotSubmitter))
 async def recall_termination(contract_id: ContractId, session: SessionDep,
                              principal: CurrentPrincipal, now: Now,
-                             response: Response) -> ContractRead:
+                             if_match: IfMatch, response: Response) -> ContractRead:
     """The requester withdraws a pending termination; the contract stays in force."""
     contract = await service.recall_termination(session, principal, contract_id=contract_id,
-                                                now=now)
+                                                now=now,
+        expected_version=if_match)
     return await _read(session, principal, contract, now, response)

@@ -234,9 +234,10 @@ async def submit(session: AsyncSession, principal: Principal, *, contract_id: in
 
 
 async def recall(session: AsyncSession, principal: Principal, *, contract_id: int,
-                 now: datetime) -> Contract:
+                 now: datetime, expected_version: int | None = None) -> Contract:
     # Not locked here (recall_document says why).
     contract = await get_visible(session, principal, contract_id)
+    ensure_version(contract.version, expected_version)
     await recall_document(session, principal, contract, now=now)
     return contract
 
@@ -351,11 +352,12 @@ async def request_termination(session: AsyncSession, principal: Principal, *, co
 
 
 async def recall_termination(session: AsyncSession, principal: Principal, *, contract_id: int,
-                             now: datetime) -> Contract:
+                             now: datetime, expected_version: int | None = None) -> Contract:
     """The requester takes a pending termination back; the contract stays in force."""
     # Not locked here, as in `recall`: the request is locked first and the contract after
     # it (by the adapter), in the order every decision takes them.
     contract = await get_visible(session, principal, contract_id)
+    ensure_version(contract.version, expected_version)
     if not _termination_pending(contract):
         raise NoTerminationPending()
     assert contract.termination_request_id is not None

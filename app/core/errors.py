@@ -1,8 +1,8 @@
 """Typed application errors rendered as RFC 9457 application/problem+json."""
 
+import datetime as dt
 import json
 from collections.abc import Iterable
-import datetime as dt
 from datetime import date
 from typing import Annotated, Any, ClassVar
 
@@ -10,9 +10,9 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ConfigDict, Field, with_config
-from typing_extensions import NotRequired, TypedDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import Send
+from typing_extensions import NotRequired, TypedDict
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_TYPE_BASE = "https://salesflow.dev/problems/"

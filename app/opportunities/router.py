@@ -147,10 +147,11 @@ async def submit_opportunity_proposal(opportunity_id: OpportunityId, body: Propo
              responses=errors_doc(OpportunityNotFound, NoPendingProposal, NotSubmitter))
 async def recall_opportunity_proposal(opportunity_id: OpportunityId, session: SessionDep,
                                       principal: CurrentPrincipal, now: Now,
-                                      response: Response) -> OpportunityRead:
+                                      if_match: IfMatch, response: Response) -> OpportunityRead:
     """The submitter takes a pending proposal back."""
     opportunity = await service.recall_proposal(session, principal,
-                                                opportunity_id=opportunity_id, now=now)
+                                                opportunity_id=opportunity_id, now=now,
+        expected_version=if_match)
     return await _read(session, principal, opportunity, now, response)
 
 

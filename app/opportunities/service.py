@@ -218,9 +218,10 @@ async def submit_proposal(session: AsyncSession, principal: Principal, *, opport
 
 
 async def recall_proposal(session: AsyncSession, principal: Principal, *, opportunity_id: int,
-                          now: datetime) -> Opportunity:
+                          now: datetime, expected_version: int | None = None) -> Opportunity:
     # Not locked here (recall_document says why).
     opportunity = await get_visible(session, principal, opportunity_id)
+    ensure_version(opportunity.version, expected_version)
     await recall_document(session, principal, opportunity, now=now)
     return opportunity
 

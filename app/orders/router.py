@@ -151,9 +151,10 @@ async def submit_order(order_id: OrderId, session: SessionDep, principal: Curren
 @router.post("/{order_id}/recall", response_model=OrderRead,
              responses=errors_doc(OrderNotFound, InvalidTransition, NotSubmitter))
 async def recall_order(order_id: OrderId, session: SessionDep, principal: CurrentPrincipal,
-                       now: Now, response: Response) -> OrderRead:
+                       now: Now, if_match: IfMatch, response: Response) -> OrderRead:
     """The submitter takes an order in review back to draft."""
-    order = await service.recall(session, principal, order_id=order_id, now=now)
+    order = await service.recall(session, principal, order_id=order_id, now=now,
+        expected_version=if_match)
     return await _read(session, principal, order, now, response)
 
 

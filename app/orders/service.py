@@ -241,10 +241,11 @@ async def submit(session: AsyncSession, principal: Principal, *, order_id: int,
 
 
 async def recall(session: AsyncSession, principal: Principal, *, order_id: int,
-                 now: datetime) -> Order:
+                 now: datetime, expected_version: int | None = None) -> Order:
     """The submitter takes the order back to draft; its reservation is released."""
     # Not locked here (recall_document says why).
     order = await get_visible(session, principal, order_id)
+    ensure_version(order.version, expected_version)
     await recall_document(session, principal, order, now=now)
     return order
 

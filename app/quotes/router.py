@@ -150,9 +150,10 @@ async def submit_quote(quote_id: QuoteId, session: SessionDep, principal: Curren
 @router.post("/{quote_id}/recall", response_model=QuoteRead,
              responses=errors_doc(QuoteNotFound, InvalidTransition, NotSubmitter))
 async def recall_quote(quote_id: QuoteId, session: SessionDep, principal: CurrentPrincipal,
-                       now: Now, response: Response) -> QuoteRead:
+                       now: Now, if_match: IfMatch, response: Response) -> QuoteRead:
     """The submitter takes a pending quote back to draft."""
-    quote = await service.recall(session, principal, quote_id=quote_id, now=now)
+    quote = await service.recall(session, principal, quote_id=quote_id, now=now,
+        expected_version=if_match)
     return await _read(session, principal, quote, now, response)
 
 

@@ -218,9 +218,10 @@ async def submit(session: AsyncSession, principal: Principal, *, quote_id: int,
 
 
 async def recall(session: AsyncSession, principal: Principal, *, quote_id: int,
-                 now: datetime) -> Quote:
+                 now: datetime, expected_version: int | None = None) -> Quote:
     # Not locked here (recall_document says why).
     quote = await get_visible(session, principal, quote_id)
+    ensure_version(quote.version, expected_version)
     await recall_document(session, principal, quote, now=now)
     return quote
 

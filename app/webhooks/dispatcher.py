@@ -30,7 +30,7 @@ from app.events.changes import record_change
 from app.events.sequencer import sequence_pending
 from app.webhooks import fanout as _registers_fan_out  # noqa: F401
 from app.webhooks import metrics
-from app.webhooks.models import WebhookDeliveryStatus, WebhookDelivery, WebhookSubscription
+from app.webhooks.models import WebhookDelivery, WebhookDeliveryStatus, WebhookSubscription
 from app.webhooks.secrets import SecretBox
 from app.webhooks.targets import WebhookUrlRefused, pinned_request_parts, resolve_target
 

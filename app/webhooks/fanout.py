@@ -13,7 +13,7 @@ from app.events import service as events
 from app.events.models import Event
 from app.events.sequencer import on_sequenced
 from app.webhooks.matching import matches
-from app.webhooks.models import WebhookDeliveryStatus, WebhookDelivery, WebhookSubscription
+from app.webhooks.models import WebhookDelivery, WebhookDeliveryStatus, WebhookSubscription
 
 
 def body_of(message: dict[str, Any]) -> str:

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from app.webhooks.models import WebhookDeliveryStatus, WebhookDelivery
+from app.webhooks.models import WebhookDelivery, WebhookDeliveryStatus
 
 DELIVERED = Counter("salesflow_webhook_deliveries_delivered_total",
                     "Webhook messages delivered (2xx)")

@@ -22,12 +22,12 @@ from app.webhooks.errors import (
 )
 from app.webhooks.models import WebhookDeliveryStatus, WebhookSubscription
 from app.webhooks.schemas import (
-    WebhookDeliveryPage,
-    WebhookDeliveryRead,
     ReplayBody,
     ReplayResult,
     RotateSecretBody,
     WebhookCreate,
+    WebhookDeliveryPage,
+    WebhookDeliveryRead,
     WebhookPage,
     WebhookRead,
     WebhookUpdate,

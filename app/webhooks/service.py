@@ -27,7 +27,7 @@ from app.webhooks.errors import (
 )
 from app.webhooks.fanout import delivery_row
 from app.webhooks.matching import matches
-from app.webhooks.models import WebhookDeliveryStatus, WebhookDelivery, WebhookSubscription
+from app.webhooks.models import WebhookDelivery, WebhookDeliveryStatus, WebhookSubscription
 from app.webhooks.schemas import (
     ReplayBody,
     WebhookCreate,

@@ -133,6 +133,19 @@ class TestLifecycle:
                                  headers=company.finance, json={})
         assert late.status_code == 409 and late.json()["code"] == "approval.not_pending"
 
+    async def test_a_recall_on_a_stale_version_is_refused(self, client, company, submitted):
+        """A recall may name the version it was decided on (If-Match), like every write:
+        the document changed since (here: approved) refuses it and nothing moves."""
+        contract = await submitted("1000.00")
+        url = f"/api/v1/contracts/{contract['id']}"
+        stale = await client.post(f"{url}/recall", headers=company.rep | {
+            "If-Match": f'"{contract["version"] - 1}"'})
+        assert stale.status_code == 412, stale.text
+        assert (await client.get(url, headers=company.rep)).json()["status"] == "pending_approval"
+        fresh = await client.post(f"{url}/recall", headers=company.rep | {
+            "If-Match": f'"{contract["version"]}"'})
+        assert fresh.status_code == 200 and fresh.json()["status"] == "draft"
+
 
 class TestLocking:
     async def test_pending_and_approved_contracts_cannot_be_edited(self, client, company,

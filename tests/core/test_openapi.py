@@ -29,7 +29,6 @@ PROBLEM_CONTENT = {"application/problem+json": {"schema": {"$ref": "#/components
 # depend on the version the caller read (the submitter withdrawing what is pending, which
 # the state guards; a new webhook secret).
 UNCONDITIONAL_WRITES = frozenset({
-    "recall_contract", "recall_order", "recall_termination", "recall_quote", "recall_opportunity_proposal",
     "rotate_webhook_secret",
 })
 
