@@ -2,10 +2,18 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, PlainSerializer, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    Field,
+    PlainSerializer,
+    StringConstraints,
+    computed_field,
+    model_validator,
+)
 
 from app.approvals.schemas import ApprovalRead
 from app.contracts.models import ContractStatus
+from app.core.capitals import in_capitals
 from app.core.ids import Id
 from app.core.money import ExchangeRateOut, Money, PercentOut, PriceOut, QuantityOut, RateOut
 from app.core.pagination import Page
@@ -147,6 +155,11 @@ class ContractRead(ReadModel):
         description="What the caller may do to it now: update, submit, recall, approve, "
                     "reject, sign, amend, terminate, recall_termination (deciding a pending "
                     "termination: see `termination_approval.allowed_actions`)")
+
+    @computed_field(description="`total_base` in Chinese capitals (人民币大写) as the paper "
+                                "document writes it, e.g. 壹拾万元整", examples=["壹拾万元整"])
+    def total_base_in_capitals(self) -> str:
+        return in_capitals(self.total_base)
 
 
 class ContractPage(Page[ContractRead]):

@@ -2,9 +2,10 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import BaseModel, Field, StringConstraints, computed_field
 
 from app.approvals.schemas import ApprovalRead
+from app.core.capitals import in_capitals
 from app.core.ids import Id
 from app.core.money import ExchangeRateOut, Money, PercentOut, PriceOut, QuantityOut, RateOut
 from app.core.pagination import Page
@@ -116,6 +117,11 @@ class QuoteRead(QuoteSnapshot):
     approval: ApprovalRead | None = None
     allowed_actions: list[str] = Field(default_factory=list,
                                        description="What the caller may do to it now")
+
+    @computed_field(description="`total_base` in Chinese capitals (人民币大写) as the paper "
+                                "document writes it, e.g. 壹拾万元整", examples=["壹拾万元整"])
+    def total_base_in_capitals(self) -> str:
+        return in_capitals(self.total_base)
 
 
 class QuotePage(Page[QuoteRead]):
