@@ -63,6 +63,16 @@ class StageRead(BaseModel):
     steps: list[StepRead]
 
 
+class WaitingStep(BaseModel):
+    """A step of the current stage still waiting for its decision."""
+
+    step_id: int
+    role: str
+    department_id: str | None
+    due_at: datetime | None
+    overdue: bool
+
+
 class ApprovalRead(BaseModel):
     id: int
     document_type: str
@@ -83,6 +93,13 @@ class ApprovalRead(BaseModel):
     created_at: datetime
     decided_at: datetime | None
     stages: list[StageRead]
+    current_stage_name: str | None = Field(
+        description="The stage deciding now; null once the request has ended")
+    waiting_on: list[WaitingStep] = Field(
+        description="The current stage's steps still to decide: role, scope, deadline (what "
+                    "an inbox shows without walking `stages`)")
+    due_at: datetime | None = Field(description="The earliest deadline among `waiting_on`")
+    overdue: bool = Field(description="A step in `waiting_on` is past its deadline")
     allowed_actions: list[str] = Field(description="What the caller may do now")
 
 
@@ -123,7 +140,19 @@ def approval_read(loaded: "LoadedRequest", allowed: list[str], now: datetime) ->
     stages: dict[int, list[ApprovalStep]] = {}
     for step in loaded.steps:
         stages.setdefault(step.stage_index, []).append(step)
+    steps_read = {index: [_step_read(s, decisions_by_step, now) for s in steps]
+                  for index, steps in sorted(stages.items())}
+    pending = request.status == RequestStatus.pending
+    waiting = [WaitingStep(step_id=step.id, role=step.role, department_id=step.department_id,
+                           due_at=step.due_at, overdue=step.overdue)
+               for step in steps_read.get(request.current_stage, [])
+               if pending and step.status == StepStatus.active]
+    deadlines = [w.due_at for w in waiting if w.due_at is not None]
     return ApprovalRead(
+        current_stage_name=(stages[request.current_stage][0].stage_name
+                            if waiting and request.current_stage in stages else None),
+        waiting_on=waiting, due_at=min(deadlines, default=None),
+        overdue=any(w.overdue for w in waiting),
         id=loaded.request_id, document_type=request.document_type, document_id=request.document_id,
         document_version=request.document_version, policy_key=request.policy_key,
         title=request.title, amount=request.amount, department_id=request.department_id,
@@ -133,7 +162,7 @@ def approval_read(loaded: "LoadedRequest", allowed: list[str], now: datetime) ->
         outcome_reason=request.outcome_reason, created_at=request.created_at,
         decided_at=request.decided_at, allowed_actions=allowed,
         stages=[StageRead(index=index, name=steps[0].stage_name, status=_stage_status(steps),
-                          steps=[_step_read(s, decisions_by_step, now) for s in steps])
+                          steps=steps_read[index])
                 for index, steps in sorted(stages.items())],
     )
 

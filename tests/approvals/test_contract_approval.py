@@ -241,3 +241,34 @@ class TestInbox:
         assert (await client.get(url, headers=company.finance)).status_code == 200
         listed = (await client.get("/api/v1/contracts", headers=company.other_rep)).json()
         assert listed["items"] == []
+
+
+class TestInboxItems:
+    async def test_an_inbox_item_says_what_it_waits_on_and_until_when(self, client, company,
+                                                                      submitted):
+        contract = await submitted("1000.00")
+        inbox = (await client.get("/api/v1/approvals", params={"actionable": "true"},
+                                  headers=company.finance)).json()["items"]
+        [item] = [i for i in inbox if i["id"] == contract["approval"]["id"]]
+        assert item["current_stage_name"] == "review"
+        assert sorted(w["role"] for w in item["waiting_on"]) == ["finance", "legal"]
+        assert item["due_at"] == min(w["due_at"] for w in item["waiting_on"])
+        assert item["overdue"] is False
+        await client.post(f"/api/v1/approvals/{item['id']}/approve", headers=company.finance,
+                          json={})
+        after = (await client.get(f"/api/v1/approvals/{item['id']}",
+                                  headers=company.finance)).json()
+        assert [w["role"] for w in after["waiting_on"]] == ["legal"]
+        await client.post(f"/api/v1/approvals/{item['id']}/approve", headers=company.legal,
+                          json={})
+        head = (await client.get(f"/api/v1/approvals/{item['id']}",
+                                 headers=company.head)).json()
+        assert head["current_stage_name"] == "authority"
+        assert [w["role"] for w in head["waiting_on"]] == ["dept_head"]
+        await client.post(f"/api/v1/approvals/{item['id']}/approve", headers=company.head,
+                          json={})
+        done = (await client.get(f"/api/v1/approvals/{item['id']}",
+                                 headers=company.head)).json()
+        assert done["status"] == "approved"
+        assert (done["waiting_on"], done["due_at"], done["current_stage_name"]) == ([], None,
+                                                                                     None)
