@@ -42,7 +42,7 @@ from app.core.errors import InvalidTransition, UnprocessableEntity
 from app.core.numbering import next_number, number_is
 from app.core.pagination import paginate
 from app.core.permissions import SALES_WORKING_ROLES, visible
-from app.core.pricing import apply_totals, line_amounts
+from app.core.pricing import BASE_CURRENCY, apply_totals, line_amounts
 from app.core.security import Principal
 from app.core.versioning import bump_version, ensure_version
 from app.customers import service as customers
@@ -55,7 +55,6 @@ from app.quotes.models import Quote, QuoteStatus
 
 ENTITY = "contract"
 TERMINATION = "contract_termination"
-BASE_CURRENCY = "CNY"
 # Orders call off contracts (the orders domain imports this one), so the orders placed from
 # a quote directly are read from their table by name, not through the model.
 _ORDER = table("sales_order", column("id", Integer), column("quote_id", Integer),

@@ -18,6 +18,9 @@ from app.core.money import round_money
 from app.core.schemas import WriteModel
 
 HUNDRED = Decimal(100)
+# The currency approval tiers and credit limits are kept in; a document in another carries
+# its exchange rate to it.
+BASE_CURRENCY = "CNY"
 # The largest amount a money column (NUMERIC(18, 2)) holds.
 MAX_AMOUNT = Decimal("9999999999999999.99")
 
@@ -83,7 +86,7 @@ class PricedColumns(sqlmodel.SQLModel):
     from these fields (hence `sa_type`, never a shared `sa_column`); add
     `exchange_rate_check()` to the table's `__table_args__`."""
 
-    currency: str = sqlmodel.Field(default="CNY", max_length=3)
+    currency: str = sqlmodel.Field(default=BASE_CURRENCY, max_length=3)
     exchange_rate: Decimal = sqlmodel.Field(default=Decimal("1"),
                                             sa_type=ExactDecimal(18, 6))
     subtotal: Decimal = sqlmodel.Field(sa_type=money_column_type())

@@ -11,6 +11,7 @@ from app.core.db import commit
 from app.core.numbering import next_number, number_is
 from app.core.pagination import paginate
 from app.core.permissions import SALES_WORKING_ROLES, visible
+from app.core.pricing import BASE_CURRENCY
 from app.core.schemas import snapshot
 from app.core.security import Principal
 from app.core.versioning import apply_changes, bump_version, ensure_version
@@ -38,7 +39,6 @@ from app.quotes.states import EDITABLE, EXPIRING, ensure_transition, status_on
 
 ENTITY = "quote"
 POLICY_KEY = "quote_discount"
-BASE_CURRENCY = "CNY"
 DEFAULT_VALIDITY = timedelta(days=30)
 # A quote is revised into version n+1 once the customer has it, or once it can no longer
 # be sent as it is.
