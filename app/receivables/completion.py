@@ -27,6 +27,8 @@ async def complete_if_done(session: AsyncSession, principal: Principal,
     """Complete the contract if it is signed, delivered and paid; whether it did."""
     if contract_id is None:
         return False
+    # The caller's changes (a balance paid, a quantity shipped) are what the queries weigh.
+    await session.flush()
     # Locked after the receivables and orders the caller holds (the domain's lock order).
     contract = await session.get(Contract, contract_id, with_for_update=True,
                                  populate_existing=True)
