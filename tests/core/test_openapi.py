@@ -30,7 +30,7 @@ PROBLEM_CONTENT = {"application/problem+json": {"schema": {"$ref": "#/components
 # the state guards; a new webhook secret).
 UNCONDITIONAL_WRITES = frozenset({
     "recall_contract", "recall_order", "recall_termination", "recall_quote", "recall_opportunity_proposal",
-    "rotate_webhook_secret",
+    "recall_receivable_write_off", "rotate_webhook_secret",
 })
 
 
