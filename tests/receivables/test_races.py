@@ -94,6 +94,7 @@ async def race(committing_app, engine, headers_for) -> AsyncIterator[Race]:
             for statement in (
                 f"DELETE FROM payment_allocation WHERE receivable_id IN ({receivables})",
                 f"DELETE FROM payment WHERE department_id = '{DEPARTMENT}'",
+                f"DELETE FROM dunning_entry WHERE receivable_id IN ({receivables})",
                 f"DELETE FROM receivable WHERE department_id = '{DEPARTMENT}'",
                 f"DELETE FROM delivery_line WHERE delivery_id IN ({deliveries})",
                 f"DELETE FROM delivery WHERE department_id = '{DEPARTMENT}'",
