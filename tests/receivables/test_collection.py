@@ -88,3 +88,16 @@ async def test_the_sweep_announces_each_receivable_overdue_once(desk, sessionmak
     assert len(overdue) == 1
     assert (overdue[0].data["days_overdue"], overdue[0].data["suggested_action"]) == (
         1, "reminder_letter")
+
+
+async def test_the_list_pages_by_cursor_newest_first(desk):
+    made = [await desk.shipped_receivable() for _ in range(3)]
+    seen, cursor = [], None
+    while True:
+        params = {"limit": 2, **({"cursor": cursor} if cursor else {})}
+        page = ok(await desk.client.get(RECEIVABLES, headers=desk.company.finance,
+                                        params=params))
+        seen += [r["id"] for r in page["items"]]
+        if (cursor := page["next_cursor"]) is None:
+            break
+    assert seen == sorted((r["id"] for r in made), reverse=True)

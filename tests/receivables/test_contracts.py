@@ -55,8 +55,14 @@ async def test_prepayment_by_finance_the_rest_by_shipments_then_completed(desk, 
     assert first["amount"] == f"{Decimal(order['total']) * 4 / 10 * Decimal('0.70'):.2f}"
     # The whole shipped value left the order's uninvoiced part: the milestone billed the rest.
     assert (await orders.get(order))["invoiced_base"] == f"{Decimal(order['total']) * 4 / 10:.2f}"
+    exposure = await desk.exposure()
+    order_total = Decimal(order["total_base"])
+    assert Decimal(exposure["orders_uninvoiced"]) == order_total - order_total * 4 / 10
+    assert Decimal(exposure["receivables_open"]) == Decimal(prepayment["amount"]) + Decimal(
+        first["amount"])
     ok(await desk.pay(prepayment["id"], prepayment["amount"], "PRE-1"), 201)
     ok(await desk.pay(first["id"], first["amount"], "SHIP-1"), 201)
+    assert Decimal((await desk.exposure())["receivables_open"]) == 0
     assert await _contract_state(desk, contract) == "signed"  # 6 still to deliver
     second = await _ship(desk, order, "6")
     assert Decimal(first["amount"]) + Decimal(second["amount"]) + Decimal(
