@@ -9,7 +9,7 @@ A payment never takes a receivable below zero. Its receivables are locked in id 
 before their balances are read, so two payments on one receivable run one after the
 other and the second sees what the first left (then the customer's credit row, last)."""
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -67,7 +67,7 @@ async def get_visible(session: AsyncSession, principal: Principal, payment_id: i
 
 async def list_payments(session: AsyncSession, principal: Principal, *,
                         customer_id: int | None, external_reference: str | None,
-                        received_from: Any, received_to: Any, limit: int,
+                        received_from: date | None, received_to: date | None, limit: int,
                         cursor: str | None) -> tuple[list[Payment], str | None]:
     statement: Select[Any] = select(Payment).where(_visible(principal))
     if customer_id is not None:
