@@ -120,9 +120,12 @@ async def issue_milestone(session: AsyncSession, principal: Principal, *,
         raise MilestoneInvoicedByShipments(
             f"Milestone {data.milestone_index} is paid on delivery: each shipment invoices "
             f"its share.")
+    # An amendment (revision n+1) keeps the schedule's positions: a milestone invoiced on
+    # an earlier revision is not invoiced again on a later one.
+    revisions = select(col(Contract.id)).where(col(Contract.root_id) == contract.root_id)
     existing = await session.scalar(select(col(Receivable.id)).where(
-        col(Receivable.contract_id) == contract.id,
-        col(Receivable.milestone_index) == data.milestone_index))
+        col(Receivable.contract_id).in_(revisions) | (col(Receivable.contract_id) == contract.id),
+        col(Receivable.milestone_index) == data.milestone_index).limit(1))
     if existing is not None:
         raise MilestoneAlreadyInvoiced(f"Receivable {existing} invoices it.",
                                        receivable_id=existing)

@@ -88,3 +88,28 @@ class TestMilestones:
         refused(await desk.client.post(RECEIVABLES, headers=desk.company.finance, json={
             "contract_id": contract["id"], "milestone_index": 0}), 409,
             "receivable.contract_not_signed")
+
+    async def test_an_amendment_does_not_invoice_a_milestone_again(self, desk):
+        contract = await self._contract(desk, [
+            {"kind": "prepayment", "percent": "30"}, {"kind": "on_delivery", "percent": "70"}])
+        first = ok(await desk.client.post(RECEIVABLES, headers=desk.company.finance, json={
+            "contract_id": contract["id"], "milestone_index": 0}), 201)
+        rep = desk.company.rep
+        amendment = ok(await desk.client.post(f"/api/v1/contracts/{contract['id']}/amendments",
+                                              headers=rep), 201)
+        url = f"/api/v1/contracts/{amendment['id']}"
+        ok(await desk.client.patch(url, headers=rep, json={"title": "水泵采购合同(补充)"}))
+        submitted = ok(await desk.client.post(f"{url}/submit", headers=rep))
+        from tests.factories.orders import Shop as OrderShop
+        await OrderShop(desk.client, desk.company, desk.shop.logistics, {
+            "finance": desk.company.finance, "legal": desk.company.legal,
+            "head": desk.company.head, "vp": desk.company.vp, "gm": desk.company.gm,
+            "board": desk.company.board}).approve_all(submitted["approval"]["id"])
+        ok(await desk.client.post(f"{url}/sign", headers=rep, json={
+            "signed_date": "2026-01-06", "signatories": [
+                {"party": "customer", "name": "王总"}, {"party": "company", "name": "周总"}]}))
+        problem = refused(await desk.client.post(RECEIVABLES, headers=desk.company.finance,
+                                                 json={"contract_id": amendment["id"],
+                                                       "milestone_index": 0}), 409,
+                          "receivable.milestone_already_invoiced")
+        assert problem["receivable_id"] == first["id"]
