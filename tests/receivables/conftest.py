@@ -89,6 +89,3 @@ class Desk:
 def desk(shop, client, session, company, clock, headers_for) -> Desk:  # noqa: F811
     return Desk(shop, client, session, company, clock,
                 bank=headers_for("integration", sub="bank.feed"))
-
-
-__all__ = ["RECEIVABLES", "PAYMENTS", "Desk", "ok", "refused"]
