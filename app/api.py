@@ -17,6 +17,8 @@ from app.opportunities.router import router as opportunities_router
 from app.orders.router import router as orders_router
 from app.products.router import router as products_router
 from app.quotes.router import router as quotes_router
+from app.receivables.router import payments_router
+from app.receivables.router import router as receivables_router
 from app.reports.router import router as reports_router
 from app.webhooks.router import router as webhooks_router
 
@@ -28,7 +30,8 @@ api_router = APIRouter(prefix="/api/v1", dependencies=[Depends(refuse_nul_in_par
 # Routes are matched one by one in this order, so the busiest come first (approval
 # decisions, then the sales documents); the OpenAPI document lists them in it too.
 for router in (approvals_router, contracts_router, orders_router, quotes_router,
-               opportunities_router, leads_router, deliveries_router, customers_router,
+               opportunities_router, leads_router, deliveries_router, receivables_router,
+               payments_router, customers_router,
                credit_router, products_router, departments_router, calendar_router,
                reports_router, events_router, webhooks_router, audit_router):
     document_role_gate(router.routes)
@@ -58,6 +61,11 @@ API_TAGS: list[dict[str, str]] = [
     {"name": "deliveries", "description": (
         "Shipments of confirmed orders, never beyond what is undelivered: plan, ship "
         "(carrier, tracking number), deliver (received by, at), cancel, and returns.")},
+    {"name": "receivables", "description": (
+        "Receivables (应收账款) issued on shipment or per contract milestone, payments (回款) "
+        "identified by the payer's reference and never above a balance, allocation across "
+        "receivables, collection actions (催款) with the step suggested by days overdue, "
+        "and write-offs through approval.")},
     {"name": "approvals", "description": (
         "The approval engine: requests with their stages and steps, each user's inbox "
         "(`actionable=true`), decisions, delegations, the policy (versioned) and a preview "

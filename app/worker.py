@@ -25,6 +25,7 @@ from app.core.db import commit
 from app.core.idempotency import purge_expired
 from app.events import service as events
 from app.quotes import expiry as quote_expiry
+from app.receivables import overdue as receivable_overdue
 from app.webhooks.dispatcher import Dispatcher
 from app.webhooks.models import WebhookDeliveryStatus, WebhookDelivery
 
@@ -36,6 +37,7 @@ async def run_pass(sessionmaker: async_sessionmaker[AsyncSession], clock: Clock,
                    purge_ttl: timedelta | None = None,
                    retention: timedelta | None = None) -> dict[str, int]:
     done = {"audit_sealed": 0, "steps_escalated": 0, "quotes_expired": 0,
+            "receivables_overdue": 0,
             "idempotency_purged": 0, "events_purged": 0, "deliveries_purged": 0}
     async with sessionmaker() as session:
         while sealed := await audit_service.seal_pending(session):
@@ -46,6 +48,9 @@ async def run_pass(sessionmaker: async_sessionmaker[AsyncSession], clock: Clock,
     async with sessionmaker() as session:
         while expired := await quote_expiry.sweep_expired(session, now=clock()):
             done["quotes_expired"] += expired
+    async with sessionmaker() as session:
+        while overdue := await receivable_overdue.sweep_overdue(session, now=clock()):
+            done["receivables_overdue"] += overdue
     if purge_ttl is not None:
         async with sessionmaker() as session:
             done["idempotency_purged"] = await purge_expired(session, ttl=purge_ttl)

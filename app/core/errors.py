@@ -180,6 +180,15 @@ class Problem(TypedDict):
     delivery_line_ids: NotRequired[Annotated[list[int], Field(
         description="Delivery lines unknown on this delivery")]]
     shipped_on: NotRequired[Annotated[date, Field(description="The day the goods were shipped")]]
+    receivable_id: NotRequired[Annotated[int, Field(description="The receivable concerned")]]
+    receivable_ids: NotRequired[Annotated[list[int], Field(
+        description="Receivables unknown or not visible")]]
+    payment_id: NotRequired[Annotated[int, Field(
+        description="The earlier payment the payer's reference names")]]
+    balance: NotRequired[Annotated[str, Field(
+        description="What the receivable still owes, a decimal string")]]
+    milestone_count: NotRequired[Annotated[int, Field(
+        description="How many milestones the contract's payment schedule has")]]
     lines: NotRequired[Annotated[list[dict[str, Any]], Field(
         description="Each line that does not fit, with the quantity asked (`requested`) and "
                     "what was left (`undelivered` or `returnable`), decimal strings")]]

@@ -62,10 +62,18 @@ class Capability(StrEnum):
     delivery_record = "delivery.record"
     # Record goods sent back (退货), received where they left from.
     delivery_return = "delivery.return"
+    # Invoice a signed contract's payment milestone (prepayment, retention ...) by hand.
+    receivable_issue = "receivable.issue"
+    # Record money received (回款) against receivables: finance, and the ERP or bank feed.
+    payment_record = "payment.record"
+    # Ask for a receivable to be written off (坏账核销); the approval chain decides.
+    receivable_write_off = "receivable.write_off"
+    # Log collection actions (催款) on the receivables one sees.
+    receivable_dunning = "receivable.dunning"
 
 
 _SALES_LINE = frozenset({Capability.sales_documents_write, Capability.approval_decide,
-                         Capability.delivery_plan})
+                         Capability.delivery_plan, Capability.receivable_dunning})
 
 # What SPEC §1 gives each role to write; reading is visibility's business, below.
 ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
@@ -84,7 +92,10 @@ ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
     Role.sales_rep: _SALES_LINE | {Capability.customer_create, Capability.customer_update,
                                    Capability.lead_create},
     # Finance sets credit terms, not the rest of the customer record.
-    Role.finance: frozenset({Capability.customer_set_credit, Capability.approval_decide}),
+    # It invoices milestones, records payments, collects and asks for write-offs.
+    Role.finance: frozenset({Capability.customer_set_credit, Capability.approval_decide,
+                             Capability.receivable_issue, Capability.payment_record,
+                             Capability.receivable_write_off, Capability.receivable_dunning}),
     Role.legal: frozenset({Capability.approval_decide}),
     # Logistics reviews orders' delivery dates, closes what will not be delivered, and
     # plans, ships and receives deliveries.
@@ -95,10 +106,12 @@ ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
     Role.quality: frozenset({Capability.approval_decide}),
     Role.board: frozenset({Capability.approval_decide}),
     # The ERP account reads and follows the event feed; it writes leads from web forms and
-    # exhibitions, and what the warehouse system reports: shipments, receipts and returns.
-    # It never decides approvals, even as a delegate.
+    # exhibitions, what the warehouse system reports (shipments, receipts and returns) and
+    # the money the bank or the ERP reports received. It never decides approvals, even as
+    # a delegate.
     Role.integration: frozenset({Capability.lead_create, Capability.events_read,
-                                 Capability.delivery_record, Capability.delivery_return}),
+                                 Capability.delivery_record, Capability.delivery_return,
+                                 Capability.payment_record}),
     # Read-only (稽核): deciding anything would make the auditor audit their own decisions.
     Role.auditor: frozenset({Capability.audit_read, Capability.events_read}),
 }
@@ -145,6 +158,12 @@ OPERATION_CAPABILITIES: dict[str, frozenset[Capability] | None] = {
     **dict.fromkeys(("ship_delivery", "receive_delivery"),
                     frozenset({Capability.delivery_record})),
     "record_delivery_return": frozenset({Capability.delivery_return}),
+    "create_receivable": frozenset({Capability.receivable_issue}),
+    **dict.fromkeys(("record_receivable_payment", "create_payment"),
+                    frozenset({Capability.payment_record})),
+    **dict.fromkeys(("request_receivable_write_off", "recall_receivable_write_off"),
+                    frozenset({Capability.receivable_write_off})),
+    "record_receivable_dunning": frozenset({Capability.receivable_dunning}),
     **dict.fromkeys(("create_webhook", "update_webhook", "delete_webhook",
                      "rotate_webhook_secret", "test_webhook", "replay_webhook",
                      "retry_webhook_delivery"), frozenset({Capability.webhooks_manage})),

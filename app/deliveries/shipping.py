@@ -27,6 +27,7 @@ from app.deliveries.service import ENTITY, event_data, instant, locked, summary
 from app.deliveries.states import RETURNABLE, TRANSITIONS, ensure_transition
 from app.events.changes import record_change
 from app.orders.models import Order, OrderLine
+from app.receivables import issuance as receivables
 
 # How far ahead of our clock a receipt time from another system's clock may be.
 CLOCK_SKEW = timedelta(minutes=5)
@@ -67,6 +68,10 @@ async def ship(session: AsyncSession, principal: Principal, *, delivery_id: int,
     fulfilment.ship(session, principal, order, order_lines,
                     {line.order_line_id: line.quantity for line in lines},
                     delivery_id=delivery.id)
+    # Finance's invoice of the shipment, in the same transaction (issue 15).
+    await receivables.issue_for_shipment(
+        session, principal, order=order, delivery_id=delivery.id, shipped_on=shipped_on,
+        shipped_total=delivery.shipped_total, shipped_total_base=delivery.shipped_total_base)
     await commit(session)
     return delivery
 

@@ -38,6 +38,11 @@ EVENT_TYPES: frozenset[str] = frozenset({
     "order.partially_delivered", "order.delivered",
     "delivery.planned", "delivery.updated", "delivery.cancelled", "delivery.shipped",
     "delivery.delivered", "delivery.returned",
+    "contract.completed",
+    "receivable.issued", "receivable.overdue", "receivable.dunning_recorded",
+    "receivable.write_off_requested", "receivable.written_off",
+    "receivable.write_off_rejected", "receivable.write_off_recalled",
+    "payment.received",
     "webhook.test", "webhook.subscription_disabled",
 })
 

@@ -33,6 +33,12 @@ from app.leads.models import LeadSource, LeadStatus
 from app.opportunities.models import OpportunityGrade, OpportunityStage, ProposalStatus
 from app.orders.models import OrderStatus
 from app.quotes.models import QuoteStatus
+from app.receivables.models import (
+    DunningAction,
+    PaymentMethod,
+    ReceivableSource,
+    ReceivableStatus,
+)
 
 WEBHOOK_TAG = "webhooks"
 
@@ -636,6 +642,93 @@ class DeliveryReturnedData(DeliveryData):
     return_total_base: MoneyString = Field(description="`return_total` in CNY")
 
 
+# ---- receivables --------------------------------------------------------------------------
+
+
+class ReceivableData(EventData):
+    """The receivable's summary after the change."""
+
+    id: int
+    number: str = Field(description="YS-2026-000001")
+    source: ReceivableSource = Field(description="Issued for a delivery's shipped value, or "
+                                                 "for a contract's payment milestone")
+    status: ReceivableStatus
+    customer_id: int
+    contract_id: int | None
+    order_id: int | None
+    delivery_id: int | None
+    milestone_index: int | None = Field(description="The milestone's position in the "
+                                                    "contract's payment schedule, from 0")
+    department_id: str
+    owner_id: str = Field(description="The sales rep of the invoiced document")
+    currency: CurrencyCode
+    amount: MoneyString = Field(description="Invoiced, including tax, in `currency`")
+    amount_base: MoneyString = Field(description="`amount` in CNY")
+    balance: MoneyString = Field(description="Still owed, in `currency`")
+    balance_base: MoneyString = Field(description="`balance` in CNY")
+    invoice_date: date
+    due_date: date = Field(description="The invoice date plus the payment terms")
+    version: int
+
+
+class ReceivableIssuedData(ReceivableData):
+    milestone_kind: str | None = Field(description="prepayment, acceptance, retention, other")
+    invoice_number: str | None
+    exchange_rate: ExchangeRateString
+    payment_terms_days: int
+
+
+SuggestedActionName = Literal["reminder_letter", "visit", "legal"]
+
+
+class ReceivableOverdueData(ReceivableData):
+    days_overdue: int
+    suggested_action: SuggestedActionName | None = Field(
+        description="1-30 days: reminder_letter, 31-60: visit, over 60: legal")
+
+
+class ReceivableDunningData(ReceivableOverdueData):
+    dunning_entry_id: int
+    action: DunningAction
+    notes: str | None
+    promised_on: date | None = Field(description="The payment date the customer promised")
+
+
+class WriteOffRequestedData(ReceivableData):
+    write_off_reason: str | None
+
+
+class WriteOffDecisionData(WriteOffRequestedData):
+    approval_request_id: int
+    reason: str | None = Field(description="The rejection's reason (null otherwise)")
+
+
+class PaymentAllocationData(EventData):
+    receivable_id: int
+    receivable_number: str
+    amount: MoneyString = Field(description="What the payment settled of it, in `currency`")
+    amount_base: MoneyString
+    balance: MoneyString = Field(description="What it still owes after the payment")
+    status: ReceivableStatus
+
+
+class PaymentData(EventData):
+    """Money received from a customer, and what it settled."""
+
+    id: int
+    number: str = Field(description="HK-2026-000001")
+    customer_id: int
+    department_id: str
+    owner_id: str
+    external_reference: str = Field(description="The payer's reference (bank serial number)")
+    method: PaymentMethod
+    currency: CurrencyCode
+    amount: MoneyString
+    amount_base: MoneyString = Field(description="`amount` in CNY")
+    received_on: date
+    allocations: list[PaymentAllocationData]
+
+
 # ---- webhooks ------------------------------------------------------------------------------
 
 
@@ -906,6 +999,31 @@ SPECS: list[EventSpec] = [
     _spec("delivery.returned", "delivery", DeliveryReturnedData,
           "Goods of a shipped delivery came back (退货); the quantities are undelivered on "
           "the order again, and `return_total` is what a credit note carries."),
+    _spec("receivable.issued", "receivable", ReceivableIssuedData,
+          "A receivable was issued: for a shipment's value (the share the contract bills on "
+          "delivery), in the shipment's transaction, or for a contract's payment milestone "
+          "(finance)."),
+    _spec("receivable.overdue", "receivable", ReceivableOverdueData,
+          "A receivable still owed passed its due date (announced once, by the overdue "
+          "sweep), with the collection step suggested."),
+    _spec("receivable.dunning_recorded", "receivable", ReceivableDunningData,
+          "A collection action (催款) was logged on a receivable: reminder letter, visit or "
+          "legal action."),
+    _spec("receivable.write_off_requested", "receivable", WriteOffRequestedData,
+          "Finance asked to write a receivable off; it is pending while finance and the GM "
+          "decide."),
+    _spec("receivable.written_off", "receivable", WriteOffDecisionData,
+          "A write-off was approved: the balance is no longer owed."),
+    _spec("receivable.write_off_rejected", "receivable", WriteOffDecisionData,
+          "An approver rejected a write-off: the receivable is owed again."),
+    _spec("receivable.write_off_recalled", "receivable", WriteOffDecisionData,
+          "The requester withdrew a write-off: the receivable is owed again."),
+    _spec("payment.received", "payment", PaymentData,
+          "Money was received (finance, or the bank/ERP feed) and settled the receivables in "
+          "`allocations`. A payer's reference sent again is the same payment: no second "
+          "event."),
+    _spec("contract.completed", "contract", ContractData,
+          "A signed contract was fully delivered and paid: it is completed."),
     # A test message is its own subject (`webhook_test:<event id>`): it is not an outbox
     # event, so it never takes a place in a real subject's sequence.
     _spec("webhook.test", "webhook_test", WebhookTestData,

@@ -61,6 +61,15 @@ EXPECTED: dict[str, frozenset[Role]] = {
                                Role.logistics, Role.admin})),
     **dict.fromkeys(("ship_delivery", "receive_delivery", "record_delivery_return"),
                     frozenset({Role.logistics, Role.integration, Role.admin})),
+    # Finance invoices milestones and asks for write-offs; money received is recorded by
+    # finance or arrives from the bank/ERP (integration); the sales line and finance collect.
+    "create_receivable": frozenset({Role.finance, Role.admin}),
+    **dict.fromkeys(("record_receivable_payment", "create_payment"),
+                    frozenset({Role.finance, Role.integration, Role.admin})),
+    **dict.fromkeys(("request_receivable_write_off", "recall_receivable_write_off"),
+                    frozenset({Role.finance, Role.admin})),
+    "record_receivable_dunning": frozenset({Role.sales_rep, Role.dept_head, Role.deputy_gm,
+                                            Role.gm, Role.finance, Role.admin}),
     **dict.fromkeys(("create_webhook", "update_webhook", "delete_webhook",
                      "rotate_webhook_secret", "test_webhook", "replay_webhook",
                      "retry_webhook_delivery"), ADMIN),

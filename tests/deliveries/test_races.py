@@ -75,7 +75,15 @@ async def race(committing_app, engine, headers_for) -> AsyncIterator[Race]:
         async with maker() as session:
             orders = f"SELECT id FROM sales_order WHERE department_id = '{DEPARTMENT}'"
             deliveries = f"SELECT id FROM delivery WHERE department_id = '{DEPARTMENT}'"
+            # Shipments issue receivables (and move the customer's exposure).
+            receivables = f"SELECT id FROM receivable WHERE department_id = '{DEPARTMENT}'"
+            customers = f"SELECT id FROM customer WHERE department_id = '{DEPARTMENT}'"
             for statement in (
+                f"DELETE FROM payment_allocation WHERE receivable_id IN ({receivables})",
+                f"DELETE FROM payment WHERE department_id = '{DEPARTMENT}'",
+                f"DELETE FROM dunning_entry WHERE receivable_id IN ({receivables})",
+                f"DELETE FROM receivable WHERE department_id = '{DEPARTMENT}'",
+                f"DELETE FROM customer_credit WHERE customer_id IN ({customers})",
                 f"DELETE FROM delivery_return WHERE delivery_id IN ({deliveries})",
                 f"DELETE FROM delivery_line WHERE delivery_id IN ({deliveries})",
                 f"DELETE FROM delivery WHERE department_id = '{DEPARTMENT}'",
