@@ -7,9 +7,9 @@ from app.calendar.working_time import local_date
 from app.core.clock import Now
 from app.core.db import SessionDep
 from app.core.errors import errors_doc
+from app.core.pagination import DEFAULT_LIMIT, CursorQuery, InvalidCursor, LimitQuery
 from app.core.schemas import FIRST_DAY, LAST_DAY
 from app.core.security import CurrentPrincipal
-from app.core.pagination import DEFAULT_LIMIT, CursorQuery, InvalidCursor, LimitQuery
 from app.reports import daily as daily_report
 from app.reports import forecast as forecast_report
 from app.reports import funnel as funnel_report

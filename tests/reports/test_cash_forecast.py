@@ -12,7 +12,6 @@ from app.contracts.models import Contract, ContractStatus
 from app.core.db import commit
 from app.receivables.models import ReceivableStatus
 from tests.factories.ledger import create_receivable
-from tests.reports.ledger_world import ledger  # noqa: F401  (fixture)
 
 FORECAST = "/api/v1/reports/cash-forecast"
 AS_OF = date(2026, 6, 3)  # a Wednesday of ISO week 23

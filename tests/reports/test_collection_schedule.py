@@ -8,7 +8,6 @@ import pytest
 
 from app.receivables.models import DunningAction
 from tests.factories.ledger import create_dunning, create_receivable
-from tests.reports.ledger_world import ledger  # noqa: F401  (fixture)
 
 SCHEDULE = "/api/v1/reports/collection-schedule"
 ON = date(2026, 6, 30)

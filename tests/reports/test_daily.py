@@ -13,7 +13,6 @@ from app.orders.models import Order, OrderStatus
 from tests.factories.confirmed_orders import Line, create_confirmed_order
 from tests.factories.customers import create_customer
 from tests.factories.ledger import create_payment, create_receivable
-from tests.reports.ledger_world import ledger  # noqa: F401  (fixture)
 
 DAILY = "/api/v1/reports/daily"
 DAY = date(2026, 3, 10)

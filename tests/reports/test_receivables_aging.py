@@ -8,7 +8,6 @@ import pytest
 from app.receivables.models import ReceivableStatus
 from app.reports.indexes import OPEN_RECEIVABLE
 from tests.factories.ledger import create_receivable
-from tests.reports.ledger_world import ledger  # noqa: F401  (fixture)
 
 AGING = "/api/v1/reports/receivables-aging"
 AS_OF = date(2026, 6, 30)

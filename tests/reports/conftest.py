@@ -1,4 +1,4 @@
-"""The customers the receivables reports' tests share: in east, rep.zhang's customer (the
+"""Shared by the receivables reports' tests: in east, rep.zhang's customer (the
 company's) and rep.liu's; in west, rep.west's."""
 
 from dataclasses import dataclass
