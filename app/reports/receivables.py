@@ -8,7 +8,20 @@ SQLite and PostgreSQL, and the comparisons can use the due-date indexes."""
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Date, String, case, func, literal, select, text, tuple_, type_coerce
+from sqlalchemy import (
+    Date,
+    Integer,
+    String,
+    case,
+    func,
+    literal,
+    null,
+    select,
+    text,
+    tuple_,
+    type_coerce,
+    union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -98,15 +111,27 @@ async def aging(session: AsyncSession, principal: Principal, *, as_of: date,
     filters = [*open_receivables(principal)]
     if department_id is not None:
         filters.append(col(Receivable.department_id) == department_id)
-    sums = [*_bucket_sums(as_of), func.count().label("receivables")]
-
-    total_row = (await session.execute(select(*sums).where(*filters))).mappings().one()
-
-    page = select(key.label("key"), *sums).where(*filters)
+    # One pass over the open items: every group, then the page of them and their total.
+    groups = (select(key.label("key"), *_bucket_sums(as_of), func.count().label("receivables"))
+              .where(*filters).group_by(key).cte("aging_groups"))
+    figures = (*BUCKETS, "receivables")
+    page_query = select(groups, func.row_number().over(order_by=groups.c.key).label("place"))
     if cursor is not None:
-        page = page.where(key > _cursor_key(cursor, group_by))
-    page = page.group_by(key).order_by(key).limit(limit + 1)
-    rows = list((await session.execute(page)).mappings().all())
+        page_query = page_query.where(groups.c.key > _cursor_key(cursor, group_by))
+    page = page_query.order_by(groups.c.key).limit(limit + 1).subquery("page")
+    money = money_column_type()
+    statement = union_all(
+        select(literal("total").label("level"), type_coerce(null(), key.type).label("key"),
+               *(type_coerce(func.coalesce(func.sum(groups.c[name]), 0),
+                             money if name in BUCKETS else Integer()).label(name)
+                 for name in figures),
+               literal(0).label("place")),
+        select(literal("group"), page.c.key, *(page.c[name] for name in figures),
+               page.c.place))
+    found = (await session.execute(statement)).mappings().all()
+    total_row = next(row for row in found if row["level"] == "total")
+    rows = sorted((row for row in found if row["level"] == "group"),
+                  key=lambda row: row["place"])
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
