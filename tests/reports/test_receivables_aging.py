@@ -150,3 +150,16 @@ def test_the_open_statuses_of_the_indexes_are_the_statuses_that_owe():
     assert owing | closed == set(ReceivableStatus)
     assert OPEN_RECEIVABLE == "status IN ({})".format(
         ", ".join(f"'{status}'" for status in sorted(owing)))
+
+
+async def test_foreign_currency_balances_count_in_cny(client, company, ledger, session):
+    await create_receivable(session, customer=ledger.zhang, due_date=days_ago(3),
+                            amount="100.00", balance="40.00", currency="USD",
+                            exchange_rate="7.1")
+    report = (await client.get(AGING, headers=company.rep, params={"as_of": str(AS_OF)})).json()
+    assert buckets(report["total"]) == ("0.00", "284.00", "0.00", "0.00", "0.00", "284.00",
+                                        "284.00", 1)
+    [item] = (await client.get("/api/v1/reports/collection-schedule", headers=company.rep,
+                               params={"date": str(AS_OF)})).json()["items"]
+    assert (item["currency"], item["balance"], item["balance_base"]) == ("USD", "40.00",
+                                                                         "284.00")
