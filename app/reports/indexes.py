@@ -20,9 +20,12 @@ receivable = Receivable.__table__  # type: ignore[attr-defined]
 Index("ix_receivable_open_owner_id_due_date_id", receivable.c.owner_id,
       receivable.c.due_date, receivable.c.id,
       postgresql_where=text(OPEN_RECEIVABLE), sqlite_where=text(OPEN_RECEIVABLE))
-# Aging and the schedule for one department.
-Index("ix_receivable_open_department_id_due_date", receivable.c.department_id,
-      receivable.c.due_date,
+# Aging one department: every column the query reads is in the index (the grouping keys,
+# the due date, the balance), so PostgreSQL answers from the index alone, in the rep's
+# order; it also serves the schedule of one department.
+Index("ix_receivable_open_department_id_owner_id_due_date", receivable.c.department_id,
+      receivable.c.owner_id, receivable.c.due_date, receivable.c.customer_id,
+      receivable.c.balance_base,
       postgresql_where=text(OPEN_RECEIVABLE), sqlite_where=text(OPEN_RECEIVABLE))
 
 # The daily report's slices of one day, for every department at once (the department-first

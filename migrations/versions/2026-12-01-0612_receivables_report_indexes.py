@@ -3,8 +3,9 @@
 The indexes the receivables reports and the daily report read through (declared in
 app/reports/indexes.py): partial indexes over the open receivables only (open,
 partially_paid), in the collection schedule's order (rep, due date, id) so a page at any
-depth is one range read, and by department and due date for aging one department; and one
-day's slice of confirmed orders, new customers and payments for every department at once.
+depth is one range read, and by department, rep and due date with the customer and the
+balance, so aging one department reads the index alone; and one day's slice of confirmed
+orders, new customers and payments for every department at once.
 
 Revision ID: 84c3fff6733d
 Revises: 83daa07aeb96
@@ -31,7 +32,7 @@ def upgrade() -> None:
         batch_op.create_index('ix_payment_received_on', ['received_on'], unique=False)
 
     with op.batch_alter_table('receivable', schema=None) as batch_op:
-        batch_op.create_index('ix_receivable_open_department_id_due_date', ['department_id', 'due_date'], unique=False, postgresql_where=sa.text("status IN ('open', 'partially_paid')"), sqlite_where=sa.text("status IN ('open', 'partially_paid')"))
+        batch_op.create_index('ix_receivable_open_department_id_owner_id_due_date', ['department_id', 'owner_id', 'due_date', 'customer_id', 'balance_base'], unique=False, postgresql_where=sa.text("status IN ('open', 'partially_paid')"), sqlite_where=sa.text("status IN ('open', 'partially_paid')"))
         batch_op.create_index('ix_receivable_open_owner_id_due_date_id', ['owner_id', 'due_date', 'id'], unique=False, postgresql_where=sa.text("status IN ('open', 'partially_paid')"), sqlite_where=sa.text("status IN ('open', 'partially_paid')"))
 
     with op.batch_alter_table('sales_order', schema=None) as batch_op:
@@ -47,7 +48,7 @@ def downgrade() -> None:
 
     with op.batch_alter_table('receivable', schema=None) as batch_op:
         batch_op.drop_index('ix_receivable_open_owner_id_due_date_id', postgresql_where=sa.text("status IN ('open', 'partially_paid')"), sqlite_where=sa.text("status IN ('open', 'partially_paid')"))
-        batch_op.drop_index('ix_receivable_open_department_id_due_date', postgresql_where=sa.text("status IN ('open', 'partially_paid')"), sqlite_where=sa.text("status IN ('open', 'partially_paid')"))
+        batch_op.drop_index('ix_receivable_open_department_id_owner_id_due_date', postgresql_where=sa.text("status IN ('open', 'partially_paid')"), sqlite_where=sa.text("status IN ('open', 'partially_paid')"))
 
     with op.batch_alter_table('payment', schema=None) as batch_op:
         batch_op.drop_index('ix_payment_received_on')
