@@ -9,11 +9,11 @@ Run by hand from anywhere (it finds the repository from its own path):
 It creates a throwaway PostgreSQL database, migrates it and seeds it in bulk with SQL
 (INSERT ... SELECT over generate_series, which PostgreSQL runs as one statement per
 table): five departments of ten reps, 10,000 customers, `--receivables` receivables
-issued over the last 400 days and due 30 days after their invoice (seven in ten still
-open or partly paid, the rest paid), and a dunning entry on every fifth open one; then
-VACUUM ANALYZE, as autovacuum would have run on a table in service. That
-is a company with a collection problem on purpose: the collection schedule needs more
-than 500,000 open overdue items for a page at that depth to exist.
+issued over the last 400 days and due 30 days after their invoice (`--open-percent`, 70
+by default, still open or partly paid, the rest paid), and a dunning entry on every fifth
+open one; then VACUUM ANALYZE, as autovacuum would have run on a table in service. 70 %
+open is a company with a collection problem on purpose: the collection schedule needs
+more than 500,000 open overdue items for a page at that depth to exist.
 
 It starts the API with one uvicorn worker, its access log on (INFO), and sends each
 request `--requests` times one at a time after a warm-up, so each figure is the request's
@@ -86,21 +86,22 @@ FROM generate_series(1, 10000) AS c,
      LATERAL (SELECT (ARRAY[{departments}])[1 + c % 5] AS d) AS dept;
 
 -- Receivable g: customer 1 + g mod 10000 (its department and rep), invoiced (g mod 400)
--- days ago, due 30 days later; g / 7 mod 10 (independent of the department) in 0-2 paid,
--- 3 partly paid, else open.
+-- days ago, due 30 days later; g / 7 mod 100 (independent of the department) below
+-- {open_percent} still owed (one in seven of those partly paid), else paid.
 INSERT INTO receivable (number, source, customer_id, department_id, owner_id, currency,
                         exchange_rate, amount, amount_base, balance, balance_base,
                         invoice_number, invoice_date, payment_terms_days, due_date, status,
                         created_by, version, created_at, updated_at)
 SELECT 'YS-B-' || g, 'delivery', c.id, c.department_id, c.owner_id, 'CNY', 1,
        amount, amount, balance, balance, 'FP' || g, invoiced, 30, invoiced + 30,
-       (CASE WHEN g / 7 % 10 < 3 THEN 'paid' WHEN g / 7 % 10 = 3 THEN 'partially_paid'
-             ELSE 'open' END)::receivablestatus, 'seed', 1, now(), now()
+       (CASE WHEN g / 7 % 100 >= {open_percent} THEN 'paid'
+             WHEN g / 7 % 100 % 7 = 0 THEN 'partially_paid' ELSE 'open' END)::receivablestatus, 'seed', 1, now(), now()
 FROM generate_series(1, {receivables}) AS g
 JOIN customer AS c ON c.id = 1 + g % 10000,
      LATERAL (SELECT 1000 + (g % 997) * 10 AS amount, current_date - (g % 400) AS invoiced)
      AS a,
-     LATERAL (SELECT CASE WHEN g / 7 % 10 < 3 THEN 0 WHEN g / 7 % 10 = 3 THEN amount / 2
+     LATERAL (SELECT CASE WHEN g / 7 % 100 >= {open_percent} THEN 0
+                          WHEN g / 7 % 100 % 7 = 0 THEN amount / 2
                           ELSE amount END AS balance) AS b;
 
 INSERT INTO dunning_entry (receivable_id, action, days_overdue, recorded_by, created_at)
@@ -196,6 +197,9 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--receivables", type=int, default=1_000_000,
                         help="receivables seeded (default 1000000)")
+    parser.add_argument("--open-percent", type=int, default=70,
+                        help="share of the receivables still owed (default 70: enough "
+                             "open overdue items for a page at depth 500,000)")
     parser.add_argument("--requests", type=int, default=200,
                         help="measured requests per figure (default 200)")
     parser.add_argument("--warmup", type=int, default=20,
@@ -205,8 +209,10 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--keep-db", action="store_true",
                         help="do not drop the benchmark database at the end")
     args = parser.parse_args()
-    if args.receivables < 10_000 or args.requests < 20 or args.warmup < 0:
-        parser.error("--receivables at least 10000, --requests at least 20")
+    if args.receivables < 10_000 or args.requests < 20 or args.warmup < 0 \
+            or not 1 <= args.open_percent <= 100:
+        parser.error("--receivables at least 10000, --requests at least 20, "
+                     "--open-percent from 1 to 100")
     return args
 
 
@@ -225,7 +231,7 @@ def run(args: argparse.Namespace) -> None:
         print(f"  seeding {args.receivables} receivables ...", flush=True)
         departments = ", ".join(f"'{d}'" for d in DEPARTMENTS)
         psql(SEED_SQL.format(departments=departments, receivables=args.receivables,
-                             open=OPEN), database=name)
+                             open=OPEN, open_percent=args.open_percent), database=name)
         # What autovacuum does to a table in service: statistics, and the visibility map
         # that lets PostgreSQL answer from an index alone.
         psql("VACUUM ANALYZE", database=name)
@@ -271,7 +277,8 @@ def run(args: argparse.Namespace) -> None:
 def print_report(timings: list[Timing], args: argparse.Namespace, *, scheduled: int,
                  depth: int, schedule_plan: str, aging_plan: str) -> None:
     print()
-    print(f"Results: {args.receivables} receivables, {scheduled} open and due by today (the "
+    print(f"Results: {args.receivables} receivables ({args.open_percent} % still owed), "
+          f"{scheduled} open and due by today (the "
           f"GM's collection schedule); the deep page starts after item {depth}; "
           f"{args.requests} requests per figure, one at a time, after {args.warmup} "
           "warm-up requests; server time from the access log; 1 uvicorn worker")
