@@ -92,20 +92,22 @@ async def cash_forecast(session: AsyncSession, principal: Principal, *,
 async def _pending_milestones(session: AsyncSession, principal: Principal,
                               starts: list[date]) -> list[tuple[int, Decimal]]:
     """(slot, amount) of each signed contract's milestones not yet invoiced."""
-    contracts = (await session.execute(
-        select(Contract).where(
-            col(Contract.status) == ContractStatus.signed,
-            visible(principal, owner_column=Contract.owner_id,
-                    department_column=Contract.department_id)))).scalars().all()
+    signed = (col(Contract.status) == ContractStatus.signed,
+              visible(principal, owner_column=Contract.owner_id,
+                      department_column=Contract.department_id))
+    contracts = (await session.execute(select(Contract).where(*signed))).scalars().all()
     if not contracts:
         return []
-    ids = [contract.id for contract in contracts]
+    # What was issued on those contracts (a subquery, not a list of ids: a company has
+    # more signed contracts than a statement takes parameters).
+    issued = (select(col(Receivable.contract_id), col(Receivable.milestone_index),
+                     func.sum(Receivable.amount_base).label("amount"))
+              .where(col(Receivable.contract_id).in_(select(col(Contract.id)).where(*signed)))
+              .group_by(col(Receivable.contract_id), col(Receivable.milestone_index)))
     invoiced: dict[int | None, Decimal] = {}
     milestones_invoiced: set[tuple[int | None, int]] = set()
-    issued = select(col(Receivable.contract_id), col(Receivable.milestone_index),
-                    col(Receivable.amount_base)).where(col(Receivable.contract_id).in_(ids))
     for contract_id, milestone_index, amount in (await session.execute(issued)).all():
-        invoiced[contract_id] = invoiced.get(contract_id, Decimal(0)) + amount
+        invoiced[contract_id] = invoiced.get(contract_id, Decimal(0)) + round_money(amount)
         if milestone_index is not None:
             milestones_invoiced.add((contract_id, milestone_index))
 
