@@ -9,8 +9,8 @@ from app.approvals.models import (
 )
 from app.audit.models import AuditEntry, AuditSealState
 from app.calendar.models import CalendarDay
-from app.contracts.models import Contract, ContractLine
 from app.core.db import metadata
+from app.contracts.models import Contract, ContractLine
 from app.core.idempotency import IdempotencyRecord
 from app.core.numbering import DocumentCounter
 from app.credit.models import CustomerCredit
@@ -28,39 +28,9 @@ from app.reports import indexes as report_indexes  # noqa: F401  (indexes on oth
 from app.webhooks.models import WebhookDelivery, WebhookSubscription
 
 __all__ = [
-    "ApprovalDecision",
-    "ApprovalPolicyVersion",
-    "ApprovalRequest",
-    "ApprovalStep",
-    "AuditEntry",
-    "AuditSealState",
-    "CalendarDay",
-    "Contract",
-    "ContractLine",
-    "Customer",
-    "CustomerCredit",
-    "Delegation",
-    "Delivery",
-    "DeliveryLine",
-    "DeliveryReturn",
-    "Department",
-    "DocumentCounter",
-    "DunningEntry",
-    "Event",
-    "EventSequencerState",
-    "EventSubject",
-    "IdempotencyRecord",
-    "Lead",
-    "Opportunity",
-    "Order",
-    "OrderLine",
-    "Payment",
-    "PaymentAllocation",
-    "Product",
-    "Quote",
-    "QuoteLine",
-    "Receivable",
-    "WebhookDelivery",
-    "WebhookSubscription",
-    "metadata",
+    "ApprovalDecision", "ApprovalPolicyVersion", "ApprovalRequest", "ApprovalStep", "Contract",
+    "ContractLine", "CustomerCredit", "Delegation", "DocumentCounter", "Delivery", "DeliveryLine",
+    "DeliveryReturn", "Order", "OrderLine", "AuditEntry", "AuditSealState", "CalendarDay", "Customer", "Department", "Event",
+    "EventSequencerState", "EventSubject", "IdempotencyRecord", "Lead", "Opportunity", "Product",
+    "Quote", "QuoteLine", "Receivable", "Payment", "PaymentAllocation", "DunningEntry", "WebhookDelivery", "WebhookSubscription", "metadata",
 ]
