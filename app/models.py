@@ -24,6 +24,7 @@ from app.orders.models import Order, OrderLine
 from app.products.models import Product
 from app.quotes.models import Quote, QuoteLine
 from app.receivables.models import DunningEntry, Payment, PaymentAllocation, Receivable
+from app.reports import indexes as report_indexes  # noqa: F401  (indexes on others' tables)
 from app.webhooks.models import WebhookDelivery, WebhookSubscription
 
 __all__ = [

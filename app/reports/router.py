@@ -7,11 +7,22 @@ from app.calendar.working_time import local_date
 from app.core.clock import Now
 from app.core.db import SessionDep
 from app.core.errors import errors_doc
+from app.core.pagination import DEFAULT_LIMIT, CursorQuery, InvalidCursor, LimitQuery
 from app.core.schemas import FIRST_DAY, LAST_DAY
 from app.core.security import CurrentPrincipal
+from app.reports import daily as daily_report
+from app.reports import forecast as forecast_report
 from app.reports import funnel as funnel_report
+from app.reports import receivables as receivables_reports
 from app.reports.errors import InvalidRange
-from app.reports.schemas import FunnelReport
+from app.reports.schemas import (
+    AgingGroup,
+    AgingReport,
+    CashForecast,
+    CollectionSchedule,
+    DailyReport,
+    FunnelReport,
+)
 
 router = APIRouter(prefix="/reports", tags=["reports"])
 
@@ -34,3 +45,66 @@ async def get_funnel_report(
     return await funnel_report.funnel(session, principal, date_from=date_from, date_to=date_to,
                                       department_id=department_id, owner_id=owner_id,
                                       today=local_date(now))
+
+
+AsOf = Annotated[date | None, Query(ge=FIRST_DAY, le=LAST_DAY,
+                                    description="Company calendar day; default: today")]
+
+
+@router.get("/receivables-aging", response_model=AgingReport,
+            responses=errors_doc(InvalidCursor))
+async def get_receivables_aging(
+    session: SessionDep, principal: CurrentPrincipal, now: Now, as_of: AsOf = None,
+    department_id: Annotated[str | None, Query(max_length=32)] = None,
+    group_by: Annotated[AgingGroup, Query(description="One row per customer, rep "
+                                                      "(owner) or department")] = "customer",
+    limit: LimitQuery = DEFAULT_LIMIT, cursor: CursorQuery = None,
+) -> AgingReport:
+    """Open receivable balances bucketed by days overdue on `as_of` (current, 1-30, 31-60,
+    61-90, over 90), per group in pages, with the total over all groups; within what the
+    caller may see."""
+    return await receivables_reports.aging(
+        session, principal, as_of=as_of or local_date(now), group_by=group_by,
+        department_id=department_id, limit=limit, cursor=cursor)
+
+
+@router.get("/collection-schedule", response_model=CollectionSchedule,
+            responses=errors_doc(InvalidCursor))
+async def get_collection_schedule(
+    session: SessionDep, principal: CurrentPrincipal, now: Now,
+    on: Annotated[date | None, Query(alias="date", ge=FIRST_DAY, le=LAST_DAY,
+                                     description="The collection day; default: today")] = None,
+    owner_id: Annotated[str | None, Query(max_length=128, description="One rep")] = None,
+    department_id: Annotated[str | None, Query(max_length=32)] = None,
+    limit: LimitQuery = DEFAULT_LIMIT, cursor: CursorQuery = None,
+) -> CollectionSchedule:
+    """What each rep should collect on the date (排期清欠表): open receivables due on or
+    before it, by rep and the most overdue first, with the last dunning action and the
+    suggested next one; within what the caller may see."""
+    return await receivables_reports.collection_schedule(
+        session, principal, on=on or local_date(now), owner_id=owner_id,
+        department_id=department_id, limit=limit, cursor=cursor)
+
+
+@router.get("/daily", response_model=DailyReport)
+async def get_daily_report(
+    session: SessionDep, principal: CurrentPrincipal, now: Now,
+    on: Annotated[date | None, Query(alias="date", ge=FIRST_DAY, le=LAST_DAY,
+                                     description="Company calendar day; default: "
+                                                 "today")] = None,
+    department_id: Annotated[str | None, Query(max_length=32)] = None,
+) -> DailyReport:
+    """The day's figures (工作日报) per department: confirmed sales, collections, overdue
+    money collected, new customers and open complaints; within what the caller may see."""
+    return await daily_report.daily(session, principal, on=on or local_date(now),
+                                    department_id=department_id)
+
+
+@router.get("/cash-forecast", response_model=CashForecast)
+async def get_cash_forecast(session: SessionDep, principal: CurrentPrincipal, now: Now,
+                            as_of: AsOf = None) -> CashForecast:
+    """Expected cash by ISO week for the next 13 weeks from open receivables and signed
+    contracts' milestones not yet invoiced, the overdue apart; within what the caller may
+    see."""
+    return await forecast_report.cash_forecast(session, principal,
+                                               as_of=as_of or local_date(now))

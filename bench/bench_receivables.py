@@ -1,0 +1,307 @@
+#!/usr/bin/env python3
+"""The receivables reports over 1,000,000 receivables: aging for one department, the
+collection schedule's first page and a page at depth ~500,000 of it.
+
+Run by hand from anywhere (it finds the repository from its own path):
+
+    .venv/bin/python bench/bench_receivables.py [--receivables 1000000] [--requests 200]
+
+It creates a throwaway PostgreSQL database, migrates it and seeds it in bulk with SQL
+(INSERT ... SELECT over generate_series, which PostgreSQL runs as one statement per
+table): five departments of ten reps, 10,000 customers, `--receivables` receivables
+issued over the last 400 days and due 30 days after their invoice (`--open-percent`, 70
+by default, still open or partly paid, the rest paid), and a dunning entry on every fifth
+open one; then VACUUM ANALYZE, as autovacuum would have run on a table in service. 70 %
+open is a company with a collection problem on purpose: the collection schedule needs
+more than 500,000 open overdue items for a page at that depth to exist.
+
+It starts the API with one uvicorn worker, its access log on (INFO), and sends each
+request `--requests` times one at a time after a warm-up, so each figure is the request's
+own. The times are the server's: `duration_ms` of the access log line of each request
+(matched by its X-Request-Id), from the request reaching the app to the last byte of the
+response, without the client and the socket. It prints p50/p95 beside the targets:
+
+  aging     GET /reports/receivables-aging?department_id=bench&group_by=owner, as the
+            department's head: < 50 ms
+  page 1    GET /reports/collection-schedule?limit=50, as the GM: < 50 ms
+  page 1 of one rep  the same with ?owner_id=, as that rep: < 50 ms
+  deep      the same as page 1 with the cursor of the 500,000th item: within 1.2x of
+            page 1
+
+and the plans PostgreSQL chooses for the deep page and the aging query. The database is
+dropped at the end, also on failure or Ctrl-C (unless --keep-db). A measurement, not a
+test: the exit status is 0 whatever the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import httpx
+from _common import (
+    ApiServer,
+    BenchError,
+    check_tools,
+    database_url,
+    main,
+    mint_token,
+    print_targets,
+    psql,
+    salesflow,
+    server_env,
+    throwaway_database,
+)
+
+TARGET_MS = 50
+DEEP_RATIO = 1.2
+DEPTH = 500_000
+DEPARTMENTS = ["bench", "bench2", "bench3", "bench4", "bench5"]
+GM = {"sub": "gm.bench", "roles": "gm"}
+HEAD = {"sub": "head.bench", "roles": "dept_head", "dept": "bench"}
+REP = {"sub": "rep.bench.3", "roles": "sales_rep", "dept": "bench"}
+OPEN = "status IN ('open', 'partially_paid')"
+
+SEED_SQL = """
+INSERT INTO department (id, name, active, version, created_at, updated_at)
+SELECT d, d || ' dept', true, 1, now(), now() FROM unnest(ARRAY[{departments}]) AS d;
+
+-- Customer c belongs to department (c mod 5) and its rep (c mod 10).
+INSERT INTO customer (name, contacts, owner_id, department_id, credit_rating, credit_limit,
+                      payment_terms_days, is_key_customer, version, created_at, updated_at)
+SELECT '客户' || c, '[]', 'rep.' || d || '.' || (c / 5 % 10), d, 'C', 0, 30, false, 1,
+       now(), now()
+FROM generate_series(1, 10000) AS c,
+     LATERAL (SELECT (ARRAY[{departments}])[1 + c % 5] AS d) AS dept;
+
+-- Receivable g: customer 1 + g mod 10000 (its department and rep), invoiced (g mod 400)
+-- days ago, due 30 days later; g / 7 mod 100 (independent of the department) below
+-- {open_percent} still owed (one in seven of those partly paid), else paid.
+INSERT INTO receivable (number, source, customer_id, department_id, owner_id, currency,
+                        exchange_rate, amount, amount_base, balance, balance_base,
+                        invoice_number, invoice_date, payment_terms_days, due_date, status,
+                        created_by, version, created_at, updated_at)
+SELECT 'YS-B-' || g, 'delivery', c.id, c.department_id, c.owner_id, 'CNY', 1,
+       amount, amount, balance, balance, 'FP' || g, invoiced, 30, invoiced + 30,
+       (CASE WHEN g / 7 % 100 >= {open_percent} THEN 'paid'
+             WHEN g / 7 % 100 % 7 = 0 THEN 'partially_paid' ELSE 'open' END)::receivablestatus, 'seed', 1, now(), now()
+FROM generate_series(1, {receivables}) AS g
+JOIN customer AS c ON c.id = 1 + g % 10000,
+     LATERAL (SELECT 1000 + (g % 997) * 10 AS amount, current_date - (g % 400) AS invoiced)
+     AS a,
+     LATERAL (SELECT CASE WHEN g / 7 % 100 >= {open_percent} THEN 0
+                          WHEN g / 7 % 100 % 7 = 0 THEN amount / 2
+                          ELSE amount END AS balance) AS b;
+
+INSERT INTO dunning_entry (receivable_id, action, days_overdue, recorded_by, created_at)
+SELECT id, (ARRAY['reminder_letter', 'visit', 'legal'])[1 + id % 3]::dunningaction,
+       GREATEST(current_date - due_date, 1), owner_id, now()
+FROM receivable WHERE {open} AND id % 5 = 0 AND due_date < current_date;
+"""
+
+DEEP_CURSOR_SQL = """
+SELECT owner_id, due_date, id FROM receivable
+WHERE {open} AND due_date <= current_date
+ORDER BY owner_id, due_date, id OFFSET {offset} LIMIT 1
+"""
+
+SCHEDULE_PLAN_SQL = """
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF)
+SELECT receivable.*, customer.name FROM receivable JOIN customer ON customer.id =
+receivable.customer_id
+WHERE receivable.{open} AND receivable.due_date <= current_date
+  AND (receivable.owner_id, receivable.due_date, receivable.id) > ('{owner}', '{due}', {id})
+ORDER BY receivable.owner_id, receivable.due_date, receivable.id LIMIT 51
+"""
+
+AGING_PLAN_SQL = """
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF)
+SELECT owner_id, due_date, count(*), sum(balance_base) FROM receivable
+WHERE {open} AND department_id = 'bench' GROUP BY owner_id, due_date
+"""
+
+
+@dataclass
+class Timing:
+    name: str
+    target: str
+    durations_ms: list[float]
+
+    @property
+    def p50(self) -> float:
+        return statistics.median(self.durations_ms)
+
+    @property
+    def p95(self) -> float:
+        return statistics.quantiles(self.durations_ms, n=20)[-1]
+
+
+def cursor_of(values: list[object]) -> str:
+    """The API's cursor encoding (app/core/pagination.py): URL-safe base64 of JSON."""
+    raw = json.dumps(values, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def server_durations(log_path: Path, request_ids: set[str]) -> dict[str, float]:
+    """duration_ms of the access log lines of the given requests."""
+    found = {}
+    for line in log_path.read_text(errors="replace").splitlines():
+        if not line.startswith("{"):
+            continue
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        if entry.get("event") == "request" and entry.get("request_id") in request_ids:
+            found[entry["request_id"]] = float(entry["duration_ms"])
+    return found
+
+
+def measure(name: str, target: str, server: ApiServer, client: httpx.Client, path: str,
+            params: dict[str, object], *, token: str, requests: int, warmup: int) -> Timing:
+    print(f"  {name}: {warmup} warm-up and {requests} measured requests ...", flush=True)
+    headers = {"Authorization": f"Bearer {token}"}
+    ids = []
+    for n in range(warmup + requests):
+        request_id = uuid.uuid4().hex
+        response = client.get(f"{server.base_url}{path}", params=params,
+                              headers=headers | {"X-Request-Id": request_id})
+        if response.status_code != 200:
+            raise BenchError(f"{name}: {response.status_code} {response.text[:500]}")
+        if n >= warmup:
+            ids.append(request_id)
+    # The access log line is written just after the response's last byte: give the last
+    # one a moment to land.
+    deadline = time.monotonic() + 10
+    while len(durations := server_durations(server.log_path, set(ids))) < len(ids) \
+            and time.monotonic() < deadline:
+        time.sleep(0.1)
+    if len(durations) != len(ids):
+        raise BenchError(f"{name}: {len(ids) - len(durations)} requests missing from the "
+                         "access log (is SALESFLOW_LOG_LEVEL=INFO?)")
+    return Timing(name, target, [durations[i] for i in ids])
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--receivables", type=int, default=1_000_000,
+                        help="receivables seeded (default 1000000)")
+    parser.add_argument("--open-percent", type=int, default=70,
+                        help="share of the receivables still owed (default 70: enough "
+                             "open overdue items for a page at depth 500,000)")
+    parser.add_argument("--requests", type=int, default=200,
+                        help="measured requests per figure (default 200)")
+    parser.add_argument("--warmup", type=int, default=20,
+                        help="unmeasured requests before each figure (default 20)")
+    parser.add_argument("--db-name", default=f"salesflow_bench_receivables_{os.getpid()}",
+                        help="name of the throwaway database")
+    parser.add_argument("--keep-db", action="store_true",
+                        help="do not drop the benchmark database at the end")
+    args = parser.parse_args()
+    if args.receivables < 10_000 or args.requests < 20 or args.warmup < 0 \
+            or not 1 <= args.open_percent <= 100:
+        parser.error("--receivables at least 10000, --requests at least 20, "
+                     "--open-percent from 1 to 100")
+    return args
+
+
+def run(args: argparse.Namespace) -> None:
+    check_tools(("psql",))
+    env = server_env("INFO")
+    env["PYTHONUNBUFFERED"] = "1"  # the access log reaches the file as each request ends
+    name = args.db_name
+    print(f"salesflow receivables benchmark: {os.cpu_count()} CPUs, Python "
+          f"{platform.python_version()}, PostgreSQL {psql('SHOW server_version')}")
+    with (throwaway_database(name, keep=args.keep_db),
+          tempfile.TemporaryDirectory(prefix="salesflow_bench_") as tmp):
+        env["SALESFLOW_DATABASE_URL"] = database_url(name)
+        print(f"  database {name}: migrating ...", flush=True)
+        salesflow(env, "migrate")
+        print(f"  seeding {args.receivables} receivables ...", flush=True)
+        departments = ", ".join(f"'{d}'" for d in DEPARTMENTS)
+        psql(SEED_SQL.format(departments=departments, receivables=args.receivables,
+                             open=OPEN, open_percent=args.open_percent), database=name)
+        # What autovacuum does to a table in service: statistics, and the visibility map
+        # that lets PostgreSQL answer from an index alone.
+        psql("VACUUM ANALYZE", database=name)
+        scheduled = int(psql(f"SELECT count(*) FROM receivable WHERE {OPEN} "
+                             "AND due_date <= current_date", database=name))
+        depth = min(DEPTH, scheduled - 100)
+        owner, due, last_id = psql(DEEP_CURSOR_SQL.format(open=OPEN, offset=depth - 1),
+                                   database=name).split("|")
+        deep_cursor = cursor_of([owner, due, int(last_id)])
+        schedule_plan = psql(SCHEDULE_PLAN_SQL.format(open=OPEN, owner=owner, due=due,
+                                                      id=last_id), database=name)
+        aging_plan = psql(AGING_PLAN_SQL.format(open=OPEN), database=name)
+
+        server = ApiServer(env, Path(tmp) / "server.log")
+        try:
+            server.start()
+            print(f"  server pid {server.pid} ready at {server.base_url}", flush=True)
+            gm, head, rep = (mint_token(env, **who) for who in (GM, HEAD, REP))
+            today = date.today().isoformat()
+            schedule = "/api/v1/reports/collection-schedule"
+            common = {"requests": args.requests, "warmup": args.warmup}
+            with httpx.Client(timeout=60) as client:
+                timings = [
+                    measure("aging", f"< {TARGET_MS} ms", server, client,
+                            "/api/v1/reports/receivables-aging",
+                            {"department_id": "bench", "group_by": "owner", "as_of": today},
+                            token=head, **common),
+                    measure("page 1", f"< {TARGET_MS} ms", server, client, schedule,
+                            {"date": today, "limit": 50}, token=gm, **common),
+                    measure("rep page 1", f"< {TARGET_MS} ms", server, client, schedule,
+                            {"date": today, "limit": 50, "owner_id": REP["sub"]},
+                            token=rep, **common),
+                    measure("deep", f"<= {DEEP_RATIO}x page 1", server, client, schedule,
+                            {"date": today, "limit": 50, "cursor": deep_cursor},
+                            token=gm, **common),
+                ]
+            print_report(timings, args, scheduled=scheduled, depth=depth,
+                         schedule_plan=schedule_plan, aging_plan=aging_plan)
+        finally:
+            server.stop()
+
+
+def print_report(timings: list[Timing], args: argparse.Namespace, *, scheduled: int,
+                 depth: int, schedule_plan: str, aging_plan: str) -> None:
+    print()
+    print(f"Results: {args.receivables} receivables ({args.open_percent} % still owed), "
+          f"{scheduled} open and due by today (the "
+          f"GM's collection schedule); the deep page starts after item {depth}; "
+          f"{args.requests} requests per figure, one at a time, after {args.warmup} "
+          "warm-up requests; server time from the access log; 1 uvicorn worker")
+    print()
+    print(f"  {'figure':<12}{'p50 ms':>9}{'p95 ms':>9}{'max ms':>9}")
+    for timing in timings:
+        print(f"  {timing.name:<12}{timing.p50:>9.1f}{timing.p95:>9.1f}"
+              f"{max(timing.durations_ms):>9.1f}")
+    print()
+    print("The deep page, as PostgreSQL runs it:")
+    for line in schedule_plan.splitlines():
+        print(f"    {line}")
+    print("Aging one department, as PostgreSQL runs it:")
+    for line in aging_plan.splitlines():
+        print(f"    {line}")
+    by_name = {timing.name: timing for timing in timings}
+    first, deep = by_name["page 1"], by_name["deep"]
+    checks = [(f"{name} p95 < {TARGET_MS} ms", f"{by_name[name].p95:.1f} ms",
+               by_name[name].p95 < TARGET_MS) for name in ("aging", "page 1", "rep page 1")]
+    checks.append((f"deep p50 <= {DEEP_RATIO}x page 1", f"{deep.p50 / first.p50:.2f}x",
+                   deep.p50 <= DEEP_RATIO * first.p50))
+    print_targets(checks)
+
+
+if __name__ == "__main__":
+    sys.exit(main(lambda: run(parse_args())))
