@@ -44,6 +44,13 @@ MoneyIn = Annotated[
     Field(ge=0, le=MAX_MONEY, max_digits=18, decimal_places=2, allow_inf_nan=False,
           examples=["100000.00"]),
 ]
+# An amount that must be above zero (a payment, an allocation): its own bounds, since a
+# `gt` laid over MoneyIn's `ge` would publish both (redocly refuses the mix).
+PositiveMoneyIn = Annotated[
+    Decimal,
+    Field(gt=0, le=MAX_MONEY, max_digits=18, decimal_places=2, allow_inf_nan=False,
+          examples=["100000.00"]),
+]
 # Rates such as tax (0.13 = 13 %): at most four places, 0..1.
 Rate = Annotated[
     Decimal,

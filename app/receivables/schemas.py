@@ -5,7 +5,7 @@ from pydantic import BaseModel, Field, StringConstraints, model_validator
 
 from app.approvals.schemas import ApprovalRead
 from app.core.ids import Id
-from app.core.money import ExchangeRateOut, Money, MoneyIn
+from app.core.money import ExchangeRateOut, Money, PositiveMoneyIn
 from app.core.pagination import Page
 from app.core.schemas import ReadModel, WriteModel
 from app.receivables.models import (
@@ -19,7 +19,7 @@ Reference = Annotated[str, StringConstraints(min_length=1, max_length=100)]
 InvoiceNumber = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 Notes = Annotated[str, StringConstraints(max_length=2000)]
 Reason = Annotated[str, StringConstraints(min_length=1, max_length=2000)]
-PositiveMoney = Annotated[MoneyIn, Field(gt=0)]
+PositiveMoney = PositiveMoneyIn
 
 
 class MilestoneReceivableCreate(WriteModel):
