@@ -23,7 +23,13 @@ from app.opportunities.models import Opportunity
 from app.orders.models import Order, OrderLine
 from app.products.models import Product
 from app.quotes.models import Quote, QuoteLine
-from app.receivables.models import DunningEntry, Payment, PaymentAllocation, Receivable
+from app.receivables.models import (
+    DunningEntry,
+    Payment,
+    PaymentAllocation,
+    Receivable,
+    ReceivableCredit,
+)
 from app.reports import indexes as report_indexes  # noqa: F401  (indexes on others' tables)
 from app.webhooks.models import WebhookDelivery, WebhookSubscription
 
@@ -33,5 +39,6 @@ __all__ = [
     "Delegation", "Delivery", "DeliveryLine", "DeliveryReturn", "Department", "DocumentCounter",
     "DunningEntry", "Event", "EventSequencerState", "EventSubject", "IdempotencyRecord", "Lead",
     "Opportunity", "Order", "OrderLine", "Payment", "PaymentAllocation", "Product", "Quote",
-    "QuoteLine", "Receivable", "WebhookDelivery", "WebhookSubscription", "metadata",
+    "QuoteLine", "Receivable", "ReceivableCredit", "WebhookDelivery", "WebhookSubscription",
+    "metadata",
 ]

@@ -41,7 +41,7 @@ EVENT_TYPES: frozenset[str] = frozenset({
     "contract.completed",
     "receivable.issued", "receivable.overdue", "receivable.dunning_recorded",
     "receivable.write_off_requested", "receivable.written_off",
-    "receivable.write_off_rejected", "receivable.write_off_recalled",
+    "receivable.write_off_rejected", "receivable.write_off_recalled", "receivable.credited",
     "payment.received",
     "webhook.test", "webhook.subscription_disabled",
 })

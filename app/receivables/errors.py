@@ -84,3 +84,13 @@ class NotWriteOffable(Conflict):
 class NothingOwed(Conflict):
     code = "receivable.nothing_owed"
     title = "The receivable is paid or written off: nothing is left to collect"
+
+
+class NotCreditable(Conflict):
+    code = "receivable.not_creditable"
+    title = "Credit notes lower open or partly paid receivables only"
+
+
+class CreditExceedsBalance(Conflict):
+    code = "receivable.credit_exceeds_balance"
+    title = "The credit is more than the receivable's balance"

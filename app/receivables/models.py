@@ -41,6 +41,7 @@ class Receivable(SQLModel, table=True):
         UniqueConstraint("contract_id", "milestone_index", name="uq_receivable_milestone"),
         CheckConstraint("amount > 0", name="amount_positive"),
         CheckConstraint("balance >= 0 AND balance <= amount", name="balance_within_amount"),
+        CheckConstraint("credited >= 0 AND credited <= amount", name="credited_within_amount"),
         CheckConstraint("exchange_rate > 0", name="exchange_rate_positive"),
     )
 
@@ -64,6 +65,8 @@ class Receivable(SQLModel, table=True):
     amount_base: Decimal = Field(sa_type=money_column_type())  # in the base currency
     balance: Decimal = Field(sa_type=money_column_type())      # still owed, in `currency`
     balance_base: Decimal = Field(sa_type=money_column_type())
+    # Taken off the amount by credit notes (红字冲销: a return, a refund), in `currency`.
+    credited: Decimal = Field(default=Decimal("0.00"), sa_type=money_column_type())
     invoice_number: str | None = Field(default=None, max_length=64)
     invoice_date: date
     payment_terms_days: int = 0
@@ -82,6 +85,46 @@ class Receivable(SQLModel, table=True):
     version: int = 1
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class CreditSource(StrEnum):
+    """What a credit note answers."""
+
+    delivery_return = "delivery_return"     # goods sent back (退货)
+    complaint_refund = "complaint_refund"   # a refund agreed on a complaint
+    adjustment = "adjustment"               # finance corrects an invoice by hand
+
+
+class ReceivableCredit(SQLModel, table=True):
+    """A credit note (红字冲销): part of a receivable the customer no longer owes because
+    goods came back or money is refunded. It lowers the balance, never below zero; what
+    was already paid is refunded outside this service. One credit per source document and
+    receivable, so a retried return or refund credits once."""
+
+    __tablename__ = "receivable_credit"
+    __table_args__ = (
+        Index("ix_receivable_credit_receivable_id", "receivable_id"),
+        Index("ix_receivable_credit_customer_id_id", "customer_id", "id"),
+        UniqueConstraint("source", "source_id", "receivable_id",
+                         name="uq_receivable_credit_source"),
+        CheckConstraint("amount > 0", name="amount_positive"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    number: str = Field(max_length=NUMBER_LENGTH, unique=True)  # HZ-2026-000001
+    receivable_id: int = Field(foreign_key="receivable.id")
+    customer_id: int = Field(foreign_key="customer.id")
+    department_id: str = Field(foreign_key="department.id", max_length=32)
+    owner_id: str = Field(max_length=128)
+    source: CreditSource = Field(sa_type=SAEnum(CreditSource, name="creditsource"))
+    # The delivery return, complaint... it answers (None for a manual adjustment).
+    source_id: int | None = None
+    currency: str = Field(default="CNY", max_length=3)
+    amount: Decimal = Field(sa_type=money_column_type())       # in the receivable's currency
+    amount_base: Decimal = Field(sa_type=money_column_type())
+    reason: str = Field(max_length=2000)
+    created_by: str = Field(max_length=128)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
 class PaymentMethod(StrEnum):

@@ -134,6 +134,9 @@ class ReceivableRead(ReadModel):
     amount_base: Money = Field(description="In CNY")
     balance: Money = Field(description="Still owed, in `currency`")
     balance_base: Money
+    credited: Money = Field(description="Taken off by credit notes (a return, a refund), in "
+                                        "`currency`; amount = paid + credited + balance "
+                                        "(+ written off)")
     invoice_number: str | None
     invoice_date: date
     payment_terms_days: int

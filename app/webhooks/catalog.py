@@ -34,6 +34,7 @@ from app.opportunities.models import OpportunityGrade, OpportunityStage, Proposa
 from app.orders.models import OrderStatus
 from app.quotes.models import QuoteStatus
 from app.receivables.models import (
+    CreditSource,
     DunningAction,
     PaymentMethod,
     ReceivableSource,
@@ -703,6 +704,26 @@ class WriteOffDecisionData(WriteOffRequestedData):
     reason: str | None = Field(description="The rejection's reason (null otherwise)")
 
 
+class CreditNoteData(EventData):
+    id: int
+    number: str = Field(description="HZ-2026-000001")
+    receivable_id: int
+    source: CreditSource = Field(description="What it answers: a delivery return, a "
+                                             "complaint's refund, or finance's adjustment")
+    source_id: int | None = Field(description="The delivery return or complaint (null for "
+                                              "an adjustment)")
+    currency: CurrencyCode
+    amount: MoneyString = Field(description="Taken off the balance, in `currency`")
+    amount_base: MoneyString = Field(description="`amount` in CNY")
+    reason: str
+    created_by: str
+    created_at: datetime | None
+
+
+class ReceivableCreditedData(ReceivableData):
+    credit_note: CreditNoteData
+
+
 class PaymentAllocationData(EventData):
     receivable_id: int
     receivable_number: str
@@ -1018,6 +1039,10 @@ SPECS: list[EventSpec] = [
           "An approver rejected a write-off: the receivable is owed again."),
     _spec("receivable.write_off_recalled", "receivable", WriteOffDecisionData,
           "The requester withdrew a write-off: the receivable is owed again."),
+    _spec("receivable.credited", "receivable", ReceivableCreditedData,
+          "A credit note (红字冲销) lowered a receivable's balance: goods came back, a "
+          "complaint's refund was agreed, or finance corrected the invoice. Never below "
+          "zero; the balance after it is the receivable's."),
     _spec("payment.received", "payment", PaymentData,
           "Money was received (finance, or the bank/ERP feed) and settled the receivables in "
           "`allocations`. A payer's reference sent again is the same payment: no second "
