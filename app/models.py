@@ -21,6 +21,7 @@ from app.events.models import Event, EventSequencerState, EventSubject
 from app.leads.models import Lead
 from app.opportunities.models import Opportunity
 from app.orders.models import Order, OrderLine
+from app.plans.models import SalesPlan, SalesPlanLine, SalesTarget, SalesTargetMonth
 from app.products.models import Product
 from app.quotes.models import Quote, QuoteLine
 from app.receivables.models import DunningEntry, Payment, PaymentAllocation, Receivable
@@ -33,5 +34,5 @@ __all__ = [
     "Delegation", "Delivery", "DeliveryLine", "DeliveryReturn", "Department", "DocumentCounter",
     "DunningEntry", "Event", "EventSequencerState", "EventSubject", "IdempotencyRecord", "Lead",
     "Opportunity", "Order", "OrderLine", "Payment", "PaymentAllocation", "Product", "Quote",
-    "QuoteLine", "Receivable", "WebhookDelivery", "WebhookSubscription", "metadata",
+    "QuoteLine", "Receivable", "SalesPlan", "SalesPlanLine", "SalesTarget", "SalesTargetMonth", "WebhookDelivery", "WebhookSubscription", "metadata",
 ]
