@@ -32,7 +32,8 @@ class SalesPlan(SQLModel, table=True):
 
     __tablename__ = "sales_plan"
     __table_args__ = (
-        UniqueConstraint("number", "revision", name="uq_sales_plan_number_revision"),
+        Index("uq_sales_plan_number_revision", "number", "revision", unique=True,
+              postgresql_where=text(COUNTED), sqlite_where=text(COUNTED)),
         # One plan per department and period (a second one, even created at the same
         # moment, is refused), and one in force: the last word behind the services' checks.
         Index("uq_sales_plan_department_id_period_revision", "department_id", "period",

@@ -146,8 +146,7 @@ async def period_progress(session: AsyncSession, principal: Principal, *, period
         clauses.append(col(SalesTarget.department_id) == department_id)
     if owner_id is not None:
         clauses.append(col(SalesTarget.owner_id) == owner_id)
-    rows = (await session.execute(
+    result = await session.execute(
         select(SalesTarget, SalesPlan).join(SalesPlan, col(SalesPlan.id) == SalesTarget.plan_id)
-        .where(*clauses).order_by(col(SalesTarget.department_id), col(SalesTarget.owner_id))
-    )).tuples().all()
-    return await _report(session, period, list(rows))
+        .where(*clauses).order_by(col(SalesTarget.department_id), col(SalesTarget.owner_id)))
+    return await _report(session, period, [(target, plan) for target, plan in result.all()])

@@ -50,9 +50,9 @@ def upgrade() -> None:
     sa.CheckConstraint('target_amount >= 0', name=op.f('ck_sales_plan_target_amount_non_negative')),
     sa.ForeignKeyConstraint(['department_id'], ['department.id'], name=op.f('fk_sales_plan_department_id_department')),
     sa.ForeignKeyConstraint(['previous_id'], ['sales_plan.id'], name=op.f('fk_sales_plan_previous_id_sales_plan')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_sales_plan')),
-    sa.UniqueConstraint('number', 'revision', name='uq_sales_plan_number_revision')
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_sales_plan'))
     )
+    op.create_index('uq_sales_plan_number_revision', 'sales_plan', ['number', 'revision'], unique=True, postgresql_where=sa.text("status <> 'cancelled'"), sqlite_where=sa.text("status <> 'cancelled'"))
     op.create_index('ix_sales_plan_period_department_id', 'sales_plan', ['period', 'department_id'], unique=False)
     op.create_index('uq_sales_plan_department_id_period_revision', 'sales_plan', ['department_id', 'period', 'revision'], unique=True, postgresql_where=sa.text("status <> 'cancelled'"), sqlite_where=sa.text("status <> 'cancelled'"))
     op.create_index('uq_sales_plan_in_force', 'sales_plan', ['department_id', 'period'], unique=True, postgresql_where=sa.text("status = 'approved'"), sqlite_where=sa.text("status = 'approved'"))
@@ -106,5 +106,6 @@ def downgrade() -> None:
     op.drop_index('uq_sales_plan_in_force', table_name='sales_plan', postgresql_where=sa.text("status = 'approved'"), sqlite_where=sa.text("status = 'approved'"))
     op.drop_index('uq_sales_plan_department_id_period_revision', table_name='sales_plan', postgresql_where=sa.text("status <> 'cancelled'"), sqlite_where=sa.text("status <> 'cancelled'"))
     op.drop_index('ix_sales_plan_period_department_id', table_name='sales_plan')
+    op.drop_index('uq_sales_plan_number_revision', table_name='sales_plan', postgresql_where=sa.text("status <> 'cancelled'"), sqlite_where=sa.text("status <> 'cancelled'"))
     op.drop_table('sales_plan')
     sa.Enum(name='salesplanstatus').drop(op.get_bind(), checkfirst=True)
