@@ -25,6 +25,16 @@ class TestCreate:
             ("pumps", "800000.00"), ("valves", "400000.00")]
         assert plan["allowed_actions"] == ["update", "submit", "cancel", "allocate"]
 
+    async def test_a_retry_with_the_same_key_is_one_plan(self, client, company):
+        body = {"department_id": "east", "period": "2028", "target_amount": "10.00"}
+        headers = {**company.head, "Idempotency-Key": "plan-2028"}
+        first = ok(await client.post(PLANS, headers=headers, json=body), 201)
+        again = ok(await client.post(PLANS, headers=headers, json=body), 201)
+        assert again["id"] == first["id"]
+        other = await client.post(PLANS, headers=headers, json={**body, "target_amount": 11})
+        assert other.status_code == 422
+        assert len(ok(await client.get(PLANS, headers=company.head))["items"]) == 1
+
     async def test_a_monthly_plan(self, planner):
         plan = await planner.create("2026-03", "90000.00")
         assert (plan["period"], plan["year"], plan["month"]) == ("2026-03", 2026, 3)
