@@ -21,6 +21,7 @@ from app.events.models import Event, EventSequencerState, EventSubject
 from app.leads.models import Lead
 from app.opportunities.models import Opportunity
 from app.orders.models import Order, OrderLine
+from app.plans import indexes as plan_indexes  # noqa: F401  (indexes on others' tables)
 from app.plans.models import SalesPlan, SalesPlanLine, SalesTarget, SalesTargetMonth
 from app.products.models import Product
 from app.quotes.models import Quote, QuoteLine

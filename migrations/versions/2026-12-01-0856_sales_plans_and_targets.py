@@ -4,7 +4,8 @@ Sales plans (年度/月度销售计划) per department and year or month, one ro
 revision of an approved plan keeps its number; the approved one stays in force until the
 revision is approved), their optional product-line split, the reps' targets (业绩协议) with
 their acknowledgement, and a yearly target's split by month. Two partial unique indexes keep
-one plan per department and period (a cancelled draft aside) and one in force.
+one plan per department and period (a cancelled draft aside) and one in force. The progress report's indexes on the orders' and payments' tables
+(app/plans/indexes.py).
 
 Revision ID: 646956bfc45a
 Revises: 84c3fff6733d
@@ -56,6 +57,8 @@ def upgrade() -> None:
     op.create_index('ix_sales_plan_period_department_id', 'sales_plan', ['period', 'department_id'], unique=False)
     op.create_index('uq_sales_plan_department_id_period_revision', 'sales_plan', ['department_id', 'period', 'revision'], unique=True, postgresql_where=sa.text("status <> 'cancelled'"), sqlite_where=sa.text("status <> 'cancelled'"))
     op.create_index('uq_sales_plan_in_force', 'sales_plan', ['department_id', 'period'], unique=True, postgresql_where=sa.text("status = 'approved'"), sqlite_where=sa.text("status = 'approved'"))
+    op.create_index('ix_sales_order_department_id_owner_id_confirmed_at', 'sales_order', ['department_id', 'owner_id', 'confirmed_at', 'status', 'total_base'], unique=False)
+    op.create_index('ix_payment_department_id_owner_id_received_on', 'payment', ['department_id', 'owner_id', 'received_on', 'amount_base'], unique=False)
     op.create_table('sales_plan_line',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('plan_id', sa.Integer(), nullable=False),
@@ -109,3 +112,5 @@ def downgrade() -> None:
     op.drop_index('uq_sales_plan_number_revision', table_name='sales_plan', postgresql_where=sa.text("status <> 'cancelled'"), sqlite_where=sa.text("status <> 'cancelled'"))
     op.drop_table('sales_plan')
     sa.Enum(name='salesplanstatus').drop(op.get_bind(), checkfirst=True)
+    op.drop_index('ix_payment_department_id_owner_id_received_on', table_name='payment')
+    op.drop_index('ix_sales_order_department_id_owner_id_confirmed_at', table_name='sales_order')
