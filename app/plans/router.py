@@ -206,7 +206,7 @@ async def allocate_sales_plan(plan_id: PlanId, body: AllocationBody, session: Se
     `sales_plan.allocation_mismatch` says by how much they do not); a yearly target may be
     split by month. A rep whose target did not change keeps their acknowledgement."""
     plan = await service.allocate(session, principal, plan_id=plan_id, data=body,
-                                  expected_version=if_match, now=now)
+                                  expected_version=if_match)
     return await _read(session, principal, plan, now, response)
 
 

@@ -153,7 +153,7 @@ class SalesPlanRead(ReadModel):
     rejection_reason: str | None
     approved_at: datetime | None
     superseded_at: datetime | None
-    allocated: Money = Field(default=Decimal("0"),
+    allocated: Money = Field(default=Decimal(0),
                              description="What the targets add up to")
     targets: list[SalesTargetRead] = Field(default_factory=list)
     created_by: str

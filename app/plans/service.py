@@ -351,8 +351,7 @@ def _ensure_targets_add_up(plan: SalesPlan, amounts: list[Decimal]) -> None:
 
 
 async def allocate(session: AsyncSession, principal: Principal, *, plan_id: int,
-                   data: AllocationBody, expected_version: int | None, now: datetime
-                   ) -> SalesPlan:
+                   data: AllocationBody, expected_version: int | None) -> SalesPlan:
     """Decompose the plan into the reps' targets, replacing those it had. They add up to
     the plan to the cent; a yearly target may be split by month (the months add up to it).
     A rep whose target and months did not change keeps their acknowledgement."""

@@ -69,8 +69,8 @@ async def race(committing_app, engine, headers_for) -> AsyncIterator[Race]:
                 f"DELETE FROM sales_target_month WHERE target_id IN ({targets})",
                 f"DELETE FROM sales_target WHERE plan_id IN ({plans})",
                 f"DELETE FROM sales_plan_line WHERE plan_id IN ({plans})",
-                f"DELETE FROM sales_plan WHERE department_id = '{DEPARTMENT}' "
-                "AND previous_id IS NOT NULL",
+                (f"DELETE FROM sales_plan WHERE department_id = '{DEPARTMENT}' "
+                 "AND previous_id IS NOT NULL"),
                 f"DELETE FROM sales_plan WHERE department_id = '{DEPARTMENT}'",
                 f"DELETE FROM department WHERE id = '{DEPARTMENT}'",
                 f"DELETE FROM audit_entry WHERE id > {audit_mark}",
