@@ -174,6 +174,22 @@ class TestDraft:
 
 
 class TestApproval:
+    async def test_the_chain_is_previewed_before_submitting(self, client, company, planner):
+        plan = await planner.create("2026", "600000.00")
+        preview = ok(await client.post("/api/v1/approvals/preview", headers=company.head,
+                                       json={"document_type": "sales_plan",
+                                             "document_id": plan["id"]}))
+        assert [[s["role"] for s in stage["steps"]] for stage in preview["stages"]] == [
+            ["deputy_gm"], ["gm"]]
+
+    async def test_the_approver_sees_what_they_may_do(self, client, company, planner):
+        plan = await planner.submit((await planner.create())["id"])
+        inbox = ok(await client.get("/api/v1/approvals", headers=company.vp,
+                                    params={"actionable": "true"}))["items"]
+        assert [r["id"] for r in inbox] == [plan["approval"]["id"]]
+        seen = await planner.get(plan["id"], headers=company.vp)
+        assert seen["allowed_actions"] == ["approve", "reject"]
+
     async def test_deputy_gm_then_gm(self, client, company, planner):
         plan = await planner.submit((await planner.create("2026", "600000.00"))["id"])
         assert plan["status"] == "pending_approval"
