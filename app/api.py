@@ -33,9 +33,10 @@ api_router = APIRouter(prefix="/api/v1", dependencies=[Depends(refuse_nul_in_par
 # decisions, then the sales documents); the OpenAPI document lists them in it too.
 for router in (approvals_router, contracts_router, orders_router, quotes_router,
                opportunities_router, leads_router, deliveries_router, receivables_router,
-               payments_router, customers_router, plans_router, sales_targets_router,
+               payments_router, customers_router,
                credit_router, products_router, departments_router, calendar_router,
-               reports_router, events_router, webhooks_router, audit_router):
+               reports_router, events_router, webhooks_router, audit_router, plans_router,
+               sales_targets_router):
     document_role_gate(router.routes)
     api_router.include_router(router)
 
