@@ -15,6 +15,8 @@ from app.events.router import router as events_router
 from app.leads.router import router as leads_router
 from app.opportunities.router import router as opportunities_router
 from app.orders.router import router as orders_router
+from app.plans.router import router as plans_router
+from app.plans.router import targets_router as sales_targets_router
 from app.products.router import router as products_router
 from app.quotes.router import router as quotes_router
 from app.receivables.router import payments_router
@@ -33,7 +35,8 @@ for router in (approvals_router, contracts_router, orders_router, quotes_router,
                opportunities_router, leads_router, deliveries_router, receivables_router,
                payments_router, customers_router,
                credit_router, products_router, departments_router, calendar_router,
-               reports_router, events_router, webhooks_router, audit_router):
+               reports_router, events_router, webhooks_router, audit_router, plans_router,
+               sales_targets_router):
     document_role_gate(router.routes)
     api_router.include_router(router)
 
@@ -66,6 +69,11 @@ API_TAGS: list[dict[str, str]] = [
         "identified by the payer's reference and never above a balance, allocation across "
         "receivables, collection actions (催款) with the step suggested by days overdue, "
         "and write-offs through approval.")},
+    {"name": "sales plans", "description": (
+        "Yearly and monthly sales plans (销售计划) per department, approved deputy GM → GM, "
+        "revised through approval again (history kept), decomposed into the reps' targets "
+        "(业绩协议) that add up to them to the cent and that each rep acknowledges; progress "
+        "against them per rep and month.")},
     {"name": "approvals", "description": (
         "The approval engine: requests with their stages and steps, each user's inbox "
         "(`actionable=true`), decisions, delegations, the policy (versioned) and a preview "

@@ -21,6 +21,8 @@ from app.events.models import Event, EventSequencerState, EventSubject
 from app.leads.models import Lead
 from app.opportunities.models import Opportunity
 from app.orders.models import Order, OrderLine
+from app.plans import indexes as plan_indexes  # noqa: F401  (indexes on others' tables)
+from app.plans.models import SalesPlan, SalesPlanLine, SalesTarget, SalesTargetMonth
 from app.products.models import Product
 from app.quotes.models import Quote, QuoteLine
 from app.receivables.models import (
@@ -39,6 +41,6 @@ __all__ = [
     "Delegation", "Delivery", "DeliveryLine", "DeliveryReturn", "Department", "DocumentCounter",
     "DunningEntry", "Event", "EventSequencerState", "EventSubject", "IdempotencyRecord", "Lead",
     "Opportunity", "Order", "OrderLine", "Payment", "PaymentAllocation", "Product", "Quote",
-    "QuoteLine", "Receivable", "ReceivableCredit", "WebhookDelivery", "WebhookSubscription",
-    "metadata",
+    "QuoteLine", "Receivable", "ReceivableCredit", "SalesPlan", "SalesPlanLine", "SalesTarget",
+    "SalesTargetMonth", "WebhookDelivery", "WebhookSubscription", "metadata",
 ]

@@ -189,6 +189,14 @@ class Problem(TypedDict):
         description="What the receivable still owes, a decimal string")]]
     milestone_count: NotRequired[Annotated[int, Field(
         description="How many milestones the contract's payment schedule has")]]
+    plan_id: NotRequired[Annotated[int, Field(description="The sales plan concerned")]]
+    owner_id: NotRequired[Annotated[str, Field(description="The rep concerned")]]
+    target_amount: NotRequired[Annotated[str, Field(
+        description="The plan's (or the rep's) target, a decimal string")]]
+    allocated: NotRequired[Annotated[str, Field(
+        description="What the reps' targets add up to, a decimal string")]]
+    difference: NotRequired[Annotated[str, Field(
+        description="The target less what was given, a decimal string")]]
     lines: NotRequired[Annotated[list[dict[str, Any]], Field(
         description="Each line that does not fit, with the quantity asked (`requested`) and "
                     "what was left (`undelivered` or `returnable`), decimal strings")]]

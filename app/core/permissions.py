@@ -70,6 +70,11 @@ class Capability(StrEnum):
     receivable_write_off = "receivable.write_off"
     # Log collection actions (催款) on the receivables one sees.
     receivable_dunning = "receivable.dunning"
+    # Draft, submit, revise and decompose the sales plans of the departments one answers
+    # for (a head their own, a deputy GM those overseen, the GM all).
+    sales_plan_write = "sales_plan.write"
+    # Acknowledge one's own sales target (业绩协议).
+    sales_target_acknowledge = "sales_target.acknowledge"
 
 
 _SALES_LINE = frozenset({Capability.sales_documents_write, Capability.approval_decide,
@@ -81,16 +86,19 @@ ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
     Role.gm: _SALES_LINE | {Capability.customer_create, Capability.customer_update,
                             Capability.customer_assign_owner, Capability.customer_set_credit,
                             Capability.lead_create, Capability.lead_assign,
-                            Capability.order_close},
+                            Capability.order_close, Capability.sales_plan_write},
     Role.deputy_gm: _SALES_LINE | {Capability.customer_update,
                                    Capability.customer_assign_owner, Capability.lead_assign,
-                                   Capability.order_close},
+                                   Capability.order_close, Capability.sales_plan_write},
     Role.dept_head: _SALES_LINE | {Capability.customer_create, Capability.customer_update,
                                    Capability.customer_assign_owner, Capability.lead_create,
-                                   Capability.lead_assign, Capability.order_close},
+                                   Capability.lead_assign, Capability.order_close,
+                                   Capability.sales_plan_write,
+                                   Capability.sales_target_acknowledge},
     # A rep decides approvals only as someone's delegate; the engine checks that.
     Role.sales_rep: _SALES_LINE | {Capability.customer_create, Capability.customer_update,
-                                   Capability.lead_create},
+                                   Capability.lead_create,
+                                   Capability.sales_target_acknowledge},
     # Finance sets credit terms, not the rest of the customer record.
     # It invoices milestones, records payments, collects and asks for write-offs.
     Role.finance: frozenset({Capability.customer_set_credit, Capability.approval_decide,
@@ -164,6 +172,10 @@ OPERATION_CAPABILITIES: dict[str, frozenset[Capability] | None] = {
     **dict.fromkeys(("request_receivable_write_off", "recall_receivable_write_off"),
                     frozenset({Capability.receivable_write_off})),
     "record_receivable_dunning": frozenset({Capability.receivable_dunning}),
+    **dict.fromkeys(("create_sales_plan", "update_sales_plan", "submit_sales_plan",
+                     "recall_sales_plan", "cancel_sales_plan", "revise_sales_plan",
+                     "allocate_sales_plan"), frozenset({Capability.sales_plan_write})),
+    "acknowledge_sales_target": frozenset({Capability.sales_target_acknowledge}),
     **dict.fromkeys(("create_webhook", "update_webhook", "delete_webhook",
                      "rotate_webhook_secret", "test_webhook", "replay_webhook",
                      "retry_webhook_delivery"), frozenset({Capability.webhooks_manage})),
@@ -203,6 +215,21 @@ SALES_RECORD_SCOPES: dict[Role, Scope] = {
     Role.customer_service: Scope.company,
     Role.quality: Scope.company,
 }
+
+
+# Sales plans are the business of those who answer for a department: its head, the deputy
+# GM overseeing it, and the company-wide readers. A rep sees only their own targets.
+PLAN_SCOPES: dict[Role, Scope] = {
+    Role.dept_head: Scope.department,
+    Role.deputy_gm: Scope.overseen,
+    Role.gm: Scope.company,
+    Role.board: Scope.company,
+    Role.finance: Scope.company,
+    Role.auditor: Scope.company,
+    Role.admin: Scope.company,
+    Role.integration: Scope.company,
+}
+TARGET_SCOPES: dict[Role, Scope] = {**PLAN_SCOPES, Role.sales_rep: Scope.own}
 
 
 def can(principal: "Principal", capability: Capability) -> bool:

@@ -43,6 +43,10 @@ EVENT_TYPES: frozenset[str] = frozenset({
     "receivable.write_off_requested", "receivable.written_off",
     "receivable.write_off_rejected", "receivable.write_off_recalled", "receivable.credited",
     "payment.received",
+    "sales_plan.created", "sales_plan.updated", "sales_plan.cancelled", "sales_plan.revised",
+    "sales_plan.submitted", "sales_plan.approved", "sales_plan.rejected",
+    "sales_plan.recalled", "sales_plan.superseded", "sales_plan.allocated",
+    "sales_target.acknowledged",
     "webhook.test", "webhook.subscription_disabled",
 })
 

@@ -10,6 +10,8 @@ from app.core.errors import errors_doc
 from app.core.pagination import DEFAULT_LIMIT, CursorQuery, InvalidCursor, LimitQuery
 from app.core.schemas import FIRST_DAY, LAST_DAY
 from app.core.security import CurrentPrincipal
+from app.plans import progress as plan_progress
+from app.plans.schemas import PERIOD_PATTERN, PlanProgress
 from app.reports import daily as daily_report
 from app.reports import forecast as forecast_report
 from app.reports import funnel as funnel_report
@@ -108,3 +110,21 @@ async def get_cash_forecast(session: SessionDep, principal: CurrentPrincipal, no
     see."""
     return await forecast_report.cash_forecast(session, principal,
                                                as_of=as_of or local_date(now))
+
+
+@router.get("/plan-progress", response_model=PlanProgress)
+async def get_plan_progress(
+    session: SessionDep, principal: CurrentPrincipal, now: Now,
+    period: Annotated[str | None, Query(
+        pattern=PERIOD_PATTERN, description="A year (`2026`) or a month (`2026-03`); "
+                                            "default: this year")] = None,
+    department_id: Annotated[str | None, Query(max_length=32)] = None,
+    owner_id: Annotated[str | None, Query(max_length=128, description="One rep")] = None,
+) -> PlanProgress:
+    """Every target of the sales plans in force for the period, with the orders confirmed
+    and payments received against it per month (company calendar), in CNY, and the
+    percentage reached; within what the caller may see (a rep their own targets, a head
+    their department's)."""
+    return await plan_progress.period_progress(
+        session, principal, period=period or str(local_date(now).year),
+        department_id=department_id, owner_id=owner_id)

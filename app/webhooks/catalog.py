@@ -32,6 +32,7 @@ from app.events.types import SCHEMA_VERSION
 from app.leads.models import LeadSource, LeadStatus
 from app.opportunities.models import OpportunityGrade, OpportunityStage, ProposalStatus
 from app.orders.models import OrderStatus
+from app.plans.models import SalesPlanStatus
 from app.quotes.models import QuoteStatus
 from app.receivables.models import (
     CreditSource,
@@ -750,6 +751,69 @@ class PaymentData(EventData):
     allocations: list[PaymentAllocationData]
 
 
+# ---- sales plans ----------------------------------------------------------------------------
+
+
+class SalesPlanData(EventData):
+    """The plan revision's summary after the change."""
+
+    id: int
+    number: str = Field(description="JH-2026-000001, the same for every revision")
+    revision: int
+    previous_id: int | None = Field(description="The revision this one changes")
+    department_id: str
+    period: str = Field(description="A year (`2026`) or a month (`2026-03`)")
+    title: str
+    target_amount: MoneyString = Field(description="CNY, including tax")
+    status: SalesPlanStatus
+    version: int
+
+
+class SalesPlanDecisionData(SalesPlanData):
+    """The plan after its approval request ended."""
+
+    approval_request_id: int
+    reason: str | None = Field(description="The rejection comment; null unless rejected")
+
+
+class SalesPlanSupersededData(SalesPlanData):
+    """The revision that was in force, after a later one was approved."""
+
+    superseded_by_id: int = Field(description="The revision now in force")
+
+
+class SalesTargetMonthData(EventData):
+    month: int
+    amount: MoneyString
+
+
+class SalesTargetData(EventData):
+    """A rep's target (业绩协议)."""
+
+    id: int
+    plan_id: int
+    department_id: str
+    owner_id: str = Field(description="The rep")
+    amount: MoneyString
+    months: list[SalesTargetMonthData] = Field(description="A yearly target's split by month; "
+                                                           "empty when not split")
+    acknowledged_at: datetime | None
+    version: int
+
+
+class SalesPlanAllocatedData(SalesPlanData):
+    """The plan with every target it now has."""
+
+    targets: list[SalesTargetData]
+
+
+class SalesTargetAcknowledgedData(SalesTargetData):
+    """The acknowledged target, with its plan's number and period."""
+
+    plan_number: str
+    period: str
+
+
 # ---- webhooks ------------------------------------------------------------------------------
 
 
@@ -1049,6 +1113,32 @@ SPECS: list[EventSpec] = [
           "event."),
     _spec("contract.completed", "contract", ContractData,
           "A signed contract was fully delivered and paid: it is completed."),
+    _spec("sales_plan.created", "sales_plan", SalesPlanData,
+          "A department's sales plan for a year or month was drafted (its head, deputy GM or "
+          "the GM)."),
+    _spec("sales_plan.updated", "sales_plan", SalesPlanData, "A draft plan was edited."),
+    _spec("sales_plan.cancelled", "sales_plan", SalesPlanData,
+          "A draft plan (or a draft revision) was given up; it never came into force."),
+    _spec("sales_plan.revised", "sales_plan", SalesPlanData,
+          "Revision n+1 of the plan in force was drafted, a copy with its targets; the plan "
+          "in force stays so until the revision is approved."),
+    _spec("sales_plan.submitted", "sales_plan", SalesPlanData,
+          "A draft plan was submitted for approval (deputy GM → GM)."),
+    _spec("sales_plan.approved", "sales_plan", SalesPlanDecisionData,
+          "A plan's approval ended approved: it is in force for its department and period "
+          "(`sales_plan.superseded` follows for the revision it replaces)."),
+    _spec("sales_plan.rejected", "sales_plan", SalesPlanDecisionData,
+          "An approver rejected a plan; it is a draft again, `reason` says why."),
+    _spec("sales_plan.recalled", "sales_plan", SalesPlanDecisionData,
+          "The submitter took a plan back from approval; it is a draft again."),
+    _spec("sales_plan.superseded", "sales_plan", SalesPlanSupersededData,
+          "A later revision of the plan was approved: this one is no longer in force and is "
+          "kept as history."),
+    _spec("sales_plan.allocated", "sales_plan", SalesPlanAllocatedData,
+          "The plan was decomposed into the reps' targets, which add up to it; `targets` is "
+          "all of them now."),
+    _spec("sales_target.acknowledged", "sales_target", SalesTargetAcknowledgedData,
+          "A rep acknowledged their target (业绩协议) of the plan in force."),
     # A test message is its own subject (`webhook_test:<event id>`): it is not an outbox
     # event, so it never takes a place in a real subject's sequence.
     _spec("webhook.test", "webhook_test", WebhookTestData,

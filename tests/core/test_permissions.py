@@ -70,6 +70,13 @@ EXPECTED: dict[str, frozenset[Role]] = {
                     frozenset({Role.finance, Role.admin})),
     "record_receivable_dunning": frozenset({Role.sales_rep, Role.dept_head, Role.deputy_gm,
                                             Role.gm, Role.finance, Role.admin}),
+    # Plans are drafted by those who answer for a department (SPEC §4); their approvers
+    # decide through /approvals. A target is acknowledged by its rep (a head may hold one).
+    **dict.fromkeys(("create_sales_plan", "update_sales_plan", "submit_sales_plan",
+                     "recall_sales_plan", "cancel_sales_plan", "revise_sales_plan",
+                     "allocate_sales_plan"),
+                    frozenset({Role.dept_head, Role.deputy_gm, Role.gm, Role.admin})),
+    "acknowledge_sales_target": frozenset({Role.sales_rep, Role.dept_head, Role.admin}),
     **dict.fromkeys(("create_webhook", "update_webhook", "delete_webhook",
                      "rotate_webhook_secret", "test_webhook", "replay_webhook",
                      "retry_webhook_delivery"), ADMIN),
