@@ -43,6 +43,16 @@ EVENT_TYPES: frozenset[str] = frozenset({
     "receivable.write_off_requested", "receivable.written_off",
     "receivable.write_off_rejected", "receivable.write_off_recalled",
     "payment.received",
+    "expense_budget.created", "expense_budget.updated", "expense_budget.submitted",
+    "expense_budget.approved", "expense_budget.rejected", "expense_budget.recalled",
+    "expense_budget.expense_recorded",
+    "expense_override.requested", "expense_override.approved", "expense_override.rejected",
+    "expense_override.recalled",
+    "deviation_target.set",
+    "deviation_analysis.created", "deviation_analysis.updated", "deviation_analysis.submitted",
+    "deviation_analysis.approved", "deviation_analysis.rejected",
+    "deviation_analysis.recalled", "deviation_analysis.measure_done",
+    "deviation_analysis.completed",
     "webhook.test", "webhook.subscription_disabled",
 })
 

@@ -92,7 +92,8 @@ class TestPrefixes:
         settings = Settings(_env_file=None, number_prefixes={"contract": "XSHT"})
         assert settings.number_prefixes == {
             "contract": "XSHT", "quote": "BJ", "order": "DD", "delivery": "FH",
-            "receivable": "YS", "payment": "HK", "complaint": "TS"}
+            "receivable": "YS", "payment": "HK", "complaint": "TS", "expense_budget": "FY",
+            "deviation_analysis": "PC"}
 
     @pytest.mark.parametrize(("given", "complaint"), [
         ({"invoice": "FP"}, "unknown document kinds"),
