@@ -187,8 +187,11 @@ async def expenses_of(session: AsyncSession, override_ids: list[int]) -> dict[in
         return {}
     rows = await session.execute(select(col(Expense.override_id), col(Expense.id))
                                  .where(col(Expense.override_id).in_(override_ids)))
-    return {override_id: expense_id for override_id, expense_id in rows.tuples()
-            if override_id is not None and expense_id is not None}
+    found: dict[int, int] = {}
+    for override_id, expense_id in rows:
+        if override_id is not None and expense_id is not None:
+            found[override_id] = expense_id
+    return found
 
 
 async def request_override(session: AsyncSession, principal: Principal, *, budget_id: int,

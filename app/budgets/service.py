@@ -258,7 +258,7 @@ async def spendable_item(session: AsyncSession, principal: Principal, budget_id:
                                current_status=budget.status.value)
     if data.spent_on.year != budget.year:
         raise OutsideBudgetYear(f"{data.spent_on} is not in {budget.year}.",
-                                date=data.spent_on)
+                                date=data.spent_on.isoformat())
     item = await lock_item(session, budget_id, data.category)
     return budget, item
 
