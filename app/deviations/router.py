@@ -1,4 +1,5 @@
 from datetime import datetime
+from urllib.parse import quote
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response
@@ -97,6 +98,9 @@ async def set_growth_target(body: GrowthTargetSet, session: SessionDep,
         session, principal, department_id=body.department_id, year=body.year,
         growth_rate=body.growth_rate)
     response.status_code = 201 if created else 200
+    # A target is known by its department and year: the list filtered to it.
+    response.headers["Location"] = (f"/api/v1/growth-targets?department_id="
+                                    f"{quote(target.department_id)}&year={target.year}")
     set_etag(response, target.version)
     return GrowthTargetRead.model_validate(target)
 
