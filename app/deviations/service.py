@@ -207,7 +207,8 @@ async def create_analysis(session: AsyncSession, principal: Principal, *,
     await _covered_department(session, principal, data.department_id)
     period = Period.parse(data.period)
     if period.first_day > local_date(now):
-        raise PeriodInFuture(f"{period} has not begun.", date=period.first_day)
+        raise PeriodInFuture(f"{period} has not begun.",
+                             date=period.first_day.isoformat())
     [figures] = await report.figures(session, principal, period,
                                      department_id=data.department_id)
     if figures.deviation >= 0:
