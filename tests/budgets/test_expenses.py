@@ -112,3 +112,19 @@ class TestOverride:
                 404, "expense_override.not_found")
         seen = await assert_events_match_catalog(session, since=0)
         assert {"expense_override.rejected", "expense_override.recalled"} <= set(seen)
+
+
+class TestAudit:
+    async def test_each_expense_is_audited_with_the_item_before_and_after(self, office, client,
+                                                                         company, headers_for):
+        budget = await office.approved()
+        ok(await office.spend(budget["id"], "2500.00"), 201)
+        entries = ok(await client.get("/api/v1/audit-log", headers=headers_for("auditor"),
+                                      params={"entity_type": "expense_budget",
+                                              "entity_id": str(budget["id"])}))["items"]
+        recorded = [e for e in entries if e["action"] == "expense_budget.expense_recorded"]
+        assert len(recorded) == 1
+        assert (recorded[0]["actor_id"], recorded[0]["before"]["spent"],
+                recorded[0]["after"]["spent"]) == ("head.wang", "0.00", "2500.00")
+        assert {"expense_budget.created", "expense_budget.submitted",
+                "expense_budget.approved"} <= {e["action"] for e in entries}
