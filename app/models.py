@@ -18,6 +18,7 @@ from app.credit.models import CustomerCredit
 from app.customers.models import Customer
 from app.deliveries.models import Delivery, DeliveryLine, DeliveryReturn
 from app.departments.models import Department
+from app.deviations import indexes as deviation_indexes  # noqa: F401  (on sales_order)
 from app.deviations.models import DeviationAnalysis, DeviationMeasure, GrowthTarget
 from app.events.models import Event, EventSequencerState, EventSubject
 from app.leads.models import Lead

@@ -71,7 +71,7 @@ INSERT INTO sales_order (number, customer_id, department_id, owner_id, title,
                          updated_at, currency, exchange_rate, subtotal, tax_total, total,
                          total_base)
 SELECT 'DD-B-' || g, c.id, c.department_id, c.owner_id, '订单', 30, 0,
-       CASE WHEN g % 20 = 0 THEN 'cancelled' ELSE 'confirmed' END, false, 0,
+       (CASE WHEN g % 20 = 0 THEN 'cancelled' ELSE 'confirmed' END)::orderstatus, false, 0,
        now() - make_interval(days => g % 1095, mins => g % 1440), 'seed', 1, now(), now(),
        'CNY', 1, amount, 0, amount, amount
 FROM generate_series(1, {orders}) AS g

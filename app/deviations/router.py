@@ -1,6 +1,6 @@
 from datetime import datetime
-from urllib.parse import quote
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, Path, Query, Response
 from sqlalchemy.ext.asyncio import AsyncSession
