@@ -2,6 +2,8 @@ from fastapi import APIRouter, Depends
 
 from app.approvals.router import router as approvals_router
 from app.audit.router import router as audit_router
+from app.budgets.router import overrides_router as expense_overrides_router
+from app.budgets.router import router as budgets_router
 from app.calendar.router import router as calendar_router
 from app.contracts.router import router as contracts_router
 from app.core.query_parameters import refuse_unknown_query_parameters
@@ -11,6 +13,9 @@ from app.credit.router import router as credit_router
 from app.customers.router import router as customers_router
 from app.deliveries.router import router as deliveries_router
 from app.departments.router import router as departments_router
+from app.deviations.router import report_router as deviation_report_router
+from app.deviations.router import router as deviations_router
+from app.deviations.router import targets_router as growth_targets_router
 from app.events.router import router as events_router
 from app.leads.router import router as leads_router
 from app.opportunities.router import router as opportunities_router
@@ -35,8 +40,9 @@ for router in (approvals_router, contracts_router, orders_router, quotes_router,
                opportunities_router, leads_router, deliveries_router, receivables_router,
                payments_router, customers_router,
                credit_router, products_router, departments_router, calendar_router,
-               reports_router, events_router, webhooks_router, audit_router, plans_router,
-               sales_targets_router):
+               reports_router, deviation_report_router, budgets_router, expense_overrides_router,
+               deviations_router, growth_targets_router, events_router, webhooks_router,
+               audit_router, plans_router, sales_targets_router):
     document_role_gate(router.routes)
     api_router.include_router(router)
 
@@ -86,6 +92,15 @@ API_TAGS: list[dict[str, str]] = [
     {"name": "calendar", "description": (
         "The company calendar of holidays and make-up working days that approval deadlines "
         "are counted on.")},
+    {"name": "expense budgets", "description": (
+        "Sales expense budgets (销售费用预算) per department and year: items by category "
+        "spread over the months by seasonal ratios, approval by finance then the GM, "
+        "expenses held to each item's remainder, and GM overrides beyond it.")},
+    {"name": "deviation control", "description": (
+        "Sales deviation control (销售偏差): each department's planned growth rate per year, "
+        "and the analyses (causes, measures) of a period below its minimum standard, "
+        "approved by the GM and tracked until every measure is done. The figures are "
+        "`GET /reports/deviation`.")},
     {"name": "reports", "description": "Read-only figures aggregated in SQL, such as the funnel."},
     {"name": "events", "description": (
         "The event feed for systems that poll: every change, in commit order, resumable.")},

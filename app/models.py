@@ -8,6 +8,7 @@ from app.approvals.models import (
     Delegation,
 )
 from app.audit.models import AuditEntry, AuditSealState
+from app.budgets.models import Expense, ExpenseBudget, ExpenseBudgetItem, ExpenseOverride
 from app.calendar.models import CalendarDay
 from app.contracts.models import Contract, ContractLine
 from app.core.db import metadata
@@ -17,6 +18,8 @@ from app.credit.models import CustomerCredit
 from app.customers.models import Customer
 from app.deliveries.models import Delivery, DeliveryLine, DeliveryReturn
 from app.departments.models import Department
+from app.deviations import indexes as deviation_indexes  # noqa: F401  (on sales_order)
+from app.deviations.models import DeviationAnalysis, DeviationMeasure, GrowthTarget
 from app.events.models import Event, EventSequencerState, EventSubject
 from app.leads.models import Lead
 from app.opportunities.models import Opportunity
@@ -38,9 +41,11 @@ from app.webhooks.models import WebhookDelivery, WebhookSubscription
 __all__ = [
     "ApprovalDecision", "ApprovalPolicyVersion", "ApprovalRequest", "ApprovalStep", "AuditEntry",
     "AuditSealState", "CalendarDay", "Contract", "ContractLine", "Customer", "CustomerCredit",
-    "Delegation", "Delivery", "DeliveryLine", "DeliveryReturn", "Department", "DocumentCounter",
-    "DunningEntry", "Event", "EventSequencerState", "EventSubject", "IdempotencyRecord", "Lead",
-    "Opportunity", "Order", "OrderLine", "Payment", "PaymentAllocation", "Product", "Quote",
-    "QuoteLine", "Receivable", "ReceivableCredit", "SalesPlan", "SalesPlanLine", "SalesTarget",
-    "SalesTargetMonth", "WebhookDelivery", "WebhookSubscription", "metadata",
+    "Delegation", "Delivery", "DeliveryLine", "DeliveryReturn", "Department",
+    "DeviationAnalysis", "DeviationMeasure", "DocumentCounter", "DunningEntry", "Event",
+    "EventSequencerState", "EventSubject", "Expense", "ExpenseBudget", "ExpenseBudgetItem",
+    "ExpenseOverride", "GrowthTarget", "IdempotencyRecord", "Lead", "Opportunity", "Order",
+    "OrderLine", "Payment", "PaymentAllocation", "Product", "Quote", "QuoteLine", "Receivable",
+    "ReceivableCredit", "SalesPlan", "SalesPlanLine", "SalesTarget", "SalesTargetMonth",
+    "WebhookDelivery", "WebhookSubscription", "metadata",
 ]

@@ -171,6 +171,9 @@ DEFAULT_POLICY = PolicyDocument(
         ]),
         "deviation_analysis": DocumentRule(stages=[
             StageRule(name="general_manager", steps=_steps(Role.gm))]),
+        # Spending beyond an expense budget item's remainder (002 §3.3: only the GM).
+        "expense_override": DocumentRule(stages=[
+            StageRule(name="general_manager", steps=_steps(Role.gm))]),
         "customer_visit": DocumentRule(sla_hours=24, stages=[
             StageRule(name="department", steps=_steps(Role.dept_head)),
             StageRule(name="key_customer", steps=_steps(Role.deputy_gm), when="key_customer"),

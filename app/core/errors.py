@@ -172,6 +172,16 @@ class Problem(TypedDict):
     line_ids: NotRequired[Annotated[list[int], Field(description="Line ids unknown")]]
     total: NotRequired[Annotated[str, Field(
         description="The amount asked for, a decimal string")]]
+    remainder: NotRequired[Annotated[str, Field(
+        description="What is left of a budget item for the year, a decimal string")]]
+    amount_over: NotRequired[Annotated[str, Field(
+        description="How far the amount asked goes beyond the remainder, a decimal string")]]
+    actual: NotRequired[Annotated[str, Field(
+        description="Sales confirmed in the period, a decimal string")]]
+    standard: NotRequired[Annotated[str, Field(
+        description="The period's minimum control standard, a decimal string")]]
+    deviation: NotRequired[Annotated[str, Field(
+        description="actual − standard, a decimal string")]]
     remaining: NotRequired[Annotated[str, Field(
         description="What is left to call off, a decimal string")]]
     date: NotRequired[Annotated[dt.date, Field(description="The date refused")]]

@@ -75,6 +75,15 @@ class Capability(StrEnum):
     sales_plan_write = "sales_plan.write"
     # Acknowledge one's own sales target (业绩协议).
     sales_target_acknowledge = "sales_target.acknowledge"
+    # Draft, edit and submit a department's expense budget (销售费用预算).
+    expense_budget_write = "expense_budget.write"
+    # Record expenses against an approved budget, and ask the GM to allow one beyond an
+    # item's remainder.
+    expense_record = "expense.record"
+    # Set a department's planned growth rate for a year (deviation control's standard).
+    deviation_target_set = "deviation.target_set"
+    # Write a deviation analysis (causes, measures), submit it to the GM, track measures.
+    deviation_analysis_write = "deviation.analysis_write"
 
 
 _SALES_LINE = frozenset({Capability.sales_documents_write, Capability.approval_decide,
@@ -86,15 +95,22 @@ ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
     Role.gm: _SALES_LINE | {Capability.customer_create, Capability.customer_update,
                             Capability.customer_assign_owner, Capability.customer_set_credit,
                             Capability.lead_create, Capability.lead_assign,
-                            Capability.order_close, Capability.sales_plan_write},
+                            Capability.order_close, Capability.sales_plan_write,
+                            Capability.deviation_target_set},
     Role.deputy_gm: _SALES_LINE | {Capability.customer_update,
                                    Capability.customer_assign_owner, Capability.lead_assign,
-                                   Capability.order_close, Capability.sales_plan_write},
+                                   Capability.order_close, Capability.sales_plan_write,
+                                   Capability.deviation_target_set,
+                                   Capability.deviation_analysis_write},
+    # A head plans and spends the department's expense budget and answers for its
+    # deviations; finance keeps the books of every department's budget.
     Role.dept_head: _SALES_LINE | {Capability.customer_create, Capability.customer_update,
                                    Capability.customer_assign_owner, Capability.lead_create,
                                    Capability.lead_assign, Capability.order_close,
                                    Capability.sales_plan_write,
-                                   Capability.sales_target_acknowledge},
+                                   Capability.sales_target_acknowledge,
+                                   Capability.expense_budget_write, Capability.expense_record,
+                                   Capability.deviation_analysis_write},
     # A rep decides approvals only as someone's delegate; the engine checks that.
     Role.sales_rep: _SALES_LINE | {Capability.customer_create, Capability.customer_update,
                                    Capability.lead_create,
@@ -103,7 +119,8 @@ ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
     # It invoices milestones, records payments, collects and asks for write-offs.
     Role.finance: frozenset({Capability.customer_set_credit, Capability.approval_decide,
                              Capability.receivable_issue, Capability.payment_record,
-                             Capability.receivable_write_off, Capability.receivable_dunning}),
+                             Capability.receivable_write_off, Capability.receivable_dunning,
+                             Capability.expense_budget_write, Capability.expense_record}),
     Role.legal: frozenset({Capability.approval_decide}),
     # Logistics reviews orders' delivery dates, closes what will not be delivered, and
     # plans, ships and receives deliveries.
@@ -176,6 +193,15 @@ OPERATION_CAPABILITIES: dict[str, frozenset[Capability] | None] = {
                      "recall_sales_plan", "cancel_sales_plan", "revise_sales_plan",
                      "allocate_sales_plan"), frozenset({Capability.sales_plan_write})),
     "acknowledge_sales_target": frozenset({Capability.sales_target_acknowledge}),
+    **dict.fromkeys(("create_expense_budget", "update_expense_budget", "submit_expense_budget",
+                     "recall_expense_budget"), frozenset({Capability.expense_budget_write})),
+    **dict.fromkeys(("record_expense", "request_expense_override", "recall_expense_override"),
+                    frozenset({Capability.expense_record})),
+    "set_growth_target": frozenset({Capability.deviation_target_set}),
+    **dict.fromkeys(("create_deviation_analysis", "update_deviation_analysis",
+                     "submit_deviation_analysis", "recall_deviation_analysis",
+                     "complete_deviation_measure"),
+                    frozenset({Capability.deviation_analysis_write})),
     **dict.fromkeys(("create_webhook", "update_webhook", "delete_webhook",
                      "rotate_webhook_secret", "test_webhook", "replay_webhook",
                      "retry_webhook_delivery"), frozenset({Capability.webhooks_manage})),
@@ -217,9 +243,10 @@ SALES_RECORD_SCOPES: dict[Role, Scope] = {
 }
 
 
-# Sales plans are the business of those who answer for a department: its head, the deputy
-# GM overseeing it, and the company-wide readers. A rep sees only their own targets.
-PLAN_SCOPES: dict[Role, Scope] = {
+# Planning records (sales plans, expense budgets, deviation targets and analyses) belong to
+# a department, not to a rep: heads see their department's, deputy GMs the departments they
+# oversee, the company-wide roles all; reps see none (of plans, only their own targets).
+PLANNING_RECORD_SCOPES: dict[Role, Scope] = {
     Role.dept_head: Scope.department,
     Role.deputy_gm: Scope.overseen,
     Role.gm: Scope.company,
@@ -227,8 +254,9 @@ PLAN_SCOPES: dict[Role, Scope] = {
     Role.finance: Scope.company,
     Role.auditor: Scope.company,
     Role.admin: Scope.company,
-    Role.integration: Scope.company,
 }
+# The ERP reads plans (targets feed its commission runs); budgets stay inside the company.
+PLAN_SCOPES: dict[Role, Scope] = {**PLANNING_RECORD_SCOPES, Role.integration: Scope.company}
 TARGET_SCOPES: dict[Role, Scope] = {**PLAN_SCOPES, Role.sales_rep: Scope.own}
 
 

@@ -47,6 +47,16 @@ EVENT_TYPES: frozenset[str] = frozenset({
     "sales_plan.submitted", "sales_plan.approved", "sales_plan.rejected",
     "sales_plan.recalled", "sales_plan.superseded", "sales_plan.allocated",
     "sales_target.acknowledged",
+    "expense_budget.created", "expense_budget.updated", "expense_budget.submitted",
+    "expense_budget.approved", "expense_budget.rejected", "expense_budget.recalled",
+    "expense_budget.expense_recorded",
+    "expense_override.requested", "expense_override.approved", "expense_override.rejected",
+    "expense_override.recalled",
+    "deviation_target.set",
+    "deviation_analysis.created", "deviation_analysis.updated", "deviation_analysis.submitted",
+    "deviation_analysis.approved", "deviation_analysis.rejected",
+    "deviation_analysis.recalled", "deviation_analysis.measure_done",
+    "deviation_analysis.completed",
     "webhook.test", "webhook.subscription_disabled",
 })
 

@@ -23,11 +23,13 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from app.approvals.models import RequestStatus, StepStatus
+from app.budgets.models import BudgetStatus, ExpenseCategory, OverrideStatus
 from app.calendar.models import CalendarDayKind
 from app.contracts.models import ContractStatus
 from app.core.permissions import Role
 from app.customers.models import CreditRating
 from app.deliveries.models import DeliveryStatus
+from app.deviations.models import AnalysisStatus
 from app.events.types import SCHEMA_VERSION
 from app.leads.models import LeadSource, LeadStatus
 from app.opportunities.models import OpportunityGrade, OpportunityStage, ProposalStatus
@@ -725,6 +727,129 @@ class ReceivableCreditedData(ReceivableData):
     credit_note: CreditNoteData
 
 
+# ---- expense budgets ----------------------------------------------------------------------
+
+
+class ExpenseBudgetHeaderData(EventData):
+    """The budget after the change."""
+
+    id: int
+    number: str = Field(description="FY-2026-000001")
+    department_id: str
+    year: int
+    status: BudgetStatus
+    total: MoneyString = Field(description="The items' amounts, CNY")
+    version: int
+
+
+class ExpenseBudgetItemData(EventData):
+    category: ExpenseCategory
+    amount: MoneyString = Field(description="The year's amount")
+    spent: MoneyString = Field(description="Spent so far")
+
+
+class ExpenseBudgetData(ExpenseBudgetHeaderData):
+    remainder_month: int = Field(description="The month that takes the spread's leftover cents")
+    seasonal_ratios: list[PercentString] = Field(description="Twelve percentages, January "
+                                                             "first, adding up to 100")
+    items: list[ExpenseBudgetItemData]
+
+
+class ExpenseBudgetDecisionData(ExpenseBudgetHeaderData):
+    approval_request_id: int
+    reason: str | None = Field(description="The rejection's reason (null otherwise)")
+
+
+class ExpenseRecordedData(EventData):
+    budget_id: int
+    budget_number: str
+    department_id: str
+    year: int
+    category: ExpenseCategory
+    spent_on: date
+    amount: MoneyString
+    description: str
+    spent_by: str = Field(description="Who incurred it")
+    override_id: int | None = Field(description="The GM override that allowed it beyond the "
+                                                "item's remainder, if any")
+    item_amount: MoneyString
+    item_spent: MoneyString = Field(description="Spent of the item, this expense included")
+    item_remainder: MoneyString = Field(description="What is left of the item for the year "
+                                                    "(negative after an override)")
+
+
+class ExpenseOverrideData(EventData):
+    id: int
+    budget_id: int
+    department_id: str
+    category: ExpenseCategory
+    spent_on: date
+    amount: MoneyString
+    description: str
+    spent_by: str
+    justification: str = Field(description="Why the budget is not enough")
+    remainder_at_request: MoneyString
+    status: OverrideStatus
+    version: int
+
+
+class ExpenseOverrideDecisionData(ExpenseOverrideData):
+    approval_request_id: int
+    reason: str | None = Field(description="The rejection's reason (null otherwise)")
+
+
+# ---- deviation control --------------------------------------------------------------------
+
+
+class GrowthTargetData(EventData):
+    department_id: str
+    year: int
+    growth_rate: RateString = Field(description="0.1000 = 10 % over last year")
+    set_by: str
+    version: int
+
+
+class DeviationAnalysisData(EventData):
+    """The analysis after the change, with the figures it was written on."""
+
+    id: int
+    number: str = Field(description="PC-2026-000001")
+    department_id: str
+    year: int
+    month: int | None = Field(description="null: the whole year")
+    actual: MoneyString
+    baseline: MoneyString = Field(description="The same period last year")
+    growth_rate: RateString
+    standard: MoneyString = Field(description="baseline × (1 + growth_rate)")
+    deviation: MoneyString = Field(description="actual − standard")
+    status: AnalysisStatus
+    version: int
+
+
+class DeviationMeasureData(EventData):
+    id: int
+    position: int
+    description: str
+    owner_id: str
+    due_date: date
+    done_at: datetime | None
+
+
+class DeviationAnalysisDetailData(DeviationAnalysisData):
+    causes: str
+    measures: list[DeviationMeasureData]
+
+
+class DeviationAnalysisDecisionData(DeviationAnalysisData):
+    approval_request_id: int
+    reason: str | None = Field(description="The rejection's reason (null otherwise)")
+
+
+class DeviationMeasureDoneData(DeviationAnalysisData):
+    measure: DeviationMeasureData
+    note: str | None
+
+
 class PaymentAllocationData(EventData):
     receivable_id: int
     receivable_number: str
@@ -1111,6 +1236,50 @@ SPECS: list[EventSpec] = [
           "Money was received (finance, or the bank/ERP feed) and settled the receivables in "
           "`allocations`. A payer's reference sent again is the same payment: no second "
           "event."),
+    _spec("expense_budget.created", "expense_budget", ExpenseBudgetData,
+          "A department head or finance drafted a department's expense budget for a year."),
+    _spec("expense_budget.updated", "expense_budget", ExpenseBudgetData,
+          "A draft budget was edited: ratios, remainder month or items."),
+    _spec("expense_budget.submitted", "expense_budget", ExpenseBudgetHeaderData,
+          "A draft budget was submitted for approval (finance, then the GM)."),
+    _spec("expense_budget.approved", "expense_budget", ExpenseBudgetDecisionData,
+          "A budget's approval ended approved: it is in force, expenses are recorded "
+          "against it."),
+    _spec("expense_budget.rejected", "expense_budget", ExpenseBudgetDecisionData,
+          "An approver rejected a budget; it is a draft again, `reason` says why."),
+    _spec("expense_budget.recalled", "expense_budget", ExpenseBudgetDecisionData,
+          "The submitter took a budget back from approval; it is a draft again."),
+    _spec("expense_budget.expense_recorded", "expense_budget", ExpenseRecordedData,
+          "An expense was recorded against a budget item: within its remainder, or beyond "
+          "it by an approved GM override (`override_id`)."),
+    _spec("expense_override.requested", "expense_override", ExpenseOverrideData,
+          "Spending beyond a budget item's remainder was asked for; the GM decides."),
+    _spec("expense_override.approved", "expense_override", ExpenseOverrideDecisionData,
+          "The GM allowed the expense beyond the budget: it is booked "
+          "(`expense_budget.expense_recorded` follows in the same transaction)."),
+    _spec("expense_override.rejected", "expense_override", ExpenseOverrideDecisionData,
+          "The GM refused the expense beyond the budget; `reason` says why."),
+    _spec("expense_override.recalled", "expense_override", ExpenseOverrideDecisionData,
+          "The requester withdrew the override."),
+    _spec("deviation_target.set", "growth_target", GrowthTargetData,
+          "The GM or a deputy GM set a department's planned growth rate for a year."),
+    _spec("deviation_analysis.created", "deviation_analysis", DeviationAnalysisDetailData,
+          "A deviation analysis (causes, measures) was drafted for a department below its "
+          "minimum standard in a period."),
+    _spec("deviation_analysis.updated", "deviation_analysis", DeviationAnalysisDetailData,
+          "A draft analysis's causes or measures were edited."),
+    _spec("deviation_analysis.submitted", "deviation_analysis", DeviationAnalysisData,
+          "A draft analysis went to the GM."),
+    _spec("deviation_analysis.approved", "deviation_analysis", DeviationAnalysisDecisionData,
+          "The GM approved the analysis: its measures are tracked until done."),
+    _spec("deviation_analysis.rejected", "deviation_analysis", DeviationAnalysisDecisionData,
+          "The GM rejected the analysis; it is a draft again, `reason` says why."),
+    _spec("deviation_analysis.recalled", "deviation_analysis", DeviationAnalysisDecisionData,
+          "The submitter took the analysis back; it is a draft again."),
+    _spec("deviation_analysis.measure_done", "deviation_analysis", DeviationMeasureDoneData,
+          "A measure of an approved analysis was done."),
+    _spec("deviation_analysis.completed", "deviation_analysis", DeviationAnalysisData,
+          "The last measure of an analysis was done."),
     _spec("contract.completed", "contract", ContractData,
           "A signed contract was fully delivered and paid: it is completed."),
     _spec("sales_plan.created", "sales_plan", SalesPlanData,

@@ -30,6 +30,8 @@ PROBLEM_CONTENT = {"application/problem+json": {"schema": {"$ref": "#/components
 # the state guards; a new webhook secret).
 UNCONDITIONAL_WRITES = frozenset({
     "recall_receivable_write_off", "rotate_webhook_secret",
+    # Creates a new override under its budget: nothing of the budget's is edited.
+    "request_expense_override",
 })
 
 
