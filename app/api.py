@@ -13,6 +13,7 @@ from app.deliveries.router import router as deliveries_router
 from app.departments.router import router as departments_router
 from app.events.router import router as events_router
 from app.leads.router import router as leads_router
+from app.messages.router import router as messages_router
 from app.opportunities.router import router as opportunities_router
 from app.orders.router import router as orders_router
 from app.products.router import router as products_router
@@ -33,7 +34,7 @@ for router in (approvals_router, contracts_router, orders_router, quotes_router,
                opportunities_router, leads_router, deliveries_router, receivables_router,
                payments_router, customers_router,
                credit_router, products_router, departments_router, calendar_router,
-               reports_router, events_router, webhooks_router, audit_router):
+               reports_router, events_router, webhooks_router, audit_router, messages_router):
     document_role_gate(router.routes)
     api_router.include_router(router)
 
@@ -87,4 +88,8 @@ API_TAGS: list[dict[str, str]] = [
         "`webhooks` section, the catalogue of what is delivered.")},
     {"name": "audit", "description": (
         "The append-only, hash-chained audit log of every change, and its verification.")},
+    {"name": "messages", "description": (
+        "The message catalogue in zh-CN or en: labels of actions, states and roles, and the "
+        "templates of problems and approval rules, for a UI to render codes in either "
+        "language.")},
 ]
