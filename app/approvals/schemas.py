@@ -86,8 +86,8 @@ class FiredRuleRead(BaseModel):
         examples=[{"amount": "120000.00", "tier": 2, "low": "100000.00", "high": "500000.00",
                    "role": "deputy_gm"}])
     message: str = Field(description="The rule as a sentence in the caller's language",
-                         examples=["金额 120,000.00 属于第 2 级（> 100,000.00 且 ≤ 500,000.00）："
-                                   "由副总经理审批"])
+                         examples=[("金额 120,000.00 属于第 2 级（> 100,000.00 且 ≤ "
+                                    "500,000.00）：由分管副总经理审批")])
 
 
 def fired_rules_read(rules: Sequence[FiredRule | dict[str, object] | str]) -> list[FiredRuleRead]:

@@ -4,7 +4,7 @@ import datetime as dt
 import json
 from collections.abc import Iterable
 from datetime import date
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any, ClassVar, NotRequired
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 from pydantic import ConfigDict, Field, with_config
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import Send
-from typing_extensions import NotRequired, TypedDict
+from typing_extensions import TypedDict
 
 from app.core.i18n import current_language
 from app.core.messages import problem_text, validation_message

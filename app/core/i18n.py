@@ -109,21 +109,6 @@ def language_headers() -> dict[str, str]:
     return {"content-language": state.language, "vary": "Accept-Language"}
 
 
-class use_language:  # noqa: N801 - used like a function, as a context manager
-    """Render in `language` inside the block (tests, the catalogue's `?language=`)."""
-
-    def __init__(self, language: Language) -> None:
-        self._state = _State(language)
-        self._token: contextvars.Token[_State | None] | None = None
-
-    def __enter__(self) -> None:
-        self._token = _current.set(self._state)
-
-    def __exit__(self, *_exc: object) -> None:
-        assert self._token is not None
-        _current.reset(self._token)
-
-
 class LanguageMiddleware:
     """Negotiates the request's language and states it on the answers rendered in it."""
 

@@ -468,17 +468,17 @@ STATES: dict[str, Text] = {
 }
 
 ROLES: dict[str, Text] = {
-    "sales_rep": Text("Sales rep", "销售代表"),
-    "dept_head": Text("Department head", "部门经理"),
-    "deputy_gm": Text("Deputy GM", "副总经理"),
+    "sales_rep": Text("Sales rep", "业务员"),
+    "dept_head": Text("Department head", "部门负责人"),
+    "deputy_gm": Text("Deputy GM", "分管副总经理"),
     "gm": Text("General manager", "总经理"),
     "board": Text("Board", "董事会"),
-    "finance": Text("Finance", "财务"),
+    "finance": Text("Finance", "财务部"),
     "legal": Text("Legal", "法务"),
     "logistics": Text("Logistics", "物流"),
     "customer_service": Text("Customer service", "客服"),
-    "quality": Text("Quality", "质量"),
-    "auditor": Text("Auditor", "审计"),
+    "quality": Text("Quality", "品管"),
+    "auditor": Text("Auditor", "稽核"),
     "admin": Text("Administrator", "系统管理员"),
     "integration": Text("Integration account", "系统集成账号"),
 }

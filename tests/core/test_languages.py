@@ -220,7 +220,7 @@ class TestFiredRules:
         assert preview.status_code == 200, preview.text
         assert_language(preview, "zh-CN")
         tier = next(r for r in preview.json()["fired_rules"] if r["code"] == "tier.selected")
-        assert tier["message"] == "金额 100,000.00 属于第 1 级（≤ 100,000.00）：由部门经理审批"
+        assert tier["message"] == "金额 100,000.00 属于第 1 级（≤ 100,000.00）：由部门负责人审批"
         skipped = next(r for r in preview.json()["fired_rules"] if r["code"] == "stage.skipped")
         assert skipped["message"].startswith("跳过阶段")
 
@@ -233,7 +233,7 @@ class TestCatalogue:
         assert catalogue["language"] == "zh-CN"
         assert catalogue["actions"]["approve"] == "批准"
         assert catalogue["states"]["pending_approval"] == "待审批"
-        assert catalogue["roles"]["deputy_gm"] == "副总经理"
+        assert catalogue["roles"]["deputy_gm"] == "分管副总经理"
         assert catalogue["problems"]["contract.not_found"]["title"] == "未找到合同"
         assert_language(chinese, "zh-CN")
         english = (await client.get("/api/v1/messages", headers=company.rep)).json()
