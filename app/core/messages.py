@@ -46,7 +46,7 @@ PROBLEMS: dict[str, ProblemMessages] = {
     "not_found": _p("Not found", "未找到"),
     "forbidden": _p(
         "Not allowed", "无权操作",
-        "您的角色不允许{operation}（需要以下权限之一：{capabilities}）。",
+        "您的角色不允许执行操作 {operation}（需要以下权限之一：{capabilities}）。",
         "您的角色不具备权限 {capability}。",
         "操作 {operation} 未在角色权限表中登记。"),
     "conflict": _p("Conflict", "冲突", "状态已变为{status_now}。"),
