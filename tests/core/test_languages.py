@@ -225,6 +225,18 @@ class TestFiredRules:
         assert skipped["message"].startswith("跳过阶段")
 
 
+    async def test_a_replay_says_the_language_it_was_first_rendered_in(self, client, company):
+        body = {"document_type": "contract", "amount": "100000.00", "department_id": "east",
+                "flags": []}
+        first = await client.post("/api/v1/approvals/preview", json=body,
+                                  headers={**zh(company.rep), "Idempotency-Key": "preview-1"})
+        replay = await client.post("/api/v1/approvals/preview", json=body,
+                                   headers={**company.rep, "Idempotency-Key": "preview-1"})
+        assert replay.headers["idempotent-replayed"] == "true"
+        assert replay.json() == first.json()
+        assert replay.headers.get_list("content-language") == ["zh-CN"]
+
+
 class TestCatalogue:
     async def test_served_in_the_callers_language(self, client, company):
         chinese = await client.get("/api/v1/messages", headers=zh(company.rep))
