@@ -18,6 +18,7 @@ from app.deviations.router import router as deviations_router
 from app.deviations.router import targets_router as growth_targets_router
 from app.events.router import router as events_router
 from app.leads.router import router as leads_router
+from app.messages.router import router as messages_router
 from app.opportunities.router import router as opportunities_router
 from app.orders.router import router as orders_router
 from app.plans.router import router as plans_router
@@ -42,7 +43,7 @@ for router in (approvals_router, contracts_router, orders_router, quotes_router,
                credit_router, products_router, departments_router, calendar_router,
                reports_router, deviation_report_router, budgets_router, expense_overrides_router,
                deviations_router, growth_targets_router, events_router, webhooks_router,
-               audit_router, plans_router, sales_targets_router):
+               audit_router, plans_router, sales_targets_router, messages_router):
     document_role_gate(router.routes)
     api_router.include_router(router)
 
@@ -110,4 +111,8 @@ API_TAGS: list[dict[str, str]] = [
         "`webhooks` section, the catalogue of what is delivered.")},
     {"name": "audit", "description": (
         "The append-only, hash-chained audit log of every change, and its verification.")},
+    {"name": "messages", "description": (
+        "The message catalogue in zh-CN or en: labels of actions, states and roles, and the "
+        "templates of problems and approval rules, for a UI to render codes in either "
+        "language.")},
 ]

@@ -21,7 +21,8 @@ from app.api import API_TAGS, api_router
 from app.core.clock import system_clock
 from app.core.config import Settings, get_settings
 from app.core.db import LostConnectionMiddleware, create_engine, create_sessionmaker
-from app.core.errors import PROBLEM_MEDIA_TYPE, install_error_handlers
+from app.core.errors import PROBLEM_MEDIA_TYPE, install_error_handlers, localised_problem
+from app.core.i18n import LanguageMiddleware, set_default_language
 from app.core.idempotency import IdempotencyMiddleware
 from app.core.limits import RequestLimitMiddleware
 from app.core.migrations import current_revision, head_revision, schema_is_compatible
@@ -52,6 +53,12 @@ with approvals, credit control and collection.
 * **Events**: `GET /api/v1/events` for systems that poll; webhooks push the same events
   (the `webhooks` section lists each type and its payload).
 * **Money**: decimal strings with two places.
+* **Language**: send `Accept-Language` (simplified Chinese `zh-CN` or English `en`; any
+  `zh-*` or `en-*` tag, q-values honoured; otherwise `SALESFLOW_DEFAULT_LANGUAGE`, `zh-CN`
+  by default). Problems' `title` and `detail`, validation `msg`s and approval
+  `fired_rules[].message` are rendered in it, with `Content-Language` and
+  `Vary: Accept-Language`; codes are the same in every language, and
+  `GET /api/v1/messages` has the label of each action, state, role and rule.
 """
 
 
@@ -104,6 +111,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         license_info=LICENSE,
     )
     app.state.settings = settings
+    set_default_language(settings.default_language)
     app.state.token_verifier = TokenVerifier(settings)
     app.state.clock = system_clock
     app.state.head_revision = head_revision()
@@ -128,6 +136,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                            allow_methods=["*"], allow_headers=["*"],
                            expose_headers=["ETag", "X-Request-ID", "Location"])
     app.add_middleware(ObservabilityMiddleware)
+    # Outermost: every answer, the other middlewares' own refusals included, is rendered in
+    # the caller's language.
+    app.add_middleware(LanguageMiddleware, default_language=settings.default_language)
     return app
 
 
@@ -201,8 +212,9 @@ async def _metrics_port(settings: Settings,
 
 def _not_ready(detail: str) -> JSONResponse:
     return JSONResponse(
-        {"type": "https://salesflow.dev/problems/not_ready", "title": "Not ready",
-         "status": 503, "detail": detail, "code": "not_ready"},
+        localised_problem({"type": "https://salesflow.dev/problems/not_ready",
+                           "title": "Not ready", "status": 503, "detail": detail,
+                           "code": "not_ready"}),
         status_code=503, media_type=PROBLEM_MEDIA_TYPE,
     )
 

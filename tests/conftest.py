@@ -127,7 +127,10 @@ async def client(app, sessionmaker, contract: Contract) -> AsyncIterator[httpx.A
         contract.check(response)
 
     transport = httpx.ASGITransport(app=app)
+    # The suite reads English (the service's default is zh-CN): tests/core/test_languages.py
+    # covers the negotiation and the Chinese texts.
     async with httpx.AsyncClient(transport=transport, base_url="http://test",
+                                 headers={"Accept-Language": "en"},
                                  event_hooks={"response": [conforms]}) as client:
         yield client
 

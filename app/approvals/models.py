@@ -61,7 +61,8 @@ class ApprovalRequest(SQLModel, table=True):
     submitted_by: str = Field(max_length=128, index=True)
     flags: list[str] = Field(default_factory=list, sa_type=JSON)
     policy_version: int
-    fired_rules: list[str] = Field(default_factory=list, sa_type=JSON)
+    # Each rule as {"code", "params"} (app/approvals/rules.py), rendered when read.
+    fired_rules: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSON)
     status: RequestStatus = Field(default=RequestStatus.pending, max_length=16, index=True)
     current_stage: int = 0
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -14,6 +14,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, ConfigDict, Field, ValidationInfo, model_validator
 
+from app.approvals.rules import FiredRule, render_rule
 from app.core.permissions import ROLE_CAPABILITIES, Capability, Role, Scope
 from app.core.schemas import InputModel
 
@@ -229,7 +230,7 @@ class ResolvedStage:
 @dataclass
 class Resolution:
     stages: list[ResolvedStage] = field(default_factory=list)
-    fired_rules: list[str] = field(default_factory=list)
+    fired_rules: list[FiredRule] = field(default_factory=list)
 
 
 class UnknownPolicyKey(LookupError):
@@ -261,17 +262,18 @@ def resolve(policy: PolicyDocument, facts: DocumentFacts) -> Resolution:
     for stage in rule.stages:
         if stage.when != "always" and stage.when not in facts.flags:
             resolution.fired_rules.append(
-                f"stage '{stage.name}' skipped: applies only when '{stage.when}' is set")
+                FiredRule("stage.skipped", {"stage": stage.name, "when": stage.when}))
             continue
         if stage.when != "always":
-            resolution.fired_rules.append(f"stage '{stage.name}' added: '{stage.when}' is set")
+            resolution.fired_rules.append(
+                FiredRule("stage.added", {"stage": stage.name, "when": stage.when}))
         sla = stage.sla_hours or rule.sla_hours or policy.default_sla_hours
 
-        def step(role: Role, quorum: int, hours: int | None, why: str) -> ResolvedStep:
+        def step(role: Role, quorum: int, hours: int | None, why: str | FiredRule) -> ResolvedStep:
             scope = scope_for(role)
             return ResolvedStep(role=role, scope=scope, quorum=quorum, sla_hours=hours or sla,
                                 department_id=None if scope == Scope.company else facts.department_id,
-                                rule=why)
+                                rule=why if isinstance(why, str) else render_rule(why, "en"))
 
         fixed = tuple(step(s.role, s.quorum, s.sla_hours,
                            f"stage '{stage.name}' requires {s.role.value}") for s in stage.steps)
@@ -285,8 +287,8 @@ def resolve(policy: PolicyDocument, facts: DocumentFacts) -> Resolution:
         if not stage.tiered:
             resolution.stages.append(ResolvedStage(stage.name, fixed))
             continue
-        for index, tier_step in enumerate(_tier_steps(policy, facts.amount, step)):
-            resolution.fired_rules.append(tier_step.rule)
+        for index, (fired, tier_step) in enumerate(_tier_steps(policy, facts.amount, step)):
+            resolution.fired_rules.append(fired)
             name = stage.name if policy.tier_mode == "single" else f"{stage.name}_{index + 1}"
             steps = (*fixed, tier_step) if index == 0 else (tier_step,)
             resolution.stages.append(ResolvedStage(name, steps))
@@ -301,39 +303,41 @@ def band_index(bands: list[DiscountBand], percent: Decimal) -> int:
     return len(bands) - 1
 
 
-def _band_approver(policy: PolicyDocument, facts: DocumentFacts) -> tuple[Role | None, str]:
+def _band_approver(policy: PolicyDocument, facts: DocumentFacts) -> tuple[Role | None, FiredRule]:
     bands = policy.discount_bands
     if not bands:
-        return None, "the policy has no discount bands: no discount approval"
+        return None, FiredRule("band.none")
     if BELOW_FLOOR in facts.flags:
         top = bands[-1]
-        return top.role, ("a line is priced below its product's floor price: "
-                          f"{top.role.value if top.role else 'no one'} approves, as for a "
-                          "discount above every band")
+        return top.role, FiredRule("band.below_floor",
+                                   {"role": top.role.value if top.role else None})
     percent = facts.discount_percent or Decimal(0)
     index = band_index(bands, percent)
     band, low = bands[index], bands[index - 1].up_to_percent if index else None
-    bound = (f"≤ {band.up_to_percent:.2f} %" if low is None else
-             f"> {low:.2f} %" if band.up_to_percent is None else
-             f"> {low:.2f} % and ≤ {band.up_to_percent:.2f} %")
+    bounds = {"low": _decimal(low), "high": _decimal(band.up_to_percent)}
     if band.role is None:
-        return None, f"discount {percent:.2f} % is within the rep's authority ({bound})"
-    return band.role, (f"discount {percent:.2f} % is in band {index + 1} ({bound}): "
-                       f"{band.role.value} approves")
+        return None, FiredRule("band.within_authority", {"percent": f"{percent:.2f}", **bounds})
+    return band.role, FiredRule("band.selected", {"percent": f"{percent:.2f}", "band": index + 1,
+                                                  **bounds, "role": band.role.value})
+
+
+def _decimal(value: Decimal | None) -> str | None:
+    return None if value is None else f"{value:.2f}"
 
 
 def _tier_steps(policy: PolicyDocument, amount: Decimal,
-                step: Callable[[Role, int, int | None, str], ResolvedStep]) -> list[ResolvedStep]:
+                step: Callable[[Role, int, int | None, FiredRule], ResolvedStep],
+                ) -> list[tuple[FiredRule, ResolvedStep]]:
     reached = tier_index(policy.tiers, amount)
     chosen = range(reached + 1) if policy.tier_mode == "cumulative" else [reached]
     steps = []
     for index in chosen:
         tier = policy.tiers[index]
         low = policy.tiers[index - 1].up_to if index else None
-        bound = (f"≤ {tier.up_to:,.2f}" if low is None else
-                 f"> {low:,.2f}" if tier.up_to is None else f"> {low:,.2f} and ≤ {tier.up_to:,.2f}")
-        why = (f"amount {amount:,.2f} is in tier {reached + 1}" if index == reached
-               else f"cumulative tiers: tier {index + 1} signs before tier {reached + 1}")
-        steps.append(step(tier.role, 1, None,
-                          f"{why} ({bound}): {tier.role.value} approves"))
+        bounds = {"low": _decimal(low), "high": _decimal(tier.up_to), "role": tier.role.value}
+        fired = (FiredRule("tier.selected", {"amount": f"{amount:.2f}", "tier": reached + 1,
+                                             **bounds}) if index == reached
+                 else FiredRule("tier.cumulative", {"tier": index + 1, "reached": reached + 1,
+                                                    **bounds}))
+        steps.append((fired, step(tier.role, 1, None, fired)))
     return steps

@@ -93,7 +93,8 @@ async def open_request(
         document_version=document.document_version, policy_key=facts.policy_key,
         title=document.title, amount=facts.amount, department_id=facts.department_id,
         owner_id=document.owner_id, submitted_by=principal.sub, flags=sorted(facts.flags),
-        policy_version=policy_version, fired_rules=resolution.fired_rules, created_at=now,
+        policy_version=policy_version,
+        fired_rules=[rule.stored() for rule in resolution.fired_rules], created_at=now,
     )
     session.add(request)
     await session.flush()

@@ -32,6 +32,7 @@ from app.approvals.schemas import (
     PreviewStep,
     RejectBody,
     approval_read,
+    fired_rules_read,
 )
 from app.core.clock import Now
 from app.core.db import SessionDep
@@ -105,7 +106,7 @@ async def preview_approval(body: PreviewBody, session: SessionDep,
     return PreviewRead(
         policy_version=version, policy_key=facts.policy_key, amount=facts.amount,
         department_id=facts.department_id, flags=sorted(facts.flags),
-        fired_rules=resolution.fired_rules,
+        fired_rules=fired_rules_read(resolution.fired_rules),
         stages=[PreviewStage(index=i, name=stage.name, steps=[
             PreviewStep(role=s.role.value, scope=s.scope.name, department_id=s.department_id,
                         quorum=s.quorum, sla_hours=s.sla_hours, rule=s.rule)

@@ -6,6 +6,7 @@ from pydantic import BaseModel, Field, StringConstraints, model_validator
 
 from app.approvals.models import ApprovalStep, Decision, RequestStatus, StepStatus
 from app.approvals.policy import PolicyDocument
+from app.approvals.rules import FiredRule, render_rule
 from app.core.ids import Id
 from app.core.money import Money, MoneyIn
 from app.core.pagination import Page
@@ -73,6 +74,31 @@ class WaitingStep(BaseModel):
     overdue: bool
 
 
+class FiredRuleRead(BaseModel):
+    """A rule the policy applied (or skipped) when the chain was resolved."""
+
+    code: str = Field(description="Stable code of the rule, e.g. `tier.selected`; "
+                                  "`GET /api/v1/messages` has its template in each language",
+                      examples=["tier.selected"])
+    params: dict[str, str | int | None] = Field(
+        description="The facts the rule names: amounts and percentages as decimal strings, "
+                    "`low`/`high` bounds (null: unbounded), `role`, `stage`, `when`, …",
+        examples=[{"amount": "120000.00", "tier": 2, "low": "100000.00", "high": "500000.00",
+                   "role": "deputy_gm"}])
+    message: str = Field(description="The rule as a sentence in the caller's language",
+                         examples=[("金额 120,000.00 属于第 2 级（> 100,000.00 且 ≤ "
+                                    "500,000.00）：由分管副总经理审批")])
+
+
+def fired_rules_read(rules: Sequence[FiredRule | dict[str, object] | str]) -> list[FiredRuleRead]:
+    """Stored or freshly resolved rules, each rendered in the caller's language."""
+    read = []
+    for stored in rules:
+        rule = stored if isinstance(stored, FiredRule) else FiredRule.from_stored(stored)
+        read.append(FiredRuleRead(code=rule.code, params=rule.params, message=render_rule(rule)))
+    return read
+
+
 class ApprovalRead(BaseModel):
     id: int
     document_type: str
@@ -86,7 +112,7 @@ class ApprovalRead(BaseModel):
     submitted_by: str
     flags: list[str]
     policy_version: int
-    fired_rules: list[str]
+    fired_rules: list[FiredRuleRead]
     status: RequestStatus
     current_stage: int
     outcome_reason: str | None
@@ -157,7 +183,8 @@ def approval_read(loaded: "LoadedRequest", allowed: list[str], now: datetime) ->
         document_version=request.document_version, policy_key=request.policy_key,
         title=request.title, amount=request.amount, department_id=request.department_id,
         owner_id=request.owner_id, submitted_by=request.submitted_by, flags=request.flags,
-        policy_version=request.policy_version, fired_rules=request.fired_rules,
+        policy_version=request.policy_version,
+        fired_rules=fired_rules_read(request.fired_rules),
         status=request.status, current_stage=request.current_stage,
         outcome_reason=request.outcome_reason, created_at=request.created_at,
         decided_at=request.decided_at, allowed_actions=allowed,
@@ -209,7 +236,7 @@ class PreviewRead(BaseModel):
     department_id: str
     flags: list[str]
     stages: list[PreviewStage]
-    fired_rules: list[str]
+    fired_rules: list[FiredRuleRead]
 
 
 class PolicyRead(BaseModel):

@@ -7,6 +7,8 @@ from functools import lru_cache
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from app.core.i18n import Language
+
 DEVELOPMENT_JWT_SECRET = "salesflow-development-secret-do-not-use-in-production"
 DEVELOPMENT_WEBHOOK_KEY = "salesflow-development-webhook-key-do-not-use-in-production"
 
@@ -90,6 +92,10 @@ class Settings(BaseSettings):
     # SALESFLOW_NUMBER_PREFIXES='{"contract": "XSHT"}'; kinds left out keep their default.
     number_prefixes: dict[str, str] = Field(
         default_factory=lambda: dict(DEFAULT_NUMBER_PREFIXES))
+
+    # The language of problems and rendered messages when the caller's Accept-Language
+    # names none the service speaks (zh-CN or en).
+    default_language: Language = "zh-CN"
 
     log_level: str = "INFO"
     log_json: bool = True

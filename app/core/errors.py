@@ -4,7 +4,7 @@ import datetime as dt
 import json
 from collections.abc import Iterable
 from datetime import date
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any, ClassVar, NotRequired
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -12,7 +12,10 @@ from fastapi.responses import JSONResponse
 from pydantic import ConfigDict, Field, with_config
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import Send
-from typing_extensions import NotRequired, TypedDict
+from typing_extensions import TypedDict
+
+from app.core.i18n import current_language
+from app.core.messages import problem_text, validation_message
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_TYPE_BASE = "https://salesflow.dev/problems/"
@@ -32,14 +35,22 @@ class AppError(Exception):
         super().__init__(self.detail)
 
     def to_problem(self) -> dict[str, Any]:
-        return {
+        """The problem in the caller's language (app/core/messages.py)."""
+        return localised_problem({
             "type": PROBLEM_TYPE_BASE + self.code,
             "title": self.title,
             "status": self.status,
             "detail": self.detail,
             "code": self.code,
             **self.extra,
-        }
+        })
+
+
+def localised_problem(problem: dict[str, Any]) -> dict[str, Any]:
+    """`problem` (written in English) with its title and detail in the caller's language."""
+    title, detail = problem_text(problem["code"], problem, current_language(),
+                                 title=problem["title"], detail=problem["detail"])
+    return {**problem, "title": title, "detail": detail}
 
 
 class NotFound(AppError):
@@ -271,22 +282,29 @@ async def _app_error(_request: Request, exc: Exception) -> JSONResponse:
     return problem_response(exc.to_problem(), headers)
 
 
+def _msg(error: dict[str, Any]) -> str:
+    return validation_message(error.get("type"), error.get("ctx"), error.get("msg", ""),
+                              current_language())
+
+
 async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     raw = exc.errors()
     if any(e.get("type") == "json_invalid" for e in raw):
         return problem_response(MalformedJson(
             "The request body is not valid JSON.",
-            errors=[{"loc": _loc(e), "msg": e.get("msg", "")} for e in raw]).to_problem())
-    errors = [{"loc": _loc(e), "msg": e.get("msg", ""), "type": e.get("type")} for e in raw]
+            errors=[{"loc": _loc(e), "msg": _msg(e)} for e in raw]).to_problem())
+    errors = [{"loc": _loc(e), "msg": _msg(e), "type": e.get("type")} for e in raw]
+    detail = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in errors[:5])
+    title, _ = problem_text(ValidationFailed.code, {}, current_language(),
+                            title=ValidationFailed.title, detail=detail)
+    # The detail lists the invalid values in the caller's language already.
     return problem_response(
         {
             "type": PROBLEM_TYPE_BASE + ValidationFailed.code,
-            "title": ValidationFailed.title,
+            "title": title,
             "status": 422,
-            "detail": "; ".join(
-                f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in errors[:5]
-            ),
+            "detail": detail,
             "code": ValidationFailed.code,
             "errors": errors,
         }
@@ -301,8 +319,8 @@ async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
     if exc.status_code == 401:
         headers.setdefault("WWW-Authenticate", "Bearer")
     return problem_response(
-        {"type": PROBLEM_TYPE_BASE + code, "title": title, "status": exc.status_code,
-         "detail": detail, "code": code},
+        localised_problem({"type": PROBLEM_TYPE_BASE + code, "title": title,
+                           "status": exc.status_code, "detail": detail, "code": code}),
         headers or None,
     )
 

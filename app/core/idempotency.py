@@ -36,6 +36,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.db import UTCDateTime, utcnow
 from app.core.errors import AppError, send_problem
+from app.core.i18n import language_headers
 
 log = structlog.get_logger("salesflow.idempotency")
 
@@ -274,6 +275,8 @@ class IdempotencyMiddleware:
     async def _finish(self, sessionmaker: Any, claim: _Claim, response: _Response) -> None:
         kept = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in response.headers
                 if k.decode("latin-1").lower() in _REPLAYED_HEADERS}
+        # A replay says which language its body was first rendered in.
+        kept.update(language_headers())
         # A response marked no-store (it shows a secret once) is not written down: a retry
         # learns that it succeeded, and where, but not the secret.
         body = b"" if "no-store" in kept.get("cache-control", "") else response.body

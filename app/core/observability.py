@@ -14,6 +14,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.context import request_id_var
+from app.core.errors import localised_problem
 
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 
@@ -30,18 +31,19 @@ LATENCY = Histogram(
 access_log = structlog.get_logger("salesflow.access")
 log = structlog.get_logger("salesflow.errors")
 
-_INTERNAL_ERROR = json.dumps({
+_INTERNAL_ERROR = {
     "type": "https://salesflow.dev/problems/internal_error", "title": "Internal server error",
     "status": 500, "detail": "An unexpected error occurred; it has been logged.",
     "code": "internal_error",
-}).encode()
+}
 
 
 async def _send_internal_error(send: Send) -> None:
+    body = json.dumps(localised_problem(_INTERNAL_ERROR)).encode()
     await send({"type": "http.response.start", "status": 500, "headers": [
         (b"content-type", b"application/problem+json"),
-        (b"content-length", str(len(_INTERNAL_ERROR)).encode())]})
-    await send({"type": "http.response.body", "body": _INTERNAL_ERROR})
+        (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
 
 
 class _CurrentStdout:

@@ -10,6 +10,7 @@ without code of its own. It also:
 
 * declares every refusal as the `application/problem+json` it is, with the real
   `Problem` schema, in place of FastAPI's `HTTPValidationError`;
+* declares the `Content-Language` of every problem (rendered in the caller's language);
 * declares the `Idempotency-Key` header on every POST and tidies `If-Match`;
 * declares the `ETag` of versioned resources and the `Location` of created ones (the
   house rule: every single resource has a `version` and is served with it), and the
@@ -89,6 +90,13 @@ LOCATION_HEADER = {"description": "Where the created resource can be read.",
                    "required": True, "schema": {"type": "string"}}
 WWW_AUTHENTICATE_HEADER = {"description": "`Bearer`", "required": True,
                            "schema": {"type": "string"}}
+# Declared once, referenced by every problem response: problems are rendered in the
+# caller's language (app/core/i18n.py).
+CONTENT_LANGUAGE_REF = {"$ref": "#/components/headers/ContentLanguage"}
+CONTENT_LANGUAGE_HEADER = {
+    "description": "The language of the problem's `title` and `detail` (`zh-CN` or `en`), "
+                   "negotiated from `Accept-Language`; the answer varies by it.",
+    "required": False, "schema": {"type": "string", "enum": ["zh-CN", "en"]}}
 RETRY_AFTER_HEADER = {"description": "Seconds to wait before retrying.", "required": True,
                       "schema": {"type": "string"}}
 
@@ -172,6 +180,7 @@ def complete(document: dict[str, Any]) -> dict[str, Any]:
         schemas.pop(name, None)
     schemas.update(_problem_schemas())
     document["components"]["schemas"] = dict(sorted(schemas.items()))
+    document["components"]["headers"] = {"ContentLanguage": CONTENT_LANGUAGE_HEADER}
     for method, operation in _operations(document.get("paths", {})):
         _tidy_if_match(operation)
         if method == "post":
@@ -276,6 +285,7 @@ def _declare_refusals(operation: dict[str, Any], shape: Shape) -> None:
     for status, response in responses.items():
         if status[:1] in ("4", "5"):
             response["content"] = {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": PROBLEM_SCHEMA_REF}}}
+            response.setdefault("headers", {})["Content-Language"] = dict(CONTENT_LANGUAGE_REF)
 
 
 def _is_fastapi_validation(response: dict[str, Any]) -> bool:

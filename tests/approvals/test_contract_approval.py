@@ -30,7 +30,7 @@ class TestTiers:
     async def test_major_interest_adds_the_board(self, submitted):
         contract = await submitted("2000.00", major_interest=True)
         assert roles_by_stage(contract) == [["finance", "legal"], ["dept_head"], ["board"]]
-        assert any("board" in rule for rule in contract["approval"]["fired_rules"])
+        assert any("board" in rule["message"] for rule in contract["approval"]["fired_rules"])
 
     async def test_preview_equals_what_submission_produces(self, client, company, draft):
         contract = await draft("600000.00", major_interest=True)

@@ -14,6 +14,7 @@ from app.approvals.policy import (
     StageRule,
     resolve,
 )
+from app.approvals.rules import render_rule
 
 
 def _chain(percent: str, *, below_floor: bool = False) -> list[list[str]]:
@@ -42,15 +43,15 @@ def test_the_rules_say_why():
     facts = DocumentFacts(policy_key="quote_discount", amount=Decimal("1"), department_id="east",
                           discount_percent=Decimal("12.50"))
     resolution = resolve(DEFAULT_POLICY, facts)
-    assert resolution.fired_rules == [
+    assert [render_rule(r, "en") for r in resolution.fired_rules] == [
         "discount 12.50 % is in band 2 (> 5.00 % and ≤ 15.00 %): dept_head approves"]
     [stage] = resolution.stages
-    assert stage.steps[0].department_id == "east" and stage.steps[0].rule == (
-        resolution.fired_rules[0])
+    assert stage.steps[0].department_id == "east" and stage.steps[0].rule == render_rule(
+        resolution.fired_rules[0], "en")
     within = resolve(DEFAULT_POLICY, DocumentFacts(
         policy_key="quote_discount", amount=Decimal("1"), department_id="east",
         discount_percent=Decimal("5.00")))
-    assert within.stages == [] and within.fired_rules == [
+    assert within.stages == [] and [render_rule(r, "en") for r in within.fired_rules] == [
         "discount 5.00 % is within the rep's authority (≤ 5.00 %)"]
 
 

@@ -10,6 +10,10 @@ from tests.factories.quotes import quote_line
 from tests.quotes.conftest import QUOTES, chain
 
 
+def messages(rules: list[dict]) -> list[str]:
+    return [rule["message"] for rule in rules]
+
+
 class TestBands:
     @pytest.mark.parametrize(("discount", "approvers"), [
         ("0", []), ("5.00", []), ("5.01", [["dept_head"]]), ("15.00", [["dept_head"]]),
@@ -38,7 +42,7 @@ class TestBands:
                                                                     submitted_quote, session):
         quote = await submitted_quote(quote_line(company.product_id, discount="5.00"))
         assert quote["status"] == "approved" and quote["approval"]["status"] == "approved"
-        assert quote["approval"]["fired_rules"] == [
+        assert messages(quote["approval"]["fired_rules"]) == [
             "discount 5.00 % is within the rep's authority (≤ 5.00 %)"]
         assert quote["allowed_actions"] == ["send", "revise"]
         types = (await session.execute(select(Event.type).where(
@@ -50,7 +54,7 @@ class TestBands:
                                       quote_line(company.product_id, discount="12.5"))
         assert quote["max_discount_percent"] == "12.50"
         assert chain(quote) == [["dept_head"]]
-        assert quote["approval"]["fired_rules"] == [
+        assert messages(quote["approval"]["fired_rules"]) == [
             "discount 12.50 % is in band 2 (> 5.00 % and ≤ 15.00 %): dept_head approves"]
 
     @pytest.mark.parametrize(("unit_price", "discount", "effective", "approvers"), [
@@ -81,7 +85,7 @@ class TestFloorPrice:
         assert quote["lines"][0]["below_floor"] is below and quote["below_floor"] is below
         assert chain(quote) == approvers
         if below:
-            assert "below its product's floor price" in quote["approval"]["fired_rules"][0]
+            assert "below its product's floor price" in quote["approval"]["fired_rules"][0]["message"]
             assert quote["approval"]["flags"] == ["below_floor"]
 
     async def test_a_small_discount_on_a_line_below_floor_still_needs_the_gm(
