@@ -1,11 +1,18 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Depends, Path, Query, Response
 
 from app.core.db import SessionDep
+from app.core.directory import with_names
 from app.core.errors import Forbidden, StaleVersion, errors_doc
+from app.core.filters import (
+    DayFromQuery,
+    DayToQuery,
+    DepartmentQuery,
+    OwnerQuery,
+)
 from app.core.ids import path_id
-from app.core.pagination import CursorQuery, LimitQuery
+from app.core.pagination import ListRequest
 from app.core.security import CurrentPrincipal
 from app.core.versioning import IfMatch, set_etag
 from app.customers import service
@@ -36,22 +43,24 @@ CustomerId = Annotated[int, Path(ge=1), path_id(
 
 @router.get("", response_model=CustomerPage)
 async def list_customers(
-    session: SessionDep, principal: CurrentPrincipal, limit: LimitQuery = 50,
-    cursor: CursorQuery = None,
-    owner_id: Annotated[str | None, Query(max_length=128)] = None,
-    department_id: Annotated[str | None, Query(max_length=32)] = None,
+    session: SessionDep, principal: CurrentPrincipal,
+    page: Annotated[ListRequest, Depends(service.SORTS.request)],
+    owner_id: OwnerQuery = None, department_id: DepartmentQuery = None,
+    created_from: DayFromQuery = None, created_to: DayToQuery = None,
     credit_rating: CreditRating | None = None, is_key_customer: bool | None = None,
     q: Annotated[str | None, Query(max_length=100, description=(
         "Search in the name; a whole credit code, phone number (any usual form) or e-mail "
         "address also finds the customer it belongs to"))] = None,
 ) -> CustomerPage:
-    """Customers the caller may see (own, department, overseen departments or all)."""
-    items, next_cursor = await service.list_customers(
+    """Customers the caller may see (own, department, overseen departments or all), newest
+    first unless sorted otherwise."""
+    listed = await service.list_customers(
         session, principal, owner_id=owner_id, department_id=department_id,
-        credit_rating=credit_rating, is_key_customer=is_key_customer, q=q, limit=limit,
-        cursor=cursor)
-    return CustomerPage(items=[CustomerRead.model_validate(c) for c in items],
-                        next_cursor=next_cursor)
+        credit_rating=credit_rating, is_key_customer=is_key_customer, q=q,
+        created_from=created_from, created_to=created_to, page=page)
+    reads = [CustomerRead.model_validate(c) for c in listed.items]
+    await with_names(session, reads)
+    return CustomerPage(items=reads, next_cursor=listed.next_cursor, total=listed.total)
 
 
 @router.post("", status_code=201, response_model=CustomerCreated,
