@@ -12,7 +12,7 @@ from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Query
 from pydantic import BaseModel, Field
-from sqlalchemy import ColumnElement, Select, and_, func, literal, or_, select, tuple_
+from sqlalchemy import ColumnElement, Select, TypeDecorator, and_, func, literal, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import AppError
@@ -156,8 +156,11 @@ def _json_value(value: Any) -> Any:
 
 
 def _python_type(column: Any) -> type | None:
+    column_type = column.type
+    while isinstance(column_type, TypeDecorator):  # what it stores (UTCDateTime: a datetime)
+        column_type = column_type.impl_instance
     try:
-        python_type: type = column.type.python_type
+        python_type: type = column_type.python_type
     except NotImplementedError:
         return None
     return python_type
