@@ -6,6 +6,7 @@ from pydantic import BaseModel, Field, StringConstraints, model_validator
 
 from app.approvals.models import ApprovalStep, Decision, RequestStatus, StepStatus
 from app.approvals.policy import PolicyDocument
+from app.core.directory import OwnerName
 from app.core.ids import Id
 from app.core.money import Money, MoneyIn
 from app.core.pagination import Page
@@ -73,7 +74,7 @@ class WaitingStep(BaseModel):
     overdue: bool
 
 
-class ApprovalRead(BaseModel):
+class ApprovalRead(OwnerName):
     id: int
     document_type: str
     document_id: int
@@ -84,6 +85,7 @@ class ApprovalRead(BaseModel):
     department_id: str
     owner_id: str
     submitted_by: str
+    submitted_by_name: str | None = Field(default=None, description="The submitter's name")
     flags: list[str]
     policy_version: int
     fired_rules: list[str]

@@ -30,6 +30,7 @@ SEEN_REFRESH = timedelta(hours=1)
 # The person fields a read may carry, and the name field beside each.
 PERSON_FIELDS = {"owner_id": "owner_name", "created_by": "created_by_name",
                  "submitted_by": "submitted_by_name"}
+CUSTOMER_FIELDS = ("customer_id", "customer_name")
 # The customer master, by name: the kernel imports no domain.
 _CUSTOMER = table("customer", column("id", Integer), column("name", String))
 
@@ -96,11 +97,12 @@ async def with_names(session: AsyncSession, reads: Sequence[BaseModel]) -> None:
         for read in reads:
             for id_field, name_field in persons.items():
                 setattr(read, name_field, names.get(getattr(read, id_field)))
-    if "customer_id" in fields and "customer_name" in fields:
-        customers = await customer_names(session, {r.customer_id for r in reads
-                                                   if r.customer_id is not None})
+    id_field, name_field = CUSTOMER_FIELDS
+    if id_field in fields and name_field in fields:
+        customers = await customer_names(session, {getattr(r, id_field) for r in reads
+                                                   if getattr(r, id_field) is not None})
         for read in reads:
-            read.customer_name = customers.get(read.customer_id)
+            setattr(read, name_field, customers.get(getattr(read, id_field)))
 
 
 class OwnerName(BaseModel):
