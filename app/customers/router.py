@@ -1,6 +1,7 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Response
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.db import SessionDep
 from app.core.directory import with_names
@@ -79,16 +80,23 @@ async def create_customer(
     created = CustomerCreated.model_validate(customer)
     created.duplicates = [CustomerDuplicate.model_validate(d, from_attributes=True)
                           for d in duplicates]
+    await with_names(session, [created])
     return created
+
+
+async def _read(session: AsyncSession, customer: Customer, response: Response) -> CustomerRead:
+    set_etag(response, customer.version)
+    read = CustomerRead.model_validate(customer)
+    await with_names(session, [read])
+    return read
 
 
 @router.get("/{customer_id}", response_model=CustomerRead, responses=errors_doc(CustomerNotFound))
 async def get_customer(
     customer_id: CustomerId, session: SessionDep, principal: CurrentPrincipal, response: Response
-) -> Customer:
+) -> CustomerRead:
     customer = await service.get_visible(session, principal, customer_id)
-    set_etag(response, customer.version)
-    return customer
+    return await _read(session, customer, response)
 
 
 @router.get("/{customer_id}/duplicates", response_model=CustomerDuplicates,
@@ -111,12 +119,11 @@ async def list_customer_duplicates(
 async def update_customer(
     customer_id: CustomerId, body: CustomerUpdate, session: SessionDep,
     principal: CurrentPrincipal, if_match: IfMatch, response: Response,
-) -> Customer:
+) -> CustomerRead:
     """Edit a customer; reassigning needs a head, deputy GM, GM or admin."""
     customer = await service.update(session, principal, customer_id=customer_id, data=body,
                                     expected_version=if_match)
-    set_etag(response, customer.version)
-    return customer
+    return await _read(session, customer, response)
 
 
 @router.delete("/{customer_id}", status_code=204,
