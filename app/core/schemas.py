@@ -93,7 +93,7 @@ DISPLAY_NAME_FIELDS = frozenset({"customer_name", "owner_name", "created_by_name
 
 def snapshot(read_model: type[ReadModel], obj: object) -> dict:
     """The JSON form of a record as the API shows it: the before/after of audit rows."""
-    return read_model.model_validate(obj).model_dump(mode="json", exclude=DISPLAY_NAME_FIELDS)
+    return read_model.model_validate(obj).model_dump(mode="json", exclude=set(DISPLAY_NAME_FIELDS))
 
 
 Name = Annotated[str, StringConstraints(min_length=1, max_length=200)]

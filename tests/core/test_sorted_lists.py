@@ -19,6 +19,7 @@ from tests.factories.confirmed_orders import create_confirmed_order
 from tests.factories.contracts import contract_body
 from tests.factories.customers import create_customer
 from tests.factories.ledger import create_payment, create_receivable
+from tests.factories.products import create_product
 from tests.factories.quotes import quote_body, quote_line
 
 DOCUMENT = create_app(make_settings()).openapi()
@@ -43,7 +44,7 @@ def test_every_document_list_is_sortable() -> None:
     paths = {path for path, _sort in SORTED_LISTS}
     assert {f"/api/v1/{name}" for name in (
         "leads", "opportunities", "quotes", "contracts", "customers", "orders", "deliveries",
-        "receivables", "payments", "approvals")} <= paths
+        "receivables", "payments", "approvals", "products", "departments")} <= paths
 
 
 @pytest.fixture
@@ -57,6 +58,7 @@ async def stocked(client, session, company, submitted, draft):
               for name, limit in (("Beta 泵业", "5000.00"), ("阿尔法机电", "5000.00"),
                                   ("beta 阀门", "0.00"))]
     assert others
+    await create_product(session, sku="SORT-2", list_price="1000.00", floor_price="800.00")
     for n, company_name in enumerate(("宁波港城机械", "宁波港城机械", "Acme 泵业", "杭州重工")):
         response = await client.post("/api/v1/leads", headers=company.rep, json={
             "source": "exhibition", "company": company_name, "contact_name": "王经理",
