@@ -119,7 +119,7 @@ async def paginate(
 # ---- sorted lists -------------------------------------------------------------------------
 #
 # Every list a screen shows is sorted by one field the client picks (`sort=-created_at`,
-# `sort=total_amount`), with the row id as the tiebreaker in the same direction, so a sort
+# `sort=total`), with the row id as the tiebreaker in the same direction, so a sort
 # key plus id is unique and an index on (scope..., key, id) serves it both ways. The cursor
 # carries the sort it was made for and the last row's key values; NULLs sort as larger than
 # every value (PostgreSQL's default, so a plain index serves a nullable key too).
