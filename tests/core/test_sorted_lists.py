@@ -4,12 +4,14 @@ resumes after the last row under that sort, ties (equal amounts, equal dates) in
 and NULLs last ascending, first descending. A list added later with `Sorts` is held to it
 without a test of its own, as soon as `stocked` gives it rows."""
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
 
+from app.calendar.working_time import local_date
+from app.core.db import utcnow
 from app.customers.models import Customer
 from app.deliveries.models import Delivery
 from app.departments.models import Department
@@ -156,3 +158,70 @@ async def test_every_sort_pages_through_every_row_once_in_order(client, stocked,
     assert [i["id"] for i in seen] == [i["id"] for i in everything["items"]]
     assert len({i["id"] for i in seen}) == len(seen)
     assert _in_order(seen, sort), [(i[sort.removeprefix("-")], i["id"]) for i in seen]
+
+
+AMOUNT_FIELDS = {"opportunities": "expected_amount", "quotes": "total", "contracts": "total",
+                 "orders": "total", "receivables": "amount", "payments": "amount"}
+
+
+def _lists_taking(*names: str) -> list[str]:
+    """The sorted lists that take every one of `names`."""
+    return sorted(path for path, item in DOCUMENT["paths"].items()
+                  if {p["name"] for p in item.get("get", {}).get("parameters", [])}
+                  >= {"sort", *names})
+
+
+def test_the_screen_filters_are_where_the_issue_wants_them() -> None:
+    assert {p.rsplit("/", 1)[-1] for p in _lists_taking("amount_from", "amount_to")} \
+        == set(AMOUNT_FIELDS)
+    assert {p.rsplit("/", 1)[-1] for p in _lists_taking("owner_id", "department_id")} >= {
+        "leads", "opportunities", "quotes", "contracts", "customers", "orders", "deliveries",
+        "receivables", "payments"}
+    assert {p.rsplit("/", 1)[-1] for p in _lists_taking("q")} >= {
+        "leads", "opportunities", "quotes", "contracts", "customers"}
+
+
+async def _ids(client, headers, path, **params) -> list[int]:
+    response = await client.get(path, headers=headers, params={"limit": 200} | params)
+    assert response.status_code == 200, response.text
+    return [item["id"] for item in response.json()["items"]]
+
+
+@pytest.mark.parametrize("path", _lists_taking("amount_from", "amount_to"))
+async def test_amount_ranges_are_inclusive(client, stocked, path):
+    field = AMOUNT_FIELDS[path.rsplit("/", 1)[-1]]
+    items = (await client.get(path, headers=stocked.gm, params={"limit": 200})).json()["items"]
+    amounts = sorted({Decimal(i[field]) for i in items})
+    middle = amounts[len(amounts) // 2]
+    assert await _ids(client, stocked.gm, path, amount_from=str(middle)) == [
+        i["id"] for i in items if Decimal(i[field]) >= middle]
+    assert await _ids(client, stocked.gm, path, amount_to=str(middle)) == [
+        i["id"] for i in items if Decimal(i[field]) <= middle]
+    assert await _ids(client, stocked.gm, path, amount_from=str(middle),
+                      amount_to=str(middle)) == [
+        i["id"] for i in items if Decimal(i[field]) == middle]
+    assert await _ids(client, stocked.gm, path, amount_from=str(middle + Decimal("0.01")),
+                      amount_to=str(middle - Decimal("0.01"))) == []
+
+
+@pytest.mark.parametrize("path", _lists_taking("owner_id", "department_id"))
+async def test_owner_and_department_filters(client, stocked, path):
+    every = await _ids(client, stocked.gm, path)
+    assert every
+    assert await _ids(client, stocked.gm, path, owner_id="rep.zhang") == every
+    assert await _ids(client, stocked.gm, path, owner_id="rep.nobody") == []
+    assert await _ids(client, stocked.gm, path, department_id="east") == every
+    assert await _ids(client, stocked.gm, path, department_id="west") == []
+
+
+@pytest.mark.parametrize("path", _lists_taking("created_from", "created_to"))
+async def test_created_days_are_the_company_s_calendar_days(client, stocked, path):
+    every = await _ids(client, stocked.gm, path)
+    today = local_date(utcnow())
+    assert every
+    assert await _ids(client, stocked.gm, path, created_from=str(today),
+                      created_to=str(today)) == every
+    assert await _ids(client, stocked.gm, path,
+                      created_from=str(today + timedelta(days=1))) == []
+    assert await _ids(client, stocked.gm, path,
+                      created_to=str(today - timedelta(days=1))) == []
