@@ -18,7 +18,6 @@ from app.departments.models import Department
 from app.main import create_app
 from tests.conftest import make_settings
 from tests.factories.confirmed_orders import create_confirmed_order
-from tests.factories.contracts import contract_body
 from tests.factories.customers import create_customer
 from tests.factories.ledger import create_payment, create_receivable
 from tests.factories.products import create_product
