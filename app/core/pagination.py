@@ -165,6 +165,13 @@ def _json_value(value: Any) -> Any:
     return value
 
 
+def encode_sorted_cursor(sort: str, values: Sequence[Any]) -> str:
+    """The cursor after a row whose sort key (and id) are `values`, under `sort`."""
+    raw = json.dumps({"sort": sort, "after": [_json_value(v) for v in values]},
+                     separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).rstrip(b"=").decode()
+
+
 def _python_type(column: Any) -> type | None:
     column_type = column.type
     while isinstance(column_type, TypeDecorator):  # what it stores (UTCDateTime: a datetime)
@@ -320,6 +327,5 @@ class Sorts:
         if len(rows) <= request.limit:
             return Listed(rows, None, total)
         rows = rows[:request.limit]
-        values = [_json_value(getattr(rows[-1], k.key)) for k in keys]
-        raw = json.dumps({"sort": request.sort, "after": values}, separators=(",", ":"))
-        return Listed(rows, base64.urlsafe_b64encode(raw.encode()).rstrip(b"=").decode(), total)
+        values = [getattr(rows[-1], k.key) for k in keys]
+        return Listed(rows, encode_sorted_cursor(request.sort, values), total)
