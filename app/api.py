@@ -6,6 +6,7 @@ from app.budgets.router import overrides_router as expense_overrides_router
 from app.budgets.router import router as budgets_router
 from app.calendar.router import router as calendar_router
 from app.contracts.router import router as contracts_router
+from app.core.directory import remember_caller
 from app.core.query_parameters import refuse_unknown_query_parameters
 from app.core.schemas import refuse_nul_in_parameters
 from app.core.security import authorize_write, document_role_gate
@@ -31,10 +32,11 @@ from app.reports.router import router as reports_router
 from app.webhooks.router import router as webhooks_router
 
 # A NUL is refused before anything else (it needs no caller), then writes are gated by role
-# before their bodies are validated.
+# before their bodies are validated; a permitted write remembers its caller's name.
 api_router = APIRouter(prefix="/api/v1", dependencies=[Depends(refuse_nul_in_parameters),
                                                        Depends(refuse_unknown_query_parameters),
-                                                       Depends(authorize_write)])
+                                                       Depends(authorize_write),
+                                                       Depends(remember_caller)])
 # Routes are matched one by one in this order, so the busiest come first (approval
 # decisions, then the sales documents); the OpenAPI document lists them in it too.
 for router in (approvals_router, contracts_router, orders_router, quotes_router,

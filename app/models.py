@@ -1,5 +1,6 @@
 """Every table, imported in one place so Alembic and the tests see the whole metadata."""
 
+from app import list_indexes  # noqa: F401  (indexes of the sorted lists, on others' tables)
 from app.approvals.models import (
     ApprovalDecision,
     ApprovalPolicyVersion,
@@ -12,6 +13,7 @@ from app.budgets.models import Expense, ExpenseBudget, ExpenseBudgetItem, Expens
 from app.calendar.models import CalendarDay
 from app.contracts.models import Contract, ContractLine
 from app.core.db import metadata
+from app.core.directory import AppUser
 from app.core.idempotency import IdempotencyRecord
 from app.core.numbering import DocumentCounter
 from app.credit.models import CustomerCredit
@@ -39,7 +41,7 @@ from app.reports import indexes as report_indexes  # noqa: F401  (indexes on oth
 from app.webhooks.models import WebhookDelivery, WebhookSubscription
 
 __all__ = [
-    "ApprovalDecision", "ApprovalPolicyVersion", "ApprovalRequest", "ApprovalStep", "AuditEntry",
+    "AppUser", "ApprovalDecision", "ApprovalPolicyVersion", "ApprovalRequest", "ApprovalStep", "AuditEntry",
     "AuditSealState", "CalendarDay", "Contract", "ContractLine", "Customer", "CustomerCredit",
     "Delegation", "Delivery", "DeliveryLine", "DeliveryReturn", "Department",
     "DeviationAnalysis", "DeviationMeasure", "DocumentCounter", "DunningEntry", "Event",

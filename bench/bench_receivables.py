@@ -27,8 +27,12 @@ response, without the client and the socket. It prints p50/p95 beside the target
   page 1 of one rep  the same with ?owner_id=, as that rep: < 50 ms
   deep      the same as page 1 with the cursor of the 500,000th item: within 1.2x of
             page 1
+  list page 1  GET /receivables?sort=-due_date&limit=50, the list sorted by a key other
+            than its default, as the GM: < 50 ms
+  list deep the same with the cursor of the 500,000th receivable in that order: within
+            1.2x of list page 1 (a keyset range read over ix_receivable_due_date_id)
 
-and the plans PostgreSQL chooses for the deep page and the aging query. The database is
+and the plans PostgreSQL chooses for the deep pages and the aging query. The database is
 dropped at the end, also on failure or Ctrl-C (unless --keep-db). A measurement, not a
 test: the exit status is 0 whatever the figures.
 """
@@ -125,6 +129,20 @@ WHERE receivable.{open} AND receivable.due_date <= current_date
 ORDER BY receivable.owner_id, receivable.due_date, receivable.id LIMIT 51
 """
 
+# The receivables list sorted by due date, latest first, at depth: what Sorts.page sends
+# (app/core/pagination.py) for the GM, whose visibility adds no condition.
+LIST_SORT = "-due_date"
+LIST_DEEP_CURSOR_SQL = """
+SELECT due_date, id FROM receivable ORDER BY due_date DESC, id DESC OFFSET {offset} LIMIT 1
+"""
+
+LIST_PLAN_SQL = """
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF)
+SELECT receivable.* FROM receivable
+WHERE (receivable.due_date, receivable.id) < ('{due}', {id})
+ORDER BY receivable.due_date DESC, receivable.id DESC LIMIT 51
+"""
+
 AGING_PLAN_SQL = """
 EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF)
 SELECT owner_id, due_date, count(*), sum(balance_base) FROM receivable
@@ -147,7 +165,7 @@ class Timing:
         return statistics.quantiles(self.durations_ms, n=20)[-1]
 
 
-def cursor_of(values: list[object]) -> str:
+def cursor_of(values: object) -> str:
     """The API's cursor encoding (app/core/pagination.py): URL-safe base64 of JSON."""
     raw = json.dumps(values, separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
@@ -244,6 +262,12 @@ def run(args: argparse.Namespace) -> None:
         schedule_plan = psql(SCHEDULE_PLAN_SQL.format(open=OPEN, owner=owner, due=due,
                                                       id=last_id), database=name)
         aging_plan = psql(AGING_PLAN_SQL.format(open=OPEN), database=name)
+        list_depth = min(DEPTH, args.receivables // 2)
+        list_due, list_id = psql(LIST_DEEP_CURSOR_SQL.format(offset=list_depth - 1),
+                                 database=name).split("|")
+        # A sorted list's cursor names its sort beside the last row's key and id.
+        list_cursor = cursor_of({"sort": LIST_SORT, "after": [list_due, int(list_id)]})
+        list_plan = psql(LIST_PLAN_SQL.format(due=list_due, id=list_id), database=name)
 
         server = ApiServer(env, Path(tmp) / "server.log")
         try:
@@ -267,15 +291,24 @@ def run(args: argparse.Namespace) -> None:
                     measure("deep", f"<= {DEEP_RATIO}x page 1", server, client, schedule,
                             {"date": today, "limit": 50, "cursor": deep_cursor},
                             token=gm, **common),
+                    measure("list page 1", f"< {TARGET_MS} ms", server, client,
+                            "/api/v1/receivables", {"sort": LIST_SORT, "limit": 50},
+                            token=gm, **common),
+                    measure("list deep", f"<= {DEEP_RATIO}x list page 1", server, client,
+                            "/api/v1/receivables",
+                            {"sort": LIST_SORT, "limit": 50, "cursor": list_cursor},
+                            token=gm, **common),
                 ]
             print_report(timings, args, scheduled=scheduled, depth=depth,
-                         schedule_plan=schedule_plan, aging_plan=aging_plan)
+                         schedule_plan=schedule_plan, aging_plan=aging_plan,
+                         list_depth=list_depth, list_plan=list_plan)
         finally:
             server.stop()
 
 
 def print_report(timings: list[Timing], args: argparse.Namespace, *, scheduled: int,
-                 depth: int, schedule_plan: str, aging_plan: str) -> None:
+                 depth: int, schedule_plan: str, aging_plan: str, list_depth: int,
+                 list_plan: str) -> None:
     print()
     print(f"Results: {args.receivables} receivables ({args.open_percent} % still owed), "
           f"{scheduled} open and due by today (the "
@@ -291,6 +324,10 @@ def print_report(timings: list[Timing], args: argparse.Namespace, *, scheduled: 
     print("The deep page, as PostgreSQL runs it:")
     for line in schedule_plan.splitlines():
         print(f"    {line}")
+    print(f"The receivables list sorted by {LIST_SORT}, after item {list_depth}, as "
+          "PostgreSQL runs it:")
+    for line in list_plan.splitlines():
+        print(f"    {line}")
     print("Aging one department, as PostgreSQL runs it:")
     for line in aging_plan.splitlines():
         print(f"    {line}")
@@ -300,6 +337,12 @@ def print_report(timings: list[Timing], args: argparse.Namespace, *, scheduled: 
                by_name[name].p95 < TARGET_MS) for name in ("aging", "page 1", "rep page 1")]
     checks.append((f"deep p50 <= {DEEP_RATIO}x page 1", f"{deep.p50 / first.p50:.2f}x",
                    deep.p50 <= DEEP_RATIO * first.p50))
+    list_first, list_deep = by_name["list page 1"], by_name["list deep"]
+    checks.append((f"list page 1 p95 < {TARGET_MS} ms", f"{list_first.p95:.1f} ms",
+                   list_first.p95 < TARGET_MS))
+    checks.append((f"list deep p50 <= {DEEP_RATIO}x list page 1",
+                   f"{list_deep.p50 / list_first.p50:.2f}x",
+                   list_deep.p50 <= DEEP_RATIO * list_first.p50))
     print_targets(checks)
 
 

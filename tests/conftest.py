@@ -164,11 +164,12 @@ def headers_for(settings: Settings) -> HeadersFor:
     def make(
         role: str | None = None, *, sub: str | None = None, roles: list[str] | None = None,
         dept: str | None = None, depts: list[str] | None = None,
-        ttl: timedelta = timedelta(minutes=30),
+        ttl: timedelta = timedelta(minutes=30), name: str | None = None,
     ) -> dict[str, str]:
         role_list = roles if roles is not None else [role or "sales_rep"]
         user = sub or f"{role_list[0] if role_list else 'nobody'}.{secrets.token_hex(3)}"
-        token = mint_token(settings, sub=user, roles=role_list, dept=dept, depts=depts, ttl=ttl)
+        token = mint_token(settings, sub=user, roles=role_list, dept=dept, depts=depts, ttl=ttl,
+                           name=name)
         return {"Authorization": f"Bearer {token}"}
 
     return make

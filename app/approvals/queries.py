@@ -22,7 +22,7 @@ from app.approvals.models import ApprovalRequest, ApprovalStep, RequestStatus, S
 from app.approvals.policy import DocumentFacts, Resolution, UnknownPolicyKey, resolve
 from app.approvals.requests import current_policy
 from app.approvals.store import LoadedRequest, load_by_ids
-from app.core.pagination import paginate
+from app.core.pagination import Listed, ListRequest, Sorts
 from app.core.permissions import sees_record, visible
 from app.core.security import Principal
 
@@ -95,10 +95,16 @@ def actionable_requests(authority: Authority) -> ColumnElement[bool]:
         & segregated(authority))
 
 
+# Oldest first by default: an inbox is worked from the request waiting longest.
+SORTS = Sorts("Approval", {"created_at": col(ApprovalRequest.created_at),
+                           "amount": col(ApprovalRequest.amount)},
+              tiebreaker=col(ApprovalRequest.id), default="created_at")
+
+
 async def list_requests(
     session: AsyncSession, principal: Principal, *, actionable: bool, status: RequestStatus | None,
-    document_type: str | None, limit: int, cursor: str | None, now: datetime,
-) -> tuple[list[LoadedRequest], str | None, list[Authority]]:
+    document_type: str | None, page: ListRequest, now: datetime,
+) -> tuple[Listed[LoadedRequest], list[Authority]]:
     """`actionable`: the caller's inbox (their own authority and active delegations),
     oldest first; otherwise every request they may read."""
     mine = await authorities(session, principal, now)
@@ -111,9 +117,9 @@ async def list_requests(
         statement = statement.where(col(ApprovalRequest.status) == status)
     if document_type is not None:
         statement = statement.where(col(ApprovalRequest.document_type) == document_type)
-    rows, next_cursor = await paginate(session, statement, keys=[col(ApprovalRequest.id)],
-                                       limit=limit, cursor=cursor)
-    return await store.load_many(session, rows), next_cursor, mine
+    listed = await SORTS.page(session, statement, page)
+    loaded = await store.load_many(session, listed.items)
+    return Listed(loaded, listed.next_cursor, listed.total), mine
 
 
 async def preview(

@@ -1,6 +1,6 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Depends, Path, Query, Response
 
 from app.approvals import admin, decisions, delegations, queries, requests
 from app.approvals.errors import (
@@ -36,9 +36,10 @@ from app.approvals.schemas import (
 )
 from app.core.clock import Now
 from app.core.db import SessionDep
+from app.core.directory import with_names
 from app.core.errors import Forbidden, NotFound, StaleVersion, errors_doc
 from app.core.ids import path_id
-from app.core.pagination import CursorQuery, LimitQuery
+from app.core.pagination import CursorQuery, LimitQuery, ListRequest
 from app.core.security import CurrentPrincipal
 from app.core.versioning import IfMatch, set_etag
 
@@ -52,18 +53,20 @@ DECISION_ERRORS = (ApprovalNotFound, SelfApproval, DuplicateApprover, NotEligibl
 @router.get("/approvals", response_model=ApprovalPage)
 async def list_approvals(
     session: SessionDep, principal: CurrentPrincipal, now: Now,
+    page: Annotated[ListRequest, Depends(queries.SORTS.request)],
     actionable: Annotated[bool, Query(description="Only requests waiting on me (my inbox)")] = False,
     status: RequestStatus | None = None,
     document_type: Annotated[str | None, Query(max_length=40)] = None,
-    limit: LimitQuery = 50, cursor: CursorQuery = None,
 ) -> ApprovalPage:
     """Approval requests I may read; with `actionable=true`, those waiting on my decision
-    (delegations to me included), oldest first."""
-    items, next_cursor, mine = await queries.list_requests(
+    (delegations to me included); oldest first unless sorted otherwise."""
+    listed, mine = await queries.list_requests(
         session, principal, actionable=actionable, status=status, document_type=document_type,
-        limit=limit, cursor=cursor, now=now)
-    return ApprovalPage(items=[approval_read(i, queries.allowed_actions(i, principal, mine), now)
-                               for i in items], next_cursor=next_cursor)
+        page=page, now=now)
+    reads = [approval_read(i, queries.allowed_actions(i, principal, mine), now)
+             for i in listed.items]
+    await with_names(session, reads)
+    return ApprovalPage(items=reads, next_cursor=listed.next_cursor, total=listed.total)
 
 
 @router.get("/approvals/{request_id}", response_model=ApprovalRead,

@@ -7,6 +7,7 @@ from pydantic import BaseModel, Field, StringConstraints, model_validator
 from app.approvals.models import ApprovalStep, Decision, RequestStatus, StepStatus
 from app.approvals.policy import PolicyDocument
 from app.approvals.rules import FiredRule, render_rule
+from app.core.directory import OwnerName
 from app.core.ids import Id
 from app.core.money import Money, MoneyIn
 from app.core.pagination import Page
@@ -99,7 +100,7 @@ def fired_rules_read(rules: Sequence[FiredRule | dict[str, object] | str]) -> li
     return read
 
 
-class ApprovalRead(BaseModel):
+class ApprovalRead(OwnerName):
     id: int
     document_type: str
     document_id: int
@@ -110,6 +111,7 @@ class ApprovalRead(BaseModel):
     department_id: str
     owner_id: str
     submitted_by: str
+    submitted_by_name: str | None = Field(default=None, description="The submitter's name")
     flags: list[str]
     policy_version: int
     fired_rules: list[FiredRuleRead]

@@ -1,7 +1,7 @@
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Response
+from fastapi import APIRouter, Depends, Path, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.approvals.attached import approval_reads
@@ -38,10 +38,20 @@ from app.contracts.schemas import (
 )
 from app.core.clock import Now
 from app.core.db import SessionDep
+from app.core.directory import with_names
 from app.core.errors import InvalidTransition, StaleVersion, UnprocessableEntity, errors_doc
+from app.core.filters import (
+    AmountFromQuery,
+    AmountToQuery,
+    DayFromQuery,
+    DayToQuery,
+    DepartmentQuery,
+    OwnerQuery,
+    SearchQuery,
+)
 from app.core.ids import Id, path_id
 from app.core.numbering import NumberQuery
-from app.core.pagination import CursorQuery, LimitQuery
+from app.core.pagination import ListRequest
 from app.core.pricing import AmountTooLarge
 from app.core.security import CurrentPrincipal, Principal
 from app.core.versioning import IfMatch, set_etag
@@ -72,6 +82,7 @@ async def _read_many(session: AsyncSession, principal: Principal, contracts: lis
             contract, principal, read.approval.allowed_actions if read.approval else [],
             read.termination_approval.allowed_actions if read.termination_approval else [])
         reads.append(read)
+    await with_names(session, reads)
     return reads
 
 
@@ -84,17 +95,26 @@ async def _read(session: AsyncSession, principal: Principal, contract: Contract,
 
 
 @router.get("", response_model=ContractPage)
-async def list_contracts(session: SessionDep, principal: CurrentPrincipal, now: Now,
-                         status: ContractStatus | None = None, customer_id: Id | None = None,
-                         number: NumberQuery = None, limit: LimitQuery = 50,
-                         cursor: CursorQuery = None) -> ContractPage:
-    """Contracts the caller may see, newest first. `number` finds a contract by its number,
-    with all its revisions (amendments keep the number)."""
-    items, next_cursor = await service.list_contracts(
-        session, principal, status=status, customer_id=customer_id, number=number, limit=limit,
-        cursor=cursor)
-    return ContractPage(items=await _read_many(session, principal, items, now),
-                        next_cursor=next_cursor)
+async def list_contracts(
+    session: SessionDep, principal: CurrentPrincipal, now: Now,
+    page: Annotated[ListRequest, Depends(service.SORTS.request)],
+    status: ContractStatus | None = None, customer_id: Id | None = None,
+    number: NumberQuery = None, owner_id: OwnerQuery = None,
+    department_id: DepartmentQuery = None, created_from: DayFromQuery = None,
+    created_to: DayToQuery = None, signed_from: DayFromQuery = None,
+    signed_to: DayToQuery = None, amount_from: AmountFromQuery = None,
+    amount_to: AmountToQuery = None, q: SearchQuery = None,
+) -> ContractPage:
+    """Contracts the caller may see, newest first unless sorted otherwise. `number` finds a
+    contract by its number, with all its revisions (amendments keep the number); `amount_*`
+    bound the total; `q` searches the number, the title and the customer's name."""
+    listed = await service.list_contracts(
+        session, principal, status=status, customer_id=customer_id, number=number,
+        owner_id=owner_id, department_id=department_id, created_from=created_from,
+        created_to=created_to, signed_from=signed_from, signed_to=signed_to,
+        amount_from=amount_from, amount_to=amount_to, q=q, page=page)
+    return ContractPage(items=await _read_many(session, principal, listed.items, now),
+                        next_cursor=listed.next_cursor, total=listed.total)
 
 
 @router.post("", status_code=201, response_model=ContractRead,

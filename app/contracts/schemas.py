@@ -14,6 +14,7 @@ from pydantic import (
 from app.approvals.schemas import ApprovalRead
 from app.contracts.models import ContractStatus
 from app.core.capitals import in_capitals
+from app.core.directory import CustomerName, PeopleNames
 from app.core.ids import Id
 from app.core.money import ExchangeRateOut, Money, PercentOut, PriceOut, QuantityOut, RateOut
 from app.core.pagination import Page
@@ -114,7 +115,7 @@ class ContractLineRead(ReadModel):
 NUMBER_DESCRIPTION = "The contract number (合同编号), kept by every amendment of the contract"
 
 
-class ContractRead(ReadModel):
+class ContractRead(ReadModel, PeopleNames, CustomerName):
     id: int
     number: str = Field(description=NUMBER_DESCRIPTION, examples=["HT-2026-000123"])
     customer_id: int

@@ -1,7 +1,7 @@
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import ColumnElement, Integer, column, literal_column, select, table
+from sqlalchemy import ColumnElement, Integer, column, func, literal_column, or_, select, table
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -10,7 +10,7 @@ from app.approvals.documents import recall_document, submit_document
 from app.approvals.models import ApprovalRequest
 from app.approvals.policy import DocumentFacts
 from app.approvals.registry import SubmittedDocument
-from app.calendar.working_time import local_date
+from app.calendar.working_time import local_date, local_day_start
 from app.contracts.errors import (
     AmendmentExists,
     BaseCurrencyRate,
@@ -37,10 +37,11 @@ from app.contracts.schemas import (
     SignBody,
 )
 from app.contracts.states import EDITABLE, ensure_transition
-from app.core.db import commit, flush_or_raise
+from app.core.db import commit, contains_pattern, flush_or_raise
 from app.core.errors import InvalidTransition, UnprocessableEntity
+from app.core.filters import where_equal, where_range
 from app.core.numbering import next_number, number_is
-from app.core.pagination import paginate
+from app.core.pagination import Listed, ListRequest, Sorts
 from app.core.permissions import SALES_WORKING_ROLES, visible
 from app.core.pricing import BASE_CURRENCY, apply_totals, line_amounts
 from app.core.security import Principal
@@ -100,19 +101,45 @@ async def lines_by_contract(session: AsyncSession, contract_ids: list[int]
     return grouped
 
 
+SORTS = Sorts("Contract", {
+    "created_at": col(Contract.created_at), "updated_at": col(Contract.updated_at),
+    "number": col(Contract.number), "total": col(Contract.total),
+    "signed_date": col(Contract.signed_date), "delivery_date": col(Contract.delivery_date),
+    "title": col(Contract.title),
+}, tiebreaker=col(Contract.id))
+
+
 async def list_contracts(
     session: AsyncSession, principal: Principal, *, status: ContractStatus | None,
-    customer_id: int | None, number: str | None, limit: int, cursor: str | None,
-) -> tuple[list[Contract], str | None]:
+    customer_id: int | None, number: str | None, owner_id: str | None = None,
+    department_id: str | None = None, created_from: date | None = None,
+    created_to: date | None = None, signed_from: date | None = None,
+    signed_to: date | None = None, amount_from: Decimal | None = None,
+    amount_to: Decimal | None = None, q: str | None = None, page: ListRequest,
+) -> Listed[Contract]:
     statement = select(Contract).where(_visible(principal))
+    statement = where_equal(statement, (col(Contract.owner_id), owner_id),
+                            (col(Contract.department_id), department_id))
+    statement = where_range(
+        statement, col(Contract.created_at),
+        local_day_start(created_from) if created_from else None,
+        local_day_start(created_to + timedelta(days=1)) if created_to else None,
+        last_excluded=True)
+    statement = where_range(statement, col(Contract.signed_date), signed_from, signed_to)
+    statement = where_range(statement, col(Contract.total), amount_from, amount_to)
+    if q:
+        pattern = contains_pattern(q)
+        statement = statement.where(or_(
+            func.lower(Contract.number).like(pattern, escape="\\"),
+            func.lower(Contract.title).like(pattern, escape="\\"),
+            col(Contract.customer_id).in_(customers.ids_named_like(q))))
     if status is not None:
         statement = statement.where(col(Contract.status) == status)
     if customer_id is not None:
         statement = statement.where(col(Contract.customer_id) == customer_id)
     if number is not None:
         statement = statement.where(number_is(col(Contract.number), number))
-    return await paginate(session, statement, keys=[Contract.id], limit=limit, cursor=cursor,
-                          descending=True)
+    return await SORTS.page(session, statement, page)
 
 
 async def create(session: AsyncSession, principal: Principal, *, data: ContractCreate,

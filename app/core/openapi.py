@@ -53,7 +53,7 @@ from app.core.idempotency import (
     IdempotencyResponseNotKept,
 )
 from app.core.limits import RequestTooLarge
-from app.core.pagination import InvalidCursor
+from app.core.pagination import CursorSortMismatch, InvalidCursor
 from app.core.query_parameters import UnknownQueryParameter
 from app.core.security import ExpiredToken, InvalidToken, MissingToken
 
@@ -142,6 +142,7 @@ REFUSALS: tuple[Refusal, ...] = (
     Refusal((PreconditionMalformed,), lambda s: s.if_match),
     Refusal((IdempotencyKeyInvalid,), lambda s: s.post),
     Refusal((InvalidCursor,), lambda s: "cursor" in s.query_parameters),
+    Refusal((CursorSortMismatch,), lambda s: "sort" in s.query_parameters),
     Refusal((UnknownQueryParameter,), lambda s: True),
     Refusal((MissingToken, InvalidToken, ExpiredToken), lambda s: s.secured,
             headers=(("WWW-Authenticate", WWW_AUTHENTICATE_HEADER),)),

@@ -3,12 +3,26 @@
 import base64
 import binascii
 import json
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum, StrEnum
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Query
-from pydantic import BaseModel
-from sqlalchemy import Select, tuple_
+from pydantic import BaseModel, Field
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    TypeDecorator,
+    and_,
+    func,
+    literal,
+    or_,
+    select,
+    tuple_,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import AppError
@@ -29,6 +43,8 @@ class InvalidCursor(AppError):
 class Page(BaseModel, Generic[T]):
     items: list[T]
     next_cursor: str | None = None
+    total: int | None = Field(default=None, description=(
+        "Every row the filters match, when asked with `include_total=true`; otherwise null"))
 
 
 LimitQuery = Annotated[
@@ -98,3 +114,218 @@ async def paginate(
     last = rows[-1]
     values = [getattr(last, k.key) for k in keys]
     return rows, encode_cursor(values)
+
+
+# ---- sorted lists -------------------------------------------------------------------------
+#
+# Every list a screen shows is sorted by one field the client picks (`sort=-created_at`,
+# `sort=total`), with the row id as the tiebreaker in the same direction, so a sort
+# key plus id is unique and an index on (scope..., key, id) serves it both ways. The cursor
+# carries the sort it was made for and the last row's key values; NULLs sort as larger than
+# every value (PostgreSQL's default, so a plain index serves a nullable key too).
+
+
+class CursorSortMismatch(AppError):
+    code = "pagination.cursor_sort_mismatch"
+    status = 400
+    title = "The cursor was made for another sort"
+
+
+@dataclass(frozen=True, slots=True)
+class ListRequest:
+    """What a client asked of a list: a page size, where to resume, the sort, and whether
+    to count every matching row."""
+
+    limit: int = DEFAULT_LIMIT
+    cursor: str | None = None
+    sort: str = "-created_at"
+    include_total: bool = False
+
+
+@dataclass(slots=True)
+class Listed(Generic[T]):
+    items: list[T]
+    next_cursor: str | None
+    total: int | None = None
+
+
+IncludeTotalQuery = Annotated[bool, Query(description=(
+    "Also count every row the filters match (`total`). The count reads every matching row, "
+    "so it costs more the larger the list: ask for it on the first page only."))]
+
+
+def _json_value(value: Any) -> Any:
+    """A sort key's value as the cursor holds it."""
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def encode_sorted_cursor(sort: str, values: Sequence[Any]) -> str:
+    """The cursor after a row whose sort key (and id) are `values`, under `sort`."""
+    raw = json.dumps({"sort": sort, "after": [_json_value(v) for v in values]},
+                     separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).rstrip(b"=").decode()
+
+
+def _python_type(column: Any) -> type | None:
+    column_type = column.type
+    while isinstance(column_type, TypeDecorator):  # what it stores (UTCDateTime: a datetime)
+        column_type = column_type.impl_instance
+    try:
+        python_type: type = column_type.python_type
+    except NotImplementedError:
+        return None
+    return python_type
+
+
+def _column_value(column: Any, value: Any) -> Any:
+    """A cursor's value back as the column compares it; InvalidCursor for anything we would
+    not have written (the client holds the cursor and may have changed it)."""
+    if value is None:
+        return None
+    python_type = _python_type(column)
+    try:
+        if python_type is datetime and isinstance(value, str):
+            moment = datetime.fromisoformat(value)
+            if moment.tzinfo is None:
+                raise ValueError(value)
+            return moment
+        if python_type is date and isinstance(value, str):
+            return date.fromisoformat(value)
+        if python_type is Decimal and isinstance(value, str):
+            number = Decimal(value)
+            scale = getattr(column.type, "scale", None) or 0
+            precision = getattr(column.type, "precision", None) or 18
+            if not number.is_finite() or abs(number) >= Decimal(10) ** (precision - scale):
+                raise ValueError(value)
+            return number
+        if python_type is not None and issubclass(python_type, Enum) and isinstance(value, str):
+            return python_type(value)
+        if python_type is int and _comparable(column, value):
+            return value
+        if python_type is str and _comparable(column, value):
+            return value
+    except (ValueError, ArithmeticError) as exc:
+        raise InvalidCursor() from exc
+    raise InvalidCursor()
+
+
+def _nullable(column: Any) -> bool:
+    return bool(getattr(getattr(column, "expression", column), "nullable", False))
+
+
+def _after(key: Any, tiebreaker: Any, value: Any, last_id: Any,
+           descending: bool) -> ColumnElement[bool]:
+    """Rows after (value, last_id) in the order (key, tiebreaker), NULL keys last ascending
+    and first descending. The non-NULL case is one row comparison, which an index on
+    (..., key, id) answers with a range scan."""
+    bound_id = literal(last_id, tiebreaker.type)
+    if value is None:
+        if descending:
+            return or_(and_(key.is_(None), tiebreaker < bound_id), key.is_not(None))
+        return and_(key.is_(None), tiebreaker > bound_id)
+    pair = tuple_(key, tiebreaker)
+    bound = tuple_(literal(value, key.type), bound_id)
+    if descending:
+        return pair < bound  # a NULL key compares as unknown: never after a value
+    after = pair > bound
+    return or_(after, key.is_(None)) if _nullable(key) else after
+
+
+class Sorts:
+    """The sorts one list offers: field name → column, and the tiebreaker (the unique id).
+
+    `Sorts("Contract", {"created_at": Contract.created_at, ...}, tiebreaker=Contract.id)`
+    declares the list's `sort` parameter (an enum in OpenAPI: each field, and each with `-`
+    for descending), and `await sorts.page(session, statement, request)` runs one page."""
+
+    def __init__(self, name: str, columns: dict[str, Any], *, tiebreaker: Any,
+                 default: str = "-created_at", description: str | None = None) -> None:
+        values = [v for field in columns for v in (field, f"-{field}")]
+        if default not in values:
+            raise ValueError(f"default sort {default!r} is not one of {values}")
+        self.columns = columns
+        self.tiebreaker = tiebreaker
+        self.default = default
+        self.values = tuple(values)
+        # A named enum: the OpenAPI document lists the allowed sorts under `{name}Sort`.
+        self.enum = StrEnum(f"{name}Sort", [(v, v) for v in values])  # type: ignore[misc]
+        self.request = self._dependency(description or (
+            f"Sort by one field, `-` first for descending; ties in id order. Default "
+            f"`{default}`."))
+
+    def _dependency(self, description: str) -> Callable[..., Awaitable[ListRequest]]:
+        sort_enum: Any = self.enum
+        default = sort_enum(self.default)
+
+        async def list_request(
+            limit: LimitQuery = DEFAULT_LIMIT, cursor: CursorQuery = None,
+            sort: Annotated[sort_enum, Query(description=description)] = default,
+            include_total: IncludeTotalQuery = False,
+        ) -> ListRequest:
+            return ListRequest(limit=limit, cursor=cursor, sort=sort.value,
+                               include_total=include_total)
+
+        return list_request
+
+    def _keys(self, sort: str) -> tuple[list[Any], bool]:
+        descending = sort.startswith("-")
+        key = self.columns[sort.removeprefix("-")]
+        same = getattr(key, "key", None) == getattr(self.tiebreaker, "key", None)
+        return ([key] if same else [key, self.tiebreaker]), descending
+
+    def _resume(self, cursor: str, sort: str, keys: list[Any]) -> list[Any]:
+        try:
+            padded = cursor + "=" * (-len(cursor) % 4)
+            made = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
+            raise InvalidCursor() from exc
+        if not isinstance(made, dict) or not isinstance(made.get("after"), list) \
+                or len(made["after"]) != len(keys):
+            raise InvalidCursor()
+        if made.get("sort") != sort:
+            raise CursorSortMismatch(
+                f"This cursor continues the list sorted by `{made.get('sort')}`, not by "
+                f"`{sort}`: start again without a cursor after changing the sort.")
+        if made["after"][-1] is None:  # the tiebreaker is never NULL
+            raise InvalidCursor()
+        return [_column_value(k, v) for k, v in zip(keys, made["after"], strict=True)]
+
+    async def page(self, session: AsyncSession, statement: Select[Any], request: ListRequest,
+                   *, scalars: bool = True) -> Listed[Any]:
+        """One page of `statement` in the requested order, and the count when asked."""
+        if request.sort not in self.values:  # a service called with a sort of another list
+            raise ValueError(f"{request.sort!r} is not one of {self.values}")
+        keys, descending = self._keys(request.sort)
+        total = None
+        if request.include_total:
+            counted = select(func.count()).select_from(statement.order_by(None).subquery())
+            total = (await session.execute(counted)).scalar_one()
+        if request.cursor is not None:
+            after = self._resume(request.cursor, request.sort, keys)
+            if len(keys) == 1:
+                key = keys[0]
+                bound = literal(after[0], key.type)
+                statement = statement.where(key < bound if descending else key > bound)
+            else:
+                statement = statement.where(_after(keys[0], keys[1], after[0], after[1],
+                                                   descending))
+        order = []
+        for key in keys:
+            clause = key.desc() if descending else key.asc()
+            if _nullable(key):
+                clause = clause.nulls_first() if descending else clause.nulls_last()
+            order.append(clause)
+        statement = statement.order_by(*order).limit(request.limit + 1)
+        result = await session.execute(statement)
+        rows = list(result.scalars().all() if scalars else result.all())
+        if len(rows) <= request.limit:
+            return Listed(rows, None, total)
+        rows = rows[:request.limit]
+        values = [getattr(rows[-1], k.key) for k in keys]
+        return Listed(rows, encode_sorted_cursor(request.sort, values), total)

@@ -85,9 +85,15 @@ class ReadModel(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
 
+# Names shown beside ids on reads (app.core.directory): looked up when read, so they are
+# no part of a record's state, its audit rows or its events.
+DISPLAY_NAME_FIELDS = frozenset({"customer_name", "owner_name", "created_by_name",
+                                 "submitted_by_name"})
+
+
 def snapshot(read_model: type[ReadModel], obj: object) -> dict:
     """The JSON form of a record as the API shows it: the before/after of audit rows."""
-    return read_model.model_validate(obj).model_dump(mode="json")
+    return read_model.model_validate(obj).model_dump(mode="json", exclude=set(DISPLAY_NAME_FIELDS))
 
 
 Name = Annotated[str, StringConstraints(min_length=1, max_length=200)]

@@ -1,11 +1,19 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Depends, Path, Query, Response
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.db import SessionDep
+from app.core.directory import with_names
 from app.core.errors import Forbidden, StaleVersion, errors_doc
+from app.core.filters import (
+    DayFromQuery,
+    DayToQuery,
+    DepartmentQuery,
+    OwnerQuery,
+)
 from app.core.ids import path_id
-from app.core.pagination import CursorQuery, LimitQuery
+from app.core.pagination import ListRequest
 from app.core.security import CurrentPrincipal
 from app.core.versioning import IfMatch, set_etag
 from app.customers import service
@@ -36,22 +44,24 @@ CustomerId = Annotated[int, Path(ge=1), path_id(
 
 @router.get("", response_model=CustomerPage)
 async def list_customers(
-    session: SessionDep, principal: CurrentPrincipal, limit: LimitQuery = 50,
-    cursor: CursorQuery = None,
-    owner_id: Annotated[str | None, Query(max_length=128)] = None,
-    department_id: Annotated[str | None, Query(max_length=32)] = None,
+    session: SessionDep, principal: CurrentPrincipal,
+    page: Annotated[ListRequest, Depends(service.SORTS.request)],
+    owner_id: OwnerQuery = None, department_id: DepartmentQuery = None,
+    created_from: DayFromQuery = None, created_to: DayToQuery = None,
     credit_rating: CreditRating | None = None, is_key_customer: bool | None = None,
     q: Annotated[str | None, Query(max_length=100, description=(
         "Search in the name; a whole credit code, phone number (any usual form) or e-mail "
         "address also finds the customer it belongs to"))] = None,
 ) -> CustomerPage:
-    """Customers the caller may see (own, department, overseen departments or all)."""
-    items, next_cursor = await service.list_customers(
+    """Customers the caller may see (own, department, overseen departments or all), newest
+    first unless sorted otherwise."""
+    listed = await service.list_customers(
         session, principal, owner_id=owner_id, department_id=department_id,
-        credit_rating=credit_rating, is_key_customer=is_key_customer, q=q, limit=limit,
-        cursor=cursor)
-    return CustomerPage(items=[CustomerRead.model_validate(c) for c in items],
-                        next_cursor=next_cursor)
+        credit_rating=credit_rating, is_key_customer=is_key_customer, q=q,
+        created_from=created_from, created_to=created_to, page=page)
+    reads = [CustomerRead.model_validate(c) for c in listed.items]
+    await with_names(session, reads)
+    return CustomerPage(items=reads, next_cursor=listed.next_cursor, total=listed.total)
 
 
 @router.post("", status_code=201, response_model=CustomerCreated,
@@ -70,16 +80,23 @@ async def create_customer(
     created = CustomerCreated.model_validate(customer)
     created.duplicates = [CustomerDuplicate.model_validate(d, from_attributes=True)
                           for d in duplicates]
+    await with_names(session, [created])
     return created
+
+
+async def _read(session: AsyncSession, customer: Customer, response: Response) -> CustomerRead:
+    set_etag(response, customer.version)
+    read = CustomerRead.model_validate(customer)
+    await with_names(session, [read])
+    return read
 
 
 @router.get("/{customer_id}", response_model=CustomerRead, responses=errors_doc(CustomerNotFound))
 async def get_customer(
     customer_id: CustomerId, session: SessionDep, principal: CurrentPrincipal, response: Response
-) -> Customer:
+) -> CustomerRead:
     customer = await service.get_visible(session, principal, customer_id)
-    set_etag(response, customer.version)
-    return customer
+    return await _read(session, customer, response)
 
 
 @router.get("/{customer_id}/duplicates", response_model=CustomerDuplicates,
@@ -102,12 +119,11 @@ async def list_customer_duplicates(
 async def update_customer(
     customer_id: CustomerId, body: CustomerUpdate, session: SessionDep,
     principal: CurrentPrincipal, if_match: IfMatch, response: Response,
-) -> Customer:
+) -> CustomerRead:
     """Edit a customer; reassigning needs a head, deputy GM, GM or admin."""
     customer = await service.update(session, principal, customer_id=customer_id, data=body,
                                     expected_version=if_match)
-    set_etag(response, customer.version)
-    return customer
+    return await _read(session, customer, response)
 
 
 @router.delete("/{customer_id}", status_code=204,

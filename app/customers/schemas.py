@@ -3,6 +3,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, EmailStr, Field, StringConstraints
 
+from app.core.directory import OwnerName
 from app.core.money import Money, MoneyIn
 from app.core.normalise import PhoneIn
 from app.core.pagination import Page
@@ -70,7 +71,7 @@ class ContactRead(ReadModel):
     email: str | None = Field(default=None, description="Lower-cased")
 
 
-class CustomerRead(ReadModel):
+class CustomerRead(ReadModel, OwnerName):
     id: int
     name: str
     credit_code: str | None

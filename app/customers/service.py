@@ -1,12 +1,15 @@
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from app.calendar.working_time import local_day_start
 from app.core.db import commit, commit_or_raise, contains_pattern, flush_or_raise
+from app.core.filters import where_equal, where_range
 from app.core.normalise import normalise_email, normalise_phone
-from app.core.pagination import paginate
+from app.core.pagination import Listed, ListRequest, Sorts
 from app.core.permissions import Capability, Role, can, may_assign, require, visible
 from app.core.schemas import snapshot
 from app.core.security import Principal
@@ -43,25 +46,33 @@ def _visible(principal: Principal) -> ColumnElement[bool]:
                    department_column=Customer.department_id)
 
 
+SORTS = Sorts("Customer", {
+    "created_at": col(Customer.created_at), "updated_at": col(Customer.updated_at),
+    "name": col(Customer.name), "credit_limit": col(Customer.credit_limit),
+}, tiebreaker=col(Customer.id))
+
+
 async def list_customers(
     session: AsyncSession, principal: Principal, *, owner_id: str | None,
     department_id: str | None, credit_rating: CreditRating | None,
-    is_key_customer: bool | None, q: str | None, limit: int, cursor: str | None,
-) -> tuple[list[Customer], str | None]:
+    is_key_customer: bool | None, q: str | None, created_from: date | None = None,
+    created_to: date | None = None, page: ListRequest,
+) -> Listed[Customer]:
     statement = select(Customer).where(_visible(principal))
-    if owner_id is not None:
-        statement = statement.where(col(Customer.owner_id) == owner_id)
-    if department_id is not None:
-        statement = statement.where(col(Customer.department_id) == department_id)
-    if credit_rating is not None:
-        statement = statement.where(col(Customer.credit_rating) == credit_rating)
-    if is_key_customer is not None:
-        statement = statement.where(col(Customer.is_key_customer) == is_key_customer)
+    statement = where_equal(statement, (col(Customer.owner_id), owner_id),
+                            (col(Customer.department_id), department_id),
+                            (col(Customer.credit_rating), credit_rating),
+                            (col(Customer.is_key_customer), is_key_customer))
+    statement = where_range(
+        statement, col(Customer.created_at),
+        local_day_start(created_from) if created_from else None,
+        local_day_start(created_to + timedelta(days=1)) if created_to else None,
+        last_excluded=True)
     if q:
         statement = statement.where(or_(
             func.lower(Customer.name).like(contains_pattern(q), escape="\\"),
             *search_clauses(q)))
-    return await paginate(session, statement, keys=[Customer.id], limit=limit, cursor=cursor)
+    return await SORTS.page(session, statement, page)
 
 
 async def get_visible(
@@ -221,3 +232,10 @@ def _duplicate_code() -> DuplicateCreditCode:
     # Two requests registering one credit code at once both pass the pre-check; the
     # unique index decides, and the loser gets the same 409 as a sequential duplicate.
     return DuplicateCreditCode("This credit code is already registered.")
+
+
+def ids_named_like(q: str) -> Any:
+    """The ids of customers whose name contains `q` (ignoring case), as a subquery: the
+    documents' text search finds them by their customer's name."""
+    return select(col(Customer.id)).where(
+        func.lower(Customer.name).like(contains_pattern(q), escape="\\")).scalar_subquery()

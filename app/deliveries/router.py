@@ -1,15 +1,22 @@
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Depends, Path, Query, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.clock import Now
 from app.core.db import SessionDep
+from app.core.directory import with_names
 from app.core.errors import InvalidTransition, StaleVersion, errors_doc
+from app.core.filters import (
+    DayFromQuery,
+    DayToQuery,
+    DepartmentQuery,
+    OwnerQuery,
+)
 from app.core.ids import Id, path_id
 from app.core.numbering import NumberQuery
-from app.core.pagination import CursorQuery, LimitQuery
+from app.core.pagination import ListRequest
 from app.core.schemas import FIRST_DAY, LAST_DAY
 from app.core.security import CurrentPrincipal, Principal
 from app.core.versioning import IfMatch, set_etag
@@ -64,6 +71,7 @@ async def _read_many(session: AsyncSession, principal: Principal,
         read.allowed_actions = service.allowed_actions(
             delivery, principal, orders.get(delivery.order_id), lines.get(delivery.id, []))
         reads.append(read)
+    await with_names(session, reads)
     return reads
 
 
@@ -76,7 +84,8 @@ async def _read(session: AsyncSession, principal: Principal, delivery: Delivery,
 
 @router.get("", response_model=DeliveryPage)
 async def list_deliveries(
-    session: SessionDep, principal: CurrentPrincipal, order_id: Id | None = None,
+    session: SessionDep, principal: CurrentPrincipal,
+    page: Annotated[ListRequest, Depends(service.SORTS.request)], order_id: Id | None = None,
     customer_id: Id | None = None, status: DeliveryStatus | None = None,
     planned_from: Annotated[date | None, Query(ge=FIRST_DAY, le=LAST_DAY,
                                          description="Planned on or after this day")] = None,
@@ -86,15 +95,19 @@ async def list_deliveries(
                                          description="Shipped on or after this day")] = None,
     shipped_to: Annotated[date | None, Query(ge=FIRST_DAY, le=LAST_DAY,
                                          description="Shipped on or before this day")] = None,
-    number: NumberQuery = None, limit: LimitQuery = 50, cursor: CursorQuery = None,
+    number: NumberQuery = None, owner_id: OwnerQuery = None,
+    department_id: DepartmentQuery = None, created_from: DayFromQuery = None,
+    created_to: DayToQuery = None,
 ) -> DeliveryPage:
-    """Deliveries of the orders the caller may see, newest first."""
-    items, next_cursor = await service.list_deliveries(
+    """Deliveries of the orders the caller may see, newest first unless sorted otherwise
+    (deliveries not yet planned or shipped come last by those dates)."""
+    listed = await service.list_deliveries(
         session, principal, order_id=order_id, customer_id=customer_id, status=status,
         planned_from=planned_from, planned_to=planned_to, shipped_from=shipped_from,
-        shipped_to=shipped_to, number=number, limit=limit, cursor=cursor)
-    return DeliveryPage(items=await _read_many(session, principal, items),
-                        next_cursor=next_cursor)
+        shipped_to=shipped_to, number=number, owner_id=owner_id, department_id=department_id,
+        created_from=created_from, created_to=created_to, page=page)
+    return DeliveryPage(items=await _read_many(session, principal, listed.items),
+                        next_cursor=listed.next_cursor, total=listed.total)
 
 
 @router.post("", status_code=201, response_model=DeliveryRead,

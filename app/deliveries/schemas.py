@@ -10,6 +10,7 @@ from pydantic import (
     model_validator,
 )
 
+from app.core.directory import CustomerName, PeopleNames
 from app.core.ids import Id
 from app.core.money import Money, QuantityOut
 from app.core.pagination import Page
@@ -142,7 +143,7 @@ class DeliveryReturnRead(ReadModel):
     created_at: datetime
 
 
-class DeliveryRead(ReadModel):
+class DeliveryRead(ReadModel, PeopleNames, CustomerName):
     id: int
     number: str = Field(description="Business number, FH-2026-000001 (gap-free per year)")
     order_id: int

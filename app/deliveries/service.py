@@ -4,18 +4,19 @@ is planned, and reading them. Shipping, receipt and returns are in shipping.py.
 Every command locks the delivery's order first, then the delivery (fulfilment.py says
 why); a delivery is seen by whoever sees its order."""
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from app.calendar.working_time import local_date
+from app.calendar.working_time import local_date, local_day_start
 from app.core.db import commit
 from app.core.errors import InvalidTransition
+from app.core.filters import where_equal, where_range
 from app.core.numbering import next_number, number_is
-from app.core.pagination import paginate
+from app.core.pagination import Listed, ListRequest, Sorts
 from app.core.permissions import Capability, can, visible
 from app.core.security import Principal
 from app.core.versioning import bump_version, ensure_version
@@ -88,12 +89,20 @@ async def order_statuses(session: AsyncSession, order_ids: list[int]) -> dict[in
     return {order.id: order.status for order in rows.scalars() if order.id is not None}
 
 
+SORTS = Sorts("Delivery", {
+    "created_at": col(Delivery.created_at), "updated_at": col(Delivery.updated_at),
+    "number": col(Delivery.number), "planned_date": col(Delivery.planned_date),
+    "shipped_on": col(Delivery.shipped_on), "shipped_total": col(Delivery.shipped_total),
+}, tiebreaker=col(Delivery.id))
+
+
 async def list_deliveries(
     session: AsyncSession, principal: Principal, *, order_id: int | None,
     customer_id: int | None, status: DeliveryStatus | None, planned_from: date | None,
-    planned_to: date | None, shipped_from: date | None, shipped_to: date | None, limit: int,
-    cursor: str | None, number: str | None = None,
-) -> tuple[list[Delivery], str | None]:
+    planned_to: date | None, shipped_from: date | None, shipped_to: date | None,
+    number: str | None = None, owner_id: str | None = None, department_id: str | None = None,
+    created_from: date | None = None, created_to: date | None = None, page: ListRequest,
+) -> Listed[Delivery]:
     """Visible deliveries, newest first; date bounds are inclusive."""
     statement = select(Delivery).where(_visible(principal))
     if number is not None:
@@ -110,8 +119,14 @@ async def list_deliveries(
             statement = statement.where(col(column) >= first)
         if last is not None:
             statement = statement.where(col(column) <= last)
-    return await paginate(session, statement, keys=[Delivery.id], limit=limit, cursor=cursor,
-                          descending=True)
+    statement = where_equal(statement, (col(Delivery.owner_id), owner_id),
+                            (col(Delivery.department_id), department_id))
+    statement = where_range(
+        statement, col(Delivery.created_at),
+        local_day_start(created_from) if created_from else None,
+        local_day_start(created_to + timedelta(days=1)) if created_to else None,
+        last_excluded=True)
+    return await SORTS.page(session, statement, page)
 
 
 async def plan(session: AsyncSession, principal: Principal, *, data: DeliveryCreate,

@@ -1,10 +1,10 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Response
+from fastapi import APIRouter, Depends, Path, Response
 
 from app.core.db import SessionDep
 from app.core.errors import Forbidden, StaleVersion, errors_doc
-from app.core.pagination import CursorQuery, LimitQuery
+from app.core.pagination import ListRequest
 from app.core.security import CurrentPrincipal
 from app.core.versioning import IfMatch, set_etag
 from app.departments import service
@@ -23,14 +23,13 @@ DepartmentIdPath = Annotated[str, Path(max_length=32)]
 
 @router.get("", response_model=DepartmentPage)
 async def list_departments(
-    session: SessionDep, _principal: CurrentPrincipal, limit: LimitQuery = 50,
-    cursor: CursorQuery = None, active: bool | None = None,
+    session: SessionDep, _principal: CurrentPrincipal,
+    page: Annotated[ListRequest, Depends(service.SORTS.request)], active: bool | None = None,
 ) -> DepartmentPage:
-    """Departments, ordered by id."""
-    items, next_cursor = await service.list_departments(
-        session, active=active, limit=limit, cursor=cursor)
-    return DepartmentPage(items=[DepartmentRead.model_validate(d) for d in items],
-                          next_cursor=next_cursor)
+    """Departments, in id order unless sorted otherwise."""
+    listed = await service.list_departments(session, active=active, page=page)
+    return DepartmentPage(items=[DepartmentRead.model_validate(d) for d in listed.items],
+                          next_cursor=listed.next_cursor, total=listed.total)
 
 
 @router.post("", status_code=201, response_model=DepartmentRead,

@@ -6,7 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel, col
 
 from app.core.db import commit, commit_or_raise, execute_or_raise, flush_or_raise
-from app.core.pagination import paginate
+from app.core.pagination import Listed, ListRequest, Sorts
 from app.core.permissions import Capability, require
 from app.core.schemas import snapshot
 from app.core.security import Principal
@@ -19,13 +19,19 @@ from app.events.changes import record_change
 ENTITY = "department"
 
 
+# Reference data: in id order unless sorted otherwise.
+SORTS = Sorts("Department", {"id": col(Department.id), "name": col(Department.name),
+                             "created_at": col(Department.created_at)},
+              tiebreaker=col(Department.id), default="id")
+
+
 async def list_departments(
-    session: AsyncSession, *, active: bool | None, limit: int, cursor: str | None
-) -> tuple[list[Department], str | None]:
+    session: AsyncSession, *, active: bool | None, page: ListRequest
+) -> Listed[Department]:
     statement = select(Department)
     if active is not None:
         statement = statement.where(col(Department.active) == active)
-    return await paginate(session, statement, keys=[Department.id], limit=limit, cursor=cursor)
+    return await SORTS.page(session, statement, page)
 
 
 async def get(session: AsyncSession, department_id: str, *, for_update: bool = False) -> Department:

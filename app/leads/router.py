@@ -1,14 +1,15 @@
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Depends, Path, Query, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.clock import Now
 from app.core.db import SessionDep
+from app.core.directory import with_names
 from app.core.errors import Forbidden, InvalidTransition, StaleVersion, errors_doc
 from app.core.ids import path_id
-from app.core.pagination import CursorQuery, LimitQuery
+from app.core.pagination import ListRequest
 from app.core.schemas import FIRST_DAY, LAST_DAY
 from app.core.security import CurrentPrincipal, Principal
 from app.core.versioning import IfMatch, set_etag
@@ -54,6 +55,7 @@ async def _read_many(session: AsyncSession, principal: Principal,
         read.opportunity_id = opportunities.get(read.id)
         read.allowed_actions = service.allowed_actions(lead, principal)
         reads.append(read)
+    await with_names(session, reads)
     return reads
 
 
@@ -66,7 +68,9 @@ async def _read(session: AsyncSession, principal: Principal, lead: Lead,
 
 @router.get("", response_model=LeadPage)
 async def list_leads(
-    session: SessionDep, principal: CurrentPrincipal, status: LeadStatus | None = None,
+    session: SessionDep, principal: CurrentPrincipal,
+    page: Annotated[ListRequest, Depends(service.SORTS.request)],
+    status: LeadStatus | None = None,
     owner_id: Annotated[str | None, Query(max_length=128)] = None,
     unassigned: Annotated[bool | None, Query(
         description="true: only leads waiting in a department's pool")] = None,
@@ -79,15 +83,14 @@ async def list_leads(
     possible_duplicate: bool | None = None,
     q: Annotated[str | None, Query(max_length=100,
                                    description="Search in the company and contact")] = None,
-    limit: LimitQuery = 50, cursor: CursorQuery = None,
 ) -> LeadPage:
     """Leads the caller may see, newest first. Days are the company's calendar days."""
-    items, next_cursor = await service.list_leads(
+    listed = await service.list_leads(
         session, principal, status=status, owner_id=owner_id, unassigned=unassigned,
         department_id=department_id, source=source, created_from=created_from,
-        created_to=created_to, possible_duplicate=possible_duplicate, q=q, limit=limit,
-        cursor=cursor)
-    return LeadPage(items=await _read_many(session, principal, items), next_cursor=next_cursor)
+        created_to=created_to, possible_duplicate=possible_duplicate, q=q, page=page)
+    return LeadPage(items=await _read_many(session, principal, listed.items),
+                    next_cursor=listed.next_cursor, total=listed.total)
 
 
 @router.post("", status_code=201, response_model=LeadCreated,

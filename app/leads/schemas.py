@@ -9,6 +9,7 @@ from pydantic import (
     model_validator,
 )
 
+from app.core.directory import CustomerName, PeopleNames
 from app.core.ids import Id
 from app.core.normalise import PhoneIn
 from app.core.pagination import Page
@@ -118,7 +119,7 @@ class LeadSnapshot(ReadModel):
     updated_at: datetime
 
 
-class LeadRead(LeadSnapshot):
+class LeadRead(LeadSnapshot, PeopleNames, CustomerName):
     opportunity_id: int | None = Field(default=None, description="Set once converted")
     allowed_actions: list[str] = Field(default_factory=list,
                                        description="What the caller may do to it now")

@@ -9,7 +9,7 @@ from sqlmodel import col
 from app.calendar.working_time import local_day_start
 from app.core.db import commit, contains_pattern
 from app.core.normalise import company_key, normalise_email, normalise_phone
-from app.core.pagination import paginate
+from app.core.pagination import Listed, ListRequest, Sorts
 from app.core.permissions import (
     SALES_WORKING_ROLES,
     Capability,
@@ -77,12 +77,17 @@ async def get_visible(session: AsyncSession, principal: Principal, lead_id: int,
     return lead
 
 
+SORTS = Sorts("Lead", {"created_at": col(Lead.created_at), "updated_at": col(Lead.updated_at),
+                       "company": col(Lead.company), "status": col(Lead.status)},
+              tiebreaker=col(Lead.id))
+
+
 async def list_leads(
     session: AsyncSession, principal: Principal, *, status: LeadStatus | None,
     owner_id: str | None, unassigned: bool | None, department_id: str | None,
     source: LeadSource | None, created_from: date | None, created_to: date | None,
-    possible_duplicate: bool | None, q: str | None, limit: int, cursor: str | None,
-) -> tuple[list[Lead], str | None]:
+    possible_duplicate: bool | None, q: str | None, page: ListRequest,
+) -> Listed[Lead]:
     """Visible leads, newest first. Created dates are the company's calendar days."""
     statement = select(Lead).where(_visible(principal))
     if status is not None:
@@ -108,8 +113,7 @@ async def list_leads(
         statement = statement.where(or_(
             func.lower(Lead.company).like(pattern, escape="\\"),
             func.lower(Lead.contact_name).like(pattern, escape="\\")))
-    return await paginate(session, statement, keys=[Lead.id], limit=limit, cursor=cursor,
-                          descending=True)
+    return await SORTS.page(session, statement, page)
 
 
 async def create(session: AsyncSession, principal: Principal, *, data: LeadCreate

@@ -1,16 +1,26 @@
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Depends, Path, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.approvals.attached import approval_reads
 from app.approvals.errors import NoPolicyForDocument, NotSubmitter
 from app.core.clock import Now
 from app.core.db import SessionDep
+from app.core.directory import with_names
 from app.core.errors import InvalidTransition, StaleVersion, errors_doc
+from app.core.filters import (
+    AmountFromQuery,
+    AmountToQuery,
+    DayFromQuery,
+    DayToQuery,
+    DepartmentQuery,
+    OwnerQuery,
+    SearchQuery,
+)
 from app.core.ids import Id, path_id
-from app.core.pagination import CursorQuery, LimitQuery
+from app.core.pagination import ListRequest
 from app.core.security import CurrentPrincipal, Principal
 from app.core.versioning import IfMatch, set_etag
 from app.opportunities import approval as _registers_adapter  # noqa: F401
@@ -56,6 +66,7 @@ async def _read_many(session: AsyncSession, principal: Principal,
         read.allowed_actions = service.allowed_actions(
             opportunity, principal, read.approval.allowed_actions if read.approval else [])
         reads.append(read)
+    await with_names(session, reads)
     return reads
 
 
@@ -69,17 +80,24 @@ async def _read(session: AsyncSession, principal: Principal, opportunity: Opport
 @router.get("", response_model=OpportunityPage)
 async def list_opportunities(
     session: SessionDep, principal: CurrentPrincipal, now: Now,
+    page: Annotated[ListRequest, Depends(service.SORTS.request)],
     stage: OpportunityStage | None = None, grade: OpportunityGrade | None = None,
-    owner_id: Annotated[str | None, Query(max_length=128)] = None,
-    customer_id: Id | None = None,
-    limit: LimitQuery = 50, cursor: CursorQuery = None,
+    owner_id: OwnerQuery = None, customer_id: Id | None = None,
+    department_id: DepartmentQuery = None, created_from: DayFromQuery = None,
+    created_to: DayToQuery = None, close_from: DayFromQuery = None, close_to: DayToQuery = None,
+    amount_from: AmountFromQuery = None, amount_to: AmountToQuery = None,
+    q: SearchQuery = None,
 ) -> OpportunityPage:
-    """Opportunities the caller may see, newest first."""
-    items, next_cursor = await service.list_opportunities(
+    """Opportunities the caller may see, newest first unless sorted otherwise. Created days
+    are the company's calendar days; `close_*` bound the expected close date, `amount_*` the
+    expected amount; `q` searches the title and the customer's name."""
+    listed = await service.list_opportunities(
         session, principal, stage=stage, grade=grade, owner_id=owner_id,
-        customer_id=customer_id, limit=limit, cursor=cursor)
-    return OpportunityPage(items=await _read_many(session, principal, items, now),
-                           next_cursor=next_cursor)
+        customer_id=customer_id, department_id=department_id, created_from=created_from,
+        created_to=created_to, close_from=close_from, close_to=close_to,
+        amount_from=amount_from, amount_to=amount_to, q=q, page=page)
+    return OpportunityPage(items=await _read_many(session, principal, listed.items, now),
+                           next_cursor=listed.next_cursor, total=listed.total)
 
 
 @router.post("", status_code=201, response_model=OpportunityRead,

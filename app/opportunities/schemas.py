@@ -5,6 +5,7 @@ from typing import Annotated
 from pydantic import Field, StringConstraints
 
 from app.approvals.schemas import ApprovalRead
+from app.core.directory import CustomerName, PeopleNames
 from app.core.ids import Id
 from app.core.money import Money, MoneyIn
 from app.core.pagination import Page
@@ -83,8 +84,8 @@ class OpportunitySnapshot(ReadModel):
     updated_at: datetime
 
 
-class OpportunityRead(OpportunitySnapshot):
-    weighted_amount: Money = Field(default=Decimal("0"),
+class OpportunityRead(OpportunitySnapshot, PeopleNames, CustomerName):
+    weighted_amount: Money = Field(default=Decimal(0),
                                    description="expected_amount × probability")
     approval: ApprovalRead | None = Field(default=None,
                                           description="The proposal's latest approval request")

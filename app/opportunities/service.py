@@ -1,15 +1,18 @@
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.approvals.documents import recall_document, submit_document
-from app.core.db import commit
+from app.calendar.working_time import local_day_start
+from app.core.db import commit, contains_pattern
 from app.core.errors import InvalidTransition
+from app.core.filters import where_equal, where_range
 from app.core.money import round_money
-from app.core.pagination import paginate
+from app.core.pagination import Listed, ListRequest, Sorts
 from app.core.permissions import SALES_WORKING_ROLES, visible
 from app.core.schemas import snapshot
 from app.core.security import Principal
@@ -77,22 +80,42 @@ async def get_visible(session: AsyncSession, principal: Principal, opportunity_i
     return opportunity
 
 
+SORTS = Sorts("Opportunity", {
+    "created_at": col(Opportunity.created_at), "updated_at": col(Opportunity.updated_at),
+    "expected_close_date": col(Opportunity.expected_close_date),
+    "expected_amount": col(Opportunity.expected_amount),
+    "probability": col(Opportunity.probability), "title": col(Opportunity.title),
+}, tiebreaker=col(Opportunity.id))
+
+
 async def list_opportunities(
     session: AsyncSession, principal: Principal, *, stage: OpportunityStage | None,
-    grade: OpportunityGrade | None, owner_id: str | None, customer_id: int | None, limit: int,
-    cursor: str | None,
-) -> tuple[list[Opportunity], str | None]:
-    statement = select(Opportunity).where(_visible(principal))
-    if stage is not None:
-        statement = statement.where(col(Opportunity.stage) == stage)
-    if grade is not None:
-        statement = statement.where(col(Opportunity.grade) == grade)
-    if owner_id is not None:
-        statement = statement.where(col(Opportunity.owner_id) == owner_id)
-    if customer_id is not None:
-        statement = statement.where(col(Opportunity.customer_id) == customer_id)
-    return await paginate(session, statement, keys=[Opportunity.id], limit=limit, cursor=cursor,
-                          descending=True)
+    grade: OpportunityGrade | None, owner_id: str | None, customer_id: int | None,
+    department_id: str | None = None, created_from: date | None = None,
+    created_to: date | None = None, close_from: date | None = None,
+    close_to: date | None = None, amount_from: Decimal | None = None,
+    amount_to: Decimal | None = None, q: str | None = None, page: ListRequest,
+) -> Listed[Opportunity]:
+    """Visible opportunities; created days are the company's calendar days, `q` searches the
+    title and the customer's name."""
+    statement: Select[Any] = select(Opportunity).where(_visible(principal))
+    statement = where_equal(statement, (col(Opportunity.stage), stage),
+                            (col(Opportunity.grade), grade),
+                            (col(Opportunity.owner_id), owner_id),
+                            (col(Opportunity.customer_id), customer_id),
+                            (col(Opportunity.department_id), department_id))
+    statement = where_range(
+        statement, col(Opportunity.created_at),
+        local_day_start(created_from) if created_from else None,
+        local_day_start(created_to + timedelta(days=1)) if created_to else None,
+        last_excluded=True)
+    statement = where_range(statement, col(Opportunity.expected_close_date), close_from, close_to)
+    statement = where_range(statement, col(Opportunity.expected_amount), amount_from, amount_to)
+    if q:
+        statement = statement.where(or_(
+            func.lower(Opportunity.title).like(contains_pattern(q), escape="\\"),
+            col(Opportunity.customer_id).in_(customers.ids_named_like(q))))
+    return await SORTS.page(session, statement, page)
 
 
 async def create(session: AsyncSession, principal: Principal, *, data: OpportunityCreate

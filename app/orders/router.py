@@ -1,17 +1,26 @@
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Depends, Path, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.approvals.attached import approval_reads
 from app.approvals.errors import NoPolicyForDocument, NotSubmitter, RequestNotPending
 from app.core.clock import Now
 from app.core.db import SessionDep
+from app.core.directory import with_names
 from app.core.errors import Conflict, InvalidTransition, StaleVersion, errors_doc
+from app.core.filters import (
+    AmountFromQuery,
+    AmountToQuery,
+    DayFromQuery,
+    DayToQuery,
+    DepartmentQuery,
+    OwnerQuery,
+)
 from app.core.ids import Id, path_id
 from app.core.numbering import NumberQuery
-from app.core.pagination import CursorQuery, LimitQuery
+from app.core.pagination import ListRequest
 from app.core.pricing import AmountTooLarge
 from app.core.security import CurrentPrincipal, Principal
 from app.core.versioning import IfMatch, set_etag
@@ -72,6 +81,7 @@ async def _read_many(session: AsyncSession, principal: Principal, orders: list[O
         read.allowed_actions = service.allowed_actions(
             order, principal, read.approval.allowed_actions if read.approval else [], own_lines)
         reads.append(read)
+    await with_names(session, reads)
     return reads
 
 
@@ -86,20 +96,23 @@ async def _read(session: AsyncSession, principal: Principal, order: Order, now: 
 @router.get("", response_model=OrderPage)
 async def list_orders(
     session: SessionDep, principal: CurrentPrincipal, now: Now,
+    page: Annotated[ListRequest, Depends(service.SORTS.request)],
     status: OrderStatus | None = None, customer_id: Id | None = None,
-    contract_id: Id | None = None,
-    owner_id: Annotated[str | None, Query(max_length=128)] = None,
-    department_id: Annotated[str | None, Query(max_length=32)] = None,
-    number: NumberQuery = None, limit: LimitQuery = 50, cursor: CursorQuery = None,
+    contract_id: Id | None = None, owner_id: OwnerQuery = None,
+    department_id: DepartmentQuery = None, number: NumberQuery = None,
+    created_from: DayFromQuery = None, created_to: DayToQuery = None,
+    amount_from: AmountFromQuery = None, amount_to: AmountToQuery = None,
 ) -> OrderPage:
     """Orders the caller may see, newest first: a rep their own, a head their department,
-    a deputy GM the departments they oversee; the GM, finance, logistics and the ERP all."""
-    items, next_cursor = await service.list_orders(
+    a deputy GM the departments they oversee; the GM, finance, logistics and the ERP all.
+    `amount_*` bound the total."""
+    listed = await service.list_orders(
         session, principal, status=status, customer_id=customer_id, contract_id=contract_id,
-        owner_id=owner_id, department_id=department_id, number=number, limit=limit,
-        cursor=cursor)
-    return OrderPage(items=await _read_many(session, principal, items, now),
-                     next_cursor=next_cursor)
+        owner_id=owner_id, department_id=department_id, number=number,
+        created_from=created_from, created_to=created_to, amount_from=amount_from,
+        amount_to=amount_to, page=page)
+    return OrderPage(items=await _read_many(session, principal, listed.items, now),
+                     next_cursor=listed.next_cursor, total=listed.total)
 
 
 @router.post("", status_code=201, response_model=OrderRead,

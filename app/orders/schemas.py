@@ -4,6 +4,7 @@ from typing import Annotated
 from pydantic import BaseModel, Field, model_validator
 
 from app.approvals.schemas import ApprovalRead
+from app.core.directory import CustomerName, PeopleNames
 from app.core.ids import Id
 from app.core.money import ExchangeRateOut, Money, PercentOut, PriceOut, QuantityOut, RateOut
 from app.core.pagination import Page
@@ -145,7 +146,7 @@ class OrderLineRead(ReadModel):
     returned_quantity: QuantityOut
 
 
-class OrderRead(ReadModel):
+class OrderRead(ReadModel, PeopleNames, CustomerName):
     id: int
     number: str = Field(description="Business number, DD-2026-000001 (gap-free per year)")
     customer_id: int

@@ -7,7 +7,7 @@ then the customer's credit row. A command that ends a request (a recall, a cance
 review) therefore reads the order unlocked and lets the engine lock the request first.
 """
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -22,11 +22,12 @@ from app.approvals.models import RequestStatus
 from app.approvals.policy import DocumentFacts
 from app.approvals.registry import SubmittedDocument
 from app.approvals.store import LoadedRequest
-from app.calendar.working_time import local_date
+from app.calendar.working_time import local_date, local_day_start
 from app.core.db import commit
 from app.core.errors import Conflict
+from app.core.filters import where_range
 from app.core.numbering import next_number, number_is
-from app.core.pagination import paginate
+from app.core.pagination import Listed, ListRequest, Sorts
 from app.core.permissions import SALES_WORKING_ROLES, Capability, Role, can, visible
 from app.core.pricing import apply_totals
 from app.core.security import Principal
@@ -106,11 +107,20 @@ async def lines_by_order(session: AsyncSession, order_ids: list[int]
     return grouped
 
 
+SORTS = Sorts("Order", {
+    "created_at": col(Order.created_at), "updated_at": col(Order.updated_at),
+    "number": col(Order.number), "total": col(Order.total),
+    "requested_date": col(Order.requested_date), "title": col(Order.title),
+}, tiebreaker=col(Order.id))
+
+
 async def list_orders(
     session: AsyncSession, principal: Principal, *, status: OrderStatus | None,
     customer_id: int | None, contract_id: int | None, owner_id: str | None,
-    department_id: str | None, number: str | None = None, limit: int, cursor: str | None,
-) -> tuple[list[Order], str | None]:
+    department_id: str | None, number: str | None = None, created_from: date | None = None,
+    created_to: date | None = None, amount_from: Decimal | None = None,
+    amount_to: Decimal | None = None, page: ListRequest,
+) -> Listed[Order]:
     statement = select(Order).where(_visible(principal))
     if number is not None:
         statement = statement.where(number_is(col(Order.number), number))
@@ -119,8 +129,13 @@ async def list_orders(
                           (Order.department_id, department_id)):
         if value is not None:
             statement = statement.where(col(column) == value)
-    return await paginate(session, statement, keys=[Order.id], limit=limit, cursor=cursor,
-                          descending=True)
+    statement = where_range(
+        statement, col(Order.created_at),
+        local_day_start(created_from) if created_from else None,
+        local_day_start(created_to + timedelta(days=1)) if created_to else None,
+        last_excluded=True)
+    statement = where_range(statement, col(Order.total), amount_from, amount_to)
+    return await SORTS.page(session, statement, page)
 
 
 # ---- drafting ---------------------------------------------------------------------------

@@ -1,11 +1,11 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Depends, Path, Query, Response
 
 from app.core.db import SessionDep
 from app.core.errors import Forbidden, StaleVersion, errors_doc
 from app.core.ids import path_id
-from app.core.pagination import CursorQuery, LimitQuery
+from app.core.pagination import ListRequest
 from app.core.security import CurrentPrincipal
 from app.core.versioning import IfMatch, set_etag
 from app.products import service
@@ -20,16 +20,16 @@ ProductId = Annotated[int, Path(ge=1), path_id(
 
 @router.get("", response_model=ProductPage)
 async def list_products(
-    session: SessionDep, _principal: CurrentPrincipal, limit: LimitQuery = 50,
-    cursor: CursorQuery = None, active: bool | None = None,
+    session: SessionDep, _principal: CurrentPrincipal,
+    page: Annotated[ListRequest, Depends(service.SORTS.request)], active: bool | None = None,
     product_line: Annotated[str | None, Query(max_length=64)] = None,
     q: Annotated[str | None, Query(max_length=100, description="Search in name and SKU")] = None,
 ) -> ProductPage:
-    """The price list, ordered by id."""
-    items, next_cursor = await service.list_products(
-        session, active=active, product_line=product_line, q=q, limit=limit, cursor=cursor)
-    return ProductPage(items=[ProductRead.model_validate(p) for p in items],
-                       next_cursor=next_cursor)
+    """The price list, in id order unless sorted otherwise."""
+    listed = await service.list_products(
+        session, active=active, product_line=product_line, q=q, page=page)
+    return ProductPage(items=[ProductRead.model_validate(p) for p in listed.items],
+                       next_cursor=listed.next_cursor, total=listed.total)
 
 
 @router.post("", status_code=201, response_model=ProductRead,

@@ -5,7 +5,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.core.db import commit, commit_or_raise, contains_pattern, flush_or_raise
-from app.core.pagination import paginate
+from app.core.pagination import Listed, ListRequest, Sorts
 from app.core.permissions import Capability, require
 from app.core.schemas import snapshot
 from app.core.security import Principal
@@ -18,10 +18,17 @@ from app.products.schemas import ProductCreate, ProductRead, ProductUpdate
 ENTITY = "product"
 
 
+# Reference data: in id order (the order it was entered) unless sorted otherwise.
+SORTS = Sorts("Product", {"id": col(Product.id), "sku": col(Product.sku),
+                          "name": col(Product.name), "list_price": col(Product.list_price),
+                          "created_at": col(Product.created_at)},
+              tiebreaker=col(Product.id), default="id")
+
+
 async def list_products(
     session: AsyncSession, *, active: bool | None, product_line: str | None, q: str | None,
-    limit: int, cursor: str | None,
-) -> tuple[list[Product], str | None]:
+    page: ListRequest,
+) -> Listed[Product]:
     statement = select(Product)
     if active is not None:
         statement = statement.where(col(Product.active) == active)
@@ -31,7 +38,7 @@ async def list_products(
         pattern = contains_pattern(q)
         statement = statement.where(or_(func.lower(Product.name).like(pattern, escape="\\"),
                                         func.lower(Product.sku).like(pattern, escape="\\")))
-    return await paginate(session, statement, keys=[Product.id], limit=limit, cursor=cursor)
+    return await SORTS.page(session, statement, page)
 
 
 async def get(session: AsyncSession, product_id: int, *, for_update: bool = False) -> Product:

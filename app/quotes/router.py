@@ -1,7 +1,7 @@
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Depends, Path, Query, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.approvals.attached import approval_reads
@@ -9,10 +9,20 @@ from app.approvals.errors import NoPolicyForDocument, NotSubmitter
 from app.calendar.working_time import local_date
 from app.core.clock import Now
 from app.core.db import SessionDep
+from app.core.directory import with_names
 from app.core.errors import InvalidTransition, StaleVersion, errors_doc
+from app.core.filters import (
+    AmountFromQuery,
+    AmountToQuery,
+    DayFromQuery,
+    DayToQuery,
+    DepartmentQuery,
+    OwnerQuery,
+    SearchQuery,
+)
 from app.core.ids import Id, path_id
 from app.core.numbering import NumberQuery
-from app.core.pagination import CursorQuery, LimitQuery
+from app.core.pagination import ListRequest
 from app.core.pricing import AmountTooLarge
 from app.core.security import CurrentPrincipal, Principal
 from app.core.versioning import IfMatch, set_etag
@@ -70,6 +80,7 @@ async def _read_many(session: AsyncSession, principal: Principal, quotes: list[Q
             quote, principal, read.approval.allowed_actions if read.approval else [],
             today=today, has_contract=read.contract_id is not None)
         reads.append(read)
+    await with_names(session, reads)
     return reads
 
 
@@ -83,22 +94,26 @@ async def _read(session: AsyncSession, principal: Principal, quote: Quote, now: 
 @router.get("", response_model=QuotePage)
 async def list_quotes(
     session: SessionDep, principal: CurrentPrincipal, now: Now,
+    page: Annotated[ListRequest, Depends(service.SORTS.request)],
     status: Annotated[QuoteStatus | None, Query(
         description="As of today: `expired` includes sent quotes past their validity")] = None,
     customer_id: Id | None = None,
     opportunity_id: Id | None = None,
-    owner_id: Annotated[str | None, Query(max_length=128)] = None,
-    number: NumberQuery = None,
-    limit: LimitQuery = 50, cursor: CursorQuery = None,
+    owner_id: OwnerQuery = None, number: NumberQuery = None,
+    department_id: DepartmentQuery = None, created_from: DayFromQuery = None,
+    created_to: DayToQuery = None, amount_from: AmountFromQuery = None,
+    amount_to: AmountToQuery = None, q: SearchQuery = None,
 ) -> QuotePage:
-    """Quotes the caller may see, newest first. `number` finds a quote by its number, with
-    all its revisions (a revision keeps the number)."""
-    items, next_cursor = await service.list_quotes(
+    """Quotes the caller may see, newest first unless sorted otherwise. `number` finds a
+    quote by its number, with all its revisions (a revision keeps the number); `amount_*`
+    bound the total; `q` searches the number, the title and the customer's name."""
+    listed = await service.list_quotes(
         session, principal, status=status, customer_id=customer_id,
-        opportunity_id=opportunity_id, owner_id=owner_id, number=number, limit=limit,
-        cursor=cursor, now=now)
-    return QuotePage(items=await _read_many(session, principal, items, now),
-                     next_cursor=next_cursor)
+        opportunity_id=opportunity_id, owner_id=owner_id, number=number, now=now,
+        department_id=department_id, created_from=created_from, created_to=created_to,
+        amount_from=amount_from, amount_to=amount_to, q=q, page=page)
+    return QuotePage(items=await _read_many(session, principal, listed.items, now),
+                     next_cursor=listed.next_cursor, total=listed.total)
 
 
 @router.post("", status_code=201, response_model=QuoteRead,

@@ -6,6 +6,7 @@ from pydantic import BaseModel, Field, StringConstraints, computed_field
 
 from app.approvals.schemas import ApprovalRead
 from app.core.capitals import in_capitals
+from app.core.directory import CustomerName, PeopleNames
 from app.core.ids import Id
 from app.core.money import ExchangeRateOut, Money, PercentOut, PriceOut, QuantityOut, RateOut
 from app.core.pagination import Page
@@ -31,7 +32,7 @@ class QuoteCreate(WriteModel):
                                       description="The opportunity this quote prices")
     title: Title
     currency: Currency = "CNY"
-    exchange_rate: ExchangeRate = Field(default=Decimal("1"),
+    exchange_rate: ExchangeRate = Field(default=Decimal(1),
                                         description="Base-currency (CNY) units per unit")
     valid_until: date | None = Field(default=None,
                                      description="Last valid day; defaults to 30 days from today")
@@ -110,7 +111,7 @@ class QuoteSnapshot(ReadModel):
     updated_at: datetime
 
 
-class QuoteRead(QuoteSnapshot):
+class QuoteRead(QuoteSnapshot, PeopleNames, CustomerName):
     lines: list[QuoteLineRead] = Field(default_factory=list)
     contract_id: int | None = Field(default=None,
                                     description="The contract drafted from this quote")

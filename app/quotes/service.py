@@ -1,15 +1,16 @@
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import ColumnElement, Integer, and_, column, or_, select, table
+from sqlalchemy import ColumnElement, Integer, and_, column, func, or_, select, table
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.approvals.documents import recall_document, submit_document
-from app.calendar.working_time import local_date
-from app.core.db import commit
+from app.calendar.working_time import local_date, local_day_start
+from app.core.db import commit, contains_pattern
+from app.core.filters import where_equal, where_range
 from app.core.numbering import next_number, number_is
-from app.core.pagination import paginate
+from app.core.pagination import Listed, ListRequest, Sorts
 from app.core.permissions import SALES_WORKING_ROLES, visible
 from app.core.pricing import BASE_CURRENCY
 from app.core.schemas import snapshot
@@ -101,11 +102,21 @@ async def contract_ids(session: AsyncSession, quote_ids: list[int]) -> dict[int,
     return {quote_id: contract_id for quote_id, contract_id in rows.all()}
 
 
+SORTS = Sorts("Quote", {
+    "created_at": col(Quote.created_at), "updated_at": col(Quote.updated_at),
+    "number": col(Quote.number), "valid_until": col(Quote.valid_until),
+    "total": col(Quote.total), "title": col(Quote.title),
+}, tiebreaker=col(Quote.id))
+
+
 async def list_quotes(
     session: AsyncSession, principal: Principal, *, status: QuoteStatus | None,
     customer_id: int | None, opportunity_id: int | None, owner_id: str | None,
-    number: str | None, limit: int, cursor: str | None, now: datetime,
-) -> tuple[list[Quote], str | None]:
+    number: str | None, now: datetime, department_id: str | None = None,
+    created_from: date | None = None, created_to: date | None = None,
+    amount_from: Decimal | None = None, amount_to: Decimal | None = None,
+    q: str | None = None, page: ListRequest,
+) -> Listed[Quote]:
     """Visible quotes, newest first. The status filter uses the status as of today, so a
     sent quote past its validity is listed as expired before the sweep gets to it."""
     statement = select(Quote).where(_visible(principal))
@@ -127,8 +138,20 @@ async def list_quotes(
         statement = statement.where(col(Quote.owner_id) == owner_id)
     if number is not None:
         statement = statement.where(number_is(col(Quote.number), number))
-    return await paginate(session, statement, keys=[Quote.id], limit=limit, cursor=cursor,
-                          descending=True)
+    statement = where_equal(statement, (col(Quote.department_id), department_id))
+    statement = where_range(
+        statement, col(Quote.created_at),
+        local_day_start(created_from) if created_from else None,
+        local_day_start(created_to + timedelta(days=1)) if created_to else None,
+        last_excluded=True)
+    statement = where_range(statement, col(Quote.total), amount_from, amount_to)
+    if q:
+        pattern = contains_pattern(q)
+        statement = statement.where(or_(
+            func.lower(Quote.number).like(pattern, escape="\\"),
+            func.lower(Quote.title).like(pattern, escape="\\"),
+            col(Quote.customer_id).in_(customers.ids_named_like(q))))
+    return await SORTS.page(session, statement, page)
 
 
 async def create(session: AsyncSession, principal: Principal, *, data: QuoteCreate,

@@ -21,9 +21,10 @@ from sqlmodel import col
 from app.audit import service as audit
 from app.calendar.working_time import local_date
 from app.core.db import commit
+from app.core.filters import where_equal, where_range
 from app.core.money import round_money
 from app.core.numbering import next_number
-from app.core.pagination import paginate
+from app.core.pagination import Listed, ListRequest, Sorts
 from app.core.permissions import Capability, visible
 from app.core.security import Principal
 from app.core.versioning import bump_version, ensure_version
@@ -65,10 +66,18 @@ async def get_visible(session: AsyncSession, principal: Principal, payment_id: i
     return payment
 
 
+SORTS = Sorts("Payment", {
+    "created_at": col(Payment.created_at), "number": col(Payment.number),
+    "received_on": col(Payment.received_on), "amount": col(Payment.amount),
+}, tiebreaker=col(Payment.id))
+
+
 async def list_payments(session: AsyncSession, principal: Principal, *,
                         customer_id: int | None, external_reference: str | None,
-                        received_from: date | None, received_to: date | None, limit: int,
-                        cursor: str | None) -> tuple[list[Payment], str | None]:
+                        received_from: date | None, received_to: date | None,
+                        owner_id: str | None = None, department_id: str | None = None,
+                        amount_from: Decimal | None = None, amount_to: Decimal | None = None,
+                        page: ListRequest) -> Listed[Payment]:
     statement: Select[Any] = select(Payment).where(_visible(principal))
     if customer_id is not None:
         statement = statement.where(col(Payment.customer_id) == customer_id)
@@ -78,8 +87,10 @@ async def list_payments(session: AsyncSession, principal: Principal, *,
         statement = statement.where(col(Payment.received_on) >= received_from)
     if received_to is not None:
         statement = statement.where(col(Payment.received_on) <= received_to)
-    return await paginate(session, statement, keys=[Payment.id], limit=limit, cursor=cursor,
-                          descending=True)
+    statement = where_equal(statement, (col(Payment.owner_id), owner_id),
+                            (col(Payment.department_id), department_id))
+    statement = where_range(statement, col(Payment.amount), amount_from, amount_to)
+    return await SORTS.page(session, statement, page)
 
 
 async def allocations_by_payment(session: AsyncSession, payment_ids: list[int]

@@ -1,7 +1,8 @@
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Depends, Path, Query, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.approvals.attached import approval_reads
@@ -9,10 +10,18 @@ from app.approvals.errors import NoPolicyForDocument, NotSubmitter
 from app.calendar.working_time import local_date
 from app.core.clock import Now
 from app.core.db import SessionDep
+from app.core.directory import with_names
 from app.core.errors import InvalidTransition, StaleVersion, errors_doc
+from app.core.filters import (
+    AMOUNT_MAX,
+    AmountFromQuery,
+    AmountToQuery,
+    DepartmentQuery,
+    OwnerQuery,
+)
 from app.core.ids import Id, path_id
 from app.core.numbering import NumberQuery
-from app.core.pagination import CursorQuery, LimitQuery
+from app.core.pagination import ListRequest
 from app.core.security import CurrentPrincipal, Principal
 from app.core.versioning import IfMatch, set_etag
 from app.receivables import approval as write_offs
@@ -86,6 +95,7 @@ async def _read_many(session: AsyncSession, principal: Principal,
             read.dunning = [DunningEntryRead.model_validate(d) for d in
                             await service.dunning_of(session, receivable.id)]
         reads.append(read)
+    await with_names(session, reads)
     return reads
 
 
@@ -105,6 +115,7 @@ async def _payment_reads(session: AsyncSession, items: list[Payment]) -> list[Pa
         read.allocations = [AllocationRead.model_validate(a)
                             for a in allocations.get(payment.id or 0, [])]
         reads.append(read)
+    await with_names(session, reads)
     return reads
 
 
@@ -120,25 +131,31 @@ async def _payment_answer(session: AsyncSession, payment: Payment, created: bool
 @router.get("", response_model=ReceivablePage)
 async def list_receivables(
     session: SessionDep, principal: CurrentPrincipal, now: Now,
+    page: Annotated[ListRequest, Depends(service.SORTS.request)],
     status: ReceivableStatus | None = None, customer_id: Id | None = None,
     contract_id: Id | None = None, order_id: Id | None = None,
-    owner_id: Annotated[str | None, Query(max_length=128)] = None,
-    department_id: Annotated[str | None, Query(max_length=32)] = None,
+    owner_id: OwnerQuery = None, department_id: DepartmentQuery = None,
     overdue: Annotated[bool | None, Query(
         description="true: still owed and past due today; false: the others")] = None,
     due_from: Annotated[date | None, Query(description="Due on or after")] = None,
     due_to: Annotated[date | None, Query(description="Due on or before")] = None,
-    number: NumberQuery = None, limit: LimitQuery = 50, cursor: CursorQuery = None,
+    number: NumberQuery = None, amount_from: AmountFromQuery = None,
+    amount_to: AmountToQuery = None,
+    balance_from: Annotated[Decimal | None, Query(
+        ge=0, le=AMOUNT_MAX, decimal_places=2, description="Smallest balance, inclusive")] = None,
+    balance_to: Annotated[Decimal | None, Query(
+        ge=0, le=AMOUNT_MAX, decimal_places=2, description="Largest balance, inclusive")] = None,
 ) -> ReceivablePage:
     """Receivables the caller may see, newest first: a rep their own, a head their
     department, a deputy GM the departments they oversee; the GM, finance and the ERP all."""
-    items, next_cursor = await service.list_receivables(
+    listed = await service.list_receivables(
         session, principal, today=local_date(now), status=status, customer_id=customer_id,
         contract_id=contract_id, order_id=order_id, owner_id=owner_id,
         department_id=department_id, overdue=overdue, due_from=due_from, due_to=due_to,
-        number=number, limit=limit, cursor=cursor)
-    return ReceivablePage(items=await _read_many(session, principal, items, now),
-                          next_cursor=next_cursor)
+        number=number, amount_from=amount_from, amount_to=amount_to,
+        balance_from=balance_from, balance_to=balance_to, page=page)
+    return ReceivablePage(items=await _read_many(session, principal, listed.items, now),
+                          next_cursor=listed.next_cursor, total=listed.total)
 
 
 @router.post("", status_code=201, response_model=ReceivableRead,
@@ -226,16 +243,22 @@ async def recall_receivable_write_off(receivable_id: ReceivableId, session: Sess
 
 @payments_router.get("", response_model=PaymentPage)
 async def list_payments(
-    session: SessionDep, principal: CurrentPrincipal, customer_id: Id | None = None,
+    session: SessionDep, principal: CurrentPrincipal,
+    page: Annotated[ListRequest, Depends(payments.SORTS.request)],
+    customer_id: Id | None = None,
     external_reference: Annotated[str | None, Query(max_length=100)] = None,
     received_from: date | None = None, received_to: date | None = None,
-    limit: LimitQuery = 50, cursor: CursorQuery = None,
+    owner_id: OwnerQuery = None, department_id: DepartmentQuery = None,
+    amount_from: AmountFromQuery = None, amount_to: AmountToQuery = None,
 ) -> PaymentPage:
-    """Payments the caller may see (as the receivables they settle), newest first."""
-    items, next_cursor = await payments.list_payments(
+    """Payments the caller may see (as the receivables they settle), newest first unless
+    sorted otherwise."""
+    listed = await payments.list_payments(
         session, principal, customer_id=customer_id, external_reference=external_reference,
-        received_from=received_from, received_to=received_to, limit=limit, cursor=cursor)
-    return PaymentPage(items=await _payment_reads(session, items), next_cursor=next_cursor)
+        received_from=received_from, received_to=received_to, owner_id=owner_id,
+        department_id=department_id, amount_from=amount_from, amount_to=amount_to, page=page)
+    return PaymentPage(items=await _payment_reads(session, listed.items),
+                       next_cursor=listed.next_cursor, total=listed.total)
 
 
 @payments_router.post("", status_code=201, response_model=PaymentRead,

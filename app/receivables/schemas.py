@@ -4,6 +4,7 @@ from typing import Annotated
 from pydantic import BaseModel, Field, StringConstraints, model_validator
 
 from app.approvals.schemas import ApprovalRead
+from app.core.directory import CustomerName, OwnerName, PeopleNames
 from app.core.ids import Id
 from app.core.money import ExchangeRateOut, Money, PositiveMoneyIn
 from app.core.pagination import Page
@@ -83,7 +84,7 @@ class AllocationRead(ReadModel):
     amount_base: Money
 
 
-class PaymentRead(ReadModel):
+class PaymentRead(ReadModel, OwnerName, CustomerName):
     id: int
     number: str = Field(description="Business number, HK-2026-000001")
     customer_id: int
@@ -116,7 +117,7 @@ class DunningEntryRead(ReadModel):
     created_at: datetime
 
 
-class ReceivableRead(ReadModel):
+class ReceivableRead(ReadModel, PeopleNames, CustomerName):
     id: int
     number: str = Field(description="Business number, YS-2026-000001")
     source: ReceivableSource

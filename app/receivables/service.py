@@ -17,8 +17,9 @@ from sqlmodel import col
 
 from app.calendar.working_time import local_date
 from app.core.db import commit
+from app.core.filters import where_range
 from app.core.numbering import number_is
-from app.core.pagination import paginate
+from app.core.pagination import Listed, ListRequest, Sorts
 from app.core.permissions import Capability, can, visible
 from app.core.security import Principal
 from app.core.versioning import bump_version, ensure_version
@@ -105,14 +106,24 @@ async def locked_visible(session: AsyncSession, principal: Principal, ids: list[
     return list((await session.execute(statement)).scalars())
 
 
+SORTS = Sorts("Receivable", {
+    "created_at": col(Receivable.created_at), "updated_at": col(Receivable.updated_at),
+    "number": col(Receivable.number), "due_date": col(Receivable.due_date),
+    "invoice_date": col(Receivable.invoice_date), "amount": col(Receivable.amount),
+    "balance": col(Receivable.balance),
+}, tiebreaker=col(Receivable.id))
+
+
 async def list_receivables(
     session: AsyncSession, principal: Principal, *, today: date,
     status: ReceivableStatus | None = None, customer_id: int | None = None,
     contract_id: int | None = None, order_id: int | None = None,
     owner_id: str | None = None, department_id: str | None = None,
     overdue: bool | None = None, due_from: date | None = None, due_to: date | None = None,
-    number: str | None = None, limit: int, cursor: str | None,
-) -> tuple[list[Receivable], str | None]:
+    number: str | None = None, amount_from: Decimal | None = None,
+    amount_to: Decimal | None = None, balance_from: Decimal | None = None,
+    balance_to: Decimal | None = None, page: ListRequest,
+) -> Listed[Receivable]:
     statement: Select[Any] = select(Receivable).where(_visible(principal))
     if number is not None:
         statement = statement.where(number_is(col(Receivable.number), number))
@@ -129,8 +140,9 @@ async def list_receivables(
         statement = statement.where(col(Receivable.due_date) >= due_from)
     if due_to is not None:
         statement = statement.where(col(Receivable.due_date) <= due_to)
-    return await paginate(session, statement, keys=[Receivable.id], limit=limit,
-                          cursor=cursor, descending=True)
+    statement = where_range(statement, col(Receivable.amount), amount_from, amount_to)
+    statement = where_range(statement, col(Receivable.balance), balance_from, balance_to)
+    return await SORTS.page(session, statement, page)
 
 
 async def allocations_of(session: AsyncSession, receivable_id: int) -> list[PaymentAllocation]:

@@ -28,6 +28,7 @@ from app.approvals.models import (
 )
 from app.approvals.policy import scope_for
 from app.core.errors import AppError
+from app.core.pagination import ListRequest
 from app.core.permissions import Role
 from app.core.security import Principal
 from app.departments.models import Department
@@ -138,10 +139,10 @@ async def test_inbox_guard_and_allowed_actions_agree(session: AsyncSession,
     try:
         request_id = await _write(session, world)
 
-        inbox, _, _ = await queries.list_requests(
-            session, caller, actionable=True, status=None, document_type=None, limit=50,
-            cursor=None, now=NOW)
-        in_inbox = request_id in {loaded.request.id for loaded in inbox}
+        inbox, _ = await queries.list_requests(
+            session, caller, actionable=True, status=None, document_type=None,
+            page=ListRequest(sort=queries.SORTS.default), now=NOW)
+        in_inbox = request_id in {loaded.request.id for loaded in inbox.items}
 
         try:
             loaded, mine = await queries.get_visible(session, caller, request_id, NOW)

@@ -1,0 +1,226 @@
+"""Every sort of every list, found in the OpenAPI document (each list operation with a `sort`
+enum), pages through all its rows exactly once, in the order the sort names: the cursor
+resumes after the last row under that sort, ties (equal amounts, equal dates) in id order
+and NULLs last ascending, first descending. A list added later with `Sorts` is held to it
+without a test of its own, as soon as `stocked` gives it rows."""
+
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from app.calendar.working_time import local_date
+from app.core.db import utcnow
+from app.customers.models import Customer
+from app.deliveries.models import Delivery
+from app.departments.models import Department
+from app.main import create_app
+from tests.conftest import make_settings
+from tests.factories.confirmed_orders import create_confirmed_order
+from tests.factories.customers import create_customer
+from tests.factories.ledger import create_payment, create_receivable
+from tests.factories.products import create_product
+from tests.factories.quotes import quote_body, quote_line
+
+DOCUMENT = create_app(make_settings()).openapi()
+PAGE = 2  # small pages: several cursors per list
+
+
+def sorted_lists() -> list[tuple[str, str]]:
+    found = []
+    for path, item in DOCUMENT["paths"].items():
+        parameters = item.get("get", {}).get("parameters", [])
+        for parameter in parameters:
+            if parameter["name"] == "sort":
+                ref = parameter["schema"]["$ref"].rsplit("/", 1)[-1]
+                found += [(path, value) for value in DOCUMENT["components"]["schemas"][ref]["enum"]]
+    return found
+
+
+SORTED_LISTS = sorted_lists()
+
+
+def test_every_document_list_is_sortable() -> None:
+    paths = {path for path, _sort in SORTED_LISTS}
+    assert {f"/api/v1/{name}" for name in (
+        "leads", "opportunities", "quotes", "contracts", "customers", "orders", "deliveries",
+        "receivables", "payments", "approvals", "products", "departments")} <= paths
+
+
+@pytest.fixture
+async def stocked(client, session, company, submitted, draft):
+    """Rows in every sorted list, with ties and NULLs in the sort keys, all of department east
+    (the GM reads them all)."""
+    customer = await session.get(Customer, company.customer_id)
+    east = await session.get(Department, "east")
+    others = [await create_customer(session, owner_id="rep.zhang", department=east,
+                                    name=name, credit_limit=limit)
+              for name, limit in (("Beta 泵业", "5000.00"), ("阿尔法机电", "5000.00"),
+                                  ("beta 阀门", "0.00"))]
+    assert others
+    await create_product(session, sku="SORT-2", list_price="1000.00", floor_price="800.00")
+    for n, company_name in enumerate(("宁波港城机械", "宁波港城机械", "Acme 泵业", "杭州重工")):
+        response = await client.post("/api/v1/leads", headers=company.rep, json={
+            "source": "exhibition", "company": company_name, "contact_name": "王经理",
+            "phone": f"1381234567{n}"})
+        assert response.status_code == 201, response.text
+    for amount, close in (("5000.00", "2027-01-31"), ("5000.00", "2027-01-31"),
+                          ("120000.00", "2027-03-01"), ("800.00", "2026-12-31")):
+        response = await client.post("/api/v1/opportunities", headers=company.rep, json={
+            "customer_id": company.customer_id, "title": "水泵项目", "grade": "high",
+            "expected_amount": amount, "expected_close_date": close})
+        assert response.status_code == 201, response.text
+    for quantity in ("1", "1", "3"):
+        response = await client.post("/api/v1/quotes", headers=company.rep, json=quote_body(
+            company.customer_id, [quote_line(company.product_id, quantity=quantity)],
+            valid_until="2027-06-30"))
+        assert response.status_code == 201, response.text
+    for total in ("1000.00", "1000.00", "2500.00"):
+        await draft(total)
+    await submitted("100000.01")
+    await submitted("100000.00")
+    for requested in (None, None, date(2027, 2, 1), date(2027, 2, 1)):
+        order = await create_confirmed_order(session, customer=customer,
+                                             requested_date=requested)
+    for n, planned in enumerate((None, date(2027, 2, 3), date(2027, 2, 3), None)):
+        session.add(Delivery(number=f"FH-2026-90000{n}", order_id=order.id,
+                             customer_id=customer.id, department_id=customer.department_id,
+                             owner_id=customer.owner_id, created_by="rep.zhang",
+                             planned_date=planned))
+    await session.commit()
+    receivables = [await create_receivable(session, customer=customer, due_date=due,
+                                           amount=amount)
+                   for due, amount in ((date(2027, 1, 10), "300.00"),
+                                       (date(2027, 1, 10), "300.00"),
+                                       (date(2026, 12, 20), "1500.00"))]
+    for received, part in ((date(2026, 12, 1), "100.00"), (date(2026, 12, 1), "100.00"),
+                           (date(2026, 11, 30), "50.00")):
+        await create_payment(session, customer=customer, received_on=received,
+                             allocations=[(receivables[0], part)])
+    return company
+
+
+def _comparable(field: str, value: Any) -> Any:
+    """A sort key as JSON gives it, as it compares: times parsed, amounts as decimals.
+    Text keys compare in the database's collation, which Python does not share: None."""
+    if value is None or isinstance(value, int):
+        return value
+    if field.endswith("_at"):
+        return datetime.fromisoformat(value)
+    if field.endswith(("_date", "_on", "valid_until")):
+        return date.fromisoformat(value)
+    try:
+        return Decimal(value)
+    except ArithmeticError:
+        return None
+
+
+def _in_order(items: list[dict], sort: str) -> bool:
+    field, descending = sort.removeprefix("-"), sort.startswith("-")
+    keys = [(_comparable(field, item[field]), item["id"]) for item in items]
+    if any(k is None and item[field] is not None for (k, _), item in zip(keys, items, strict=True)):
+        return True  # a text key: the unpaged list is the reference
+    present = [k for k in keys if k[0] is not None]
+    missing = [k for k in keys if k[0] is None]
+    expected = sorted(present, reverse=descending)
+    expected = (sorted(missing, reverse=True) + expected if descending
+                else expected + sorted(missing))
+    return keys == expected
+
+
+@pytest.mark.parametrize(("path", "sort"), SORTED_LISTS,
+                         ids=[f"{p.rsplit('/', 1)[-1]}:{s}" for p, s in SORTED_LISTS])
+async def test_every_sort_pages_through_every_row_once_in_order(client, stocked, path, sort):
+    reader = stocked.gm
+    whole = await client.get(path, headers=reader, params={"sort": sort, "limit": 200,
+                                                           "include_total": "true"})
+    assert whole.status_code == 200, whole.text
+    everything = whole.json()
+    assert everything["total"] == len(everything["items"]) >= 2, path
+    assert everything["next_cursor"] is None
+    seen: list[dict] = []
+    cursor = None
+    while True:
+        params: dict[str, Any] = {"sort": sort, "limit": PAGE}
+        if cursor:
+            params["cursor"] = cursor
+        response = await client.get(path, headers=reader, params=params)
+        assert response.status_code == 200, response.text
+        body = response.json()
+        assert len(body["items"]) <= PAGE
+        assert body["total"] is None
+        seen += body["items"]
+        cursor = body["next_cursor"]
+        if cursor is None:
+            break
+    assert [i["id"] for i in seen] == [i["id"] for i in everything["items"]]
+    assert len({i["id"] for i in seen}) == len(seen)
+    assert _in_order(seen, sort), [(i[sort.removeprefix("-")], i["id"]) for i in seen]
+
+
+AMOUNT_FIELDS = {"opportunities": "expected_amount", "quotes": "total", "contracts": "total",
+                 "orders": "total", "receivables": "amount", "payments": "amount"}
+
+
+def _lists_taking(*names: str) -> list[str]:
+    """The sorted lists that take every one of `names`."""
+    return sorted(path for path, item in DOCUMENT["paths"].items()
+                  if {p["name"] for p in item.get("get", {}).get("parameters", [])}
+                  >= {"sort", *names})
+
+
+def test_the_screen_filters_are_where_the_issue_wants_them() -> None:
+    assert {p.rsplit("/", 1)[-1] for p in _lists_taking("amount_from", "amount_to")} \
+        == set(AMOUNT_FIELDS)
+    assert {p.rsplit("/", 1)[-1] for p in _lists_taking("owner_id", "department_id")} >= {
+        "leads", "opportunities", "quotes", "contracts", "customers", "orders", "deliveries",
+        "receivables", "payments"}
+    assert {p.rsplit("/", 1)[-1] for p in _lists_taking("q")} >= {
+        "leads", "opportunities", "quotes", "contracts", "customers"}
+
+
+async def _ids(client, headers, path, **params) -> list[int]:
+    response = await client.get(path, headers=headers, params={"limit": 200} | params)
+    assert response.status_code == 200, response.text
+    return [item["id"] for item in response.json()["items"]]
+
+
+@pytest.mark.parametrize("path", _lists_taking("amount_from", "amount_to"))
+async def test_amount_ranges_are_inclusive(client, stocked, path):
+    field = AMOUNT_FIELDS[path.rsplit("/", 1)[-1]]
+    items = (await client.get(path, headers=stocked.gm, params={"limit": 200})).json()["items"]
+    amounts = sorted({Decimal(i[field]) for i in items})
+    middle = amounts[len(amounts) // 2]
+    assert await _ids(client, stocked.gm, path, amount_from=str(middle)) == [
+        i["id"] for i in items if Decimal(i[field]) >= middle]
+    assert await _ids(client, stocked.gm, path, amount_to=str(middle)) == [
+        i["id"] for i in items if Decimal(i[field]) <= middle]
+    assert await _ids(client, stocked.gm, path, amount_from=str(middle),
+                      amount_to=str(middle)) == [
+        i["id"] for i in items if Decimal(i[field]) == middle]
+    assert await _ids(client, stocked.gm, path, amount_from=str(middle + Decimal("0.01")),
+                      amount_to=str(middle - Decimal("0.01"))) == []
+
+
+@pytest.mark.parametrize("path", _lists_taking("owner_id", "department_id"))
+async def test_owner_and_department_filters(client, stocked, path):
+    every = await _ids(client, stocked.gm, path)
+    assert every
+    assert await _ids(client, stocked.gm, path, owner_id="rep.zhang") == every
+    assert await _ids(client, stocked.gm, path, owner_id="rep.nobody") == []
+    assert await _ids(client, stocked.gm, path, department_id="east") == every
+    assert await _ids(client, stocked.gm, path, department_id="west") == []
+
+
+@pytest.mark.parametrize("path", _lists_taking("created_from", "created_to"))
+async def test_created_days_are_the_company_s_calendar_days(client, stocked, path):
+    every = await _ids(client, stocked.gm, path)
+    today = local_date(utcnow())
+    assert every
+    assert await _ids(client, stocked.gm, path, created_from=str(today),
+                      created_to=str(today)) == every
+    assert await _ids(client, stocked.gm, path,
+                      created_from=str(today + timedelta(days=1))) == []
+    assert await _ids(client, stocked.gm, path,
+                      created_to=str(today - timedelta(days=1))) == []
