@@ -9,6 +9,7 @@ from app.approvals.models import (
 )
 from app.audit.models import AuditEntry, AuditSealState
 from app.calendar.models import CalendarDay
+from app.complaints.models import Complaint, ComplaintRemedy, ComplaintTracking
 from app.contracts.models import Contract, ContractLine
 from app.core.db import metadata
 from app.core.idempotency import IdempotencyRecord
@@ -35,7 +36,8 @@ from app.webhooks.models import WebhookDelivery, WebhookSubscription
 
 __all__ = [
     "ApprovalDecision", "ApprovalPolicyVersion", "ApprovalRequest", "ApprovalStep", "AuditEntry",
-    "AuditSealState", "CalendarDay", "Contract", "ContractLine", "Customer", "CustomerCredit",
+    "AuditSealState", "CalendarDay", "Complaint", "ComplaintRemedy", "ComplaintTracking",
+    "Contract", "ContractLine", "Customer", "CustomerCredit",
     "Delegation", "Delivery", "DeliveryLine", "DeliveryReturn", "Department", "DocumentCounter",
     "DunningEntry", "Event", "EventSequencerState", "EventSubject", "IdempotencyRecord", "Lead",
     "Opportunity", "Order", "OrderLine", "Payment", "PaymentAllocation", "Product", "Quote",

@@ -43,6 +43,11 @@ EVENT_TYPES: frozenset[str] = frozenset({
     "receivable.write_off_requested", "receivable.written_off",
     "receivable.write_off_rejected", "receivable.write_off_recalled", "receivable.credited",
     "payment.received",
+    "complaint.received", "complaint.ack_overdue", "complaint.assigned", "complaint.determined",
+    "complaint.reviewed", "complaint.negotiating", "complaint.capa_submitted",
+    "complaint.capa_approved", "complaint.capa_rejected", "complaint.capa_recalled",
+    "complaint.tracking_recorded", "complaint.verified", "complaint.feedback_given",
+    "complaint.remedy_recorded", "complaint.closed",
     "webhook.test", "webhook.subscription_disabled",
 })
 
