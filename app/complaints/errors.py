@@ -47,3 +47,8 @@ class ReviewIncomplete(UnprocessableEntity):
     code = "complaint.review_incomplete"
     title = ("An accepted review needs the explanation (not the company's fault) or the "
              "nonconformity report (the company's fault)")
+
+
+class AlreadyRefunded(Conflict):
+    code = "complaint.already_refunded"
+    title = "This complaint already refunded against that receivable (one credit note each)"

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.complaints import service
-from app.complaints.errors import NotRemediable, RemedyTargetMissing
+from app.complaints.errors import AlreadyRefunded, NotRemediable, RemedyTargetMissing
 from app.complaints.models import Complaint, ComplaintRemedy, RemedyKind
 from app.complaints.schemas import RemedyCreate, remedy_summary
 from app.complaints.states import REMEDIABLE
@@ -44,6 +44,14 @@ async def record(session: AsyncSession, principal: Principal, *, complaint_id: i
     if data.kind == RemedyKind.refund:
         assert data.amount is not None  # the schema requires it
         receivable = await _receivable(session, principal, complaint, data.receivable_id)
+        assert receivable.id is not None  # loaded from the database
+        # `credit` would answer the earlier note for the same source: a second refund of
+        # one complaint on one receivable is refused instead of recorded twice.
+        if await credits.earlier_credit(session, receivable.id, CreditSource.complaint_refund,
+                                        complaint.id) is not None:
+            raise AlreadyRefunded(f"Complaint {complaint.number} already refunded against "
+                                  f"receivable {receivable.number}.",
+                                  receivable_id=receivable.id)
         note = await credits.credit(
             session, principal, receivable, amount=data.amount,
             reason=f"{complaint.number}: {data.description}"[:2000],

@@ -8,6 +8,7 @@ from app.approvals.attached import approval_reads
 from app.approvals.errors import NoPolicyForDocument, NotSubmitter
 from app.complaints import capa, remedies, service
 from app.complaints.errors import (
+    AlreadyRefunded,
     ComplaintForbidden,
     ComplaintNotFound,
     NotRemediable,
@@ -274,7 +275,8 @@ async def close_complaint(complaint_id: ComplaintId, body: CloseBody, session: S
 
 @router.post("/{complaint_id}/remedies", status_code=201, response_model=ComplaintRead,
              responses=errors_doc(ComplaintNotFound, ComplaintForbidden, StaleVersion,
-                                  NotRemediable, RemedyTargetMissing, CreditExceedsBalance,
+                                  NotRemediable, RemedyTargetMissing, AlreadyRefunded,
+                                  CreditExceedsBalance,
                                   NotCreditable, DeliveryForbidden, OrderClosed,
                                   UnknownDeliveryLine, ExceedsReturnable, DateInFuture))
 async def record_complaint_remedy(complaint_id: ComplaintId, body: RemedyCreate,

@@ -56,6 +56,18 @@ class TestRefund:
             "kind": "refund", "description": "退款", "amount": "130.00"}), 201)
         assert (await helpdesk.desk.read(receivable["id"]))["balance"] == "0.00"
 
+    async def test_one_refund_per_receivable_and_complaint(self, helpdesk):
+        receivable = await _shipped(helpdesk)
+        complaint = await helpdesk.implementing(delivery_id=receivable["delivery_id"])
+        ok(await helpdesk.act(complaint, "remedies", {
+            "kind": "refund", "description": "部分退款", "amount": "100.00"}), 201)
+        problem = refused(await helpdesk.act(complaint, "remedies", {
+            "kind": "refund", "description": "再退", "amount": "100.00"}), 409,
+            "complaint.already_refunded")
+        assert problem["receivable_id"] == receivable["id"]
+        assert len((await helpdesk.read(complaint["id"]))["remedies"]) == 1
+        assert (await helpdesk.desk.read(receivable["id"]))["balance"] == "1030.00"
+
     async def test_a_named_receivable_must_be_the_customers(self, helpdesk):
         complaint = await helpdesk.implementing()
         refused(await helpdesk.act(complaint, "remedies", {
