@@ -9,7 +9,6 @@ from sqlmodel import Field, SQLModel
 from app.core.db import UTCDateTime, money_column_type, utcnow
 from app.core.numbering import NUMBER_LENGTH
 
-
 # Not acknowledged, nor yet announced as overdue: what the acknowledgement sweep looks at.
 AWAITING_ACK = "acknowledged_at IS NULL AND ack_overdue_at IS NULL"
 

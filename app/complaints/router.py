@@ -26,9 +26,9 @@ from app.complaints.models import (
     ComplaintStatus,
 )
 from app.complaints.schemas import (
-    AssignBody,
     CapaBody,
-    CloseBody,
+    ComplaintAssignBody,
+    ComplaintCloseBody,
     ComplaintCreate,
     ComplaintPage,
     ComplaintRead,
@@ -144,7 +144,8 @@ async def get_complaint(complaint_id: ComplaintId, session: SessionDep,
 
 @router.post("/{complaint_id}/assign", response_model=ComplaintRead,
              responses=errors_doc(*WRITE_ERRORS, UnknownDepartment))
-async def assign_complaint(complaint_id: ComplaintId, body: AssignBody, session: SessionDep,
+async def assign_complaint(complaint_id: ComplaintId, body: ComplaintAssignBody,
+                           session: SessionDep,
                            principal: CurrentPrincipal, if_match: IfMatch, now: Now,
                            response: Response) -> ComplaintRead:
     """Customer service gives the complaint to the department responsible for
@@ -262,7 +263,8 @@ async def give_complaint_feedback(complaint_id: ComplaintId, body: FeedbackBody,
 
 @router.post("/{complaint_id}/close", response_model=ComplaintRead,
              responses=errors_doc(*WRITE_ERRORS, SettlementRequired))
-async def close_complaint(complaint_id: ComplaintId, body: CloseBody, session: SessionDep,
+async def close_complaint(complaint_id: ComplaintId, body: ComplaintCloseBody,
+                          session: SessionDep,
                           principal: CurrentPrincipal, if_match: IfMatch, now: Now,
                           response: Response) -> ComplaintRead:
     """Close with the customer's satisfaction (1-5): the explanation accepted, a

@@ -40,7 +40,7 @@ class ComplaintCreate(WriteModel):
                                     description="Links to photos, documents, recordings")
 
 
-class AssignBody(WriteModel):
+class ComplaintAssignBody(WriteModel):
     department_id: Annotated[str, StringConstraints(min_length=1, max_length=32)] = Field(
         description="The department responsible for investigating")
 
@@ -100,7 +100,7 @@ class NegotiationBody(WriteModel):
     reason: Reason = Field(description="Why the customer does not accept the explanation")
 
 
-class CloseBody(WriteModel):
+class ComplaintCloseBody(WriteModel):
     satisfaction: int = Field(ge=1, le=5, description="The customer's satisfaction, 1-5")
     settlement: Text | None = Field(default=None,
                                     description="The agreed settlement (required after "

@@ -74,11 +74,10 @@ def visible_complaints(principal: Principal) -> ColumnElement[bool]:
 
 
 def may_investigate(principal: Principal, complaint: Complaint) -> bool:
-    """The responsible department's head (its report, CAPA and tracking); admin, GM and
-    deputy GMs anywhere they see."""
+    """The responsible department's head (its report, CAPA and tracking); admin anywhere."""
     if not can(principal, Capability.complaint_investigate):
         return False
-    if principal.has(Role.admin, Role.gm, Role.deputy_gm):
+    if principal.has(Role.admin):
         return True
     return complaint.responsible_department_id == principal.dept
 

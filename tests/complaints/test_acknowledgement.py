@@ -12,7 +12,7 @@ from tests.complaints.conftest import COMPLAINTS, ok
 
 
 def _at(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
+    return datetime.fromisoformat(text).astimezone(UTC)
 
 
 async def _announced(session, complaint_id: int) -> list[Event]:
