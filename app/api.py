@@ -5,6 +5,7 @@ from app.audit.router import router as audit_router
 from app.budgets.router import overrides_router as expense_overrides_router
 from app.budgets.router import router as budgets_router
 from app.calendar.router import router as calendar_router
+from app.complaints.router import router as complaints_router
 from app.contracts.router import router as contracts_router
 from app.core.directory import remember_caller
 from app.core.query_parameters import refuse_unknown_query_parameters
@@ -41,7 +42,7 @@ api_router = APIRouter(prefix="/api/v1", dependencies=[Depends(refuse_nul_in_par
 # decisions, then the sales documents); the OpenAPI document lists them in it too.
 for router in (approvals_router, contracts_router, orders_router, quotes_router,
                opportunities_router, leads_router, deliveries_router, receivables_router,
-               payments_router, customers_router,
+               payments_router, complaints_router, customers_router,
                credit_router, products_router, departments_router, calendar_router,
                reports_router, deviation_report_router, budgets_router, expense_overrides_router,
                deviations_router, growth_targets_router, events_router, webhooks_router,
@@ -83,6 +84,12 @@ API_TAGS: list[dict[str, str]] = [
         "revised through approval again (history kept), decomposed into the reps' targets "
         "(业绩协议) that add up to them to the cent and that each rep acknowledges; progress "
         "against them per rep and month.")},
+    {"name": "complaints", "description": (
+        "Customer complaints (顾客抱怨): intake with a 24-working-hour acknowledgement "
+        "deadline, the responsible department's report reviewed by quality, then the "
+        "explanation (accepted or negotiated) or corrective and preventive actions through "
+        "approval, implemented, verified and fed back; remedies (repair, replacement, "
+        "return, refund); closed with the customer's satisfaction.")},
     {"name": "approvals", "description": (
         "The approval engine: requests with their stages and steps, each user's inbox "
         "(`actionable=true`), decisions, delegations, the policy (versioned) and a preview "

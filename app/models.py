@@ -11,6 +11,7 @@ from app.approvals.models import (
 from app.audit.models import AuditEntry, AuditSealState
 from app.budgets.models import Expense, ExpenseBudget, ExpenseBudgetItem, ExpenseOverride
 from app.calendar.models import CalendarDay
+from app.complaints.models import Complaint, ComplaintRemedy, ComplaintTracking
 from app.contracts.models import Contract, ContractLine
 from app.core.db import metadata
 from app.core.directory import AppUser
@@ -42,7 +43,8 @@ from app.webhooks.models import WebhookDelivery, WebhookSubscription
 
 __all__ = [
     "AppUser", "ApprovalDecision", "ApprovalPolicyVersion", "ApprovalRequest", "ApprovalStep", "AuditEntry",
-    "AuditSealState", "CalendarDay", "Contract", "ContractLine", "Customer", "CustomerCredit",
+    "AuditSealState", "CalendarDay", "Complaint", "ComplaintRemedy",
+    "ComplaintTracking", "Contract", "ContractLine", "Customer", "CustomerCredit",
     "Delegation", "Delivery", "DeliveryLine", "DeliveryReturn", "Department",
     "DeviationAnalysis", "DeviationMeasure", "DocumentCounter", "DunningEntry", "Event",
     "EventSequencerState", "EventSubject", "Expense", "ExpenseBudget", "ExpenseBudgetItem",

@@ -19,6 +19,7 @@ from sqlmodel import col
 
 from app.approvals import sla
 from app.audit import service as audit_service
+from app.complaints import overdue as complaint_overdue
 from app.core.clock import Clock
 from app.core.config import Settings
 from app.core.db import commit
@@ -37,7 +38,7 @@ async def run_pass(sessionmaker: async_sessionmaker[AsyncSession], clock: Clock,
                    purge_ttl: timedelta | None = None,
                    retention: timedelta | None = None) -> dict[str, int]:
     done = {"audit_sealed": 0, "steps_escalated": 0, "quotes_expired": 0,
-            "receivables_overdue": 0,
+            "receivables_overdue": 0, "complaints_ack_overdue": 0,
             "idempotency_purged": 0, "events_purged": 0, "deliveries_purged": 0}
     async with sessionmaker() as session:
         while sealed := await audit_service.seal_pending(session):
@@ -51,6 +52,9 @@ async def run_pass(sessionmaker: async_sessionmaker[AsyncSession], clock: Clock,
     async with sessionmaker() as session:
         while overdue := await receivable_overdue.sweep_overdue(session, now=clock()):
             done["receivables_overdue"] += overdue
+    async with sessionmaker() as session:
+        while late := await complaint_overdue.sweep_ack_overdue(session, now=clock()):
+            done["complaints_ack_overdue"] += late
     if purge_ttl is not None:
         async with sessionmaker() as session:
             done["idempotency_purged"] = await purge_expired(session, ttl=purge_ttl)

@@ -179,8 +179,9 @@ DEFAULT_POLICY = PolicyDocument(
             StageRule(name="department", steps=_steps(Role.dept_head)),
             StageRule(name="key_customer", steps=_steps(Role.deputy_gm), when="key_customer"),
         ]),
+        # A complaint's corrective and preventive actions: two of the quality experts.
         "corrective_action": DocumentRule(stages=[
-            StageRule(name="expert_review", steps=_steps(Role.quality))]),
+            StageRule(name="expert_review", steps=[StepRule(role=Role.quality, quorum=2)])]),
         "receivable_write_off": DocumentRule(stages=[
             StageRule(name="finance", steps=_steps(Role.finance)),
             StageRule(name="general_manager", steps=_steps(Role.gm)),

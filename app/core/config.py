@@ -65,6 +65,9 @@ class Settings(BaseSettings):
     jwt_leeway_seconds: int = Field(default=30, ge=0, le=600)
 
     idempotency_ttl_hours: int = Field(default=24, ge=1, le=24 * 30)
+    # A complaint is acknowledged within this many working hours of the company calendar
+    # (SPEC §3 Complaint: 24 h); past it, `complaint.ack_overdue` is announced once.
+    complaint_ack_hours: int = Field(default=24, ge=1, le=24 * 30)
     # Background work (audit sealing, approval SLA escalation, key expiry): in the API
     # process (None: only on the embedded SQLite default), else run `salesflow worker`.
     in_process_worker: bool | None = None

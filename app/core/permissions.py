@@ -84,10 +84,24 @@ class Capability(StrEnum):
     deviation_target_set = "deviation.target_set"
     # Write a deviation analysis (causes, measures), submit it to the GM, track measures.
     deviation_analysis_write = "deviation.analysis_write"
+    # Register a customer's complaint (客诉受理): customer service, reps and heads for the
+    # customers they see, the ERP for complaints from its portal.
+    complaint_intake = "complaint.intake"
+    # Follow a complaint through (客服): assign it, record the customer's answers, feed the
+    # outcome back, close it; draft the CAPA for the responsible department.
+    complaint_handle = "complaint.handle"
+    # Investigate as the responsible department: its responsibility report, its CAPA and the
+    # tracking of its actions (a head for their own department).
+    complaint_investigate = "complaint.investigate"
+    # Review responsibility and verify the actions' effect (品管).
+    complaint_review = "complaint.review"
+    # Record a remedy: repair, replacement, return, refund (a credit note).
+    complaint_remedy = "complaint.remedy"
 
 
 _SALES_LINE = frozenset({Capability.sales_documents_write, Capability.approval_decide,
-                         Capability.delivery_plan, Capability.receivable_dunning})
+                         Capability.delivery_plan, Capability.receivable_dunning,
+                         Capability.complaint_intake})
 
 # What SPEC §1 gives each role to write; reading is visibility's business, below.
 ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
@@ -110,7 +124,8 @@ ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
                                    Capability.sales_plan_write,
                                    Capability.sales_target_acknowledge,
                                    Capability.expense_budget_write, Capability.expense_record,
-                                   Capability.deviation_analysis_write},
+                                   Capability.deviation_analysis_write,
+                                   Capability.complaint_investigate},
     # A rep decides approvals only as someone's delegate; the engine checks that.
     Role.sales_rep: _SALES_LINE | {Capability.customer_create, Capability.customer_update,
                                    Capability.lead_create,
@@ -120,21 +135,29 @@ ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
     Role.finance: frozenset({Capability.customer_set_credit, Capability.approval_decide,
                              Capability.receivable_issue, Capability.payment_record,
                              Capability.receivable_write_off, Capability.receivable_dunning,
-                             Capability.expense_budget_write, Capability.expense_record}),
+                             Capability.expense_budget_write, Capability.expense_record,
+                             Capability.complaint_remedy}),
     Role.legal: frozenset({Capability.approval_decide}),
     # Logistics reviews orders' delivery dates, closes what will not be delivered, and
     # plans, ships and receives deliveries.
     Role.logistics: frozenset({Capability.approval_decide, Capability.order_schedule,
                                Capability.order_close, Capability.delivery_plan,
                                Capability.delivery_record, Capability.delivery_return}),
-    Role.customer_service: frozenset({Capability.approval_decide}),
-    Role.quality: frozenset({Capability.approval_decide}),
+    # Customer service takes complaints in and follows them through, with their remedies:
+    # goods taken back under a complaint are its delivery returns.
+    Role.customer_service: frozenset({Capability.approval_decide, Capability.complaint_intake,
+                                      Capability.complaint_handle, Capability.complaint_remedy,
+                                      Capability.delivery_return}),
+    # Quality reviews responsibility, approves corrective actions (the approval policy's
+    # experts) and verifies their effect.
+    Role.quality: frozenset({Capability.approval_decide, Capability.complaint_review}),
     Role.board: frozenset({Capability.approval_decide}),
     # The ERP account reads and follows the event feed; it writes leads from web forms and
     # exhibitions, what the warehouse system reports (shipments, receipts and returns) and
     # the money the bank or the ERP reports received. It never decides approvals, even as
     # a delegate.
-    Role.integration: frozenset({Capability.lead_create, Capability.events_read,
+    Role.integration: frozenset({Capability.lead_create, Capability.complaint_intake,
+                                 Capability.events_read,
                                  Capability.delivery_record, Capability.delivery_return,
                                  Capability.payment_record}),
     # Read-only (稽核): deciding anything would make the auditor audit their own decisions.
@@ -202,6 +225,15 @@ OPERATION_CAPABILITIES: dict[str, frozenset[Capability] | None] = {
                      "submit_deviation_analysis", "recall_deviation_analysis",
                      "complete_deviation_measure"),
                     frozenset({Capability.deviation_analysis_write})),
+    "create_complaint": frozenset({Capability.complaint_intake}),
+    **dict.fromkeys(("assign_complaint", "negotiate_complaint", "give_complaint_feedback",
+                     "close_complaint"), frozenset({Capability.complaint_handle})),
+    "determine_complaint": frozenset({Capability.complaint_investigate}),
+    **dict.fromkeys(("submit_complaint_capa", "recall_complaint_capa", "track_complaint"),
+                    frozenset({Capability.complaint_investigate, Capability.complaint_handle})),
+    **dict.fromkeys(("review_complaint", "verify_complaint"),
+                    frozenset({Capability.complaint_review})),
+    "record_complaint_remedy": frozenset({Capability.complaint_remedy}),
     **dict.fromkeys(("create_webhook", "update_webhook", "delete_webhook",
                      "rotate_webhook_secret", "test_webhook", "replay_webhook",
                      "retry_webhook_delivery"), frozenset({Capability.webhooks_manage})),

@@ -138,6 +138,17 @@ async def record_return(session: AsyncSession, principal: Principal, *, delivery
     """Goods of a shipped or delivered delivery came back: per line at most what was
     shipped and not yet returned. They are undelivered again on the order (a replacement
     may be planned), and a delivered order becomes partially delivered."""
+    delivery, _ = await take_back_goods(session, principal, delivery_id=delivery_id, data=data,
+                                        expected_version=expected_version, now=now)
+    await commit(session)
+    return delivery
+
+
+async def take_back_goods(session: AsyncSession, principal: Principal, *, delivery_id: int,
+                          data: ReturnCreate, expected_version: int | None,
+                          now: datetime) -> tuple[Delivery, DeliveryReturn]:
+    """`record_return` without its commit, for a command that takes goods back as part of
+    its own change (a complaint's return remedy) and commits both together."""
     delivery, order, lines = await locked(
         session, principal, delivery_id, capability=Capability.delivery_return,
         doing="record returns", expected_version=expected_version)
@@ -196,8 +207,7 @@ async def record_return(session: AsyncSession, principal: Principal, *, delivery
                          {by_id[line_id].order_line_id: quantity
                           for line_id, quantity in wanted.items()},
                          delivery_id=delivery.id)
-    await commit(session)
-    return delivery
+    return delivery, record
 
 
 def _ensure_returnable(delivery: Delivery, lines: dict[int | None, DeliveryLine],

@@ -57,6 +57,11 @@ EVENT_TYPES: frozenset[str] = frozenset({
     "deviation_analysis.approved", "deviation_analysis.rejected",
     "deviation_analysis.recalled", "deviation_analysis.measure_done",
     "deviation_analysis.completed",
+    "complaint.received", "complaint.ack_overdue", "complaint.assigned", "complaint.determined",
+    "complaint.reviewed", "complaint.negotiating", "complaint.capa_submitted",
+    "complaint.capa_approved", "complaint.capa_rejected", "complaint.capa_recalled",
+    "complaint.tracking_recorded", "complaint.verified", "complaint.feedback_given",
+    "complaint.remedy_recorded", "complaint.closed",
     "webhook.test", "webhook.subscription_disabled",
 })
 

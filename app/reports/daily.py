@@ -1,16 +1,17 @@
 """The daily report (工作日报, SPEC §4): one company calendar day's confirmed sales,
 collections, new customers and overdue money collected, per department, each figure one
-grouped query over that day's slice of its table."""
+grouped query over that day's slice of its table; and the complaints open at the day's end."""
 
 from collections.abc import Iterable
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import func, literal, select, type_coerce
+from sqlalchemy import func, literal, or_, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.calendar.working_time import local_day_start
+from app.complaints.models import Complaint
 from app.core.db import money_column_type
 from app.core.money import round_money
 from app.core.permissions import visible
@@ -20,7 +21,7 @@ from app.orders.models import Order, OrderStatus
 from app.receivables.models import Payment, PaymentAllocation, Receivable
 from app.reports.schemas import DailyFigures, DailyReport, DepartmentDaily
 
-COUNTS = ("confirmed_orders", "payments", "new_customers")
+COUNTS = ("confirmed_orders", "payments", "new_customers", "open_complaints")
 AMOUNTS = ("confirmed_amount", "collected", "overdue_collected")
 
 
@@ -57,9 +58,15 @@ async def daily(session: AsyncSession, principal: Principal, *, on: date,
     customers = scoped(select(col(Customer.department_id), func.count().label("new_customers"))
                        .where(col(Customer.created_at) >= start,
                               col(Customer.created_at) < end), Customer)
+    # Open at the day's end: received by then, not closed by then.
+    complaints = scoped(select(col(Complaint.department_id),
+                               func.count().label("open_complaints"))
+                        .where(col(Complaint.received_at) < end,
+                               or_(col(Complaint.closed_at).is_(None),
+                                   col(Complaint.closed_at) >= end)), Complaint)
 
     by_department: dict[str, dict[str, Any]] = {}
-    for statement in (sales, collections, overdue, customers):
+    for statement in (sales, collections, overdue, customers, complaints):
         for row in (await session.execute(statement)).mappings():
             figures = by_department.setdefault(row["department_id"], {})
             figures.update({k: v for k, v in row.items() if k != "department_id"})
@@ -71,7 +78,7 @@ async def daily(session: AsyncSession, principal: Principal, *, on: date,
 def _figures(model: type, figures: dict[str, Any], **extra: Any) -> Any:
     return model(**{name: int(figures.get(name) or 0) for name in COUNTS},
                  **{name: round_money(figures.get(name) or 0) for name in AMOUNTS},
-                 open_complaints=0, **extra)
+                 **extra)
 
 
 def _total(departments: Iterable[DepartmentDaily]) -> DailyFigures:

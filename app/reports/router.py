@@ -12,6 +12,7 @@ from app.core.schemas import FIRST_DAY, LAST_DAY
 from app.core.security import CurrentPrincipal
 from app.plans import progress as plan_progress
 from app.plans.schemas import PERIOD_PATTERN, PlanProgress
+from app.reports import complaints as complaints_report
 from app.reports import daily as daily_report
 from app.reports import forecast as forecast_report
 from app.reports import funnel as funnel_report
@@ -22,6 +23,7 @@ from app.reports.schemas import (
     AgingReport,
     CashForecast,
     CollectionSchedule,
+    ComplaintReport,
     DailyReport,
     FunnelReport,
 )
@@ -128,3 +130,21 @@ async def get_plan_progress(
     return await plan_progress.period_progress(
         session, principal, period=period or str(local_date(now).year),
         department_id=department_id, owner_id=owner_id)
+
+
+@router.get("/complaints", response_model=ComplaintReport, responses=errors_doc(InvalidRange))
+async def get_complaints_report(
+    session: SessionDep, principal: CurrentPrincipal, now: Now,
+    date_from: Annotated[date | None, Query(
+        alias="from", ge=FIRST_DAY, le=LAST_DAY,
+        description="First day received (company calendar); default: the first of the "
+                    "year of `to`")] = None,
+    date_to: Annotated[date | None, Query(
+        alias="to", ge=FIRST_DAY, le=LAST_DAY,
+        description="Last day received, inclusive; default: today")] = None,
+) -> ComplaintReport:
+    """Complaints received in the range: how many, how many still open or closed, and the
+    mean hours from receipt to close, by category and by responsible department; within
+    what the caller may see."""
+    return await complaints_report.complaints(session, principal, date_from=date_from,
+                                              date_to=date_to, today=local_date(now))

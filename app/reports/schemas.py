@@ -3,6 +3,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from app.complaints.models import ComplaintCategory
 from app.core.money import Money, PercentOut
 from app.receivables.models import DunningAction
 
@@ -131,9 +132,8 @@ class DailyFigures(BaseModel):
                     "payment date, CNY")
     new_customers: int = Field(description="Customers created that day")
     open_complaints: int = Field(
-        description="Complaints not yet closed. Always 0 for now: complaints are not "
-                    "recorded by this service yet, and the figure will count them once "
-                    "they are")
+        description="Complaints of the department's customers received by the end of the "
+                    "day and not closed by then")
 
 
 class DepartmentDaily(DailyFigures):
@@ -181,3 +181,34 @@ class CashForecast(BaseModel):
     later: CashAmounts
     undated: CashAmounts
     total: CashAmounts
+
+
+# --- complaints --------------------------------------------------------------------------
+
+class ComplaintFigures(BaseModel):
+    received: int = Field(description="Complaints received in the range")
+    open: int = Field(description="Of those, not closed (now)")
+    closed: int = Field(description="Of those, closed")
+    mean_hours_to_close: float | None = Field(
+        description="Mean elapsed hours from receipt to close of the closed ones, to 0.01; "
+                    "null when none is closed")
+
+
+class CategoryComplaints(ComplaintFigures):
+    category: ComplaintCategory
+
+
+class DepartmentComplaints(ComplaintFigures):
+    department_id: str | None = Field(description="The responsible department; null: not "
+                                                  "assigned yet")
+
+
+class ComplaintReport(BaseModel):
+    """Complaints received in [`from`, `to`] (company calendar days), by category and by
+    responsible department, within what the caller may see."""
+
+    date_from: date
+    date_to: date
+    total: ComplaintFigures
+    by_category: list[CategoryComplaints]
+    by_department: list[DepartmentComplaints]

@@ -25,6 +25,12 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 from app.approvals.models import RequestStatus, StepStatus
 from app.budgets.models import BudgetStatus, ExpenseCategory, OverrideStatus
 from app.calendar.models import CalendarDayKind
+from app.complaints.models import (
+    ComplaintCategory,
+    ComplaintSeverity,
+    ComplaintStatus,
+    RemedyKind,
+)
 from app.contracts.models import ContractStatus
 from app.core.permissions import Role
 from app.customers.models import CreditRating
@@ -939,6 +945,79 @@ class SalesTargetAcknowledgedData(SalesTargetData):
     period: str
 
 
+# ---- complaints ------------------------------------------------------------------------------
+
+
+class ComplaintSummaryData(EventData):
+    """The complaint's summary after the change."""
+
+    id: int
+    number: str = Field(description="TS-2026-000001")
+    status: ComplaintStatus
+    customer_id: int
+    department_id: str = Field(description="The customer's department")
+    owner_id: str = Field(description="The customer's sales rep")
+    order_id: int | None
+    delivery_id: int | None
+    category: ComplaintCategory
+    severity: ComplaintSeverity
+    responsible_department_id: str | None = Field(
+        description="The department investigating it, once assigned")
+    company_fault: bool | None = Field(description="The responsibility report's finding")
+    satisfaction: int | None = Field(description="1-5, on close")
+    version: int
+
+
+class ComplaintData(ComplaintSummaryData):
+    title: str
+    received_at: datetime
+    ack_due_at: datetime = Field(description="The acknowledgement deadline")
+
+
+class ComplaintNegotiatingData(ComplaintData):
+    reason: str = Field(description="Why the customer does not accept the explanation")
+
+
+class ComplaintTrackingRecordData(EventData):
+    id: int
+    note: str
+    completed: bool
+
+
+class ComplaintTrackingData(ComplaintData):
+    tracking: ComplaintTrackingRecordData
+
+
+class ComplaintVerifiedData(ComplaintData):
+    effective: bool = Field(description="false: back to implementing")
+
+
+class ComplaintRemedyRecordData(EventData):
+    id: int
+    kind: RemedyKind
+    description: str
+    amount: MoneyString | None = Field(description="A refund's amount")
+    receivable_id: int | None
+    credit_id: int | None = Field(description="A refund's credit note")
+    delivery_id: int | None
+    delivery_return_id: int | None = Field(description="A return's delivery return")
+
+
+class ComplaintRemedyData(ComplaintData):
+    remedy: ComplaintRemedyRecordData
+
+
+class ComplaintCapaData(ComplaintSummaryData):
+    corrective_actions: str | None
+    preventive_actions: str | None
+    capa_due_date: date | None
+
+
+class ComplaintCapaDecisionData(ComplaintCapaData):
+    approval_request_id: int
+    reason: str | None = Field(description="The rejection's reason (null otherwise)")
+
+
 # ---- webhooks ------------------------------------------------------------------------------
 
 
@@ -1280,6 +1359,43 @@ SPECS: list[EventSpec] = [
           "A measure of an approved analysis was done."),
     _spec("deviation_analysis.completed", "deviation_analysis", DeviationAnalysisData,
           "The last measure of an analysis was done."),
+    _spec("complaint.received", "complaint", ComplaintData,
+          "A complaint was registered (customer service, a rep, the ERP); `ack_due_at` is "
+          "its acknowledgement deadline."),
+    _spec("complaint.ack_overdue", "complaint", ComplaintData,
+          "A complaint was not acknowledged (assigned) by its deadline; announced once."),
+    _spec("complaint.assigned", "complaint", ComplaintData,
+          "A complaint was given to the department responsible for investigating it (the "
+          "first assignment acknowledges it)."),
+    _spec("complaint.determined", "complaint", ComplaintData,
+          "The responsible department reported whether the company is at fault; quality "
+          "reviews it next."),
+    _spec("complaint.reviewed", "complaint", ComplaintData,
+          "Quality reviewed the responsibility report: `status` says the outcome "
+          "(explained, corrective_action, or investigating again)."),
+    _spec("complaint.negotiating", "complaint", ComplaintNegotiatingData,
+          "The customer did not accept the explanation: a settlement is negotiated."),
+    _spec("complaint.capa_submitted", "complaint", ComplaintCapaData,
+          "The corrective and preventive action plan was sent into approval."),
+    _spec("complaint.capa_approved", "complaint", ComplaintCapaDecisionData,
+          "The plan was approved: the actions are being implemented."),
+    _spec("complaint.capa_rejected", "complaint", ComplaintCapaDecisionData,
+          "The plan was rejected (`reason`): it is revised and sent again."),
+    _spec("complaint.capa_recalled", "complaint", ComplaintCapaDecisionData,
+          "The submitter took the plan back from approval."),
+    _spec("complaint.tracking_recorded", "complaint", ComplaintTrackingData,
+          "Progress of the corrective actions was recorded; a completed record sends the "
+          "complaint to verification."),
+    _spec("complaint.verified", "complaint", ComplaintVerifiedData,
+          "Quality reported on the actions' effect: effective (feedback is next) or not "
+          "(back to implementing)."),
+    _spec("complaint.feedback_given", "complaint", ComplaintData,
+          "The outcome was fed back to the customer."),
+    _spec("complaint.remedy_recorded", "complaint", ComplaintRemedyData,
+          "A remedy was recorded: a repair, a replacement, a return (with its delivery "
+          "return) or a refund (with its credit note)."),
+    _spec("complaint.closed", "complaint", ComplaintData,
+          "A complaint was closed, with the customer's satisfaction (1-5)."),
     _spec("contract.completed", "contract", ContractData,
           "A signed contract was fully delivered and paid: it is completed."),
     _spec("sales_plan.created", "sales_plan", SalesPlanData,

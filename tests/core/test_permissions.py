@@ -59,8 +59,11 @@ EXPECTED: dict[str, frozenset[Role]] = {
     **dict.fromkeys(("create_delivery", "update_delivery", "cancel_delivery"),
                     frozenset({Role.sales_rep, Role.dept_head, Role.deputy_gm, Role.gm,
                                Role.logistics, Role.admin})),
-    **dict.fromkeys(("ship_delivery", "receive_delivery", "record_delivery_return"),
+    **dict.fromkeys(("ship_delivery", "receive_delivery"),
                     frozenset({Role.logistics, Role.integration, Role.admin})),
+    # Customer service also takes goods back, as a complaint's return remedy.
+    "record_delivery_return": frozenset({Role.logistics, Role.integration,
+                                         Role.customer_service, Role.admin}),
     # Finance invoices milestones and asks for write-offs; money received is recorded by
     # finance or arrives from the bank/ERP (integration); the sales line and finance collect.
     "create_receivable": frozenset({Role.finance, Role.admin}),
@@ -87,6 +90,20 @@ EXPECTED: dict[str, frozenset[Role]] = {
                      "submit_deviation_analysis", "recall_deviation_analysis",
                      "complete_deviation_measure"),
                     frozenset({Role.dept_head, Role.deputy_gm, Role.admin})),
+    # Complaints (SPEC §3): taken in by customer service, the sales line for the customers
+    # it sees and the ERP; followed through by customer service; investigated by the
+    # responsible department's head; reviewed and verified by quality; remedies by customer
+    # service, and refunds by finance too.
+    "create_complaint": frozenset({Role.sales_rep, Role.dept_head, Role.deputy_gm, Role.gm,
+                                   Role.customer_service, Role.integration, Role.admin}),
+    **dict.fromkeys(("assign_complaint", "negotiate_complaint", "give_complaint_feedback",
+                     "close_complaint"), frozenset({Role.customer_service, Role.admin})),
+    "determine_complaint": frozenset({Role.dept_head, Role.admin}),
+    **dict.fromkeys(("submit_complaint_capa", "recall_complaint_capa", "track_complaint"),
+                    frozenset({Role.dept_head, Role.customer_service, Role.admin})),
+    **dict.fromkeys(("review_complaint", "verify_complaint"),
+                    frozenset({Role.quality, Role.admin})),
+    "record_complaint_remedy": frozenset({Role.customer_service, Role.finance, Role.admin}),
     **dict.fromkeys(("create_webhook", "update_webhook", "delete_webhook",
                      "rotate_webhook_secret", "test_webhook", "replay_webhook",
                      "retry_webhook_delivery"), ADMIN),
