@@ -20,6 +20,8 @@ from app.quotes.router import router as quotes_router
 from app.receivables.router import payments_router
 from app.receivables.router import router as receivables_router
 from app.reports.router import router as reports_router
+from app.timeline.router import router as timeline_router
+from app.visits.router import router as visits_router
 from app.webhooks.router import router as webhooks_router
 
 # A NUL is refused before anything else (it needs no caller), then writes are gated by role
@@ -31,8 +33,8 @@ api_router = APIRouter(prefix="/api/v1", dependencies=[Depends(refuse_nul_in_par
 # decisions, then the sales documents); the OpenAPI document lists them in it too.
 for router in (approvals_router, contracts_router, orders_router, quotes_router,
                opportunities_router, leads_router, deliveries_router, receivables_router,
-               payments_router, customers_router,
-               credit_router, products_router, departments_router, calendar_router,
+               payments_router, visits_router, customers_router,
+               credit_router, timeline_router, products_router, departments_router, calendar_router,
                reports_router, events_router, webhooks_router, audit_router):
     document_role_gate(router.routes)
     api_router.include_router(router)
@@ -66,6 +68,9 @@ API_TAGS: list[dict[str, str]] = [
         "identified by the payer's reference and never above a balance, allocation across "
         "receivables, collection actions (催款) with the step suggested by days overdue, "
         "and write-offs through approval.")},
+    {"name": "visits", "description": (
+        "Customer visits (客户拜访): requested by the rep, decided by the department head "
+        "within 24 hours (and the deputy GM for a key customer), reported on afterwards.")},
     {"name": "approvals", "description": (
         "The approval engine: requests with their stages and steps, each user's inbox "
         "(`actionable=true`), decisions, delegations, the policy (versioned) and a preview "

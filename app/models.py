@@ -25,12 +25,14 @@ from app.products.models import Product
 from app.quotes.models import Quote, QuoteLine
 from app.receivables.models import DunningEntry, Payment, PaymentAllocation, Receivable
 from app.reports import indexes as report_indexes  # noqa: F401  (indexes on others' tables)
+from app.timeline import indexes as timeline_indexes  # noqa: F401  (indexes on others' tables)
+from app.visits.models import CustomerVisit
 from app.webhooks.models import WebhookDelivery, WebhookSubscription
 
 __all__ = [
     "ApprovalDecision", "ApprovalPolicyVersion", "ApprovalRequest", "ApprovalStep", "AuditEntry",
     "AuditSealState", "CalendarDay", "Contract", "ContractLine", "Customer", "CustomerCredit",
-    "Delegation", "Delivery", "DeliveryLine", "DeliveryReturn", "Department", "DocumentCounter",
+    "CustomerVisit", "Delegation", "Delivery", "DeliveryLine", "DeliveryReturn", "Department", "DocumentCounter",
     "DunningEntry", "Event", "EventSequencerState", "EventSubject", "IdempotencyRecord", "Lead",
     "Opportunity", "Order", "OrderLine", "Payment", "PaymentAllocation", "Product", "Quote",
     "QuoteLine", "Receivable", "WebhookDelivery", "WebhookSubscription", "metadata",

@@ -14,7 +14,8 @@ DEVELOPMENT_WEBHOOK_KEY = "salesflow-development-webhook-key-do-not-use-in-produ
 # pinyin of its Chinese name: 合同 HeTong, 报价 BaoJia, 订单 DingDan, 发货 FaHuo,
 # 应收 YingShou, 投诉 TouSu.
 DEFAULT_NUMBER_PREFIXES = {"contract": "HT", "quote": "BJ", "order": "DD", "delivery": "FH",
-                           "receivable": "YS", "payment": "HK", "complaint": "TS"}
+                           "receivable": "YS", "payment": "HK", "complaint": "TS",
+                           "visit": "BF"}
 # Upper-case letters and digits: a number reads the same on paper, in a URL and typed back
 # into a search box in any case (searches are upper-cased), and the hyphens stay separators.
 NUMBER_PREFIX = re.compile(r"[A-Z][A-Z0-9]{0,9}")

@@ -43,6 +43,8 @@ EVENT_TYPES: frozenset[str] = frozenset({
     "receivable.write_off_requested", "receivable.written_off",
     "receivable.write_off_rejected", "receivable.write_off_recalled",
     "payment.received",
+    "visit.created", "visit.updated", "visit.submitted", "visit.approved", "visit.rejected",
+    "visit.recalled", "visit.cancelled", "visit.reported",
     "webhook.test", "webhook.subscription_disabled",
 })
 
