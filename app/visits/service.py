@@ -212,7 +212,7 @@ async def report(session: AsyncSession, principal: Principal, *, visit_id: int,
     ensure_transition(visit.status, VisitStatus.reported)
     if now < visit.planned_at:
         raise VisitNotYetHeld(f"The visit is planned for {visit.planned_at.isoformat()}.",
-                              planned_at=visit.planned_at)
+                              planned_at=visit.planned_at.isoformat())
     _move(session, principal, visit, VisitStatus.reported, "visit.reported",
           outcome=data.outcome, next_steps=data.next_steps, reported_at=now)
     await commit(session)
@@ -287,5 +287,5 @@ async def _editable(session: AsyncSession, principal: Principal, visit_id: int,
 def _ensure_to_come(planned_at: datetime, now: datetime) -> None:
     if planned_at <= now:
         raise VisitTimeInPast(f"{planned_at.isoformat()} is not after now ({now.isoformat()}).",
-                              planned_at=planned_at)
+                              planned_at=planned_at.isoformat())
 
