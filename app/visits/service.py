@@ -10,6 +10,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from pydantic_core import to_jsonable_python
 from sqlalchemy import ColumnElement, Select, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -227,11 +228,7 @@ def _move(session: AsyncSession, principal: Principal, visit: CustomerVisit,
     after = summary(visit)
     record_change(session, principal, event_type=event_type, entity_type=ENTITY,
                   entity_id=visit.id, before=before, after=after,
-                  event_data={**after, **{k: _json(v) for k, v in fields.items()}})
-
-
-def _json(value: Any) -> Any:
-    return value.isoformat() if isinstance(value, datetime) else value
+                  event_data={**after, **to_jsonable_python(fields)})
 
 
 # ---- shared with the approval adapter and the router ------------------------------------

@@ -92,7 +92,7 @@ class TestPrefixes:
         settings = Settings(_env_file=None, number_prefixes={"contract": "XSHT"})
         assert settings.number_prefixes == {
             "contract": "XSHT", "quote": "BJ", "order": "DD", "delivery": "FH",
-            "receivable": "YS", "payment": "HK", "complaint": "TS"}
+            "receivable": "YS", "payment": "HK", "complaint": "TS", "visit": "BF"}
 
     @pytest.mark.parametrize(("given", "complaint"), [
         ({"invoice": "FP"}, "unknown document kinds"),
