@@ -5,11 +5,22 @@ the columns an entry shows. A new kind (complaints, when their table exists) is 
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Numeric, String, cast, literal, null, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Numeric,
+    String,
+    cast,
+    literal,
+    null,
+    select,
+    tuple_,
+)
 from sqlalchemy.sql.functions import coalesce
 from sqlmodel import col
 
 from app.contracts.models import Contract
+from app.core.db import UTCDateTime
 from app.core.permissions import visible
 from app.core.security import Principal
 from app.deliveries.models import Delivery
@@ -73,7 +84,9 @@ class Keyset:
             return at <= self.occurred_at
         if source.kind > self.kind:  # same time: every entry of this kind came before
             return at < self.occurred_at
-        return or_(at < self.occurred_at, (at == self.occurred_at) & (entry_id < self.id))
+        # A row comparison, not an OR: PostgreSQL reads it as one index range.
+        return tuple_(at, entry_id) < tuple_(literal(self.occurred_at, UTCDateTime()),
+                                             literal(self.id, Integer()))
 
 
 SOURCES: tuple[TimelineSource, ...] = (
