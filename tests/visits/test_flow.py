@@ -114,6 +114,16 @@ class TestApprovalAndReport:
             .order_by(AuditEntry.id))).scalars().all()
         assert len(audited) == 4
 
+    async def test_the_report_is_due_from_the_planned_time_on(self, visits):
+        approved = await visits.approved()
+        visits.at("2026-03-12T06:29:59+00:00")  # a second before
+        refused(await visits.act(approved, "report", {"outcome": "见面"}), 409,
+                "visit.not_yet_held")
+        assert "report" not in (await visits.read(approved["id"]))["allowed_actions"]
+        visits.later(seconds=1)
+        assert ok(await visits.act(approved, "report", {"outcome": "见面"}))["status"] == \
+            "reported"
+
     async def test_no_report_before_approval(self, visits):
         visit = await visits.submitted()
         visits.at("2026-03-13T00:00:00Z")
