@@ -40,11 +40,23 @@ class VisitApprovals(DocumentApprovals[CustomerVisit]):
     def ensure_transition(self, current: Any, target: Any) -> None:
         ensure_transition(current, target)
 
+    async def on_recalled(self, session: AsyncSession, principal: Principal,
+                          request: ApprovalRequest) -> None:
+        # Withdrawn to cancel the visit (service.cancel), or recalled back to draft.
+        if request.document_id in session.info.get(service.CANCELLING, {}):
+            await self._end(session, principal, request, VisitStatus.cancelled,
+                            "visit.cancelled", reason=request.outcome_reason)
+        else:
+            await super().on_recalled(session, principal, request)
+
     async def ending(self, session: AsyncSession, principal: Principal,
                      request: ApprovalRequest, document: CustomerVisit,
                      target: StrEnum) -> dict[str, Any]:
         if target == VisitStatus.approved:
             return {"approved_at": request.decided_at or utcnow()}
+        if target == VisitStatus.cancelled:
+            return {"rejection_reason": None, "cancel_reason": request.outcome_reason,
+                    "cancelled_at": request.decided_at or utcnow()}
         return {}
 
 

@@ -8,7 +8,7 @@ from app.approvals.attached import approval_reads
 from app.approvals.errors import NoPolicyForDocument, NotSubmitter, RequestNotPending
 from app.core.clock import Now
 from app.core.db import SessionDep
-from app.core.errors import InvalidTransition, StaleVersion, errors_doc
+from app.core.errors import Conflict, InvalidTransition, StaleVersion, errors_doc
 from app.core.ids import Id, path_id
 from app.core.numbering import NumberQuery
 from app.core.pagination import CursorQuery, LimitQuery
@@ -142,12 +142,13 @@ async def recall_visit(visit_id: VisitId, session: SessionDep, principal: Curren
 
 
 @router.post("/{visit_id}/cancel", response_model=VisitRead,
-             responses=errors_doc(*WRITE_ERRORS, InvalidTransition))
+             responses=errors_doc(*WRITE_ERRORS, InvalidTransition, RequestNotPending,
+                                  Conflict))
 async def cancel_visit(visit_id: VisitId, body: CancelBody, session: SessionDep,
                        principal: CurrentPrincipal, if_match: IfMatch, now: Now,
                        response: Response) -> VisitRead:
-    """Call off a draft, a rejected request or an approved visit not yet reported (recall
-    one in review first)."""
+    """Call off a draft, a rejected request, one in review (its approval request is
+    withdrawn) or an approved visit not yet reported."""
     visit = await service.cancel(session, principal, visit_id=visit_id, reason=body.reason,
                                  expected_version=if_match, now=now)
     return await _read(session, principal, visit, now, response)

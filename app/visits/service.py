@@ -15,12 +15,15 @@ from sqlalchemy import ColumnElement, Select, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from app.approvals import requests as approvals
+from app.approvals import store as approval_store
 from app.approvals.documents import recall_document, submit_document
-from app.approvals.models import ApprovalStep, StepStatus
+from app.approvals.models import ApprovalStep, RequestStatus, StepStatus
 from app.approvals.policy import DocumentFacts
 from app.approvals.registry import SubmittedDocument
 from app.calendar.working_time import local_date, local_day_start
 from app.core.db import commit
+from app.core.errors import Conflict
 from app.core.numbering import next_number, number_is
 from app.core.pagination import paginate
 from app.core.permissions import SALES_WORKING_ROLES, visible
@@ -47,6 +50,9 @@ ENTITY = "visit"
 NUMBER_KIND = "visit"
 DOCUMENT_TYPE = POLICY_KEY = "customer_visit"
 KEY_CUSTOMER_FLAG = "key_customer"
+# session.info key: visits whose pending request is being withdrawn to cancel them, with the
+# reason (the approval adapter ends such a request in `cancelled`, not in draft).
+CANCELLING = "visits.cancelling"
 ZERO = Decimal("0.00")  # a visit has no amount: the policy does not tier it
 
 
@@ -195,14 +201,41 @@ async def recall(session: AsyncSession, principal: Principal, *, visit_id: int,
 
 async def cancel(session: AsyncSession, principal: Principal, *, visit_id: int, reason: str,
                  expected_version: int | None, now: datetime) -> CustomerVisit:
-    """Call a visit off: a draft, a rejected request or an approved visit not yet reported.
-    One in review is recalled first (its deciders may be acting on it)."""
+    """Call a visit off: a draft, a rejected request, one in review (its request is
+    withdrawn) or an approved visit not yet reported."""
+    visit = await get_visible(session, principal, visit_id)
+    if not may_edit(principal):
+        raise VisitForbidden()
+    ensure_version(visit.version, expected_version)
+    if visit.status == VisitStatus.in_review:
+        await _withdraw_to_cancel(session, principal, visit, reason, now)
+        return visit
     visit = await _editable(session, principal, visit_id, expected_version)
     ensure_transition(visit.status, VisitStatus.cancelled)
+    if visit.status == VisitStatus.in_review:
+        raise Conflict("The visit was submitted meanwhile; cancel it again.",
+                       status_now=visit.status.value)
     _move(session, principal, visit, VisitStatus.cancelled, "visit.cancelled",
+          extra={"reason": reason, "approval_request_id": None},
           cancelled_at=now, cancel_reason=reason)
     await commit(session)
     return visit
+
+
+async def _withdraw_to_cancel(session: AsyncSession, principal: Principal,
+                              visit: CustomerVisit, reason: str, now: datetime) -> None:
+    # As a recall, by anyone who may cancel the visit: the request is locked first, and
+    # the approval adapter locks the visit and cancels it (CANCELLING tells it so).
+    assert visit.id is not None and visit.approval_request_id is not None
+    loaded = await approval_store.load(session, visit.approval_request_id, lock=True)
+    approvals.ensure_pending(loaded.request)
+    session.info.setdefault(CANCELLING, {})[visit.id] = reason
+    try:
+        await approvals.finish(session, principal, loaded, RequestStatus.recalled, now,
+                               reason=reason)
+    finally:
+        session.info[CANCELLING].pop(visit.id, None)
+    await commit(session)
 
 
 async def report(session: AsyncSession, principal: Principal, *, visit_id: int,
@@ -221,14 +254,15 @@ async def report(session: AsyncSession, principal: Principal, *, visit_id: int,
 
 
 def _move(session: AsyncSession, principal: Principal, visit: CustomerVisit,
-          target: VisitStatus, event_type: str, **fields: Any) -> None:
+          target: VisitStatus, event_type: str, *, extra: dict[str, Any] | None = None,
+          **fields: Any) -> None:
     assert visit.id is not None  # loaded from the database
     before = summary(visit)
     apply_changes(visit, {"status": target, **fields})
     after = summary(visit)
     record_change(session, principal, event_type=event_type, entity_type=ENTITY,
                   entity_id=visit.id, before=before, after=after,
-                  event_data={**after, **to_jsonable_python(fields)})
+                  event_data={**after, **to_jsonable_python(extra or fields)})
 
 
 # ---- shared with the approval adapter and the router ------------------------------------

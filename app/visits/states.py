@@ -5,8 +5,9 @@ from app.visits.models import VisitStatus as S
 
 TRANSITIONS: dict[S, frozenset[S]] = {
     S.draft: frozenset({S.in_review, S.cancelled}),
-    # Approved, rejected (with the reason), or recalled back to draft by the submitter.
-    S.in_review: frozenset({S.approved, S.rejected, S.draft}),
+    # Approved, rejected (with the reason), recalled back to draft by the submitter, or
+    # cancelled (its request withdrawn).
+    S.in_review: frozenset({S.approved, S.rejected, S.draft, S.cancelled}),
     # A rejected request is edited and submitted again, as a new request.
     S.rejected: frozenset({S.in_review, S.cancelled}),
     S.approved: frozenset({S.reported, S.cancelled}),
@@ -15,7 +16,7 @@ TRANSITIONS: dict[S, frozenset[S]] = {
 }
 
 EDITABLE = frozenset({S.draft, S.rejected})
-CANCELLABLE = frozenset({S.draft, S.rejected, S.approved})
+CANCELLABLE = frozenset({S.draft, S.rejected, S.in_review, S.approved})
 
 
 def ensure_transition(current: S, target: S) -> None:

@@ -536,8 +536,11 @@ class VisitDecisionData(VisitData):
 
 
 class VisitCancelledData(VisitData):
-    cancelled_at: datetime
-    cancel_reason: str = Field(description="Why it was called off")
+    """The cancelled visit."""
+
+    reason: str = Field(description="Why it was called off")
+    approval_request_id: int | None = Field(description="The request withdrawn by the "
+                                                        "cancellation; null when none ran")
 
 
 class VisitReportedData(VisitData):
@@ -1073,7 +1076,9 @@ SPECS: list[EventSpec] = [
     _spec("visit.recalled", "visit", VisitDecisionData,
           "The submitter took a visit request back from review; it is a draft again."),
     _spec("visit.cancelled", "visit", VisitCancelledData,
-          "A visit was called off (the sales rep or their manager) before it was reported."),
+          "A visit was called off (the sales rep or their manager) before it was reported: "
+          "a draft, a rejected request, one in review (its request withdrawn) or an "
+          "approved visit."),
     _spec("visit.reported", "visit", VisitReportedData,
           "The sales rep filed the report of a visit that took place: outcome, next steps."),
     _spec("contract.completed", "contract", ContractData,

@@ -99,7 +99,7 @@ class TestDeadline:
         inbox = ok(await visits.client.get("/api/v1/approvals", headers=company.vp,
                                            params={"actionable": "true"}))
         assert [i["id"] for i in inbox["items"]] == [visit["approval"]["id"]]
-        assert late["allowed_actions"] == ["approve", "reject"]
+        assert late["allowed_actions"] == ["approve", "reject", "cancel"]
         ok(await visits.decide(visit, company.vp, comment="超时代批"))
         approved = await visits.read(visit["id"])
         assert approved["status"] == "approved"

@@ -22,6 +22,7 @@ async def test_visit_payloads(visits, client, company, session, baseline):
     ok(await visits.decide(rejected, company.head, "reject", comment="改期"))
     ok(await visits.act(await visits.submitted(), "recall"))
     ok(await visits.act(await visits.draft(), "cancel", {"reason": "客户取消"}))
+    ok(await visits.act(await visits.submitted(), "cancel", {"reason": "客户出差"}))
     visits.at(PLANNED)
     ok(await visits.act(reported, "report", {"outcome": "意向明确"}))
 

@@ -85,9 +85,9 @@ class TestApprovalAndReport:
             ["dept_head"]]
         [waiting] = approval["waiting_on"]
         assert waiting["role"] == "dept_head" and approval["due_at"] == waiting["due_at"]
-        assert submitted["allowed_actions"] == ["recall"]
+        assert submitted["allowed_actions"] == ["recall", "cancel"]
         head_view = await visits.read(visit["id"], visits.company.head)
-        assert head_view["allowed_actions"] == ["approve", "reject"]
+        assert head_view["allowed_actions"] == ["approve", "reject", "cancel"]
 
         ok(await visits.decide(submitted, company.head, comment="同意拜访"))
         approved = await visits.read(visit["id"])
@@ -130,7 +130,7 @@ class TestApprovalAndReport:
         problem = refused(await visits.act(visit, "report", {"outcome": "见面"}), 409,
                           "state.invalid_transition")
         assert problem["current_status"] == "in_review"
-        assert problem["allowed_next"] == ["approved", "draft", "rejected"]
+        assert problem["allowed_next"] == ["approved", "cancelled", "draft", "rejected"]
 
     async def test_a_visit_past_its_time_is_not_submitted(self, visits):
         visit = await visits.draft()
@@ -145,11 +145,23 @@ class TestApprovalAndReport:
         assert recalled["status"] == "draft" and recalled["approval"]["status"] == "recalled"
         assert "visit.recalled" in await visits.events(visit["id"])
 
-    async def test_cancel(self, visits):
+    async def test_cancel_in_review_withdraws_the_request(self, visits, company):
         in_review = await visits.submitted()
-        problem = refused(await visits.act(in_review, "cancel", {"reason": "客户出差"}), 409,
-                          "state.invalid_transition")
-        assert problem["allowed_next"] == ["approved", "draft", "rejected"]
+        refused(await visits.act(in_review, "cancel", {"reason": "x"}, if_match=1), 412,
+                "precondition_failed")
+        cancelled = ok(await visits.act(in_review, "cancel", {"reason": "客户出差"},
+                                        headers=company.head))
+        assert cancelled["status"] == "cancelled" and cancelled["cancel_reason"] == "客户出差"
+        assert cancelled["rejection_reason"] is None and cancelled["cancelled_at"]
+        assert cancelled["approval"]["status"] == "recalled"
+        assert cancelled["approval"]["outcome_reason"] == "客户出差"
+        refused(await visits.decide(in_review, company.head), 409, "approval.not_pending")
+        assert (await visits.events(in_review["id"]))[-1] == "visit.cancelled"
+        inbox = ok(await visits.client.get("/api/v1/approvals", headers=company.head,
+                                           params={"actionable": "true"}))
+        assert inbox["items"] == []
+
+    async def test_cancel(self, visits):
         approved = await visits.approved()
         refused(await visits.act(approved, "cancel", {"reason": ""}), 422, "validation_error")
         cancelled = ok(await visits.act(approved, "cancel", {"reason": "客户出差"}))

@@ -121,3 +121,17 @@ async def test_a_decision_racing_the_recall(race):
         approved.text, recalled.text)
     final = await race.read(visit["id"])
     assert final["status"] == ("approved" if approved.status_code == 200 else "draft")
+
+
+async def test_a_decision_racing_the_cancellation(race):
+    """The head approves while the rep cancels the visit in review: one of them acts."""
+    visit = await race.visit(approved=False)
+    approve = race.client.post(f"/api/v1/approvals/{visit['approval']['id']}/approve",
+                               headers=race.head, json={})
+    cancel = race.client.post(f"{VISITS}/{visit['id']}/cancel", headers=race.rep,
+                              json={"reason": "客户出差"})
+    approved, cancelled = await asyncio.gather(approve, cancel)
+    assert sorted([approved.status_code, cancelled.status_code]) == [200, 409], (
+        approved.text, cancelled.text)
+    final = await race.read(visit["id"])
+    assert final["status"] == ("approved" if approved.status_code == 200 else "cancelled")
