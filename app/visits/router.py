@@ -142,8 +142,7 @@ async def recall_visit(visit_id: VisitId, session: SessionDep, principal: Curren
 
 
 @router.post("/{visit_id}/cancel", response_model=VisitRead,
-             responses=errors_doc(*WRITE_ERRORS, InvalidTransition, RequestNotPending,
-                                  Conflict))
+             responses=errors_doc(*WRITE_ERRORS, InvalidTransition, Conflict))
 async def cancel_visit(visit_id: VisitId, body: CancelBody, session: SessionDep,
                        principal: CurrentPrincipal, if_match: IfMatch, now: Now,
                        response: Response) -> VisitRead:

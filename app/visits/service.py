@@ -207,9 +207,10 @@ async def cancel(session: AsyncSession, principal: Principal, *, visit_id: int, 
     if not may_edit(principal):
         raise VisitForbidden()
     ensure_version(visit.version, expected_version)
-    if visit.status == VisitStatus.in_review:
-        await _withdraw_to_cancel(session, principal, visit, reason, now)
+    if visit.status == VisitStatus.in_review and await _withdraw_to_cancel(
+            session, principal, visit, reason, now):
         return visit
+    # Not in review, or its request ended meanwhile (approved: it is cancelled as such).
     visit = await _editable(session, principal, visit_id, expected_version)
     ensure_transition(visit.status, VisitStatus.cancelled)
     if visit.status == VisitStatus.in_review:
@@ -223,12 +224,14 @@ async def cancel(session: AsyncSession, principal: Principal, *, visit_id: int, 
 
 
 async def _withdraw_to_cancel(session: AsyncSession, principal: Principal,
-                              visit: CustomerVisit, reason: str, now: datetime) -> None:
-    # As a recall, by anyone who may cancel the visit: the request is locked first, and
-    # the approval adapter locks the visit and cancels it (CANCELLING tells it so).
+                              visit: CustomerVisit, reason: str, now: datetime) -> bool:
+    """As a recall, by anyone who may cancel the visit: the request is locked first, and
+    the approval adapter locks the visit and cancels it (CANCELLING tells it so). False
+    when the request was decided meanwhile: nothing is withdrawn."""
     assert visit.id is not None and visit.approval_request_id is not None
     loaded = await approval_store.load(session, visit.approval_request_id, lock=True)
-    approvals.ensure_pending(loaded.request)
+    if loaded.request.status != RequestStatus.pending:
+        return False
     session.info.setdefault(CANCELLING, {})[visit.id] = reason
     try:
         await approvals.finish(session, principal, loaded, RequestStatus.recalled, now,
@@ -236,6 +239,7 @@ async def _withdraw_to_cancel(session: AsyncSession, principal: Principal,
     finally:
         session.info[CANCELLING].pop(visit.id, None)
     await commit(session)
+    return True
 
 
 async def report(session: AsyncSession, principal: Principal, *, visit_id: int,
