@@ -30,6 +30,8 @@ from app.quotes.router import router as quotes_router
 from app.receivables.router import payments_router
 from app.receivables.router import router as receivables_router
 from app.reports.router import router as reports_router
+from app.timeline.router import router as timeline_router
+from app.visits.router import router as visits_router
 from app.webhooks.router import router as webhooks_router
 
 # A NUL is refused before anything else (it needs no caller), then writes are gated by role
@@ -42,11 +44,11 @@ api_router = APIRouter(prefix="/api/v1", dependencies=[Depends(refuse_nul_in_par
 # decisions, then the sales documents); the OpenAPI document lists them in it too.
 for router in (approvals_router, contracts_router, orders_router, quotes_router,
                opportunities_router, leads_router, deliveries_router, receivables_router,
-               payments_router, complaints_router, customers_router,
-               credit_router, products_router, departments_router, calendar_router,
-               reports_router, deviation_report_router, budgets_router, expense_overrides_router,
-               deviations_router, growth_targets_router, events_router, webhooks_router,
-               audit_router, plans_router, sales_targets_router, messages_router):
+               payments_router, complaints_router, visits_router, customers_router,
+               credit_router, timeline_router, products_router, departments_router,
+               calendar_router, reports_router, deviation_report_router, budgets_router,
+               expense_overrides_router, deviations_router, growth_targets_router, events_router,
+               webhooks_router, audit_router, plans_router, sales_targets_router, messages_router):
     document_role_gate(router.routes)
     api_router.include_router(router)
 
@@ -90,6 +92,9 @@ API_TAGS: list[dict[str, str]] = [
         "explanation (accepted or negotiated) or corrective and preventive actions through "
         "approval, implemented, verified and fed back; remedies (repair, replacement, "
         "return, refund); closed with the customer's satisfaction.")},
+    {"name": "visits", "description": (
+        "Customer visits (客户拜访): requested by the rep, decided by the department head "
+        "within 24 hours (and the deputy GM for a key customer), reported on afterwards.")},
     {"name": "approvals", "description": (
         "The approval engine: requests with their stages and steps, each user's inbox "
         "(`actionable=true`), decisions, delegations, the policy (versioned) and a preview "

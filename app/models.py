@@ -39,12 +39,15 @@ from app.receivables.models import (
     ReceivableCredit,
 )
 from app.reports import indexes as report_indexes  # noqa: F401  (indexes on others' tables)
+from app.timeline import indexes as timeline_indexes  # noqa: F401  (indexes on others' tables)
+from app.visits.models import CustomerVisit
 from app.webhooks.models import WebhookDelivery, WebhookSubscription
 
 __all__ = [
     "AppUser", "ApprovalDecision", "ApprovalPolicyVersion", "ApprovalRequest", "ApprovalStep", "AuditEntry",
     "AuditSealState", "CalendarDay", "Complaint", "ComplaintRemedy",
     "ComplaintTracking", "Contract", "ContractLine", "Customer", "CustomerCredit",
+    "CustomerVisit",
     "Delegation", "Delivery", "DeliveryLine", "DeliveryReturn", "Department",
     "DeviationAnalysis", "DeviationMeasure", "DocumentCounter", "DunningEntry", "Event",
     "EventSequencerState", "EventSubject", "Expense", "ExpenseBudget", "ExpenseBudgetItem",

@@ -15,7 +15,7 @@ DEVELOPMENT_WEBHOOK_KEY = "salesflow-development-webhook-key-do-not-use-in-produ
 # The prefix of each document kind's business number (app/core/numbering.py), from the
 # pinyin of its Chinese name: 合同 HeTong, 报价 BaoJia, 订单 DingDan, 发货 FaHuo,
 # 应收 YingShou, 回款 HuiKuan, 红字 HongZi (credit notes), 投诉 TouSu, 计划 JiHua,
-# 费用 FeiYong (expense budgets), 偏差 PianCha (deviation analyses).
+# 费用 FeiYong (expense budgets), 偏差 PianCha (deviation analyses), 拜访 BaiFang.
 DEFAULT_NUMBER_PREFIXES = {
     "contract": "HT",
     "quote": "BJ",
@@ -28,6 +28,7 @@ DEFAULT_NUMBER_PREFIXES = {
     "sales_plan": "JH",
     "expense_budget": "FY",
     "deviation_analysis": "PC",
+    "visit": "BF",
 }
 # Upper-case letters and digits: a number reads the same on paper, in a URL and typed back
 # into a search box in any case (searches are upper-cased), and the hyphens stay separators.

@@ -144,6 +144,8 @@ class Problem(TypedDict):
         description="Each invalid value (validation errors and malformed JSON)")]]
     # Extension members: whatever `AppError(..., name=value)` is raised with somewhere
     # (tests/core/test_openapi.py finds every one and checks it is declared here).
+    planned_at: NotRequired[Annotated[dt.datetime, Field(
+        description="The visit's planned time")]]
     current_status: NotRequired[Annotated[str, Field(description="The document's status")]]
     current_stage: NotRequired[Annotated[str, Field(description="The opportunity's stage")]]
     allowed_next: NotRequired[Annotated[list[str], Field(

@@ -1,5 +1,6 @@
 """Business document numbers (单据编号): `HT-2026-000123` for contracts, `BJ-2026-000001` for
-quotes, and the same for orders (DD), deliveries (FH), receivables (YS) and complaints (TS).
+quotes, and the same for orders (DD), deliveries (FH), receivables (YS), payments (HK),
+complaints (TS) and customer visits (BF).
 
 A number is `{prefix}-{year}-{sequence}`: the kind's prefix (SALESFLOW_NUMBER_PREFIXES), the
 year of the creation date, and the next value of that kind's counter for that year,

@@ -184,6 +184,8 @@ OPERATION_CAPABILITIES: dict[str, frozenset[Capability] | None] = {
     **dict.fromkeys(("create_order", "update_order", "submit_order", "recall_order",
                      "cancel_order"), _SALES),
     "schedule_order": frozenset({Capability.order_schedule}),
+    **dict.fromkeys(("create_visit", "update_visit", "submit_visit", "recall_visit",
+                     "cancel_visit", "report_visit"), _SALES),
     "close_order": frozenset({Capability.order_close}),
     **dict.fromkeys(("create_quote", "update_quote", "submit_quote", "recall_quote",
                      "send_quote", "accept_quote", "decline_quote", "revise_quote"), _SALES),

@@ -62,6 +62,8 @@ EVENT_TYPES: frozenset[str] = frozenset({
     "complaint.capa_approved", "complaint.capa_rejected", "complaint.capa_recalled",
     "complaint.tracking_recorded", "complaint.verified", "complaint.feedback_given",
     "complaint.remedy_recorded", "complaint.closed",
+    "visit.created", "visit.updated", "visit.submitted", "visit.approved", "visit.rejected",
+    "visit.recalled", "visit.cancelled", "visit.reported",
     "webhook.test", "webhook.subscription_disabled",
 })
 

@@ -49,6 +49,7 @@ from app.receivables.models import (
     ReceivableSource,
     ReceivableStatus,
 )
+from app.visits.models import VisitStatus
 
 WEBHOOK_TAG = "webhooks"
 
@@ -518,6 +519,44 @@ class OrderClosedData(OrderData):
 
     reason: str | None = Field(description="Why the rest will not be delivered; null when "
                                            "everything was")
+
+
+class VisitData(EventData):
+    """The visit's summary after the change."""
+
+    id: int
+    number: str = Field(description="BF-2026-000001")
+    status: VisitStatus
+    customer_id: int
+    department_id: str
+    owner_id: str = Field(description="The owning sales rep")
+    purpose: str
+    planned_at: datetime
+    place: str
+    key_customer: bool = Field(description="The customer was a key customer at the last "
+                                           "submission (the deputy GM decides too)")
+    version: int
+
+
+class VisitDecisionData(VisitData):
+    """The visit after its request ended."""
+
+    approval_request_id: int
+    reason: str | None = Field(description="The rejection comment; null unless rejected")
+
+
+class VisitCancelledData(VisitData):
+    """The cancelled visit."""
+
+    reason: str = Field(description="Why it was called off")
+    approval_request_id: int | None = Field(description="The request withdrawn by the "
+                                                        "cancellation; null when none ran")
+
+
+class VisitReportedData(VisitData):
+    outcome: str = Field(description="What was discussed and agreed")
+    next_steps: str | None
+    reported_at: datetime
 
 
 class PlannedLineData(EventData):
@@ -1396,6 +1435,26 @@ SPECS: list[EventSpec] = [
           "return) or a refund (with its credit note)."),
     _spec("complaint.closed", "complaint", ComplaintData,
           "A complaint was closed, with the customer's satisfaction (1-5)."),
+    _spec("visit.created", "visit", VisitData,
+          "A sales rep drafted a customer visit (客户拜访): customer, purpose, time, place."),
+    _spec("visit.updated", "visit", VisitData,
+          "A draft or rejected visit request was edited (the sales rep)."),
+    _spec("visit.submitted", "visit", VisitData,
+          "A visit request went to the department head (and the deputy GM for a key "
+          "customer), who decide within 24 working hours."),
+    _spec("visit.approved", "visit", VisitDecisionData,
+          "A visit request was approved (its last approver): the visit may take place."),
+    _spec("visit.rejected", "visit", VisitDecisionData,
+          "An approver rejected a visit request; `reason` says why, and it may be edited and "
+          "submitted again."),
+    _spec("visit.recalled", "visit", VisitDecisionData,
+          "The submitter took a visit request back from review; it is a draft again."),
+    _spec("visit.cancelled", "visit", VisitCancelledData,
+          "A visit was called off (the sales rep or their manager) before it was reported: "
+          "a draft, a rejected request, one in review (its request withdrawn) or an "
+          "approved visit."),
+    _spec("visit.reported", "visit", VisitReportedData,
+          "The sales rep filed the report of a visit that took place: outcome, next steps."),
     _spec("contract.completed", "contract", ContractData,
           "A signed contract was fully delivered and paid: it is completed."),
     _spec("sales_plan.created", "sales_plan", SalesPlanData,

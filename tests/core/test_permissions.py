@@ -33,6 +33,8 @@ EXPECTED: dict[str, frozenset[Role]] = {
     **dict.fromkeys(("create_order", "update_order", "submit_order", "recall_order",
                      "cancel_order"), SALES),
     "schedule_order": frozenset({Role.logistics, Role.admin}),
+    **dict.fromkeys(("create_visit", "update_visit", "submit_visit", "recall_visit",
+                     "cancel_visit", "report_visit"), SALES),
     "close_order": frozenset({Role.dept_head, Role.deputy_gm, Role.gm, Role.logistics,
                               Role.admin}),
     **dict.fromkeys(("create_quote", "update_quote", "submit_quote", "recall_quote",

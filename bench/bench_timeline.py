@@ -1,0 +1,237 @@
+#!/usr/bin/env python3
+"""The customer timeline (GET /customers/{id}/timeline) of a customer with ~50,000
+documents: its first page, the same for its rep (each entry's visibility applied), and a
+page deep in the list.
+
+Run by hand from anywhere (it finds the repository from its own path):
+
+    .venv/bin/python bench/bench_timeline.py [--documents 50000] [--requests 200]
+
+It creates a throwaway PostgreSQL database, migrates it and seeds it in bulk with SQL
+(INSERT ... SELECT over generate_series): one department, 1,000 customers, and for the
+measured customer `--documents` documents spread evenly over the seven kinds (quotes,
+contracts, orders, deliveries, receivables, payments, visits), one a minute back in time
+with every other pair sharing its timestamp (ties across kinds and within one); the other
+customers get as many again between them, so the indexes have something to skip. Then
+VACUUM ANALYZE, as autovacuum would have run.
+
+It starts the API with one uvicorn worker, its access log on (INFO), and sends each
+request `--requests` times one at a time after a warm-up. The times are the server's
+(`duration_ms` of the access log line of each request, matched by its X-Request-Id). It
+prints p50/p95 of:
+
+  page 1      ?limit=50, as the GM: < 50 ms
+  rep page 1  ?limit=50, as the customer's rep (visibility on every source): < 50 ms
+  deep        ?limit=50 with the cursor of the entry at 90 % depth: within 1.2x of page 1
+
+A measurement, not a test: the exit status is 0 whatever the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import tempfile
+from pathlib import Path
+
+import httpx
+from _common import (
+    ApiServer,
+    check_tools,
+    database_url,
+    main,
+    mint_token,
+    print_targets,
+    psql,
+    salesflow,
+    server_env,
+    throwaway_database,
+)
+from bench_receivables import Timing, cursor_of, measure
+
+TARGET_MS = 50
+DEEP_RATIO = 1.2
+KINDS = 7
+GM = {"sub": "gm.bench", "roles": "gm"}
+REP = {"sub": "rep.bench", "roles": "sales_rep", "dept": "bench"}
+
+# Document g of a kind: customer 1 (the measured one) for g <= {per_kind}, else one of the
+# others; created (g + kind offset) / 2 minutes ago, so pairs share a timestamp.
+SEED_SQL = """
+INSERT INTO department (id, name, active, version, created_at, updated_at)
+VALUES ('bench', 'bench dept', true, 1, now(), now());
+
+INSERT INTO customer (name, contacts, owner_id, department_id, credit_rating, credit_limit,
+                      payment_terms_days, is_key_customer, version, created_at, updated_at)
+SELECT '客户' || c, '[]', CASE WHEN c = 1 THEN 'rep.bench' ELSE 'rep.other' END, 'bench',
+       'C', 0, 30, false, 1, now(), now()
+FROM generate_series(1, 1000) AS c;
+
+CREATE TEMP TABLE seed AS
+SELECT g, CASE WHEN g <= {per_kind} THEN 1 ELSE 2 + g % 999 END AS customer_id,
+       CASE WHEN g <= {per_kind} THEN 'rep.bench' ELSE 'rep.other' END AS owner_id
+FROM generate_series(1, 2 * {per_kind}) AS g;
+
+INSERT INTO quote (number, customer_id, department_id, owner_id, title, currency,
+                   exchange_rate, subtotal, tax_total, total, total_base,
+                   max_discount_percent, below_floor, valid_until, status, revision,
+                   created_by, version, created_at, updated_at)
+SELECT 'BJ-B-' || g, customer_id, 'bench', owner_id, '报价 ' || g, 'CNY', 1, 100, 13, 113,
+       113, 0, false, current_date + 30, 'sent', 1, owner_id, 1,
+       now() - ((g * 7 + 0) / 2) * interval '1 minute', now()
+FROM seed;
+
+INSERT INTO contract (number, customer_id, department_id, owner_id, title, currency,
+                      exchange_rate, subtotal, tax_total, total, total_base, major_interest,
+                      payment_schedule, status, revision, signatories, created_by, version,
+                      created_at, updated_at)
+SELECT 'HT-B-' || g, customer_id, 'bench', owner_id, '合同 ' || g, 'CNY', 1, 1000, 130,
+       1130, 1130, false, '[]', 'signed', 1, '[]', owner_id, 1,
+       now() - ((g * 7 + 1) / 2) * interval '1 minute', now()
+FROM seed;
+
+INSERT INTO sales_order (number, customer_id, department_id, owner_id, title, currency,
+                         exchange_rate, subtotal, tax_total, total, total_base,
+                         payment_terms_days, prepayment_percent, status, credit_held,
+                         invoiced_base, created_by, version, created_at, updated_at)
+SELECT 'DD-B-' || g, customer_id, 'bench', owner_id, '订单 ' || g, 'CNY', 1, 1000, 130,
+       1130, 1130, 30, 0, 'confirmed', false, 0, owner_id, 1,
+       now() - ((g * 7 + 2) / 2) * interval '1 minute', now()
+FROM seed;
+
+INSERT INTO delivery (number, order_id, customer_id, department_id, owner_id, status,
+                      currency, shipped_total, shipped_total_base, carrier,
+                      tracking_number, created_by, version, created_at, updated_at)
+SELECT 'FH-B-' || g, o.id, seed.customer_id, 'bench', seed.owner_id, 'shipped', 'CNY',
+       1130, 1130, '顺丰速运', 'SF' || g, seed.owner_id, 1,
+       now() - ((g * 7 + 3) / 2) * interval '1 minute', now()
+FROM seed JOIN sales_order AS o ON o.number = 'DD-B-' || g;
+
+INSERT INTO receivable (number, source, customer_id, department_id, owner_id, currency,
+                        exchange_rate, amount, amount_base, balance, balance_base,
+                        invoice_number, invoice_date, payment_terms_days, due_date, status,
+                        created_by, version, created_at, updated_at)
+SELECT 'YS-B-' || g, 'delivery', customer_id, 'bench', owner_id, 'CNY', 1, 1130, 1130, 0, 0,
+       'FP' || g, current_date, 30, current_date + 30, 'paid', owner_id, 1,
+       now() - ((g * 7 + 4) / 2) * interval '1 minute', now()
+FROM seed;
+
+INSERT INTO payment (number, customer_id, department_id, owner_id, external_reference,
+                     method, currency, amount, amount_base, received_on, recorded_by,
+                     created_at)
+SELECT 'HK-B-' || g, customer_id, 'bench', owner_id, 'BANK-' || g, 'bank_transfer', 'CNY',
+       1130, 1130, current_date, 'fin.bench',
+       now() - ((g * 7 + 5) / 2) * interval '1 minute'
+FROM seed;
+
+INSERT INTO customer_visit (number, customer_id, department_id, owner_id, purpose,
+                            planned_at, place, status, key_customer, created_by, version,
+                            created_at, updated_at)
+SELECT 'BF-B-' || g, customer_id, 'bench', owner_id, '回访 ' || g,
+       now() - ((g * 7 + 6) / 2) * interval '1 minute', '客户工厂', 'reported', false,
+       owner_id, 1, now(), now()
+FROM seed;
+"""
+
+# The entry at a given depth of customer 1's timeline, in the API's order.
+DEPTH_SQL = """
+SET TIME ZONE 'UTC';
+SELECT to_char(at, 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"'), kind, id FROM (
+  SELECT created_at AS at, 'quote' AS kind, id FROM quote WHERE customer_id = 1
+  UNION ALL SELECT created_at, 'contract', id FROM contract WHERE customer_id = 1
+  UNION ALL SELECT created_at, 'order', id FROM sales_order WHERE customer_id = 1
+  UNION ALL SELECT created_at, 'delivery', id FROM delivery WHERE customer_id = 1
+  UNION ALL SELECT created_at, 'receivable', id FROM receivable WHERE customer_id = 1
+  UNION ALL SELECT created_at, 'payment', id FROM payment WHERE customer_id = 1
+  UNION ALL SELECT planned_at, 'visit', id FROM customer_visit WHERE customer_id = 1
+) AS timeline ORDER BY at DESC, kind DESC, id DESC OFFSET {offset} LIMIT 1
+"""
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--documents", type=int, default=50_000,
+                        help="documents of the measured customer (default 50000)")
+    parser.add_argument("--requests", type=int, default=200,
+                        help="measured requests per figure (default 200)")
+    parser.add_argument("--warmup", type=int, default=20,
+                        help="unmeasured requests before each figure (default 20)")
+    parser.add_argument("--db-name", default=f"salesflow_bench_timeline_{os.getpid()}",
+                        help="name of the throwaway database")
+    parser.add_argument("--keep-db", action="store_true",
+                        help="do not drop the benchmark database at the end")
+    args = parser.parse_args()
+    if args.documents < 700 or args.requests < 20 or args.warmup < 0:
+        parser.error("--documents at least 700, --requests at least 20")
+    return args
+
+
+def run(args: argparse.Namespace) -> None:
+    check_tools(("psql",))
+    env = server_env("INFO")
+    env["PYTHONUNBUFFERED"] = "1"  # the access log reaches the file as each request ends
+    name = args.db_name
+    per_kind = args.documents // KINDS
+    print(f"salesflow timeline benchmark: {os.cpu_count()} CPUs, Python "
+          f"{platform.python_version()}, PostgreSQL {psql('SHOW server_version')}")
+    with (throwaway_database(name, keep=args.keep_db),
+          tempfile.TemporaryDirectory(prefix="salesflow_bench_") as tmp):
+        env["SALESFLOW_DATABASE_URL"] = database_url(name)
+        print(f"  database {name}: migrating ...", flush=True)
+        salesflow(env, "migrate")
+        print(f"  seeding {per_kind * KINDS} documents of the customer, as many of others ...",
+              flush=True)
+        psql(SEED_SQL.format(per_kind=per_kind), database=name)
+        psql("VACUUM ANALYZE", database=name)
+        depth = per_kind * KINDS * 9 // 10
+        at, kind, entry_id = psql(DEPTH_SQL.format(offset=depth - 1),
+                                  database=name).splitlines()[-1].split("|")
+        deep_cursor = cursor_of([at, kind, int(entry_id)])
+
+        server = ApiServer(env, Path(tmp) / "server.log")
+        try:
+            server.start()
+            print(f"  server pid {server.pid} ready at {server.base_url}", flush=True)
+            gm, rep = (mint_token(env, **who) for who in (GM, REP))
+            path = "/api/v1/customers/1/timeline"
+            common = {"requests": args.requests, "warmup": args.warmup}
+            with httpx.Client(timeout=60) as client:
+                timings = [
+                    measure("page 1", f"< {TARGET_MS} ms", server, client, path,
+                            {"limit": 50}, token=gm, **common),
+                    measure("rep page 1", f"< {TARGET_MS} ms", server, client, path,
+                            {"limit": 50}, token=rep, **common),
+                    measure("deep", f"<= {DEEP_RATIO}x page 1", server, client, path,
+                            {"limit": 50, "cursor": deep_cursor}, token=gm, **common),
+                ]
+            print_report(timings, args, documents=per_kind * KINDS, depth=depth)
+        finally:
+            server.stop()
+
+
+def print_report(timings: list[Timing], args: argparse.Namespace, *, documents: int,
+                 depth: int) -> None:
+    print()
+    print(f"Results: a customer with {documents} documents ({documents // KINDS} of each of "
+          f"{KINDS} kinds) among {2 * documents} in all; the deep page starts after entry "
+          f"{depth}; {args.requests} requests per figure, one at a time, after "
+          f"{args.warmup} warm-up requests; server time from the access log; 1 uvicorn "
+          "worker")
+    print()
+    print(f"  {'figure':<12}{'p50 ms':>9}{'p95 ms':>9}{'max ms':>9}")
+    for timing in timings:
+        print(f"  {timing.name:<12}{timing.p50:>9.1f}{timing.p95:>9.1f}"
+              f"{max(timing.durations_ms):>9.1f}")
+    by_name = {timing.name: timing for timing in timings}
+    first, deep = by_name["page 1"], by_name["deep"]
+    checks = [(f"{name} p95 < {TARGET_MS} ms", f"{by_name[name].p95:.1f} ms",
+               by_name[name].p95 < TARGET_MS) for name in ("page 1", "rep page 1")]
+    checks.append((f"deep p50 <= {DEEP_RATIO}x page 1", f"{deep.p50 / first.p50:.2f}x",
+                   deep.p50 <= DEEP_RATIO * first.p50))
+    print_targets(checks)
+
+
+if __name__ == "__main__":
+    sys.exit(main(lambda: run(parse_args())))
