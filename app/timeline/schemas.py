@@ -7,11 +7,11 @@ from app.core.pagination import Page
 
 
 class TimelineEntry(BaseModel):
-    kind: str = Field(description="quote, contract, order, delivery, receivable, payment or "
-                                  "visit (more kinds may be added: ignore the ones you do not "
-                                  "know)")
+    kind: str = Field(description="quote, contract, order, delivery, receivable, payment, "
+                                  "visit or complaint (more kinds may be added: ignore the "
+                                  "ones you do not know)")
     id: int = Field(description="The document's id in its own resource (`/{kind}s/{id}`)")
-    number: str = Field(description="Its business number (BJ-, HT-, DD-, FH-, YS-, HK-, BF-)")
+    number: str = Field(description="Its business number (BJ-, HT-, DD-, FH-, YS-, HK-, BF-, TS-)")
     occurred_at: datetime = Field(description="When it was created; a visit: its planned "
                                               "time")
     status: str = Field(description="Its status now")

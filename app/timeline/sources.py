@@ -1,7 +1,8 @@
 """The sources of a customer's timeline: one small select per kind of document, each with
-the columns an entry shows. A new kind (complaints, when their table exists) is one more
-`TimelineSource` in `SOURCES`, with an index on (customer_id, its time, id) in indexes.py."""
+the columns an entry shows. A new kind is one more `TimelineSource` in `SOURCES`, with an
+index on (customer_id, its time, id) in indexes.py or its own model."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +20,8 @@ from sqlalchemy import (
 from sqlalchemy.sql.functions import coalesce
 from sqlmodel import col
 
+from app.complaints.models import Complaint
+from app.complaints.service import visible_complaints
 from app.contracts.models import Contract
 from app.core.db import UTCDateTime
 from app.core.permissions import visible
@@ -42,6 +45,8 @@ class TimelineSource:
     amount: Any = None
     currency: Any = None
     status: Any = None
+    # Who sees an entry, when the kind's own lists say more than owner and department.
+    visibility: Callable[[Principal], ColumnElement[bool]] | None = None
 
     def select(self, principal: Principal, customer_id: int, after: "Keyset | None",
                limit: int) -> Any:
@@ -60,8 +65,9 @@ class TimelineSource:
                     else cast(null(), String(3))).label("currency"),
                    cast(self.summary, String(500)).label("summary"))
             .where(col(model.customer_id) == customer_id,
-                   visible(principal, owner_column=model.owner_id,
-                           department_column=model.department_id)))
+                   self.visibility(principal) if self.visibility is not None
+                   else visible(principal, owner_column=model.owner_id,
+                                department_column=model.department_id)))
         if after is not None:
             statement = statement.where(after.before(self))
         return (statement.order_by(col(self.occurred_at).desc(), col(model.id).desc())
@@ -114,5 +120,9 @@ SOURCES: tuple[TimelineSource, ...] = (
     # A visit is dated by its planned time: the timeline shows when it happens.
     TimelineSource("visit", CustomerVisit, CustomerVisit.planned_at,
                    summary=col(CustomerVisit.purpose)),
+    # A complaint is visible as its own list shows it (the investigating department too).
+    TimelineSource("complaint", Complaint, Complaint.created_at,
+                   summary=col(Complaint.title),
+                   visibility=visible_complaints),
 )
 KINDS = frozenset(source.kind for source in SOURCES)

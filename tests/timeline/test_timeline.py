@@ -73,6 +73,20 @@ class TestEntries:
             "occurred_at": PLANNED, "status": "draft", "amount": None, "currency": None,
             "summary": "回访"}
 
+    async def test_complaints_are_entries(self, client, company, headers_for):
+        service = headers_for("customer_service", sub="cs.xu")
+        complaint = ok(await client.post("/api/v1/complaints", headers=service, json={
+            "customer_id": company.customer_id, "channel": "phone", "category": "quality",
+            "severity": "high", "title": "阀门漏水", "description": "收到的阀门有三只漏水"}), 201)
+
+        for reader in (company.rep, company.head, service):
+            entries = await every_page(client, company.customer_id, reader, 50)
+            assert [e for e in entries if e["kind"] == "complaint"] == [{
+                "kind": "complaint", "id": complaint["id"], "number": complaint["number"],
+                "occurred_at": complaint["created_at"], "status": "received", "amount": None,
+                "currency": None, "summary": "阀门漏水"}]
+        assert complaint["number"].startswith("TS-")
+
     async def test_an_empty_timeline(self, client, company, session):
         from tests.factories.customers import create_customer
         from tests.factories.departments import create_department
@@ -80,7 +94,7 @@ class TestEntries:
         customer = await create_customer(session, department=await create_department(
             session, id="east9"), owner_id="rep.zhang")
         page = ok(await client.get(timeline_url(customer.id), headers=company.gm))
-        assert page == {"items": [], "next_cursor": None}
+        assert page == {"items": [], "next_cursor": None, "total": None}
 
 
 class TestPages:
