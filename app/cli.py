@@ -122,10 +122,17 @@ def worker(
 
 @cli.command("seed-demo")
 def seed_demo() -> None:
-    """Load a small, realistic data set: departments, reps, products, customers."""
+    """Load a small, realistic demo department: reference data, this year's official
+    holidays, leads, opportunities, quotes, contracts in every state, an order shipped and
+    invoiced, and requests waiting in each approver's inbox. A second run adds nothing."""
     from app.seed import load_demo_data
+    from app.seed_department import SeedError
 
-    summary = asyncio.run(load_demo_data(get_settings()))
+    try:
+        summary = asyncio.run(load_demo_data(get_settings()))
+    except SeedError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from exc
     typer.echo(json.dumps(summary, ensure_ascii=False, indent=2))
 
 

@@ -39,10 +39,27 @@ def test_migrate_then_seed_demo_is_idempotent(runner):
     assert runner.invoke(cli, ["migrate"]).exit_code == 0
     first = runner.invoke(cli, ["seed-demo"])
     assert first.exit_code == 0, first.output
-    created = json.loads(first.output)["created"]
+    summary = json.loads(first.output)
+    created = summary["created"]
     assert created["departments"] == 3 and created["products"] >= 5 and created["customers"] >= 5
-    again = json.loads(runner.invoke(cli, ["seed-demo"]).output)["created"]
-    assert again == {"departments": 0, "products": 0, "customers": 0}
+    assert created["contracts"] >= 10 and created["leads"] == 5
+    assert all(summary["inboxes"][sub] >= 1 for sub in
+               ("head.wang", "vp.li", "gm.zhou", "fin.qian", "legal.he"))
+    again = json.loads(runner.invoke(cli, ["seed-demo"]).output)
+    assert set(again["created"].values()) == {0}
+    assert again["inboxes"] == summary["inboxes"]
+
+
+def test_seed_demo_prints_token_commands_that_work(runner):
+    assert runner.invoke(cli, ["migrate"]).exit_code == 0
+    tokens = json.loads(runner.invoke(cli, ["seed-demo"]).output)["tokens"]
+    command = tokens["head.wang"].split()
+    assert command[:2] == ["salesflow", "token"]
+    minted = runner.invoke(cli, command[1:])
+    assert minted.exit_code == 0, minted.output
+    claims = jwt.decode(minted.output.strip(), SECRET, algorithms=["HS256"])
+    assert (claims["sub"], claims["roles"], claims["dept"]) == ("head.wang", ["dept_head"],
+                                                                "east")
 
 
 def test_openapi_writes_the_document(runner, tmp_path: Path):
