@@ -352,6 +352,28 @@ async def an_order_shipped_and_invoiced(d: Department) -> None:
     d.count("payments")
 
 
+async def a_contract_completed(d: Department) -> None:
+    """Delivered in full and paid in full: the payment completes the contract."""
+    d.at(70)
+    contract = await d.signed_contract(
+        "rep.zhang", RUIFENG, "瑞丰水务 检修备件合同", "30000.00", "head.wang",
+        payment_schedule=[{"kind": "on_delivery", "percent": "100", "due_days": 30}])
+    d.at(68)
+    line = contract["lines"][0]
+    order = await d.call("rep.zhang", "/orders", {
+        "contract_id": contract["id"], "title": "瑞丰水务 检修备件订单",
+        "lines": [{"contract_line_id": line["id"], "quantity": line["quantity"]}]})
+    d.count("orders")
+    reviewed = await d.submit("rep.zhang", f"/orders/{order['id']}")
+    await d.decide(reviewed["approval"]["id"], "fin.qian", "log.wu")
+    shipped = await shipment(d, order, line["quantity"], days_ago=65, carrier="中通快运",
+                             tracking="ZT6500000003")
+    await d.call("fin.qian", f"/receivables/{shipped['receivable_id']}/payments", {
+        "amount": shipped["amount"], "method": "bank_transfer",
+        "external_reference": "ICBC-2026-DEMO-0002", "received_on": d.at(40).isoformat()})
+    d.count("payments")
+
+
 async def shipment(d: Department, order: dict[str, Any], quantity: str, *, days_ago: int,
                    carrier: str, tracking: str) -> dict[str, Any]:
     """Plan and ship `quantity` of the order's line; returns the receivable it opened."""
@@ -377,6 +399,7 @@ SCENARIOS: list[tuple[Scenario, Any, str]] = [
     (contracts_decided, Contract.title, "恒远化工 计量泵合同"),
     (contracts_amended_and_terminated, Contract.title, "瑞丰水务 一期阀门供货合同"),
     (an_order_shipped_and_invoiced, Order.title, "恒远化工 冷凝水泵 首批订单"),
+    (a_contract_completed, Contract.title, "瑞丰水务 检修备件合同"),
 ]
 
 
