@@ -92,10 +92,13 @@ async def delete_calendar_day(
 @router.post("/official-days/{year}", response_model=CalendarImportResult,
              responses=errors_doc(Forbidden, OfficialYearUnknown, CalendarDayConflict))
 async def import_official_days(
-    year: Annotated[int, Path(ge=1900, le=2999, description="The year, e.g. 2026")],
+    # Four digits rather than an integer: a year is no id, and a year beyond the package's
+    # is a 422 that says which years it knows, not the 404 of a record that cannot exist.
+    year: Annotated[str, Path(pattern=r"^[0-9]{4}$", description="The year, e.g. 2026",
+                              examples=["2026"])],
     session: SessionDep, principal: CurrentPrincipal,
 ) -> CalendarImportResult:
     """Import the year's official Chinese public holidays and make-up working days (调休)
     from the chinesecalendar package (admin), like `salesflow calendar import-cn`; 422
     for a year the installed package does not know yet."""
-    return await official.import_official_days(session, principal, year=year)
+    return await official.import_official_days(session, principal, year=int(year))

@@ -90,3 +90,9 @@ class TestApprovalDeadline:
 
     async def test_without_the_import_the_week_is_worked(self, app, company, submitted):
         assert await self._submitted_on_30_september(app, submitted) == "2026-10-02T02:00:00Z"
+
+
+@pytest.mark.parametrize("year", ["26", "20266", "２０２６", "2026.0"])
+async def test_a_year_is_four_digits(client, admin, year):
+    response = await client.post(f"{URL}/official-days/{year}", headers=admin)
+    assert response.status_code == 422 and response.json()["code"] == "validation_error"
