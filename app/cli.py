@@ -1,4 +1,4 @@
-"""`salesflow`: serve, migrate, token, seed-demo, openapi."""
+"""`salesflow`: serve, migrate, token, seed-demo, calendar, openapi."""
 
 import asyncio
 import json
@@ -12,6 +12,11 @@ from app.core.config import Settings, get_settings
 
 cli = typer.Typer(help="salesflow: the sales-department backend.", no_args_is_help=True,
                   add_completion=False)
+
+
+calendar_cli = typer.Typer(help="The company calendar: holidays and make-up working days.",
+                          no_args_is_help=True)
+cli.add_typer(calendar_cli, name="calendar")
 
 
 @cli.command()
@@ -117,11 +122,54 @@ def worker(
 
 @cli.command("seed-demo")
 def seed_demo() -> None:
-    """Load a small, realistic data set: departments, reps, products, customers."""
+    """Load a small, realistic demo department: reference data, this year's official
+    holidays, leads, opportunities, quotes, contracts in every state, an order shipped and
+    invoiced, and requests waiting in each approver's inbox. A second run adds nothing."""
     from app.seed import load_demo_data
+    from app.seed_department import SeedError
 
-    summary = asyncio.run(load_demo_data(get_settings()))
+    try:
+        summary = asyncio.run(load_demo_data(get_settings()))
+    except SeedError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from exc
     typer.echo(json.dumps(summary, ensure_ascii=False, indent=2))
+
+
+@calendar_cli.command("import-cn")
+def calendar_import_cn(
+    year: Annotated[list[int], typer.Option(
+        "--year", help="A year to import (repeat for several)")],
+) -> None:
+    """Import the official Chinese public holidays and make-up working days (调休) of each
+    YEAR, from the chinesecalendar package, as the system; a second run changes nothing."""
+    from app.calendar.errors import OfficialYearUnknown
+    from app.calendar.official import IMPORTER, import_official_days, official_days
+    from app.core.db import create_engine, create_sessionmaker
+
+    for each in year:  # every year known before anything is written
+        try:
+            official_days(each)
+        except OfficialYearUnknown as exc:
+            typer.echo(f"error: {exc.detail}", err=True)
+            raise typer.Exit(2) from exc
+
+    async def run() -> dict[int, dict[str, int]]:
+        engine = create_engine(get_settings())
+        sessionmaker = create_sessionmaker(engine)
+        results = {}
+        try:
+            for each in year:
+                async with sessionmaker() as session:
+                    result = await import_official_days(session, IMPORTER, year=each)
+                results[each] = result.model_dump()
+        finally:
+            await engine.dispose()
+        return results
+
+    for each, result in asyncio.run(run()).items():
+        typer.echo(f"{each}: {result['count']} days, {result['created']} created, "
+                   f"{result['updated']} updated, {result['unchanged']} unchanged")
 
 
 @cli.command()

@@ -1,12 +1,20 @@
-"""A small, realistic demo data set, loaded through the services (so it is audited)."""
+"""A small, realistic demo data set: the reference data (departments, products,
+customers) through the services, the official holidays of this year and next (when the
+chinesecalendar package knows them), and a living department (app/seed_department.py)
+through the API. Everything is audited and evented; a second run creates nothing."""
 
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 from stdnum.cn import uscc
 
+from app import seed_department
+from app.calendar import official
+from app.calendar.working_time import COMPANY_TZ
 from app.core.config import Settings
 from app.core.db import create_engine, create_sessionmaker
 from app.core.permissions import Role
@@ -56,47 +64,111 @@ def demo_credit_code(index: int) -> str:
     return first17 + uscc.calc_check_digit(first17)
 
 
-async def load_demo_data(settings: Settings) -> dict[str, Any]:
-    engine = create_engine(settings)
-    sessionmaker = create_sessionmaker(engine)
-    created = {"departments": 0, "products": 0, "customers": 0}
+async def load_demo_data(
+    settings: Settings, *, now: datetime | None = None,
+    sessionmaker: async_sessionmaker[AsyncSession] | None = None,
+) -> dict[str, Any]:
+    """Load what is missing; `now` (default: the system clock) places every dated thing,
+    and `sessionmaker` (default: a new engine on the settings' database) is where."""
+    from app.main import create_app
+
+    now = now or datetime.now(UTC)
+    engine = None
+    if sessionmaker is None:
+        engine = create_engine(settings)
+        sessionmaker = create_sessionmaker(engine)
+    app = create_app(settings)
+    app.state.sessionmaker = sessionmaker
     try:
-        for dept_id, name, head, vp in DEPARTMENTS:
-            async with sessionmaker() as session:
-                if await session.get(Department, dept_id) is None:
-                    await departments.create(session, SEEDER, data=DepartmentCreate(
-                        id=dept_id, name=name, head_id=head, deputy_gm_id=vp))
-                    created["departments"] += 1
-        for sku, name, unit, line, list_price, floor_price in PRODUCTS:
-            async with sessionmaker() as session:
-                if await session.scalar(select(col(Product.id))
-                                        .where(col(Product.sku) == sku)) is None:
-                    await products.create(session, SEEDER, data=ProductCreate(
-                        sku=sku, name=name, unit=unit, product_line=line,
-                        list_price=Decimal(list_price), floor_price=Decimal(floor_price)))
-                    created["products"] += 1
-        for index, (name, dept, owner, rating, limit, terms, key) in enumerate(CUSTOMERS, 1):
-            code = demo_credit_code(index)
-            async with sessionmaker() as session:
-                if await session.scalar(select(col(Customer.id))
-                                        .where(col(Customer.credit_code) == code)):
-                    continue
-                await customers.create(session, SEEDER, data=CustomerCreate(
-                    name=name, credit_code=code, owner_id=owner, department_id=dept,
-                    credit_rating=rating, credit_limit=Decimal(limit), payment_terms_days=terms,
-                    is_key_customer=key,
-                    contacts=[{"name": "采购经理", "title": "采购部", "phone": "+86 571 8800 0000"}]))
-                created["customers"] += 1
+        created = await _reference_data(sessionmaker)
+        created["calendar_days"] = await _official_days(sessionmaker, now)
+        customers, products = await _ids(sessionmaker)
+        made = await seed_department.seed_department(
+            app, sessionmaker, settings, now=now, customers=customers, products=products)
+        created.update({kind: made.get(kind, 0) for kind in DOCUMENT_KINDS})
+        waiting = await seed_department.inboxes(app, settings, now)
     finally:
-        await engine.dispose()
+        if engine is not None:
+            await engine.dispose()
     return {
         "created": created,
+        "inboxes": waiting,
         "users": {
             "gm": "gm.zhou", "finance": "fin.qian", "legal": "legal.he", "admin": "admin",
+            "logistics": "log.wu", "auditor": "audit.xu",
             "deputy_gms": {vp: [d for d, _, _, v in DEPARTMENTS if v == vp]
-                           for vp in {d[3] for d in DEPARTMENTS}},
+                           for vp in sorted({d[3] for d in DEPARTMENTS})},
             "dept_heads": {d: head for d, _, head, _ in DEPARTMENTS},
             "reps": REPS,
         },
-        "try": "salesflow token --sub rep.zhang --roles sales_rep --dept east",
+        # Development tokens, signed with SALESFLOW_JWT_SECRET like the server's.
+        "tokens": {p.sub: p.command() for p in seed_department.PEOPLE},
+        "try": "curl -H \"Authorization: Bearer $(salesflow token --sub head.wang "
+               "--roles dept_head --dept east)\" "
+               "'http://127.0.0.1:8000/api/v1/approvals?actionable=true'",
     }
+
+
+DOCUMENT_KINDS = ("leads", "opportunities", "quotes", "contracts", "orders", "deliveries",
+                  "receivables", "payments")
+
+
+async def _reference_data(sessionmaker: async_sessionmaker[AsyncSession]) -> dict[str, int]:
+    created = {"departments": 0, "products": 0, "customers": 0}
+    for dept_id, name, head, vp in DEPARTMENTS:
+        async with sessionmaker() as session:
+            if await session.get(Department, dept_id) is None:
+                await departments.create(session, SEEDER, data=DepartmentCreate(
+                    id=dept_id, name=name, head_id=head, deputy_gm_id=vp))
+                created["departments"] += 1
+    for sku, name, unit, line, list_price, floor_price in PRODUCTS:
+        async with sessionmaker() as session:
+            if await session.scalar(select(col(Product.id))
+                                    .where(col(Product.sku) == sku)) is None:
+                await products.create(session, SEEDER, data=ProductCreate(
+                    sku=sku, name=name, unit=unit, product_line=line,
+                    list_price=Decimal(list_price), floor_price=Decimal(floor_price)))
+                created["products"] += 1
+    for index, (name, dept, owner, rating, limit, terms, key) in enumerate(CUSTOMERS, 1):
+        code = demo_credit_code(index)
+        async with sessionmaker() as session:
+            if await session.scalar(select(col(Customer.id))
+                                    .where(col(Customer.credit_code) == code)):
+                continue
+            await customers.create(session, SEEDER, data=CustomerCreate(
+                name=name, credit_code=code, owner_id=owner, department_id=dept,
+                credit_rating=rating, credit_limit=Decimal(limit), payment_terms_days=terms,
+                is_key_customer=key,
+                contacts=[{"name": "采购经理", "title": "采购部", "phone": "+86 571 8800 0000"}]))
+            created["customers"] += 1
+    return created
+
+
+async def _official_days(sessionmaker: async_sessionmaker[AsyncSession], now: datetime) -> int:
+    """This year's official holidays and make-up days, and next year's once published, so
+    approval deadlines skip the National Day week. Returns the days created."""
+    year = now.astimezone(COMPANY_TZ).year
+    created = 0
+    for each in (year, year + 1):
+        if each not in official.known_years():
+            continue
+        async with sessionmaker() as session:
+            result = await official.import_official_days(session, SEEDER, year=each)
+        created += result.created
+    return created
+
+
+async def _ids(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> tuple[dict[str, int], dict[str, int]]:
+    """The demo customers by name and products by SKU."""
+    codes = {demo_credit_code(i): name for i, (name, *_) in enumerate(CUSTOMERS, 1)}
+    async with sessionmaker() as session:
+        customer_rows = (await session.execute(
+            select(col(Customer.credit_code), col(Customer.id))
+            .where(col(Customer.credit_code).in_(codes)))).all()
+        product_rows = (await session.execute(
+            select(col(Product.sku), col(Product.id))
+            .where(col(Product.sku).in_([p[0] for p in PRODUCTS])))).all()
+    return ({codes[code]: id_ for code, id_ in customer_rows if code and id_},
+            {sku: id_ for sku, id_ in product_rows if id_})

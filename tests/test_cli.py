@@ -39,10 +39,27 @@ def test_migrate_then_seed_demo_is_idempotent(runner):
     assert runner.invoke(cli, ["migrate"]).exit_code == 0
     first = runner.invoke(cli, ["seed-demo"])
     assert first.exit_code == 0, first.output
-    created = json.loads(first.output)["created"]
+    summary = json.loads(first.output)
+    created = summary["created"]
     assert created["departments"] == 3 and created["products"] >= 5 and created["customers"] >= 5
-    again = json.loads(runner.invoke(cli, ["seed-demo"]).output)["created"]
-    assert again == {"departments": 0, "products": 0, "customers": 0}
+    assert created["contracts"] >= 10 and created["leads"] == 5
+    assert all(summary["inboxes"][sub] >= 1 for sub in
+               ("head.wang", "vp.li", "gm.zhou", "fin.qian", "legal.he"))
+    again = json.loads(runner.invoke(cli, ["seed-demo"]).output)
+    assert set(again["created"].values()) == {0}
+    assert again["inboxes"] == summary["inboxes"]
+
+
+def test_seed_demo_prints_token_commands_that_work(runner):
+    assert runner.invoke(cli, ["migrate"]).exit_code == 0
+    tokens = json.loads(runner.invoke(cli, ["seed-demo"]).output)["tokens"]
+    command = tokens["head.wang"].split()
+    assert command[:2] == ["salesflow", "token"]
+    minted = runner.invoke(cli, command[1:])
+    assert minted.exit_code == 0, minted.output
+    claims = jwt.decode(minted.output.strip(), SECRET, algorithms=["HS256"])
+    assert (claims["sub"], claims["roles"], claims["dept"]) == ("head.wang", ["dept_head"],
+                                                                "east")
 
 
 def test_openapi_writes_the_document(runner, tmp_path: Path):
@@ -75,3 +92,44 @@ def test_serve_refuses_several_workers_sharing_one_metrics_port(runner, monkeypa
     result = runner.invoke(cli, ["serve", "--workers", "2", "--no-migrate"])
     assert result.exit_code == 2 and "SALESFLOW_METRICS_PORT" in result.output
     assert started == []
+
+
+def _calendar_rows(database: Path) -> dict[str, tuple[str, str]]:
+    import sqlite3
+
+    with sqlite3.connect(database) as connection:
+        return {day: (kind, name) for day, kind, name in
+                connection.execute("SELECT day, kind, name FROM calendar_day")}
+
+
+def test_calendar_import_cn_loads_the_official_year_once(runner, tmp_path: Path):
+    assert runner.invoke(cli, ["migrate"]).exit_code == 0
+    first = runner.invoke(cli, ["calendar", "import-cn", "--year", "2026"])
+    assert first.exit_code == 0, first.output
+    assert first.output == "2026: 39 days, 39 created, 0 updated, 0 unchanged\n"
+    days = _calendar_rows(tmp_path / "cli.db")
+    assert [d for d, (kind, _) in days.items() if d.startswith("2026-10") and kind == "holiday"
+            ] == [f"2026-10-0{d}" for d in range(1, 8)]
+    assert days["2026-09-20"] == days["2026-10-10"] == ("workday", "国庆节调休上班")
+    assert "2026-10-08" not in days
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "cli.db") as connection:
+        actors = connection.execute("SELECT DISTINCT actor_id FROM audit_entry "
+                                    "WHERE entity_type = 'calendar_day'").fetchall()
+    assert actors == [("system:calendar-import-cn",)]
+    again = runner.invoke(cli, ["calendar", "import-cn", "--year", "2026"])
+    assert again.output == "2026: 39 days, 0 created, 0 updated, 39 unchanged\n"
+
+
+def test_calendar_import_cn_refuses_a_year_the_package_lacks(runner, tmp_path: Path):
+    assert runner.invoke(cli, ["migrate"]).exit_code == 0
+    result = runner.invoke(cli, ["calendar", "import-cn", "--year", "2026", "--year", "2027"])
+    assert result.exit_code == 2
+    assert "2004–2026 only, not 2027" in result.stderr
+    assert _calendar_rows(tmp_path / "cli.db") == {}  # nothing of 2026 either
+
+
+def test_calendar_import_cn_needs_a_year(runner):
+    result = runner.invoke(cli, ["calendar", "import-cn"])
+    assert result.exit_code == 2 and "--year" in result.output

@@ -371,3 +371,73 @@ def test_the_dockerfile_run_example_starts_in_production(monkeypatch: pytest.Mon
     monkeypatch.setenv("SALESFLOW_ENVIRONMENT", "production")  # the image's default
     settings = Settings(_env_file=None)  # type: ignore[call-arg]
     assert settings.environment == Environment.production
+
+
+# --------------------------------------------------------------------------- recipes
+
+
+def _compose_header_recipe() -> list[str]:
+    """The shell lines of compose.yaml's header comment, continuations joined."""
+    lines: list[str] = []
+    pending = ""
+    for raw in COMPOSE.read_text(encoding="utf-8").split("\nname:", 1)[0].splitlines():
+        line = raw.removeprefix("#").strip()
+        if not raw.startswith("#   "):  # the recipe is the indented part of the comment
+            continue
+        if line.endswith("\\"):
+            pending += line[:-1]
+            continue
+        lines.append(pending + line)
+        pending = ""
+    return lines
+
+
+def _run_recipe_env_step(tmp_path: Path) -> dict[str, str]:
+    """Run the recipe's lines up to `docker compose` in bash, in a copy of deploy/, with
+    openssl as it is (or a stand-in printing as many random hex digits), and read .env."""
+    recipe = _compose_header_recipe()
+    compose_at = next(i for i, line in enumerate(recipe) if line.startswith("docker compose"))
+    assert recipe[0] == "cd deploy" and compose_at > 1, recipe
+    (tmp_path / "deploy").mkdir()
+    stand_in = ('command -v openssl >/dev/null || openssl() { '
+                'head -c "$3" /dev/urandom | od -An -tx1 | tr -d " \\n"; }\n')
+    script = "set -euo pipefail\n" + stand_in + "\n".join(recipe[:compose_at]) + "\n"
+    import subprocess
+
+    run = subprocess.run(["bash", "-c", script], cwd=tmp_path, capture_output=True, text=True,
+                         check=False, timeout=30)
+    assert run.returncode == 0, run.stderr
+    pairs = (line.split("=", 1) for line in
+             (tmp_path / "deploy" / ".env").read_text().splitlines() if line)
+    return {name: value for name, value in pairs}
+
+
+def test_the_compose_header_recipe_sets_every_required_variable(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`docker compose up` refuses an unset or empty ${NAME:?...}: the recipe's .env must
+    give each one a value (it once left POSTGRES_PASSWORD empty), and one that the
+    settings accept in production."""
+    dotenv = _run_recipe_env_step(tmp_path)
+    required = set(re.findall(r"\$\{([A-Za-z_][A-Za-z0-9_]*):\?", COMPOSE.read_text()))
+    assert required == {"POSTGRES_PASSWORD", "SALESFLOW_JWT_SECRET", "WEBHOOK_SECRETS_KEY"}
+    assert {name: bool(dotenv.get(name)) for name in required} == dict.fromkeys(required, True)
+    services = _compose()["services"]
+    for name in ("migrate", "api", "worker"):
+        environ = {key: _interpolate(value or "", dotenv)
+                   for key, value in _compose_environment(services[name]).items()}
+        settings = _settings_from(environ, monkeypatch)
+        assert settings.environment == Environment.production
+
+
+def test_the_database_password_is_the_one_postgres_gets(tmp_path: Path) -> None:
+    dotenv = _run_recipe_env_step(tmp_path)
+    password = dotenv["POSTGRES_PASSWORD"]
+    assert re.fullmatch(r"[0-9a-f]{16,}", password), "random, and URL-safe as it is"
+    services = _compose()["services"]
+    postgres = _compose_environment(services["postgres"])
+    assert _interpolate(postgres["POSTGRES_PASSWORD"] or "", dotenv) == password
+    for name in ("migrate", "api", "worker"):
+        url = _interpolate(_compose_environment(services[name])["SALESFLOW_DATABASE_URL"] or "",
+                           dotenv)
+        assert url == (f"postgresql+asyncpg://{postgres['POSTGRES_USER']}:{password}"
+                       f"@postgres:5432/{postgres['POSTGRES_DB']}")

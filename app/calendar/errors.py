@@ -19,3 +19,8 @@ class InvalidDateRange(UnprocessableEntity):
 class CalendarDayConflict(Conflict):
     code = "calendar.concurrent_change"
     title = "Another request changed this day at the same time; retry"
+
+
+class OfficialYearUnknown(UnprocessableEntity):
+    code = "calendar.official_year_unknown"
+    title = "The official holiday schedule of this year is not known"

@@ -2,11 +2,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response
 
-from app.calendar import service
+from app.calendar import official, service
 from app.calendar.errors import (
     CalendarDayConflict,
     CalendarDayNotFound,
     InvalidDateRange,
+    OfficialYearUnknown,
     WorkdayNotWeekend,
 )
 from app.calendar.models import CalendarDay
@@ -86,3 +87,18 @@ async def delete_calendar_day(
 ) -> None:
     """Remove a day's entry, so it follows the normal week again (admin)."""
     await service.remove_day(session, principal, day=day, expected_version=if_match)
+
+
+@router.post("/official-days/{year}", response_model=CalendarImportResult,
+             responses=errors_doc(Forbidden, OfficialYearUnknown, CalendarDayConflict))
+async def import_official_days(
+    # Four digits rather than an integer: a year is no id, and a year beyond the package's
+    # is a 422 that says which years it knows, not the 404 of a record that cannot exist.
+    year: Annotated[str, Path(pattern=r"^[0-9]{4}$", description="The year, e.g. 2026",
+                              examples=["2026"])],
+    session: SessionDep, principal: CurrentPrincipal,
+) -> CalendarImportResult:
+    """Import the year's official Chinese public holidays and make-up working days (调休)
+    from the chinesecalendar package (admin), like `salesflow calendar import-cn`; 422
+    for a year the installed package does not know yet."""
+    return await official.import_official_days(session, principal, year=int(year))

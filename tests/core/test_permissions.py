@@ -55,7 +55,8 @@ EXPECTED: dict[str, frozenset[Role]] = {
     "delete_customer": ADMIN,
     **dict.fromkeys(("create_product", "update_product", "delete_product",
                      "create_department", "update_department", "delete_department",
-                     "import_calendar_days", "set_calendar_day", "delete_calendar_day"), ADMIN),
+                     "import_calendar_days", "import_official_days", "set_calendar_day",
+                     "delete_calendar_day"), ADMIN),
     # The sales line plans deliveries of the orders it sees, and logistics plans them all;
     # the warehouse (logistics) and the ERP/WMS (integration) record what really moved.
     **dict.fromkeys(("create_delivery", "update_delivery", "cancel_delivery"),
