@@ -14,11 +14,11 @@ pytestmark = pytest.mark.skipif(not IS_POSTGRES, reason="PostgreSQL's plans")
 
 SEED = """
 INSERT INTO receivable (number, source, customer_id, department_id, owner_id, currency,
-                        exchange_rate, amount, amount_base, balance, balance_base,
+                        exchange_rate, amount, amount_base, credited, balance, balance_base,
                         invoice_date, payment_terms_days, due_date, status, created_by,
                         version, created_at, updated_at)
 SELECT 'YS-P-' || g, 'delivery', :customer, (ARRAY['east', 'west'])[1 + g % 2],
-       'rep.p' || (g % 20), 'CNY', 1, 100, 100,
+       'rep.p' || (g % 20), 'CNY', 1, 100, 100, 0,
        CASE WHEN g % 10 = 0 THEN 100 ELSE 0 END, CASE WHEN g % 10 = 0 THEN 100 ELSE 0 END,
        DATE '2026-01-01' + (g % 300), 30, DATE '2026-01-31' + (g % 300),
        (CASE WHEN g % 10 = 0 THEN 'open' ELSE 'paid' END)::receivablestatus, 'seed', 1,
