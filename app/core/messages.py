@@ -367,7 +367,7 @@ PROBLEMS: dict[str, ProblemMessages] = {
         "A target's months do not add up to the target, or the plan is not yearly",
         "业绩目标的月度分解合计与目标不符，或该计划不是年度计划",
         "业务员 {owner_id} 的月度目标合计 {total}，与其业绩目标 {target_amount} 不符。",
-        "月度计划的目标不再按月分解（业务员 {owner_id}）。"),
+        "月度计划的业绩目标不能再按月分解（业务员 {owner_id}）。"),
     "sales_plan.not_found": _p("Sales plan not found", "未找到销售计划"),
     "sales_plan.not_in_force": _p(
         "Only the plan in force (approved) is revised or has its targets acknowledged",
@@ -420,7 +420,7 @@ PROBLEMS: dict[str, ProblemMessages] = {
         "该部门本期销售未低于最低控制标准，无需偏差分析",
         "本期实际销售 {actual}，最低控制标准 {standard}，偏差 {deviation}。"),
     "deviation.period_in_future": _p(
-        "The period has not started yet", "该期间尚未开始", "该期间自 {date} 起。"),
+        "The period has not started yet", "该期间尚未开始", "该期间自 {date} 开始。"),
     "deviation.unknown_department": _p(
         "No such department among those you answer for", "您负责的部门中没有此部门"),
     "deviation_analysis.locked": _p(
