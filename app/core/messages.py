@@ -313,6 +313,9 @@ PROBLEMS: dict[str, ProblemMessages] = {
     "receivable.contract_not_signed": _p(
         "Milestones are invoiced on signed contracts in force", "只能为已签订且有效的合同的付款节点开票",
         "合同当前为{contract_status}。"),
+    "receivable.credit_exceeds_balance": _p(
+        "The credit is more than the receivable's balance", "红字冲销金额超过应收款余额",
+        "应收款 {receivable_id} 尚余 {balance} 未收。"),
     "receivable.date_in_future": _p("The date is after today", "日期晚于今天"),
     "receivable.forbidden": _p(
         "Your roles may read this receivable but not do this to it", "您的角色可以查看此应收款，但不能执行此操作",
@@ -323,6 +326,9 @@ PROBLEMS: dict[str, ProblemMessages] = {
     "receivable.milestone_invoiced_by_shipments": _p(
         "An on-delivery milestone is invoiced by the shipments, not by hand", "按发货付款的节点由发货自动开票，不能手工开票"),
     "receivable.not_found": _p("Receivable not found", "未找到应收款"),
+    "receivable.not_creditable": _p(
+        "Credit notes lower open or partly paid receivables only", "红字冲销只能冲减未收或部分收款的应收款",
+        "应收款 {receivable_id} 当前为{current_status}。"),
     "receivable.not_payable": _p(
         "Payments settle open or partly paid receivables only", "回款只能核销未收或部分收款的应收款",
         "应收款 {receivable_id} 当前为{current_status}。"),
@@ -340,6 +346,94 @@ PROBLEMS: dict[str, ProblemMessages] = {
     "receivable.unknown_milestone": _p(
         "The contract's payment schedule has no such milestone", "合同付款计划中没有此节点",
         "合同共有 {milestone_count} 个付款节点，从 0 开始编号。"),
+    # Sales plans and targets (销售计划、业绩目标).
+    "sales_plan.allocation_mismatch": _p(
+        "The reps' targets do not add up to the plan's target to the cent",
+        "各业务员的业绩目标合计与计划目标不符（须精确到分）",
+        "各业务员目标合计 {allocated}，计划目标为 {target_amount}，相差 {difference}。"),
+    "sales_plan.exists": _p(
+        "The department already has a plan for this period: revise that one",
+        "该部门本期已有销售计划，请修订原计划", "该部门本期已有销售计划 {plan_id}。"),
+    "sales_plan.forbidden": _p(
+        "Your role may read this plan but not do that to it", "您的角色可以查看此销售计划，但不能执行此操作"),
+    "sales_plan.lines_mismatch": _p(
+        "The product lines' targets do not add up to the plan's target",
+        "各产品线目标合计与计划目标不符",
+        "各产品线目标合计 {total}，计划目标为 {target_amount}，相差 {difference}。"),
+    "sales_plan.locked": _p(
+        "The plan is in approval, approved or ended; only a draft is edited",
+        "销售计划已在审批中、已批准或已结束，只能修改草稿", "销售计划当前为{status_now}。"),
+    "sales_plan.months_mismatch": _p(
+        "A target's months do not add up to the target, or the plan is not yearly",
+        "业绩目标的月度分解合计与目标不符，或该计划不是年度计划",
+        "业务员 {owner_id} 的月度目标合计 {total}，与其业绩目标 {target_amount} 不符。",
+        "月度计划的业绩目标不能再按月分解（业务员 {owner_id}）。"),
+    "sales_plan.not_found": _p("Sales plan not found", "未找到销售计划"),
+    "sales_plan.not_in_force": _p(
+        "Only the plan in force (approved) is revised or has its targets acknowledged",
+        "只有已生效（已批准）的销售计划才能修订或确认业绩目标", "销售计划当前为{status_now}。"),
+    "sales_plan.revision_open": _p(
+        "A revision of this plan is already drafted or in approval", "该销售计划已有草拟中或审批中的修订版"),
+    "sales_plan.unknown_department": _p(
+        "The department does not exist or is not yours to plan",
+        "部门不存在或不由您编制销售计划"),
+    "sales_target.already_acknowledged": _p(
+        "The target was acknowledged already", "该业绩目标已确认"),
+    "sales_target.not_found": _p("Sales target not found", "未找到业绩目标"),
+    "sales_target.not_owner": _p(
+        "Only the rep a target belongs to acknowledges it", "只有业绩目标所属的业务员本人可以确认"),
+    # Expense budgets and overrides (销售费用预算、超预算特批).
+    "expense_budget.exists": _p(
+        "The department already has a budget for this year", "该部门本年度已有费用预算"),
+    "expense_budget.forbidden": _p(
+        "Your roles may read this budget but not do this to it", "您的角色可以查看此费用预算，但不能执行此操作",
+        "您的角色不具备权限 {capability}。"),
+    "expense_budget.locked": _p(
+        "Only a draft budget can be edited", "只能修改草稿状态的费用预算",
+        "费用预算当前为{current_status}。"),
+    "expense_budget.no_such_item": _p(
+        "The budget has no item of this category", "该预算没有此类别的费用科目"),
+    "expense_budget.not_found": _p("Expense budget not found", "未找到费用预算"),
+    "expense_budget.not_in_force": _p(
+        "Expenses are recorded against an approved budget only", "只能在已批准的费用预算下登记费用",
+        "费用预算当前为{current_status}。"),
+    "expense_budget.outside_year": _p(
+        "The expense's date is not in the budget's year", "费用发生日期不在预算年度内",
+        "{date} 不在预算年度内。"),
+    "expense_budget.over_remainder": _p(
+        "The expense is more than what is left of the item; a GM override may allow it",
+        "费用超出该科目剩余预算，可申请总经理特批",
+        "该科目剩余预算 {remainder}，本笔费用超出 {amount_over}。"),
+    "expense_budget.unknown_department": _p(
+        "The department does not exist or is not one you may budget for",
+        "部门不存在或不由您编制预算"),
+    "expense_override.not_found": _p("Expense override not found", "未找到超预算费用申请"),
+    "expense_override.within_remainder": _p(
+        "The expense fits the item's remainder: record it, no override is needed",
+        "该费用未超出科目剩余预算，直接登记即可，无需特批", "该科目剩余预算 {remainder}。"),
+    # Deviation control (销售偏差控制).
+    "deviation.forbidden": _p(
+        "Your roles may read this but not do this to it", "您的角色可以查看，但不能执行此操作",
+        "您的角色不具备权限 {capability}。"),
+    "deviation.not_below_standard": _p(
+        "The department is not below its minimum standard for the period",
+        "该部门本期销售未低于最低控制标准，无需偏差分析",
+        "本期实际销售 {actual}，最低控制标准 {standard}，偏差 {deviation}。"),
+    "deviation.period_in_future": _p(
+        "The period has not started yet", "该期间尚未开始", "该期间自 {date} 开始。"),
+    "deviation.unknown_department": _p(
+        "No such department among those you answer for", "您负责的部门中没有此部门"),
+    "deviation_analysis.locked": _p(
+        "Only a draft analysis can be edited", "只能修改草稿状态的偏差分析",
+        "偏差分析当前为{current_status}。"),
+    "deviation_analysis.measures_not_open": _p(
+        "Measures are tracked once the GM has approved the analysis",
+        "偏差分析经总经理批准后才能跟踪改进措施", "偏差分析当前为{current_status}。"),
+    "deviation_analysis.not_found": _p("Deviation analysis not found", "未找到偏差分析"),
+    "deviation_measure.already_done": _p("The measure is already done", "该改进措施已完成"),
+    "deviation_measure.not_found": _p("The analysis has no such measure", "该偏差分析没有此改进措施"),
+    "deviation_target.set_concurrently": _p(
+        "Someone set this target at the same moment", "他人同时设置了此增长目标，请重新读取后再试"),
     # Products, quotes, reports, webhooks.
     "product.duplicate_sku": _p("A product with this SKU already exists", "已存在此 SKU 的产品"),
     "product.floor_above_list": _p(
@@ -385,11 +479,14 @@ PROBLEMS: dict[str, ProblemMessages] = {
 # The labels of `allowed_actions` codes (every document's read lists what the caller may do).
 ACTIONS: dict[str, Text] = {
     "accept": Text("Accept", "接受"),
+    "acknowledge": Text("Acknowledge", "确认目标"),
+    "allocate": Text("Allocate targets", "分解目标"),
     "amend": Text("Amend", "变更"),
     "approve": Text("Approve", "批准"),
     "assign": Text("Assign", "分配"),
     "cancel": Text("Cancel", "取消"),
     "close": Text("Close", "关闭"),
+    "complete_measure": Text("Complete measure", "完成改进措施"),
     "contact": Text("Record contact", "记录联系"),
     "convert": Text("Convert", "转化"),
     "create_contract": Text("Create contract", "生成合同"),
@@ -404,7 +501,9 @@ ACTIONS: dict[str, Text] = {
     "recall": Text("Recall", "撤回"),
     "recall_proposal": Text("Recall proposal", "撤回方案"),
     "recall_termination": Text("Recall termination", "撤回终止"),
+    "record_expense": Text("Record expense", "登记费用"),
     "reject": Text("Reject", "驳回"),
+    "request_override": Text("Request override", "申请超预算特批"),
     "return": Text("Record return", "登记退货"),
     "revise": Text("Revise", "修订"),
     "schedule": Text("Schedule delivery", "安排交期"),

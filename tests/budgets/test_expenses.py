@@ -15,6 +15,10 @@ class TestRemainder:
         problem = refused(await office.spend(budget["id"], "6000.01"), 409,
                           "expense_budget.over_remainder")
         assert (problem["remainder"], problem["amount_over"]) == ("6000.00", "0.01")
+        chinese = refused(await office.spend(budget["id"], "6000.01", headers={
+            **company.head, "Accept-Language": "zh-CN"}), 409, "expense_budget.over_remainder")
+        assert chinese["title"] == "费用超出该科目剩余预算，可申请总经理特批"
+        assert chinese["detail"] == "该科目剩余预算 6000.00，本笔费用超出 0.01。"
         ok(await office.spend(budget["id"], "6000.00", spent_on="2026-12-31"), 201)
         problem = refused(await office.spend(budget["id"], "0.01"), 409,
                           "expense_budget.over_remainder")

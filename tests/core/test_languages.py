@@ -224,6 +224,37 @@ class TestFiredRules:
         skipped = next(r for r in preview.json()["fired_rules"] if r["code"] == "stage.skipped")
         assert skipped["message"].startswith("跳过阶段")
 
+    @pytest.mark.parametrize("document_type", [
+        "sales_plan", "expense_budget", "expense_override", "deviation_analysis"])
+    async def test_the_planning_documents_rules_render_in_both_languages(
+            self, client, company, document_type):
+        body = {"document_type": document_type, "amount": "100000.01",
+                "department_id": "east", "flags": []}
+
+        async def rules(headers: dict[str, str]) -> list[dict]:
+            preview = await client.post("/api/v1/approvals/preview", headers=headers, json=body)
+            assert preview.status_code == 200, preview.text
+            return preview.json()["fired_rules"]
+
+        # By default their chains are fixed: no rule fires, in either language.
+        assert await rules(company.rep) == [] and await rules(zh(company.rep)) == []
+        # Tiered by amount and with a conditional stage, their rules render like a contract's.
+        current = (await client.get("/api/v1/approval-policy", headers=company.admin)).json()
+        policy = current["policy"]
+        policy["documents"][document_type]["stages"] += [
+            {"name": "authority", "tiered": True},
+            {"name": "board", "steps": [{"role": "board"}], "when": "major_interest"}]
+        saved = await client.put("/api/v1/approval-policy", headers=company.admin, json=policy)
+        assert saved.status_code == 200, saved.text
+        english, chinese = await rules(company.rep), await rules(zh(company.rep))
+        assert [(r["code"], r["params"]) for r in english] == [
+            (r["code"], r["params"]) for r in chinese]
+        assert [r["message"] for r in english] == [
+            "amount 100,000.01 is in tier 2 (> 100,000.00 and ≤ 500,000.00): deputy_gm approves",
+            "stage 'board' skipped: applies only when 'major_interest' is set"]
+        assert [r["message"] for r in chinese] == [
+            "金额 100,000.01 属于第 2 级（> 100,000.00 且 ≤ 500,000.00）：由分管副总经理审批",
+            "跳过阶段“board”：仅在“重大利益”时适用"]
 
     async def test_a_replay_says_the_language_it_was_first_rendered_in(self, client, company):
         body = {"document_type": "contract", "amount": "100000.00", "department_id": "east",

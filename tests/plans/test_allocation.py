@@ -26,6 +26,15 @@ class TestSums:
             allocated, "1000000.00", difference)
         assert (await planner.get(plan["id"]))["targets"] == []
 
+    async def test_the_refusal_reads_in_chinese(self, planner, company):
+        plan = await planner.create("2026", "1000000.00")
+        response = await planner.allocate(plan["id"], target("rep.zhang", "999999.99"),
+                                          headers={**company.head, "Accept-Language": "zh-CN"})
+        problem = response.json()
+        assert problem["title"] == "各业务员的业绩目标合计与计划目标不符（须精确到分）"
+        assert problem["detail"] == (
+            "各业务员目标合计 999999.99，计划目标为 1000000.00，相差 0.01。")
+
     async def test_exactly_the_plan(self, planner):
         plan = await planner.create("2026", "1000000.00")
         allocated = ok(await planner.allocate(plan["id"], target("rep.zhang", "600000.00"),
