@@ -131,6 +131,9 @@ PROBLEMS: dict[str, ProblemMessages] = {
         "Another request changed this day at the same time; retry", "另一请求同时修改了这一天，请重试"),
     "calendar.day_not_found": _p(
         "The calendar has no entry for this day", "日历中没有这一天的条目"),
+    "calendar.official_year_unknown": _p(
+        "The official holiday schedule of this year is not known",
+        "尚无该年度的国家法定节假日安排"),
     "calendar.invalid_range": _p(
         "The date range is empty or too long", "日期范围为空或过长", "每次最多查询 {max_days} 天。"),
     "calendar.workday_not_weekend": _p(
