@@ -29,6 +29,7 @@ from app.receivables.models import (
     PaymentAllocation,
     Receivable,
     ReceivableCredit,
+    ReceivableOpenBalance,
 )
 from app.reports import indexes as report_indexes  # noqa: F401  (indexes on others' tables)
 from app.webhooks.models import WebhookDelivery, WebhookSubscription
@@ -39,6 +40,6 @@ __all__ = [
     "Delegation", "Delivery", "DeliveryLine", "DeliveryReturn", "Department", "DocumentCounter",
     "DunningEntry", "Event", "EventSequencerState", "EventSubject", "IdempotencyRecord", "Lead",
     "Opportunity", "Order", "OrderLine", "Payment", "PaymentAllocation", "Product", "Quote",
-    "QuoteLine", "Receivable", "ReceivableCredit", "WebhookDelivery", "WebhookSubscription",
-    "metadata",
+    "QuoteLine", "Receivable", "ReceivableCredit", "ReceivableOpenBalance", "WebhookDelivery",
+    "WebhookSubscription", "metadata",
 ]

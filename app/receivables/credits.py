@@ -22,7 +22,7 @@ from app.core.security import Principal
 from app.core.versioning import bump_version
 from app.credit import service as credit_exposure
 from app.events.changes import record_change
-from app.receivables import completion
+from app.receivables import completion, open_balances
 from app.receivables.errors import CreditExceedsBalance, NotCreditable
 from app.receivables.models import CreditSource, Receivable, ReceivableCredit, ReceivableStatus
 from app.receivables.service import ENTITY, ZERO, summary
@@ -76,7 +76,7 @@ async def credit(session: AsyncSession, principal: Principal, receivable: Receiv
         source_id=source_id, currency=receivable.currency, amount=amount, amount_base=base,
         reason=reason, created_by=principal.sub, created_at=now)
     session.add(note)
-    before = summary(receivable)
+    before, was = summary(receivable), open_balances.before(receivable)
     receivable.balance -= amount
     receivable.balance_base -= base
     receivable.credited += amount
@@ -87,6 +87,7 @@ async def credit(session: AsyncSession, principal: Principal, receivable: Receiv
     if target == ReceivableStatus.paid:
         receivable.paid_at = now
     bump_version(receivable)
+    open_balances.track(session, receivable, was)
     await session.flush()
     record_change(session, principal, event_type="receivable.credited", entity_type=ENTITY,
                   entity_id=receivable.id, before=before, after=summary(receivable),

@@ -1,5 +1,7 @@
 """Receivables aging (账龄分析) and the collection schedule (排期清欠表), in SQL over the open
-receivables (open and partially paid).
+receivables (open and partially paid): the schedule reads them, aging the running rollup of
+their balances per department, rep, customer and due date (app/receivables/open_balances.py),
+which answers the same for any as-of date: the buckets depend only on the due date.
 
 Days overdue are `as_of − due_date`. Both reports compare `due_date` with dates computed
 here (as_of − 30, − 60, − 90) rather than subtract dates in SQL: the same CASE runs on
@@ -31,7 +33,12 @@ from app.core.pagination import InvalidCursor, decode_cursor, encode_cursor
 from app.core.permissions import visible
 from app.core.security import Principal
 from app.customers.models import Customer
-from app.receivables.models import DunningAction, DunningEntry, Receivable
+from app.receivables.models import (
+    DunningAction,
+    DunningEntry,
+    Receivable,
+    ReceivableOpenBalance,
+)
 from app.reports.indexes import OPEN_RECEIVABLE
 from app.reports.schemas import (
     AgingBuckets,
@@ -101,22 +108,24 @@ async def aging(session: AsyncSession, principal: Principal, *, as_of: date,
                 group_by: AgingGroup, department_id: str | None, limit: int,
                 cursor: str | None) -> AgingReport:
     """One page of groups (ordered by their key) and the total over all of them."""
+    rollup = ReceivableOpenBalance
     if group_by == "customer":
-        key: Any = col(Receivable.customer_id)
+        key: Any = col(rollup.customer_id)
     elif group_by == "owner":
-        key = col(Receivable.owner_id)
+        key = col(rollup.owner_id)
     else:
-        key = col(Receivable.department_id)
-    filters = [*open_receivables(principal)]
+        key = col(rollup.department_id)
+    filters = [visible(principal, owner_column=rollup.owner_id,
+                       department_column=rollup.department_id)]
     if department_id is not None:
-        filters.append(col(Receivable.department_id) == department_id)
-    # One pass over the open items: every group, then the page of them and their total.
-    # Summed per group and due date first (what the covering index holds, in its order),
-    # then bucketed: the CASE runs once per due date of a group, not once per receivable.
-    by_due = (select(key.label("key"), col(Receivable.due_date).label("due_date"),
-                     func.sum(Receivable.balance_base).label("amount"),
-                     func.count().label("receivables"))
-              .where(*filters).group_by(key, col(Receivable.due_date)).subquery("by_due"))
+        filters.append(col(rollup.department_id) == department_id)
+    # One pass over the rollup of what is owed (open_balances.py): every group, then the
+    # page of them and their total. Summed per group and due date first, then bucketed:
+    # the CASE runs once per due date of a group, not once per row.
+    by_due = (select(key.label("key"), col(rollup.due_date).label("due_date"),
+                     func.sum(rollup.balance_base).label("amount"),
+                     func.sum(rollup.receivables).label("receivables"))
+              .where(*filters).group_by(key, col(rollup.due_date)).subquery("by_due"))
     groups = (select(by_due.c.key,
                      *_bucket_sums(as_of, due=by_due.c.due_date, amount=by_due.c.amount),
                      func.sum(by_due.c.receivables).label("receivables"))
