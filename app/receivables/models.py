@@ -88,7 +88,7 @@ class Receivable(SQLModel, table=True):
 
 
 class ReceivableOpenBalance(SQLModel, table=True):
-    """What is still owed, summed per (department, rep, customer, due date) over the
+    """What is still owed, summed per (department, rep, due date) over the
     receivables that owe it (open and partially paid): the rollup aging reads instead of
     the receivables themselves. Kept by app/receivables/open_balances.py; a key whose last
     receivable stopped owing is deleted, so the table stays the size of what is owed."""
@@ -98,7 +98,6 @@ class ReceivableOpenBalance(SQLModel, table=True):
 
     department_id: str = Field(primary_key=True, max_length=32)
     owner_id: str = Field(primary_key=True, max_length=128)
-    customer_id: int = Field(primary_key=True)
     due_date: date = Field(primary_key=True)
     receivables: int  # how many receivables of the key still owe
     balance_base: Decimal = Field(sa_type=money_column_type())  # their balances, in CNY

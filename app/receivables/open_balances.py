@@ -1,6 +1,7 @@
 """The running rollup of what is still owed (`receivable_open_balance`), per department,
-rep, customer and due date: what the aging report sums instead of reading every open
-receivable.
+rep and due date: what the aging report by rep or department sums instead of reading every
+open receivable. A department has a row per rep and due date, a few thousand however many
+receivables it is owed on.
 
 Aging buckets depend only on a receivable's due date against the as-of date, and the report
 weighs today's balances, so one row per due date answers it for any as-of date. A
@@ -11,14 +12,16 @@ sent to write-off approval it leaves, and a rejected or recalled write-off bring
 Every command that changes a receivable's status or balance calls `track` with what the
 receivable was before (nothing, for a new one): the difference is queued on the session and
 written by a `before_commit` hook, in the command's transaction, so the rollup commits with
-the change or not at all. The change is left for the commit for the lock order: the
-rollup's rows are the last locks a command takes, after the order, the receivables, the
-contract and the customer's credit row (see service.py), and one command takes them in key
-order. A transaction holding a rollup row thus waits only for other rollup rows further in
-that order, never for a lock some other holder of its row waits on: no deadlock. (Their
-customer is the same as the credit row's, which every balance movement already holds, so
-the rows add no waiting of their own to payments.) A savepoint's commit writes nothing:
-the queue waits for the outermost commit, and is dropped when the transaction rolls back.
+the change or not at all.
+
+Lock order. The rows are written at the commit so that they are the last locks a command
+takes: after the approval request, the order, the receivables, the contract and the
+customer's credit row (service.py), and one command takes its rows in key order. A
+transaction holding a rollup row thus waits only for rollup rows further in that order,
+never for a lock that a transaction waiting for its row holds: no deadlock. A rep's row is
+shared by their customers' receivables due on one day; it is held only from the update to
+the commit, so payments of two customers queue on it for that moment only. A savepoint's
+commit writes nothing (the queue waits for the outermost commit), and a rollback drops it.
 """
 
 from dataclasses import dataclass
@@ -37,9 +40,9 @@ from app.receivables.states import PAYABLE
 ZERO = Decimal("0.00")
 _QUEUED = "receivable_open_balance.deltas"
 _TABLE: Table = ReceivableOpenBalance.__table__  # type: ignore[attr-defined]
-_KEY = ("department_id", "owner_id", "customer_id", "due_date")
+_KEY = ("department_id", "owner_id", "due_date")
 
-Key = tuple[str, str, int, date]
+Key = tuple[str, str, date]
 
 
 @dataclass(frozen=True)
@@ -68,8 +71,7 @@ def track(session: Any, receivable: Receivable, was: Before | None, *,
     count, amount = now_count - then_count, now_amount - then_amount
     if count == 0 and amount == ZERO:
         return
-    key: Key = (receivable.department_id, receivable.owner_id, receivable.customer_id,
-                receivable.due_date)
+    key: Key = (receivable.department_id, receivable.owner_id, receivable.due_date)
     queued: dict[Key, list[Any]] = session.info.setdefault(_QUEUED, {})
     delta = queued.setdefault(key, [0, ZERO])
     delta[0] += count
