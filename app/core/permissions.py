@@ -70,6 +70,8 @@ class Capability(StrEnum):
     receivable_write_off = "receivable.write_off"
     # Log collection actions (催款) on the receivables one sees.
     receivable_dunning = "receivable.dunning"
+    # Take part of a receivable off by hand with a credit note (红字冲销: an adjustment).
+    receivable_credit = "receivable.credit"
 
 
 _SALES_LINE = frozenset({Capability.sales_documents_write, Capability.approval_decide,
@@ -92,10 +94,12 @@ ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
     Role.sales_rep: _SALES_LINE | {Capability.customer_create, Capability.customer_update,
                                    Capability.lead_create},
     # Finance sets credit terms, not the rest of the customer record.
-    # It invoices milestones, records payments, collects and asks for write-offs.
+    # It invoices milestones, records payments, collects, credits by hand and asks for
+    # write-offs.
     Role.finance: frozenset({Capability.customer_set_credit, Capability.approval_decide,
                              Capability.receivable_issue, Capability.payment_record,
-                             Capability.receivable_write_off, Capability.receivable_dunning}),
+                             Capability.receivable_write_off, Capability.receivable_dunning,
+                             Capability.receivable_credit}),
     Role.legal: frozenset({Capability.approval_decide}),
     # Logistics reviews orders' delivery dates, closes what will not be delivered, and
     # plans, ships and receives deliveries.
@@ -164,6 +168,7 @@ OPERATION_CAPABILITIES: dict[str, frozenset[Capability] | None] = {
     **dict.fromkeys(("request_receivable_write_off", "recall_receivable_write_off"),
                     frozenset({Capability.receivable_write_off})),
     "record_receivable_dunning": frozenset({Capability.receivable_dunning}),
+    "credit_receivable": frozenset({Capability.receivable_credit}),
     **dict.fromkeys(("create_webhook", "update_webhook", "delete_webhook",
                      "rotate_webhook_secret", "test_webhook", "replay_webhook",
                      "retry_webhook_delivery"), frozenset({Capability.webhooks_manage})),

@@ -98,10 +98,12 @@ async def request_write_off(session: AsyncSession, principal: Principal, *,
 
 
 async def recall_write_off(session: AsyncSession, principal: Principal, *,
-                           receivable_id: int, now: datetime) -> Receivable:
+                           receivable_id: int, now: datetime,
+                           expected_version: int | None = None) -> Receivable:
     """The requester withdraws a write-off still in approval."""
     # Not locked here (recall_document says why).
     receivable = await service.get_visible(session, principal, receivable_id)
+    ensure_version(receivable.version, expected_version)
     await recall_document(session, principal, receivable, now=now)
     return receivable
 

@@ -208,6 +208,8 @@ def allowed_actions(receivable: Receivable, principal: Principal,
     if receivable.status in PAYABLE:
         if can(principal, Capability.payment_record):
             actions.append("pay")
+        if can(principal, Capability.receivable_credit):
+            actions.append("credit")
         if can(principal, Capability.receivable_write_off):
             actions.append("write_off")
     if receivable.status in OUTSTANDING and can(principal, Capability.receivable_dunning):
