@@ -158,11 +158,12 @@ def _owed_by_rep(principal: Principal, group_by: AgingGroup,
     (open_balances.py): a few thousand rows for a department, however many it owes on."""
     rollup = ReceivableOpenBalance
     key = col(rollup.owner_id) if group_by == "owner" else col(rollup.department_id)
-    statement = (select(key.label("key"), col(rollup.due_date).label("due_date"),
-                        func.sum(rollup.balance_base).label("amount"),
-                        func.sum(rollup.receivables).label("receivables"))
-                 .where(visible(principal, owner_column=rollup.owner_id,
-                                department_column=rollup.department_id)))
+    statement: Any = (
+        select(key.label("key"), col(rollup.due_date).label("due_date"),
+               func.sum(rollup.balance_base).label("amount"),
+               func.sum(rollup.receivables).label("receivables"))
+        .where(visible(principal, owner_column=rollup.owner_id,
+                       department_column=rollup.department_id)))
     if department_id is not None:
         statement = statement.where(col(rollup.department_id) == department_id)
     return statement.group_by(key, col(rollup.due_date))
@@ -173,10 +174,11 @@ def _owed_by_customer(principal: Principal, department_id: str | None) -> Any:
     covering index of a department's open items): the rollup does not key customers, whose
     invoices may each have a due date of their own."""
     key = col(Receivable.customer_id)
-    statement = (select(key.label("key"), col(Receivable.due_date).label("due_date"),
-                        func.sum(Receivable.balance_base).label("amount"),
-                        func.count().label("receivables"))
-                 .where(*open_receivables(principal)))
+    statement: Any = (
+        select(key.label("key"), col(Receivable.due_date).label("due_date"),
+               func.sum(Receivable.balance_base).label("amount"),
+               func.count().label("receivables"))
+        .where(*open_receivables(principal)))
     if department_id is not None:
         statement = statement.where(col(Receivable.department_id) == department_id)
     return statement.group_by(key, col(Receivable.due_date))
