@@ -6,7 +6,13 @@ not owed and is refunded outside this service), and settles the same share of th
 exposure. The caller — a return, a complaint's refund, finance by hand — holds the receivable's
 lock (`service.locked_visible` or `get_visible(for_update=True)`) and commits; the credit, its
 audit row and its event are in that transaction. One credit per source document and
-receivable: `credit` answers the earlier one when called again for the same source."""
+receivable: `credit` answers the earlier one when called again for the same source.
+
+A delivery return credits the delivery's receivable (`delivery_receivable`, locked after the
+order and the delivery the return holds) once the order has taken the goods back, so a
+credit that settles the receivable weighs the contract's completion on what is delivered
+now. Finance's adjustment (`credit_by_hand`) locks the receivable itself. Either way the lock
+order is service.py's: order → receivables → contract → credit row → rollup rows."""
 
 from datetime import datetime
 from decimal import Decimal
