@@ -18,7 +18,8 @@ more than 500,000 open overdue items for a page at that depth to exist.
 
 It starts the API with one uvicorn worker, its access log on (INFO), and sends each
 request `--requests` times one at a time after a warm-up, so each figure is the request's
-own. The times are the server's: `duration_ms` of the access log line of each request
+own; the figures take turns (one request of each, round after round), so a busy moment of
+the machine weighs on all of them alike. The times are the server's: `duration_ms` of the access log line of each request
 (matched by its X-Request-Id), from the request reaching the app to the last byte of the
 response, without the client and the socket. It prints p50/p95 beside the targets:
 
@@ -150,6 +151,11 @@ DEEP_LIST_SQL = """
 SELECT id FROM receivable WHERE status = 'open' ORDER BY id DESC OFFSET {offset} LIMIT 1
 """
 
+DEEP_LIST_PLAN_SQL = """
+EXPLAIN (ANALYZE, BUFFERS, COSTS OFF, TIMING OFF)
+SELECT * FROM receivable WHERE status = 'open' AND id < {id} ORDER BY id DESC LIMIT 51
+"""
+
 LIST_PLAN_SQL = """
 EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF)
 SELECT * FROM receivable
@@ -195,29 +201,46 @@ def server_durations(log_path: Path, request_ids: set[str]) -> dict[str, float]:
     return found
 
 
-def measure(name: str, target: str, server: ApiServer, client: httpx.Client, path: str,
-            params: dict[str, object], *, token: str, requests: int, warmup: int) -> Timing:
-    print(f"  {name}: {warmup} warm-up and {requests} measured requests ...", flush=True)
-    headers = {"Authorization": f"Bearer {token}"}
-    ids = []
+@dataclass
+class Figure:
+    name: str
+    target: str
+    path: str
+    params: dict[str, object]
+    token: str
+
+
+def measure(figures: list[Figure], server: ApiServer, client: httpx.Client, *,
+            requests: int, warmup: int) -> list[Timing]:
+    """Each figure's requests, taken in turns (one of each figure, then the next round), so
+    that a busy moment of the machine weighs on every figure alike: a deep page and its
+    first page are compared under the same load."""
+    print(f"  {len(figures)} figures in turns: {warmup} warm-up and {requests} measured "
+          "requests each ...", flush=True)
+    ids: dict[str, list[str]] = {figure.name: [] for figure in figures}
     for n in range(warmup + requests):
-        request_id = uuid.uuid4().hex
-        response = client.get(f"{server.base_url}{path}", params=params,
-                              headers=headers | {"X-Request-Id": request_id})
-        if response.status_code != 200:
-            raise BenchError(f"{name}: {response.status_code} {response.text[:500]}")
-        if n >= warmup:
-            ids.append(request_id)
+        for figure in figures:
+            request_id = uuid.uuid4().hex
+            response = client.get(f"{server.base_url}{figure.path}", params=figure.params,
+                                  headers={"Authorization": f"Bearer {figure.token}",
+                                           "X-Request-Id": request_id})
+            if response.status_code != 200:
+                raise BenchError(f"{figure.name}: {response.status_code} "
+                                 f"{response.text[:500]}")
+            if n >= warmup:
+                ids[figure.name].append(request_id)
+    wanted = {request_id for names in ids.values() for request_id in names}
     # The access log line is written just after the response's last byte: give the last
     # one a moment to land.
     deadline = time.monotonic() + 10
-    while len(durations := server_durations(server.log_path, set(ids))) < len(ids) \
+    while len(durations := server_durations(server.log_path, wanted)) < len(wanted) \
             and time.monotonic() < deadline:
         time.sleep(0.1)
-    if len(durations) != len(ids):
-        raise BenchError(f"{name}: {len(ids) - len(durations)} requests missing from the "
+    if len(durations) != len(wanted):
+        raise BenchError(f"{len(wanted) - len(durations)} requests missing from the "
                          "access log (is SALESFLOW_LOG_LEVEL=INFO?)")
-    return Timing(name, target, [durations[i] for i in ids])
+    return [Timing(figure.name, figure.target, [durations[i] for i in ids[figure.name]])
+            for figure in figures]
 
 
 def parse_args() -> argparse.Namespace:
@@ -275,8 +298,10 @@ def run(args: argparse.Namespace) -> None:
         open_count = int(psql("SELECT count(*) FROM receivable WHERE status = 'open'",
                               database=name))
         list_depth = min(DEPTH, open_count - 100)
-        deep_list_cursor = cursor_of([int(psql(DEEP_LIST_SQL.format(offset=list_depth - 1),
-                                               database=name))])
+        deep_list_id = int(psql(DEEP_LIST_SQL.format(offset=list_depth - 1), database=name))
+        deep_list_cursor = cursor_of([deep_list_id])
+        list_plan += "\n(the deep page:)\n" + psql(DEEP_LIST_PLAN_SQL.format(id=deep_list_id),
+                                                   database=name)
 
         server = ApiServer(env, Path(tmp) / "server.log")
         try:
@@ -288,28 +313,24 @@ def run(args: argparse.Namespace) -> None:
             receivables = "/api/v1/receivables"
             common = {"requests": args.requests, "warmup": args.warmup}
             with httpx.Client(timeout=60) as client:
-                timings = [
-                    measure("aging", f"< {TARGET_MS} ms", server, client,
-                            "/api/v1/reports/receivables-aging",
-                            {"department_id": "bench", "group_by": "owner", "as_of": today},
-                            token=head, **common),
-                    measure("page 1", f"< {TARGET_MS} ms", server, client, schedule,
-                            {"date": today, "limit": 50}, token=gm, **common),
-                    measure("rep page 1", f"< {TARGET_MS} ms", server, client, schedule,
-                            {"date": today, "limit": 50, "owner_id": REP["sub"]},
-                            token=rep, **common),
-                    measure("deep", f"<= {DEEP_RATIO}x page 1", server, client, schedule,
-                            {"date": today, "limit": 50, "cursor": deep_cursor},
-                            token=gm, **common),
-                    measure("list filtered", f"< {TARGET_MS} ms", server, client, receivables,
-                            {"department_id": "bench", "status": "open", "overdue": "true",
-                             "limit": 50}, token=head, **common),
-                    measure("list page 1", f"< {TARGET_MS} ms", server, client, receivables,
-                            {"status": "open", "limit": 50}, token=gm, **common),
-                    measure("list deep", f"<= {DEEP_RATIO}x list page 1", server, client,
-                            receivables, {"status": "open", "limit": 50,
-                                          "cursor": deep_list_cursor}, token=gm, **common),
-                ]
+                timings = measure([
+                    Figure("aging", f"< {TARGET_MS} ms", "/api/v1/reports/receivables-aging",
+                           {"department_id": "bench", "group_by": "owner", "as_of": today},
+                           head),
+                    Figure("page 1", f"< {TARGET_MS} ms", schedule,
+                           {"date": today, "limit": 50}, gm),
+                    Figure("rep page 1", f"< {TARGET_MS} ms", schedule,
+                           {"date": today, "limit": 50, "owner_id": REP["sub"]}, rep),
+                    Figure("deep", f"<= {DEEP_RATIO}x page 1", schedule,
+                           {"date": today, "limit": 50, "cursor": deep_cursor}, gm),
+                    Figure("list filtered", f"< {TARGET_MS} ms", receivables,
+                           {"department_id": "bench", "status": "open", "overdue": "true",
+                            "limit": 50}, head),
+                    Figure("list page 1", f"< {TARGET_MS} ms", receivables,
+                           {"status": "open", "limit": 50}, gm),
+                    Figure("list deep", f"<= {DEEP_RATIO}x list page 1", receivables,
+                           {"status": "open", "limit": 50, "cursor": deep_list_cursor}, gm),
+                ], server, client, **common)
             print_report(timings, args, scheduled=scheduled, depth=depth,
                          list_depth=list_depth, schedule_plan=schedule_plan,
                          aging_plan=aging_plan, list_plan=list_plan)
