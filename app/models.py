@@ -37,6 +37,7 @@ from app.receivables.models import (
     PaymentAllocation,
     Receivable,
     ReceivableCredit,
+    ReceivableOpenBalance,
 )
 from app.reports import indexes as report_indexes  # noqa: F401  (indexes on others' tables)
 from app.timeline import indexes as timeline_indexes  # noqa: F401  (indexes on others' tables)
@@ -53,6 +54,6 @@ __all__ = [
     "EventSequencerState", "EventSubject", "Expense", "ExpenseBudget", "ExpenseBudgetItem",
     "ExpenseOverride", "GrowthTarget", "IdempotencyRecord", "Lead", "Opportunity", "Order",
     "OrderLine", "Payment", "PaymentAllocation", "Product", "Quote", "QuoteLine", "Receivable",
-    "ReceivableCredit", "SalesPlan", "SalesPlanLine", "SalesTarget", "SalesTargetMonth",
+    "ReceivableCredit", "ReceivableOpenBalance", "SalesPlan", "SalesPlanLine", "SalesTarget", "SalesTargetMonth",
     "WebhookDelivery", "WebhookSubscription", "metadata",
 ]

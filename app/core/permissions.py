@@ -97,6 +97,8 @@ class Capability(StrEnum):
     complaint_review = "complaint.review"
     # Record a remedy: repair, replacement, return, refund (a credit note).
     complaint_remedy = "complaint.remedy"
+    # Take part of a receivable off by hand with a credit note (红字冲销: an adjustment).
+    receivable_credit = "receivable.credit"
 
 
 _SALES_LINE = frozenset({Capability.sales_documents_write, Capability.approval_decide,
@@ -131,12 +133,13 @@ ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
                                    Capability.lead_create,
                                    Capability.sales_target_acknowledge},
     # Finance sets credit terms, not the rest of the customer record.
-    # It invoices milestones, records payments, collects and asks for write-offs.
+    # It invoices milestones, records payments, collects, credits by hand and asks for
+    # write-offs.
     Role.finance: frozenset({Capability.customer_set_credit, Capability.approval_decide,
                              Capability.receivable_issue, Capability.payment_record,
                              Capability.receivable_write_off, Capability.receivable_dunning,
                              Capability.expense_budget_write, Capability.expense_record,
-                             Capability.complaint_remedy}),
+                             Capability.complaint_remedy, Capability.receivable_credit}),
     Role.legal: frozenset({Capability.approval_decide}),
     # Logistics reviews orders' delivery dates, closes what will not be delivered, and
     # plans, ships and receives deliveries.
@@ -237,6 +240,7 @@ OPERATION_CAPABILITIES: dict[str, frozenset[Capability] | None] = {
     **dict.fromkeys(("review_complaint", "verify_complaint"),
                     frozenset({Capability.complaint_review})),
     "record_complaint_remedy": frozenset({Capability.complaint_remedy}),
+    "credit_receivable": frozenset({Capability.receivable_credit}),
     **dict.fromkeys(("create_webhook", "update_webhook", "delete_webhook",
                      "rotate_webhook_secret", "test_webhook", "replay_webhook",
                      "retry_webhook_delivery"), frozenset({Capability.webhooks_manage})),

@@ -104,5 +104,12 @@ class DeliveryReturn(SQLModel, table=True):
     # currency and in the base currency.
     total: Decimal = Field(default=Decimal("0.00"), sa_type=money_column_type())
     total_base: Decimal = Field(default=Decimal("0.00"), sa_type=money_column_type())
+    # What of `total` the delivery's receivable was credited (a credit note, in the same
+    # transaction), and the rest, already paid or never invoiced on the delivery, which
+    # the customer is owed back (refunded outside this service). Order's currency.
+    receivable_id: int | None = Field(default=None, foreign_key="receivable.id")
+    credit_note_id: int | None = Field(default=None, foreign_key="receivable_credit.id")
+    credited: Decimal = Field(default=Decimal("0.00"), sa_type=money_column_type())
+    to_refund: Decimal = Field(default=Decimal("0.00"), sa_type=money_column_type())
     recorded_by: str = Field(max_length=128)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -139,6 +139,13 @@ class DeliveryReturnRead(ReadModel):
     lines: list[ReturnLineRead]
     total: Money = Field(description="Value of the goods returned, in the order's currency")
     total_base: Money = Field(description="`total` in the base currency (CNY)")
+    receivable_id: int | None = Field(description="The delivery's receivable, if it has one")
+    credit_note_id: int | None = Field(description="The credit note the return made on it")
+    credited: Money = Field(description="What of `total` the receivable was credited: at "
+                                        "most its balance")
+    to_refund: Money = Field(description="The rest of `total` (paid already, or not "
+                                         "invoiced on the delivery): owed back to the "
+                                         "customer")
     recorded_by: str
     created_at: datetime
 

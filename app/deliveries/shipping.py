@@ -27,7 +27,9 @@ from app.deliveries.service import ENTITY, event_data, instant, locked, summary
 from app.deliveries.states import RETURNABLE, TRANSITIONS, ensure_transition
 from app.events.changes import record_change
 from app.orders.models import Order, OrderLine
+from app.receivables import credits
 from app.receivables import issuance as receivables
+from app.receivables.models import CreditSource
 
 # How far ahead of our clock a receipt time from another system's clock may be.
 CLOCK_SKEW = timedelta(minutes=5)
@@ -137,7 +139,9 @@ async def record_return(session: AsyncSession, principal: Principal, *, delivery
                         now: datetime) -> Delivery:
     """Goods of a shipped or delivered delivery came back: per line at most what was
     shipped and not yet returned. They are undelivered again on the order (a replacement
-    may be planned), and a delivered order becomes partially delivered."""
+    may be planned), and a delivered order becomes partially delivered. Their value is
+    credited on the delivery's receivable, never below zero (credits.py), in this
+    transaction; the return says how much, and how much is to refund."""
     delivery, _ = await take_back_goods(session, principal, delivery_id=delivery_id, data=data,
                                         expected_version=expected_version, now=now)
     await commit(session)
@@ -186,13 +190,19 @@ async def take_back_goods(session: AsyncSession, principal: Principal, *, delive
                          "product_id": line.product_id, "quantity": f"{quantity:.3f}",
                          "net_amount": f"{amounts.net:.2f}", "tax_amount": f"{amounts.tax:.2f}",
                          "total_amount": f"{amounts.total:.2f}"})
+    # What goes back is credited on the delivery's receivable, at most what it still owes;
+    # the rest (paid already, or billed by the contract's other milestones) is refunded.
+    receivable = await credits.delivery_receivable(session, delivery.id)
+    credited = min(total, credits.creditable(receivable)) if receivable else Decimal("0.00")
     record = DeliveryReturn(
         delivery_id=delivery.id, reason=data.reason, returned_on=returned_on, lines=returned,
         total=total,
         total_base=values.base_moved(order, order_lines.values(), was, will),
-        recorded_by=principal.sub)
+        receivable_id=receivable.id if receivable else None, credited=credited,
+        to_refund=total - credited, recorded_by=principal.sub)
     session.add(record)
     await session.flush()
+    assert record.id is not None  # flushed
     bump_version(delivery)
     record_change(session, principal, event_type="delivery.returned", entity_type=ENTITY,
                   entity_id=delivery.id, before=before, after=summary(delivery, lines),
@@ -202,11 +212,22 @@ async def take_back_goods(session: AsyncSession, principal: Principal, *, delive
                               "exchange_rate": f"{order.exchange_rate:.6f}",
                               "returned_lines": returned,
                               "return_total": f"{record.total:.2f}",
-                              "return_total_base": f"{record.total_base:.2f}"})
+                              "return_total_base": f"{record.total_base:.2f}",
+                              "receivable_id": record.receivable_id,
+                              "credited": f"{record.credited:.2f}",
+                              "to_refund": f"{record.to_refund:.2f}"})
     fulfilment.take_back(session, principal, order, order_lines,
                          {by_id[line_id].order_line_id: quantity
                           for line_id, quantity in wanted.items()},
                          delivery_id=delivery.id)
+    if receivable is not None and credited > 0:
+        # After the order takes the goods back: a credit that settles the receivable asks
+        # whether the contract is complete, and the goods are no longer delivered.
+        note = await credits.credit(
+            session, principal, receivable, amount=credited,
+            reason=f"退货 {delivery.number}: {data.reason}"[:2000],
+            source=CreditSource.delivery_return, source_id=record.id, now=now)
+        record.credit_note_id = note.id
     return delivery, record
 
 

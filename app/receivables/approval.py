@@ -25,7 +25,7 @@ from app.core.permissions import Capability
 from app.core.security import Principal
 from app.core.versioning import ensure_version
 from app.credit import service as credit
-from app.receivables import service
+from app.receivables import open_balances, service
 from app.receivables.errors import NotWriteOffable
 from app.receivables.models import Receivable, ReceivableStatus
 from app.receivables.states import PAYABLE, ensure_transition
@@ -73,8 +73,10 @@ class WriteOffApprovals(DocumentApprovals[Receivable]):
             await credit.settle(session, document.customer_id, document.balance_base)
             return {"written_off_at": request.decided_at or utcnow()}
         paid_nothing = document.balance == document.amount
-        return {"status": ReceivableStatus.open if paid_nothing
-                else ReceivableStatus.partially_paid}
+        status = ReceivableStatus.open if paid_nothing else ReceivableStatus.partially_paid
+        # Owed again: back in the rollup aging reads.
+        open_balances.track(session, document, open_balances.before(document), status=status)
+        return {"status": status}
 
 
 async def request_write_off(session: AsyncSession, principal: Principal, *,
@@ -87,16 +89,21 @@ async def request_write_off(session: AsyncSession, principal: Principal, *,
     if receivable.status not in PAYABLE:
         raise NotWriteOffable(f"The receivable is {receivable.status.value}.",
                               current_status=receivable.status.value)
+    was = open_balances.before(receivable)
+    # In approval it is on its way out of collection: out of the rollup aging reads.
     await submit_document(session, principal, receivable, now=now,
-                          changes={"write_off_reason": reason})
+                          changes={"write_off_reason": reason},
+                          opened=lambda _: open_balances.track(session, receivable, was))
     return receivable
 
 
 async def recall_write_off(session: AsyncSession, principal: Principal, *,
-                           receivable_id: int, now: datetime) -> Receivable:
+                           receivable_id: int, now: datetime,
+                           expected_version: int | None = None) -> Receivable:
     """The requester withdraws a write-off still in approval."""
     # Not locked here (recall_document says why).
     receivable = await service.get_visible(session, principal, receivable_id)
+    ensure_version(receivable.version, expected_version)
     await recall_document(session, principal, receivable, now=now)
     return receivable
 

@@ -34,7 +34,7 @@ from app.core.security import Principal
 from app.credit import service as credit
 from app.events.changes import record_change
 from app.orders.models import Order
-from app.receivables import completion
+from app.receivables import completion, open_balances
 from app.receivables.errors import (
     ContractNotSigned,
     DateInFuture,
@@ -161,6 +161,7 @@ async def issue_milestone(session: AsyncSession, principal: Principal, *,
 
 def _issued(session: AsyncSession, principal: Principal, receivable: Receivable) -> None:
     assert receivable.id is not None  # flushed
+    open_balances.track(session, receivable, None)
     after = summary(receivable)
     record_change(session, principal, event_type="receivable.issued", entity_type=ENTITY,
                   entity_id=receivable.id, before=None, after=after,

@@ -87,6 +87,22 @@ class Receivable(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
+class ReceivableOpenBalance(SQLModel, table=True):
+    """What is still owed, summed per (department, rep, due date) over the
+    receivables that owe it (open and partially paid): the rollup aging reads instead of
+    the receivables themselves. Kept by app/receivables/open_balances.py; a key whose last
+    receivable stopped owing is deleted, so the table stays the size of what is owed."""
+
+    __tablename__ = "receivable_open_balance"
+    __table_args__ = (CheckConstraint("receivables >= 0", name="receivables_not_negative"),)
+
+    department_id: str = Field(primary_key=True, max_length=32)
+    owner_id: str = Field(primary_key=True, max_length=128)
+    due_date: date = Field(primary_key=True)
+    receivables: int  # how many receivables of the key still owe
+    balance_base: Decimal = Field(sa_type=money_column_type())  # their balances, in CNY
+
+
 class CreditSource(StrEnum):
     """What a credit note answers."""
 

@@ -30,7 +30,7 @@ from app.core.security import Principal
 from app.core.versioning import bump_version, ensure_version
 from app.credit import service as credit
 from app.events.changes import record_change
-from app.receivables import completion
+from app.receivables import completion, open_balances
 from app.receivables.errors import (
     AllocationMismatch,
     DateInFuture,
@@ -240,7 +240,7 @@ def _base_of(receivable: Receivable, amount: Decimal) -> Decimal:
 def _apply(session: AsyncSession, principal: Principal, receivable: Receivable,
            amount: Decimal, base: Decimal, payment: Payment, now: datetime) -> dict[str, Any]:
     assert receivable.id is not None  # loaded from the database
-    before = summary(receivable)
+    before, was = summary(receivable), open_balances.before(receivable)
     receivable.balance -= amount
     receivable.balance_base -= base
     target = ReceivableStatus.paid if receivable.balance == ZERO else (
@@ -250,6 +250,7 @@ def _apply(session: AsyncSession, principal: Principal, receivable: Receivable,
     if target == ReceivableStatus.paid:
         receivable.paid_at = now
     bump_version(receivable)
+    open_balances.track(session, receivable, was)
     audit.record(session, principal, action="payment.received", entity_type=ENTITY,
                  entity_id=receivable.id, before=before, after=summary(receivable))
     return {"receivable_id": receivable.id, "receivable_number": receivable.number,

@@ -25,14 +25,16 @@ from app.core.pagination import ListRequest
 from app.core.security import CurrentPrincipal, Principal
 from app.core.versioning import IfMatch, set_etag
 from app.receivables import approval as write_offs
-from app.receivables import issuance, payments, service
+from app.receivables import credits, issuance, payments, service
 from app.receivables.errors import (
     AllocationMismatch,
     ContractNotSigned,
+    CreditExceedsBalance,
     DateInFuture,
     MilestoneAlreadyInvoiced,
     MilestoneInvoicedByShipments,
     MixedPayers,
+    NotCreditable,
     NothingOwed,
     NotPayable,
     NotWriteOffable,
@@ -48,6 +50,7 @@ from app.receivables.errors import (
 from app.receivables.models import Payment, Receivable, ReceivableStatus
 from app.receivables.schemas import (
     AllocationRead,
+    CreditIn,
     DunningCreate,
     DunningEntryRead,
     MilestoneReceivableCreate,
@@ -55,6 +58,7 @@ from app.receivables.schemas import (
     PaymentIn,
     PaymentPage,
     PaymentRead,
+    ReceivableCreditRead,
     ReceivablePage,
     ReceivableRead,
     WriteOffBody,
@@ -75,7 +79,8 @@ async def _read_many(session: AsyncSession, principal: Principal,
                      receivables: list[Receivable], now: datetime, *,
                      detail: bool = False) -> list[ReceivableRead]:
     """Receivables with what today derives (overdue, days, the next step), their write-off
-    requests and the caller's actions; a single read also lists payments and dunning."""
+    requests and the caller's actions; a single read also lists payments, dunning and
+    credit notes."""
     today = local_date(now)
     requests = await approval_reads(session, principal,
                                     [r.approval_request_id for r in receivables], now)
@@ -94,6 +99,8 @@ async def _read_many(session: AsyncSession, principal: Principal,
                              await service.allocations_of(session, receivable.id)]
             read.dunning = [DunningEntryRead.model_validate(d) for d in
                             await service.dunning_of(session, receivable.id)]
+            read.credits = [ReceivableCreditRead.model_validate(c) for c in
+                            await credits.credits_of(session, receivable.id)]
         reads.append(read)
     await with_names(session, reads)
     return reads
@@ -231,13 +238,30 @@ async def request_receivable_write_off(receivable_id: ReceivableId, body: WriteO
 
 
 @router.post("/{receivable_id}/write-off/recall", response_model=ReceivableRead,
-             responses=errors_doc(ReceivableNotFound, InvalidTransition, NotSubmitter))
+             responses=errors_doc(ReceivableNotFound, InvalidTransition, NotSubmitter,
+                                  StaleVersion))
 async def recall_receivable_write_off(receivable_id: ReceivableId, session: SessionDep,
-                                      principal: CurrentPrincipal, now: Now,
+                                      principal: CurrentPrincipal, if_match: IfMatch, now: Now,
                                       response: Response) -> ReceivableRead:
     """The requester withdraws a write-off still in approval; the receivable is owed again."""
     receivable = await write_offs.recall_write_off(session, principal,
-                                                   receivable_id=receivable_id, now=now)
+                                                   receivable_id=receivable_id, now=now,
+                                                   expected_version=if_match)
+    return await _read(session, principal, receivable, now, response)
+
+
+@router.post("/{receivable_id}/credits", response_model=ReceivableRead,
+             responses=errors_doc(*WRITE_ERRORS, NotCreditable, CreditExceedsBalance))
+async def credit_receivable(receivable_id: ReceivableId, body: CreditIn, session: SessionDep,
+                            principal: CurrentPrincipal, if_match: IfMatch, now: Now,
+                            response: Response) -> ReceivableRead:
+    """Finance takes part of an open or partly paid receivable off by hand (a credit note,
+    红字冲销, of source `adjustment`), with the reason: never more than the balance (409
+    `receivable.credit_exceeds_balance`). Its exposure follows; credited to zero, the
+    receivable is paid. The answer is the receivable with its credit notes."""
+    receivable = await credits.credit_by_hand(
+        session, principal, receivable_id=receivable_id, amount=body.amount,
+        reason=body.reason, expected_version=if_match, now=now)
     return await _read(session, principal, receivable, now, response)
 
 

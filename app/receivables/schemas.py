@@ -10,6 +10,7 @@ from app.core.money import ExchangeRateOut, Money, PositiveMoneyIn
 from app.core.pagination import Page
 from app.core.schemas import ReadModel, WriteModel
 from app.receivables.models import (
+    CreditSource,
     DunningAction,
     PaymentMethod,
     ReceivableSource,
@@ -75,6 +76,32 @@ class DunningCreate(WriteModel):
 
 class WriteOffBody(WriteModel):
     reason: Reason
+
+
+class CreditIn(WriteModel):
+    """Finance takes part of a receivable off by hand (an adjustment credit note): never
+    more than its balance."""
+
+    amount: PositiveMoney = Field(description="In the receivable's currency")
+    reason: Reason
+
+
+class ReceivableCreditRead(ReadModel):
+    """A credit note (红字冲销) on a receivable: a return, a complaint's refund, or
+    finance's adjustment."""
+
+    id: int
+    number: str = Field(description="Business number, HZ-2026-000001")
+    receivable_id: int
+    source: CreditSource
+    source_id: int | None = Field(description="The delivery return or complaint it "
+                                              "answers; none for an adjustment")
+    currency: str
+    amount: Money
+    amount_base: Money
+    reason: str
+    created_by: str
+    created_at: datetime
 
 
 class AllocationRead(ReadModel):
@@ -160,11 +187,13 @@ class ReceivableRead(ReadModel, PeopleNames, CustomerName):
         default_factory=list, description="What each payment allocated to it (single reads)")
     dunning: list[DunningEntryRead] = Field(
         default_factory=list, description="Collection actions taken (single reads)")
+    credits: list[ReceivableCreditRead] = Field(
+        default_factory=list, description="Credit notes that lowered it (single reads)")
     approval: ApprovalRead | None = None
     allowed_actions: list[str] = Field(
         default_factory=list,
-        description="What the caller may do now: pay, dunning, write_off, approve, reject, "
-                    "recall")
+        description="What the caller may do now: pay, credit, dunning, write_off, "
+                    "approve, reject, recall")
 
 
 class ReceivablePage(Page[ReceivableRead]):

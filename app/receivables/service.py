@@ -4,8 +4,10 @@ days overdue, the suggested collection step), and the collection actions logged 
 Issuance lives in issuance.py (a shipment, a contract's milestone), payments in
 payments.py, the write-off's approval in approval.py, the overdue sweep in overdue.py.
 
-Lock order, everywhere in this domain: an approval request, then the order (a shipment),
-then receivables in id order, then the contract, then the customer's credit row."""
+Lock order, everywhere in this domain: an approval request, then the order (a shipment or a
+return, with its delivery), then receivables in id order, then the contract, then the
+customer's credit row; last, at the commit, the rows of the open-balance rollup, in key order
+(open_balances.py)."""
 
 from datetime import date, datetime
 from decimal import Decimal
@@ -220,6 +222,8 @@ def allowed_actions(receivable: Receivable, principal: Principal,
     if receivable.status in PAYABLE:
         if can(principal, Capability.payment_record):
             actions.append("pay")
+        if can(principal, Capability.receivable_credit):
+            actions.append("credit")
         if can(principal, Capability.receivable_write_off):
             actions.append("write_off")
     if receivable.status in OUTSTANDING and can(principal, Capability.receivable_dunning):

@@ -1,5 +1,9 @@
 """Receivables aging (账龄分析) and the collection schedule (排期清欠表), in SQL over the open
-receivables (open and partially paid).
+receivables (open and partially paid). Aging by rep or department sums the running rollup
+of their balances per department, rep and due date (app/receivables/open_balances.py),
+which answers for any as-of date as the receivables would: the buckets depend only on the
+due date, and both weigh today's balances. Aging by customer and the schedule read the
+receivables.
 
 Days overdue are `as_of − due_date`. Both reports compare `due_date` with dates computed
 here (as_of − 30, − 60, − 90) rather than subtract dates in SQL: the same CASE runs on
@@ -31,7 +35,12 @@ from app.core.pagination import InvalidCursor, decode_cursor, encode_cursor
 from app.core.permissions import visible
 from app.core.security import Principal
 from app.customers.models import Customer
-from app.receivables.models import DunningAction, DunningEntry, Receivable
+from app.receivables.models import (
+    DunningAction,
+    DunningEntry,
+    Receivable,
+    ReceivableOpenBalance,
+)
 from app.reports.indexes import OPEN_RECEIVABLE
 from app.reports.schemas import (
     AgingBuckets,
@@ -101,22 +110,11 @@ async def aging(session: AsyncSession, principal: Principal, *, as_of: date,
                 group_by: AgingGroup, department_id: str | None, limit: int,
                 cursor: str | None) -> AgingReport:
     """One page of groups (ordered by their key) and the total over all of them."""
-    if group_by == "customer":
-        key: Any = col(Receivable.customer_id)
-    elif group_by == "owner":
-        key = col(Receivable.owner_id)
-    else:
-        key = col(Receivable.department_id)
-    filters = [*open_receivables(principal)]
-    if department_id is not None:
-        filters.append(col(Receivable.department_id) == department_id)
-    # One pass over the open items: every group, then the page of them and their total.
-    # Summed per group and due date first (what the covering index holds, in its order),
-    # then bucketed: the CASE runs once per due date of a group, not once per receivable.
-    by_due = (select(key.label("key"), col(Receivable.due_date).label("due_date"),
-                     func.sum(Receivable.balance_base).label("amount"),
-                     func.count().label("receivables"))
-              .where(*filters).group_by(key, col(Receivable.due_date)).subquery("by_due"))
+    # One pass over what is owed: every group, then the page of them and their total,
+    # summed per group and due date first, then bucketed: the CASE runs once per due date
+    # of a group, not once per receivable.
+    by_due = (_owed_by_rep(principal, group_by, department_id) if group_by != "customer"
+              else _owed_by_customer(principal, department_id)).subquery("by_due")
     groups = (select(by_due.c.key,
                      *_bucket_sums(as_of, due=by_due.c.due_date, amount=by_due.c.amount),
                      func.sum(by_due.c.receivables).label("receivables"))
@@ -128,7 +126,7 @@ async def aging(session: AsyncSession, principal: Principal, *, as_of: date,
     page = page_query.order_by(groups.c.key).limit(limit + 1).subquery("page")
     money = money_column_type()
     statement = union_all(
-        select(literal("total").label("level"), type_coerce(null(), key.type).label("key"),
+        select(literal("total").label("level"), type_coerce(null(), by_due.c.key.type).label("key"),
                *(type_coerce(func.coalesce(func.sum(groups.c[name]), 0),
                              money if name in BUCKETS else Integer()).label(name)
                  for name in figures),
@@ -152,6 +150,38 @@ async def aging(session: AsyncSession, principal: Principal, *, as_of: date,
              for row in rows]
     return AgingReport(as_of=as_of, group_by=group_by, total=_buckets(AgingBuckets, total_row),
                        items=items, next_cursor=next_cursor)
+
+
+def _owed_by_rep(principal: Principal, group_by: AgingGroup,
+                 department_id: str | None) -> Any:
+    """Per rep or department and due date, from the rollup of open balances
+    (open_balances.py): a few thousand rows for a department, however many it owes on."""
+    rollup = ReceivableOpenBalance
+    key = col(rollup.owner_id) if group_by == "owner" else col(rollup.department_id)
+    statement: Any = (
+        select(key.label("key"), col(rollup.due_date).label("due_date"),
+               func.sum(rollup.balance_base).label("amount"),
+               func.sum(rollup.receivables).label("receivables"))
+        .where(visible(principal, owner_column=rollup.owner_id,
+                       department_column=rollup.department_id)))
+    if department_id is not None:
+        statement = statement.where(col(rollup.department_id) == department_id)
+    return statement.group_by(key, col(rollup.due_date))
+
+
+def _owed_by_customer(principal: Principal, department_id: str | None) -> Any:
+    """Per customer and due date, from the open receivables themselves (through the
+    covering index of a department's open items): the rollup does not key customers, whose
+    invoices may each have a due date of their own."""
+    key = col(Receivable.customer_id)
+    statement: Any = (
+        select(key.label("key"), col(Receivable.due_date).label("due_date"),
+               func.sum(Receivable.balance_base).label("amount"),
+               func.count().label("receivables"))
+        .where(*open_receivables(principal)))
+    if department_id is not None:
+        statement = statement.where(col(Receivable.department_id) == department_id)
+    return statement.group_by(key, col(Receivable.due_date))
 
 
 def _cursor_key(cursor: str, group_by: AgingGroup) -> int | str:

@@ -689,6 +689,13 @@ class DeliveryReturnedData(DeliveryData):
     return_total: MoneyString = Field(description="Value returned, including tax, in "
                                                   "`currency`")
     return_total_base: MoneyString = Field(description="`return_total` in CNY")
+    receivable_id: int | None = Field(description="The delivery's receivable, if it has one")
+    credited: MoneyString = Field(description="What of `return_total` the receivable is "
+                                              "credited (`receivable.credited` follows): at "
+                                              "most its balance")
+    to_refund: MoneyString = Field(description="The rest of `return_total`, paid already or "
+                                               "not invoiced on the delivery: owed back to "
+                                               "the customer")
 
 
 # ---- receivables --------------------------------------------------------------------------

@@ -29,7 +29,7 @@ PROBLEM_CONTENT = {"application/problem+json": {"schema": {"$ref": "#/components
 # depend on the version the caller read (the submitter withdrawing what is pending, which
 # the state guards; a new webhook secret).
 UNCONDITIONAL_WRITES = frozenset({
-    "recall_receivable_write_off", "rotate_webhook_secret",
+    "rotate_webhook_secret",
     # Creates a new override under its budget: nothing of the budget's is edited.
     "request_expense_override",
 })

@@ -72,8 +72,8 @@ EXPECTED: dict[str, frozenset[Role]] = {
     "create_receivable": frozenset({Role.finance, Role.admin}),
     **dict.fromkeys(("record_receivable_payment", "create_payment"),
                     frozenset({Role.finance, Role.integration, Role.admin})),
-    **dict.fromkeys(("request_receivable_write_off", "recall_receivable_write_off"),
-                    frozenset({Role.finance, Role.admin})),
+    **dict.fromkeys(("request_receivable_write_off", "recall_receivable_write_off",
+                     "credit_receivable"), frozenset({Role.finance, Role.admin})),
     "record_receivable_dunning": frozenset({Role.sales_rep, Role.dept_head, Role.deputy_gm,
                                             Role.gm, Role.finance, Role.admin}),
     # Plans are drafted by those who answer for a department (SPEC §4); their approvers

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.db import commit, utcnow
 from app.core.numbering import next_number
 from app.customers.models import Customer
+from app.receivables import open_balances
 from app.receivables.models import (
     DunningAction,
     DunningEntry,
@@ -50,6 +51,8 @@ async def create_receivable(
         invoice_number=f"FP{next(_references):08d}", invoice_date=invoice_date or due_date,
         due_date=due_date, status=status, created_by="factory")
     session.add(receivable)
+    # As issuance does: what it owes enters the rollup aging reads.
+    open_balances.track(session, receivable, None)
     await commit(session)
     return receivable
 

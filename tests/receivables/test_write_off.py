@@ -57,3 +57,14 @@ class TestWriteOff:
         ok(await desk.pay(receivable["id"], "1130.00"), 201)
         refused(await desk.post(receivable["id"], "write-off", {"reason": "x"}), 409,
                 "receivable.not_write_offable")
+
+
+async def test_the_recall_takes_the_version_it_saw(desk):
+    receivable = await desk.shipped_receivable()
+    pending = ok(await desk.post(receivable["id"], "write-off", {"reason": "无法联系"}))
+    stale = {**desk.company.finance, "If-Match": f'"{pending["version"] - 1}"'}
+    refused(await desk.post(receivable["id"], "write-off/recall", headers=stale), 412,
+            "precondition_failed")
+    fresh = {**desk.company.finance, "If-Match": f'"{pending["version"]}"'}
+    assert ok(await desk.post(receivable["id"], "write-off/recall",
+                              headers=fresh))["status"] == "open"
