@@ -383,7 +383,7 @@ PROBLEMS: dict[str, ProblemMessages] = {
     # ---- complaints (顾客抱怨 / 投诉) ----
     "complaint.already_refunded": _p(
         "This complaint already refunded against that receivable (one credit note each)",
-        "此投诉已对该应收款退过款（每笔应收款只能红字冲销一次）",
+        "此投诉已对该应收款退过款（同一投诉对每笔应收款只开一张红字冲销单）",
         "已对应收款 {receivable_id} 退款。"),
     "complaint.forbidden": _p(
         "Your role may read this complaint but not do that to it", "您的角色可以查看此投诉，但不能执行此操作"),
