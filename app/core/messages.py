@@ -477,6 +477,53 @@ PROBLEMS: dict[str, ProblemMessages] = {
     "webhook.not_found": _p("Webhook subscription not found", "未找到 Webhook 订阅"),
     "webhook.unknown_event_type": _p("No such event type", "没有此事件类型"),
     "webhook.url_refused": _p("Webhook URL refused", "Webhook 地址被拒绝"),
+    # ---- complaints (顾客抱怨 / 投诉) ----
+    "complaint.already_refunded": _p(
+        "This complaint already refunded against that receivable (one credit note each)",
+        "此投诉已对该应收款退过款（同一投诉对每笔应收款只开一张红字冲销单）",
+        "已对应收款 {receivable_id} 退款。"),
+    "complaint.forbidden": _p(
+        "Your role may read this complaint but not do that to it", "您的角色可以查看此投诉，但不能执行此操作"),
+    "complaint.not_found": _p("Complaint not found", "未找到投诉"),
+    "complaint.not_remediable": _p(
+        "Remedies are recorded while a settlement is negotiated or corrective actions "
+        "are implemented or verified",
+        "只有在协商处理中、纠正措施实施中或效果验证中才能登记补救措施", "投诉当前为{current_status}。"),
+    "complaint.remedy_target_missing": _p(
+        "A return needs the complaint's delivery and its lines; a refund needs a "
+        "receivable of the complaint's customer",
+        "退货须有投诉关联的发货单及其行项目；退款须指定该投诉客户的应收款"),
+    "complaint.review_incomplete": _p(
+        "An accepted review needs the explanation (not the company's fault) or the "
+        "nonconformity report (the company's fault)",
+        "审核通过须附对客户的解释说明（非本公司责任）或不合格报告（本公司责任）"),
+    "complaint.settlement_required": _p(
+        "Closing a negotiated complaint needs the agreed settlement", "关闭协商中的投诉须填写双方达成的处理结果"),
+    "complaint.unknown_customer": _p(
+        "The customer does not exist or is not yours", "客户不存在或不归您负责"),
+    "complaint.unknown_department": _p("No such department", "没有此部门"),
+    "complaint.unknown_document": _p(
+        "The order or delivery does not exist, is not yours, or is not the customer's",
+        "订单或发货单不存在、不归您负责或不属于该客户"),
+    # ---- customer visits (客户拜访) ----
+    "visit.forbidden": _p(
+        "Your role may read this visit but not do that to it", "您的角色可以查看此拜访，但不能执行此操作"),
+    "visit.locked": _p(
+        "The visit is locked: only a draft or a rejected request is edited",
+        "拜访申请已锁定：只能修改草稿或被驳回的申请", "拜访申请当前为{status_now}。"),
+    "visit.not_found": _p("Visit not found", "未找到客户拜访"),
+    "visit.not_yet_held": _p(
+        "A visit is reported on only once its planned time has come", "拜访计划时间到达后才能提交拜访报告",
+        "拜访计划于 {planned_at} 进行。"),
+    "visit.time_in_past": _p(
+        "A visit is requested for a time still to come", "拜访时间须晚于当前时间",
+        "计划时间 {planned_at} 已过。"),
+    "visit.unknown_customer": _p(
+        "The customer does not exist or is not yours", "客户不存在或不归您负责"),
+    # ---- lists (sorting, cursors) ----
+    "pagination.cursor_sort_mismatch": _p(
+        "The cursor was made for another sort", "该分页游标属于另一种排序",
+        "更改排序后，请不带游标从第一页重新读取。"),
 }
 
 # The labels of `allowed_actions` codes (every document's read lists what the caller may do).
@@ -519,6 +566,17 @@ ACTIONS: dict[str, Text] = {
     "update": Text("Edit", "编辑"),
     "win": Text("Mark won", "赢单"),
     "write_off": Text("Write off", "核销"),
+    # ---- complaints ----
+    "capa": Text("Draft corrective actions", "制定纠正预防措施"),
+    "determination": Text("Determine responsibility", "责任判定"),
+    "feedback": Text("Give feedback", "反馈客户"),
+    "negotiation": Text("Negotiate", "协商处理"),
+    "remedies": Text("Record remedy", "登记补救措施"),
+    "review": Text("Review", "审核"),
+    "tracking": Text("Record progress", "登记跟踪记录"),
+    "verification": Text("Verify effectiveness", "验证效果"),
+    # ---- customer visits ----
+    "report": Text("File visit report", "提交拜访报告"),
 }
 
 # The labels of every status and stage value (documents, approvals, webhook deliveries).
@@ -567,6 +625,21 @@ STATES: dict[str, Text] = {
     "waiting": Text("Waiting", "等待中"),
     "won": Text("Won", "赢单"),
     "written_off": Text("Written off", "已核销"),
+    # ---- complaints ----
+    "received": Text("Received", "已接收"),
+    "investigating": Text("Investigating", "调查中"),
+    "under_review": Text("Under review", "责任审核中"),
+    "explained": Text("Explained", "已解释说明"),
+    "negotiating": Text("Negotiating", "协商中"),
+    "corrective_action": Text("Corrective action", "纠正预防措施制定中"),
+    "capa_review": Text("Corrective actions in approval", "纠正预防措施审批中"),
+    "implementing": Text("Implementing", "措施实施中"),
+    "verifying": Text("Verifying", "效果验证中"),
+    "verified": Text("Verified", "已验证有效"),
+    "feedback_given": Text("Feedback given", "已反馈客户"),
+    # ---- customer visits ----
+    "in_review": Text("In review", "审批中"),
+    "reported": Text("Reported", "已提交报告"),
 }
 
 ROLES: dict[str, Text] = {

@@ -12,7 +12,10 @@ import pytest
 
 from app.core.i18n import negotiate
 from app.main import create_app
+from tests.complaints.conftest import COMPLAINTS, desk, helpdesk, shop  # noqa: F401
 from tests.conftest import make_settings
+from tests.deliveries.conftest import clock, ok  # noqa: F401
+from tests.visits.conftest import VISITS, visit_body, visits  # noqa: F401
 
 CONTRACTS = "/api/v1/contracts"
 
@@ -190,6 +193,59 @@ class TestProblems:
         response = await client.get(f"{CONTRACTS}/{contract['id']}", headers=company.rep)
         assert "content-language" not in response.headers
 
+
+class TestNewerDomains:
+    """Complaints, visits and lists speak Chinese by default too (no Accept-Language)."""
+
+    async def test_an_illegal_complaint_transition(self, bare_client, helpdesk):  # noqa: F811
+        complaint = await helpdesk.taken()
+        response = await bare_client.post(f"{COMPLAINTS}/{complaint['id']}/feedback",
+                                          headers=helpdesk.cs, json={"feedback": "已更换"})
+        assert response.status_code == 409, response.text
+        problem = response.json()
+        assert problem["code"] == "state.invalid_transition"
+        assert problem["title"] == "当前状态下不允许此操作"
+        assert problem["detail"] == "当前状态为已接收，可转到：调查中。"
+        assert_language(response, "zh-CN")
+
+    async def test_a_complaint_problem_of_its_own(self, bare_client, helpdesk):  # noqa: F811
+        complaint = await helpdesk.assigned(await helpdesk.taken())
+        response = await bare_client.post(f"{COMPLAINTS}/{complaint['id']}/remedies",
+                                          headers=helpdesk.cs,
+                                          json={"kind": "repair", "description": "上门维修"})
+        assert response.status_code == 409, response.text
+        problem = response.json()
+        assert problem["code"] == "complaint.not_remediable"
+        assert problem["title"] == "只有在协商处理中、纠正措施实施中或效果验证中才能登记补救措施"
+        assert problem["detail"] == "投诉当前为调查中。"
+
+    async def test_visit_problems(self, bare_client, visits, company):  # noqa: F811
+        response = await bare_client.post(VISITS, headers=company.rep, json=visit_body(
+            company.customer_id, planned_at="2026-03-09T02:00:00Z"))
+        assert response.status_code == 422, response.text
+        problem = response.json()
+        assert problem["code"] == "visit.time_in_past"
+        assert problem["title"] == "拜访时间须晚于当前时间"
+        assert problem["detail"] == f"计划时间 {problem['planned_at']} 已过。"
+        assert_language(response, "zh-CN")
+        submitted = await visits.submitted()
+        response = await bare_client.patch(f"{VISITS}/{submitted['id']}", headers=company.rep,
+                                           json={"place": "杭州"})
+        assert response.status_code == 409, response.text
+        assert response.json()["detail"] == "拜访申请当前为审批中。"
+
+    async def test_a_cursor_of_another_sort(self, bare_client, company, draft):
+        await draft()
+        await draft()
+        first = ok(await bare_client.get(CONTRACTS, headers=company.rep,
+                                         params={"limit": 1, "sort": "-created_at"}))
+        response = await bare_client.get(CONTRACTS, headers=company.rep, params={
+            "limit": 1, "sort": "total", "cursor": first["next_cursor"]})
+        assert response.status_code == 400, response.text
+        problem = response.json()
+        assert problem["code"] == "pagination.cursor_sort_mismatch"
+        assert problem["title"] == "该分页游标属于另一种排序"
+        assert problem["detail"] == "更改排序后，请不带游标从第一页重新读取。"
 
 class TestFiredRules:
     async def test_rules_are_codes_with_params_in_either_language(self, client, company, draft):

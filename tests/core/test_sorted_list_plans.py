@@ -11,12 +11,12 @@ pytestmark = pytest.mark.skipif(not IS_POSTGRES, reason="PostgreSQL's plans")
 
 SEED = """
 INSERT INTO receivable (number, source, customer_id, department_id, owner_id, currency,
-                        exchange_rate, amount, amount_base, balance, balance_base,
+                        exchange_rate, amount, amount_base, balance, balance_base, credited,
                         invoice_date, payment_terms_days, due_date, status, created_by,
                         version, created_at, updated_at)
 SELECT 'YS-S-' || g, 'delivery', :customer, 'east',
        CASE WHEN g % 20 = 0 THEN 'rep.zhang' ELSE 'rep.s' || (g % 20) END, 'CNY', 1,
-       100 + g % 500, 100 + g % 500, 100, 100, DATE '2026-01-01' + (g % 300), 30,
+       100 + g % 500, 100 + g % 500, 100, 100, 0, DATE '2026-01-01' + (g % 300), 30,
        DATE '2026-01-31' + (g % 300), 'open'::receivablestatus, 'seed', 1,
        now() - g * interval '1 minute', now()
 FROM generate_series(1, 20000) AS g
