@@ -543,6 +543,7 @@ ACTIONS: dict[str, Text] = {
     "decline": Text("Decline", "拒绝"),
     "deliver": Text("Confirm receipt", "确认签收"),
     "disqualify": Text("Disqualify", "判定无效"),
+    "credit": Text("Credit", "红字冲销"),
     "dunning": Text("Dun", "催款"),
     "lose": Text("Mark lost", "丢单"),
     "move_stage": Text("Move stage", "推进阶段"),
