@@ -7,7 +7,7 @@ Lock order: an approval request, then the plan, then its targets.
 """
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -22,7 +22,8 @@ from app.calendar.working_time import local_date
 from app.core.db import commit, flush_or_raise
 from app.core.money import format_money
 from app.core.numbering import next_number, number_is
-from app.core.pagination import paginate
+from app.core.filters import where_created, where_equal, where_range
+from app.core.pagination import ListRequest, Listed, Sorts
 from app.core.permissions import (
     PLAN_SCOPES,
     TARGET_SCOPES,
@@ -103,19 +104,29 @@ async def get_visible(session: AsyncSession, principal: Principal, plan_id: int,
     return plan
 
 
+SORTS = Sorts("SalesPlan", {
+    "created_at": col(SalesPlan.created_at), "period": col(SalesPlan.period),
+    "target_amount": col(SalesPlan.target_amount),
+}, tiebreaker=col(SalesPlan.id))
+
+
 async def list_plans(session: AsyncSession, principal: Principal, *,
-                     department_id: str | None, period: str | None,
-                     status: SalesPlanStatus | None, number: str | None, limit: int,
-                     cursor: str | None) -> tuple[list[SalesPlan], str | None]:
+                     department_id: str | None, period: str | None, year: int | None,
+                     status: SalesPlanStatus | None, number: str | None,
+                     created_from: date | None = None, created_to: date | None = None,
+                     amount_from: Decimal | None = None, amount_to: Decimal | None = None,
+                     page: ListRequest) -> Listed[SalesPlan]:
     statement = select(SalesPlan).where(_visible(principal))
     if number is not None:
         statement = statement.where(number_is(col(SalesPlan.number), number))
-    for column, value in ((SalesPlan.department_id, department_id),
-                          (SalesPlan.period, period), (SalesPlan.status, status)):
-        if value is not None:
-            statement = statement.where(col(column) == value)
-    return await paginate(session, statement, keys=[SalesPlan.id], limit=limit, cursor=cursor,
-                          descending=True)
+    statement = where_equal(statement, (col(SalesPlan.department_id), department_id),
+                            (col(SalesPlan.period), period), (col(SalesPlan.year), year),
+                            (col(SalesPlan.status), status))
+    statement = where_created(statement, col(SalesPlan.created_at), created_from,
+                                 created_to)
+    statement = where_range(statement, col(SalesPlan.target_amount), amount_from, amount_to)
+    return await SORTS.page(session, statement, page)
+
 
 
 async def lines_by_plan(session: AsyncSession, plan_ids: Sequence[int]
