@@ -48,16 +48,20 @@ for _model, _key in ((Opportunity, "expected_close_date"), (Opportunity, "expect
 # per plan), so every sort key gets the scopes its readers have: a head's department (a
 # deputy GM's departments), a rep's own targets, the company. A budget's expenses and
 # overrides are only ever listed within their budget.
-for _model, _keys, _scopes in (
-        (SalesPlan, ("created_at", "period", "target_amount"), ("department_id",)),
-        (SalesTarget, ("created_at", "amount"), ("owner_id", "department_id")),
-        (ExpenseBudget, ("created_at", "year", "total"), ("department_id",)),
-        (GrowthTarget, ("created_at", "year", "growth_rate"), ("department_id",)),
-        (DeviationAnalysis, ("created_at", "year", "deviation", "actual"), ("department_id",))):
+PLANNING: tuple[tuple[Any, tuple[str, ...], tuple[str, ...]], ...] = (
+    (SalesPlan, ("created_at", "period", "target_amount"), ("department_id",)),
+    (SalesTarget, ("created_at", "amount"), ("owner_id", "department_id")),
+    (ExpenseBudget, ("created_at", "year", "total"), ("department_id",)),
+    (GrowthTarget, ("created_at", "year", "growth_rate"), ("department_id",)),
+    (DeviationAnalysis, ("created_at", "year", "deviation", "actual"), ("department_id",)),
+)
+WITHIN_BUDGET: tuple[tuple[Any, tuple[str, ...]], ...] = (
+    (Expense, ("created_at", "spent_on", "amount")),
+    (ExpenseOverride, ("created_at", "amount")),
+)
+for _planned, _keys, _scopes in PLANNING:
     for _key in _keys:
-        _sorted_by(_model, _key, *_scopes)
-
-for _model, _keys in ((Expense, ("created_at", "spent_on", "amount")),
-                      (ExpenseOverride, ("created_at", "amount"))):
+        _sorted_by(_planned, _key, *_scopes)
+for _spending, _keys in WITHIN_BUDGET:
     for _key in _keys:
-        _sorted_by(_model, _key, "budget_id", company_wide=False)
+        _sorted_by(_spending, _key, "budget_id", company_wide=False)

@@ -37,9 +37,9 @@ from app.budgets.models import (
 from app.budgets.schemas import BudgetHeader, OverrideCreate, OverrideSummary
 from app.budgets.states import ensure_budget_transition, ensure_override_transition
 from app.core.db import utcnow
-from app.core.money import format_money
 from app.core.filters import where_equal
-from app.core.pagination import ListRequest, Listed, Sorts
+from app.core.money import format_money
+from app.core.pagination import Listed, ListRequest, Sorts
 from app.core.permissions import PLANNING_RECORD_SCOPES, visible
 from app.core.security import Principal
 from app.core.versioning import ensure_version

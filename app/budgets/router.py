@@ -44,7 +44,6 @@ from app.core.clock import Now
 from app.core.db import SessionDep
 from app.core.directory import with_names
 from app.core.errors import InvalidTransition, StaleVersion, errors_doc
-from app.core.ids import path_id
 from app.core.filters import (
     AmountFromQuery,
     AmountToQuery,
@@ -53,6 +52,7 @@ from app.core.filters import (
     DepartmentQuery,
     OwnerQuery,
 )
+from app.core.ids import path_id
 from app.core.pagination import ListRequest
 from app.core.security import CurrentPrincipal, Principal
 from app.core.versioning import IfMatch, set_etag

@@ -52,10 +52,10 @@ from app.budgets.schemas import (
 from app.budgets.spread import MONTHS, spread
 from app.calendar.working_time import local_date
 from app.core.db import commit, flush_or_raise, money_column_type
+from app.core.filters import where_created, where_equal, where_range
 from app.core.money import format_money
 from app.core.numbering import next_number
-from app.core.filters import where_created, where_equal, where_range
-from app.core.pagination import ListRequest, Listed, Sorts
+from app.core.pagination import Listed, ListRequest, Sorts
 from app.core.permissions import PLANNING_RECORD_SCOPES, Capability, can, sees_record, visible
 from app.core.security import Principal
 from app.core.versioning import apply_changes, ensure_version

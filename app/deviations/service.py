@@ -13,10 +13,10 @@ from sqlmodel import col
 from app.approvals import documents
 from app.calendar.working_time import local_date
 from app.core.db import commit, commit_or_raise
+from app.core.filters import where_created, where_equal
 from app.core.money import format_decimal, format_money
 from app.core.numbering import next_number
-from app.core.filters import where_created, where_equal
-from app.core.pagination import ListRequest, Listed, Sorts
+from app.core.pagination import Listed, ListRequest, Sorts
 from app.core.permissions import PLANNING_RECORD_SCOPES, Capability, can, sees_record, visible
 from app.core.security import Principal
 from app.core.versioning import apply_changes, bump_version, ensure_version

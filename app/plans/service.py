@@ -20,10 +20,10 @@ from app.approvals.policy import DocumentFacts
 from app.approvals.registry import SubmittedDocument
 from app.calendar.working_time import local_date
 from app.core.db import commit, flush_or_raise
+from app.core.filters import where_created, where_equal, where_range
 from app.core.money import format_money
 from app.core.numbering import next_number, number_is
-from app.core.filters import where_created, where_equal, where_range
-from app.core.pagination import ListRequest, Listed, Sorts
+from app.core.pagination import Listed, ListRequest, Sorts
 from app.core.permissions import (
     PLAN_SCOPES,
     TARGET_SCOPES,

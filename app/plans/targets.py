@@ -10,7 +10,7 @@ from sqlmodel import col
 
 from app.core.db import commit
 from app.core.filters import where_created, where_equal, where_range
-from app.core.pagination import ListRequest, Listed, Sorts
+from app.core.pagination import Listed, ListRequest, Sorts
 from app.core.security import Principal
 from app.core.versioning import apply_changes, ensure_version
 from app.events.changes import record_change
