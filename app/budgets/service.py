@@ -12,7 +12,7 @@ An expense locks only its item's row, so expenses of different items never wait 
 other, and two expenses of one item are serialised: the second reads the first's spending."""
 
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -50,9 +50,9 @@ from app.budgets.schemas import (
     MonthRead,
 )
 from app.budgets.spread import MONTHS, spread
-from app.calendar.working_time import local_date
+from app.calendar.working_time import local_date, local_day_start
 from app.core.db import commit, flush_or_raise, money_column_type
-from app.core.filters import where_created, where_equal, where_range
+from app.core.filters import where_equal, where_range
 from app.core.money import format_money
 from app.core.numbering import next_number
 from app.core.pagination import Listed, ListRequest, Sorts
@@ -116,8 +116,11 @@ async def list_budgets(session: AsyncSession, principal: Principal, *,
     statement: Select[Any] = select(ExpenseBudget).where(_visible(principal))
     statement = where_equal(statement, (col(ExpenseBudget.department_id), department_id),
                             (col(ExpenseBudget.year), year), (col(ExpenseBudget.status), status))
-    statement = where_created(statement, col(ExpenseBudget.created_at), created_from,
-                              created_to)
+    statement = where_range(  # the company's calendar days, inclusive
+        statement, col(ExpenseBudget.created_at),
+        local_day_start(created_from) if created_from else None,
+        local_day_start(created_to + timedelta(days=1)) if created_to else None,
+        last_excluded=True)
     statement = where_range(statement, col(ExpenseBudget.total), amount_from, amount_to)
     return await SORTS.page(session, statement, page)
 

@@ -3,14 +3,13 @@ a range of days, a range of amounts, and a text search. A list takes the ones th
 sense for it (`owner_id: OwnerQuery = None`) and applies them with `where_equal` and
 `where_range`; see docs/api.md "Lists"."""
 
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import Query
 from sqlalchemy import Select
 
-from app.calendar.working_time import local_day_start
 from app.core.schemas import FIRST_DAY, LAST_DAY
 
 # What NUMERIC(18, 2) holds: a larger bound could not be compared on PostgreSQL.
@@ -47,10 +46,3 @@ def where_range(statement: Select[Any], column: Any, first: Any, last: Any, *,
         statement = statement.where(column < last if last_excluded else column <= last)
     return statement
 
-
-def where_created(statement: Select[Any], column: Any, first: date | None,
-                  last: date | None) -> Select[Any]:
-    """Created on the company's calendar days `first` to `last`, inclusive."""
-    return where_range(statement, column, local_day_start(first) if first else None,
-                       local_day_start(last + timedelta(days=1)) if last else None,
-                       last_excluded=True)

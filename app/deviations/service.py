@@ -11,9 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.approvals import documents
-from app.calendar.working_time import local_date
+from app.calendar.working_time import local_date, local_day_start
 from app.core.db import commit, commit_or_raise
-from app.core.filters import where_created, where_equal
+from app.core.filters import where_equal, where_range
 from app.core.money import format_decimal, format_money
 from app.core.numbering import next_number
 from app.core.pagination import Listed, ListRequest, Sorts
@@ -187,8 +187,11 @@ async def list_analyses(session: AsyncSession, principal: Principal, *,
                             (col(DeviationAnalysis.year), year),
                             (col(DeviationAnalysis.month), month),
                             (col(DeviationAnalysis.status), status))
-    statement = where_created(statement, col(DeviationAnalysis.created_at), created_from,
-                              created_to)
+    statement = where_range(  # the company's calendar days, inclusive
+        statement, col(DeviationAnalysis.created_at),
+        local_day_start(created_from) if created_from else None,
+        local_day_start(created_to + timedelta(days=1)) if created_to else None,
+        last_excluded=True)
     return await SORTS.page(session, statement, page)
 
 

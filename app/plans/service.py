@@ -7,7 +7,7 @@ Lock order: an approval request, then the plan, then its targets.
 """
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -18,9 +18,9 @@ from sqlmodel import col
 from app.approvals.documents import recall_document, submit_document
 from app.approvals.policy import DocumentFacts
 from app.approvals.registry import SubmittedDocument
-from app.calendar.working_time import local_date
+from app.calendar.working_time import local_date, local_day_start
 from app.core.db import commit, flush_or_raise
-from app.core.filters import where_created, where_equal, where_range
+from app.core.filters import where_equal, where_range
 from app.core.money import format_money
 from app.core.numbering import next_number, number_is
 from app.core.pagination import Listed, ListRequest, Sorts
@@ -127,6 +127,12 @@ async def list_plans(session: AsyncSession, principal: Principal, *,
     statement = where_range(statement, col(SalesPlan.target_amount), amount_from, amount_to)
     return await SORTS.page(session, statement, page)
 
+def where_created(statement: Any, column: Any, first: date | None,
+                  last: date | None) -> Any:
+    """Created on the company's calendar days `first` to `last`, inclusive."""
+    return where_range(statement, column, local_day_start(first) if first else None,
+                       local_day_start(last + timedelta(days=1)) if last else None,
+                       last_excluded=True)
 
 
 async def lines_by_plan(session: AsyncSession, plan_ids: Sequence[int]

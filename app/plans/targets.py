@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.core.db import commit
-from app.core.filters import where_created, where_equal, where_range
+from app.core.filters import where_equal, where_range
 from app.core.pagination import Listed, ListRequest, Sorts
 from app.core.security import Principal
 from app.core.versioning import apply_changes, ensure_version
@@ -50,7 +50,7 @@ async def list_targets(session: AsyncSession, principal: Principal, *, plan_id: 
     statement = where_equal(statement, (col(SalesTarget.plan_id), plan_id),
                             (col(SalesTarget.owner_id), owner_id),
                             (col(SalesTarget.department_id), department_id))
-    statement = where_created(statement, col(SalesTarget.created_at), created_from,
+    statement = service.where_created(statement, col(SalesTarget.created_at), created_from,
                                         created_to)
     statement = where_range(statement, col(SalesTarget.amount), amount_from, amount_to)
     return await SORTS.page(session, statement, page)
