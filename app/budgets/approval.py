@@ -37,8 +37,9 @@ from app.budgets.models import (
 from app.budgets.schemas import BudgetHeader, OverrideCreate, OverrideSummary
 from app.budgets.states import ensure_budget_transition, ensure_override_transition
 from app.core.db import utcnow
+from app.core.filters import where_equal
 from app.core.money import format_money
-from app.core.pagination import paginate
+from app.core.pagination import Listed, ListRequest, Sorts
 from app.core.permissions import PLANNING_RECORD_SCOPES, visible
 from app.core.security import Principal
 from app.core.versioning import ensure_version
@@ -169,16 +170,19 @@ async def get_override(session: AsyncSession, principal: Principal,
     return override
 
 
+SORTS = Sorts("ExpenseOverride", {
+    "created_at": col(ExpenseOverride.created_at), "amount": col(ExpenseOverride.amount),
+}, tiebreaker=col(ExpenseOverride.id))
+
+
 async def list_overrides(session: AsyncSession, principal: Principal, *, budget_id: int,
-                         status: OverrideStatus | None, limit: int, cursor: str | None
-                         ) -> tuple[list[ExpenseOverride], str | None]:
+                         status: OverrideStatus | None, page: ListRequest
+                         ) -> Listed[ExpenseOverride]:
     await service.get_visible(session, principal, budget_id)
     statement: Select[Any] = select(ExpenseOverride).where(
         col(ExpenseOverride.budget_id) == budget_id)
-    if status is not None:
-        statement = statement.where(col(ExpenseOverride.status) == status)
-    return await paginate(session, statement, keys=[ExpenseOverride.id], limit=limit,
-                          cursor=cursor, descending=True)
+    statement = where_equal(statement, (col(ExpenseOverride.status), status))
+    return await SORTS.page(session, statement, page)
 
 
 async def expenses_of(session: AsyncSession, override_ids: list[int]) -> dict[int, int]:

@@ -45,7 +45,6 @@ class ExpenseBudget(SQLModel, table=True):
     __table_args__ = (
         # One budget per department and year: its items are what expenses are held to.
         UniqueConstraint("department_id", "year", name="uq_expense_budget_department_year"),
-        Index("ix_expense_budget_department_id_id", "department_id", "id"),
         CheckConstraint("remainder_month BETWEEN 1 AND 12", name="remainder_month_valid"),
         CheckConstraint("total >= 0", name="total_non_negative"),
     )
@@ -96,7 +95,6 @@ class Expense(SQLModel, table=True):
 
     __tablename__ = "expense"
     __table_args__ = (
-        Index("ix_expense_budget_id_id", "budget_id", "id"),
         Index("ix_expense_item_id_spent_on", "item_id", "spent_on"),
         CheckConstraint("amount > 0", name="amount_positive"),
     )
@@ -122,7 +120,6 @@ class ExpenseOverride(SQLModel, table=True):
 
     __tablename__ = "expense_override"
     __table_args__ = (
-        Index("ix_expense_override_budget_id_id", "budget_id", "id"),
         CheckConstraint("amount > 0", name="amount_positive"),
     )
 

@@ -1,7 +1,7 @@
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Depends, Path, Query, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.approvals.attached import approval_reads
@@ -42,14 +42,24 @@ from app.budgets.schemas import (
 )
 from app.core.clock import Now
 from app.core.db import SessionDep
+from app.core.directory import with_names
 from app.core.errors import InvalidTransition, StaleVersion, errors_doc
+from app.core.filters import (
+    AmountFromQuery,
+    AmountToQuery,
+    DayFromQuery,
+    DayToQuery,
+    DepartmentQuery,
+    OwnerQuery,
+)
 from app.core.ids import path_id
-from app.core.pagination import CursorQuery, LimitQuery
+from app.core.pagination import ListRequest
 from app.core.security import CurrentPrincipal, Principal
 from app.core.versioning import IfMatch, set_etag
 
 router = APIRouter(prefix="/expense-budgets", tags=["expense budgets"])
 overrides_router = APIRouter(prefix="/expense-overrides", tags=["expense budgets"])
+YearQuery = Annotated[int | None, Query(ge=2000, le=2100, description="The budget's year")]
 BudgetId = Annotated[int, Path(ge=1), path_id(
     lambda n: BudgetNotFound(f"No expense budget {n}."))]
 OverrideId = Annotated[int, Path(ge=1), path_id(
@@ -79,6 +89,7 @@ async def _read_many(session: AsyncSession, principal: Principal,
         read.allowed_actions = service.allowed_actions(
             budget, principal, read.approval.allowed_actions if read.approval else [])
         reads.append(read)
+    await with_names(session, reads)
     return reads
 
 
@@ -102,23 +113,28 @@ async def _override_reads(session: AsyncSession, principal: Principal,
         read.allowed_actions = [a for a in (read.approval.allowed_actions if read.approval
                                             else []) if a in ("approve", "reject", "recall")]
         reads.append(read)
+    await with_names(session, reads)
     return reads
 
 
 @router.get("", response_model=BudgetPage)
 async def list_expense_budgets(
     session: SessionDep, principal: CurrentPrincipal, now: Now,
-    department_id: Annotated[str | None, Query(max_length=32)] = None,
-    year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
-    status: BudgetStatus | None = None, limit: LimitQuery = 50, cursor: CursorQuery = None,
+    page: Annotated[ListRequest, Depends(service.SORTS.request)],
+    department_id: DepartmentQuery = None, year: YearQuery = None,
+    status: BudgetStatus | None = None, created_from: DayFromQuery = None,
+    created_to: DayToQuery = None, amount_from: AmountFromQuery = None,
+    amount_to: AmountToQuery = None,
 ) -> BudgetPage:
-    """Budgets the caller may see, newest first: a head their department's, a deputy GM the
-    departments they oversee, finance and the GM all."""
-    items, next_cursor = await service.list_budgets(
+    """Budgets the caller may see, newest first unless sorted otherwise: a head their
+    department's, a deputy GM the departments they oversee, finance and the GM all.
+    `amount_*` bound the budget's total."""
+    listed = await service.list_budgets(
         session, principal, department_id=department_id, year=year, status=status,
-        limit=limit, cursor=cursor)
-    return BudgetPage(items=await _read_many(session, principal, items, now),
-                      next_cursor=next_cursor)
+        created_from=created_from, created_to=created_to, amount_from=amount_from,
+        amount_to=amount_to, page=page)
+    return BudgetPage(items=await _read_many(session, principal, listed.items, now),
+                      next_cursor=listed.next_cursor, total=listed.total)
 
 
 @router.post("", status_code=201, response_model=BudgetRead,
@@ -181,15 +197,22 @@ async def recall_expense_budget(budget_id: BudgetId, session: SessionDep,
 
 @router.get("/{budget_id}/expenses", response_model=ExpensePage,
             responses=errors_doc(BudgetNotFound))
-async def list_expenses(budget_id: BudgetId, session: SessionDep,
-                        principal: CurrentPrincipal, category: ExpenseCategory | None = None,
-                        limit: LimitQuery = 50, cursor: CursorQuery = None) -> ExpensePage:
-    """The expenses recorded against the budget, newest first."""
-    items, next_cursor = await service.list_expenses(
-        session, principal, budget_id=budget_id, category=category, limit=limit,
-        cursor=cursor)
-    return ExpensePage(items=[ExpenseRead.model_validate(e) for e in items],
-                       next_cursor=next_cursor)
+async def list_expenses(
+    budget_id: BudgetId, session: SessionDep, principal: CurrentPrincipal,
+    page: Annotated[ListRequest, Depends(service.EXPENSE_SORTS.request)],
+    category: ExpenseCategory | None = None, spent_by: OwnerQuery = None,
+    spent_from: DayFromQuery = None, spent_to: DayToQuery = None,
+    amount_from: AmountFromQuery = None, amount_to: AmountToQuery = None,
+) -> ExpensePage:
+    """The expenses recorded against the budget, newest first unless sorted otherwise.
+    `spent_by` is who incurred them, `spent_*` the days they were spent on."""
+    listed = await service.list_expenses(
+        session, principal, budget_id=budget_id, category=category, spent_by=spent_by,
+        spent_from=spent_from, spent_to=spent_to, amount_from=amount_from,
+        amount_to=amount_to, page=page)
+    reads = [ExpenseRead.model_validate(e) for e in listed.items]
+    await with_names(session, reads)
+    return ExpensePage(items=reads, next_cursor=listed.next_cursor, total=listed.total)
 
 
 @router.post("/{budget_id}/expenses", status_code=201, response_model=ExpenseRead,
@@ -204,21 +227,23 @@ async def record_expense(budget_id: BudgetId, body: ExpenseCreate, session: Sess
     expense, _item = await service.record_expense(session, principal, budget_id=budget_id,
                                                   data=body)
     response.headers["Location"] = f"/api/v1/expense-budgets/{budget_id}/expenses"
-    return ExpenseRead.model_validate(expense)
+    read = ExpenseRead.model_validate(expense)
+    await with_names(session, [read])
+    return read
 
 
 @router.get("/{budget_id}/overrides", response_model=OverridePage,
             responses=errors_doc(BudgetNotFound))
 async def list_expense_overrides(budget_id: BudgetId, session: SessionDep,
                                  principal: CurrentPrincipal, now: Now,
-                                 status: OverrideStatus | None = None,
-                                 limit: LimitQuery = 50,
-                                 cursor: CursorQuery = None) -> OverridePage:
-    """Requests to spend beyond the budget, newest first."""
-    items, next_cursor = await overrides.list_overrides(
-        session, principal, budget_id=budget_id, status=status, limit=limit, cursor=cursor)
-    return OverridePage(items=await _override_reads(session, principal, items, now),
-                        next_cursor=next_cursor)
+                                 page: Annotated[ListRequest,
+                                                 Depends(overrides.SORTS.request)],
+                                 status: OverrideStatus | None = None) -> OverridePage:
+    """Requests to spend beyond the budget, newest first unless sorted otherwise."""
+    listed = await overrides.list_overrides(session, principal, budget_id=budget_id,
+                                            status=status, page=page)
+    return OverridePage(items=await _override_reads(session, principal, listed.items, now),
+                        next_cursor=listed.next_cursor, total=listed.total)
 
 
 @router.post("/{budget_id}/overrides", status_code=201, response_model=OverrideRead,

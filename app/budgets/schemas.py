@@ -6,7 +6,9 @@ from pydantic import AfterValidator, BaseModel, Field, StringConstraints
 
 from app.approvals.schemas import ApprovalRead
 from app.budgets.models import BudgetStatus, ExpenseCategory, OverrideStatus
+from app.core.directory import CreatorName
 from app.core.money import Money, MoneyIn, PercentOut, PositiveMoneyIn
+from app.core.pagination import Page
 from app.core.schemas import ReadModel, Title, UpdateModel, UserId, WriteModel
 
 Ratio = Annotated[Decimal, Field(ge=0, le=100, max_digits=5, decimal_places=2,
@@ -83,7 +85,7 @@ class ItemRead(BaseModel):
     months: list[MonthRead]
 
 
-class BudgetRead(ReadModel):
+class BudgetRead(ReadModel, CreatorName):
     id: int
     number: str = Field(description="FY-2026-000001")
     department_id: str
@@ -109,9 +111,8 @@ class BudgetRead(ReadModel):
                     "record_expense, request_override")
 
 
-class BudgetPage(BaseModel):
-    items: list[BudgetRead]
-    next_cursor: str | None
+class BudgetPage(Page[BudgetRead]):
+    pass
 
 
 class ExpenseCreate(WriteModel):
@@ -131,14 +132,15 @@ class ExpenseRead(ReadModel):
     amount: Money
     description: str
     spent_by: str
+    spent_by_name: str | None = Field(default=None, description="The spender's name")
     recorded_by: str
+    recorded_by_name: str | None = Field(default=None, description="The recorder's name")
     override_id: int | None = Field(description="The GM override that allowed it, if any")
     created_at: datetime
 
 
-class ExpensePage(BaseModel):
-    items: list[ExpenseRead]
-    next_cursor: str | None
+class ExpensePage(Page[ExpenseRead]):
+    pass
 
 
 class OverrideCreate(ExpenseCreate):
@@ -155,11 +157,13 @@ class OverrideRead(ReadModel):
     amount: Money
     description: str
     spent_by: str
+    spent_by_name: str | None = Field(default=None, description="The spender's name")
     justification: str
     remainder_at_request: Money
     status: OverrideStatus
     rejection_reason: str | None
     requested_by: str
+    requested_by_name: str | None = Field(default=None, description="The requester's name")
     version: int
     created_at: datetime
     updated_at: datetime
@@ -169,9 +173,8 @@ class OverrideRead(ReadModel):
                                        description="approve, reject, recall")
 
 
-class OverridePage(BaseModel):
-    items: list[OverrideRead]
-    next_cursor: str | None
+class OverridePage(Page[OverrideRead]):
+    pass
 
 
 # ---- audit and event payloads ---------------------------------------------------------

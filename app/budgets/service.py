@@ -12,7 +12,7 @@ An expense locks only its item's row, so expenses of different items never wait 
 other, and two expenses of one item are serialised: the second reads the first's spending."""
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -50,11 +50,12 @@ from app.budgets.schemas import (
     MonthRead,
 )
 from app.budgets.spread import MONTHS, spread
-from app.calendar.working_time import local_date
+from app.calendar.working_time import local_date, local_day_start
 from app.core.db import commit, flush_or_raise, money_column_type
+from app.core.filters import where_equal, where_range
 from app.core.money import format_money
 from app.core.numbering import next_number
-from app.core.pagination import paginate
+from app.core.pagination import Listed, ListRequest, Sorts
 from app.core.permissions import PLANNING_RECORD_SCOPES, Capability, can, sees_record, visible
 from app.core.security import Principal
 from app.core.versioning import apply_changes, ensure_version
@@ -96,17 +97,32 @@ async def get_visible(session: AsyncSession, principal: Principal, budget_id: in
     return budget
 
 
+SORTS = Sorts("ExpenseBudget", {
+    "created_at": col(ExpenseBudget.created_at), "year": col(ExpenseBudget.year),
+    "total": col(ExpenseBudget.total),
+}, tiebreaker=col(ExpenseBudget.id))
+EXPENSE_SORTS = Sorts("Expense", {
+    "created_at": col(Expense.created_at), "spent_on": col(Expense.spent_on),
+    "amount": col(Expense.amount),
+}, tiebreaker=col(Expense.id))
+
+
 async def list_budgets(session: AsyncSession, principal: Principal, *,
                        department_id: str | None, year: int | None,
-                       status: BudgetStatus | None, limit: int, cursor: str | None
-                       ) -> tuple[list[ExpenseBudget], str | None]:
+                       status: BudgetStatus | None, created_from: date | None = None,
+                       created_to: date | None = None, amount_from: Decimal | None = None,
+                       amount_to: Decimal | None = None, page: ListRequest
+                       ) -> Listed[ExpenseBudget]:
     statement: Select[Any] = select(ExpenseBudget).where(_visible(principal))
-    for column, value in ((ExpenseBudget.department_id, department_id),
-                          (ExpenseBudget.year, year), (ExpenseBudget.status, status)):
-        if value is not None:
-            statement = statement.where(col(column) == value)
-    return await paginate(session, statement, keys=[ExpenseBudget.id], limit=limit,
-                          cursor=cursor, descending=True)
+    statement = where_equal(statement, (col(ExpenseBudget.department_id), department_id),
+                            (col(ExpenseBudget.year), year), (col(ExpenseBudget.status), status))
+    statement = where_range(  # the company's calendar days, inclusive
+        statement, col(ExpenseBudget.created_at),
+        local_day_start(created_from) if created_from else None,
+        local_day_start(created_to + timedelta(days=1)) if created_to else None,
+        last_excluded=True)
+    statement = where_range(statement, col(ExpenseBudget.total), amount_from, amount_to)
+    return await SORTS.page(session, statement, page)
 
 
 async def items_by_budget(session: AsyncSession, budget_ids: list[int]
@@ -324,14 +340,17 @@ def book(session: AsyncSession, principal: Principal, budget: ExpenseBudget,
 
 
 async def list_expenses(session: AsyncSession, principal: Principal, *, budget_id: int,
-                        category: ExpenseCategory | None, limit: int, cursor: str | None
-                        ) -> tuple[list[Expense], str | None]:
+                        category: ExpenseCategory | None, spent_by: str | None = None,
+                        spent_from: date | None = None, spent_to: date | None = None,
+                        amount_from: Decimal | None = None, amount_to: Decimal | None = None,
+                        page: ListRequest) -> Listed[Expense]:
     await get_visible(session, principal, budget_id)
     statement: Select[Any] = select(Expense).where(col(Expense.budget_id) == budget_id)
-    if category is not None:
-        statement = statement.where(col(Expense.category) == category)
-    return await paginate(session, statement, keys=[Expense.id], limit=limit, cursor=cursor,
-                          descending=True)
+    statement = where_equal(statement, (col(Expense.category), category),
+                            (col(Expense.spent_by), spent_by))
+    statement = where_range(statement, col(Expense.spent_on), spent_from, spent_to)
+    statement = where_range(statement, col(Expense.amount), amount_from, amount_to)
+    return await EXPENSE_SORTS.page(session, statement, page)
 
 
 # ---- shared -----------------------------------------------------------------------------

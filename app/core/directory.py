@@ -29,7 +29,9 @@ from app.core.security import WRITE_METHODS, CurrentPrincipal
 SEEN_REFRESH = timedelta(hours=1)
 # The person fields a read may carry, and the name field beside each.
 PERSON_FIELDS = {"owner_id": "owner_name", "created_by": "created_by_name",
-                 "submitted_by": "submitted_by_name"}
+                 "submitted_by": "submitted_by_name", "set_by": "set_by_name",
+                 "spent_by": "spent_by_name", "recorded_by": "recorded_by_name",
+                 "requested_by": "requested_by_name"}
 CUSTOMER_FIELDS = ("customer_id", "customer_name")
 # The customer master, by name: the kernel imports no domain.
 _CUSTOMER = table("customer", column("id", Integer), column("name", String))
@@ -113,6 +115,12 @@ class OwnerName(BaseModel):
 
 
 class PeopleNames(OwnerName):
+    created_by_name: str | None = ReadField(default=None, description="The creator's name")
+
+
+class CreatorName(BaseModel):
+    """The name beside `created_by`, for documents that have no owner (plans, budgets)."""
+
     created_by_name: str | None = ReadField(default=None, description="The creator's name")
 
 

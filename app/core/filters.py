@@ -45,3 +45,4 @@ def where_range(statement: Select[Any], column: Any, first: Any, last: Any, *,
     if last is not None:
         statement = statement.where(column < last if last_excluded else column <= last)
     return statement
+

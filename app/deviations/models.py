@@ -2,7 +2,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, Index, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, Text, UniqueConstraint
 from sqlalchemy import Enum as SAEnum
 from sqlmodel import Field, SQLModel
 
@@ -45,7 +45,6 @@ class DeviationAnalysis(SQLModel, table=True):
 
     __tablename__ = "deviation_analysis"
     __table_args__ = (
-        Index("ix_deviation_analysis_department_id_id", "department_id", "id"),
         CheckConstraint("month IS NULL OR month BETWEEN 1 AND 12", name="month_valid"),
     )
 

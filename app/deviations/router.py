@@ -2,16 +2,18 @@ from datetime import datetime
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Depends, Path, Query, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.approvals.attached import approval_reads
 from app.approvals.errors import NoPolicyForDocument, NotSubmitter
 from app.core.clock import Now
 from app.core.db import SessionDep
+from app.core.directory import with_names
 from app.core.errors import InvalidTransition, StaleVersion, errors_doc
+from app.core.filters import DayFromQuery, DayToQuery, DepartmentQuery
 from app.core.ids import path_id
-from app.core.pagination import CursorQuery, LimitQuery
+from app.core.pagination import ListRequest
 from app.core.security import CurrentPrincipal, Principal
 from app.core.versioning import IfMatch, set_etag
 from app.deviations import approval as _registers_adapter  # noqa: F401
@@ -51,7 +53,6 @@ AnalysisId = Annotated[int, Path(ge=1), path_id(
 MeasureId = Annotated[int, Path(ge=1), path_id(
     lambda n: MeasureNotFound(f"No measure {n}."))]
 YearQuery = Annotated[int | None, Query(ge=2000, le=2100)]
-DepartmentQuery = Annotated[str | None, Query(max_length=32)]
 WRITE_ERRORS = (AnalysisNotFound, DeviationForbidden, StaleVersion)
 
 
@@ -72,16 +73,17 @@ async def get_deviation_report(
 
 
 @targets_router.get("", response_model=GrowthTargetPage)
-async def list_growth_targets(session: SessionDep, principal: CurrentPrincipal,
-                              department_id: DepartmentQuery = None, year: YearQuery = None,
-                              limit: LimitQuery = 50,
-                              cursor: CursorQuery = None) -> GrowthTargetPage:
-    """The planned growth rates the caller may see, newest first."""
-    items, next_cursor = await service.list_targets(
-        session, principal, department_id=department_id, year=year, limit=limit,
-        cursor=cursor)
-    return GrowthTargetPage(items=[GrowthTargetRead.model_validate(t) for t in items],
-                            next_cursor=next_cursor)
+async def list_growth_targets(
+    session: SessionDep, principal: CurrentPrincipal,
+    page: Annotated[ListRequest, Depends(service.TARGET_SORTS.request)],
+    department_id: DepartmentQuery = None, year: YearQuery = None,
+) -> GrowthTargetPage:
+    """The planned growth rates the caller may see, newest first unless sorted otherwise."""
+    listed = await service.list_targets(session, principal, department_id=department_id,
+                                        year=year, page=page)
+    reads = [GrowthTargetRead.model_validate(t) for t in listed.items]
+    await with_names(session, reads)
+    return GrowthTargetPage(items=reads, next_cursor=listed.next_cursor, total=listed.total)
 
 
 @targets_router.post("", status_code=201, response_model=GrowthTargetRead,
@@ -102,7 +104,9 @@ async def set_growth_target(body: GrowthTargetSet, session: SessionDep,
     response.headers["Location"] = (f"/api/v1/growth-targets?department_id="
                                     f"{quote(target.department_id)}&year={target.year}")
     set_etag(response, target.version)
-    return GrowthTargetRead.model_validate(target)
+    read = GrowthTargetRead.model_validate(target)
+    await with_names(session, [read])
+    return read
 
 
 async def _read_many(session: AsyncSession, principal: Principal,
@@ -120,6 +124,8 @@ async def _read_many(session: AsyncSession, principal: Principal,
         read.allowed_actions = service.allowed_actions(
             analysis, principal, read.approval.allowed_actions if read.approval else [])
         reads.append(read)
+    await with_names(session, reads)
+    await with_names(session, [m for read in reads for m in read.measures])
     return reads
 
 
@@ -133,15 +139,20 @@ async def _read(session: AsyncSession, principal: Principal, analysis: Deviation
 @router.get("", response_model=AnalysisPage)
 async def list_deviation_analyses(
     session: SessionDep, principal: CurrentPrincipal, now: Now,
+    page: Annotated[ListRequest, Depends(service.SORTS.request)],
     department_id: DepartmentQuery = None, year: YearQuery = None,
-    status: AnalysisStatus | None = None, limit: LimitQuery = 50, cursor: CursorQuery = None,
+    month: Annotated[int | None, Query(ge=1, le=12, description=(
+        "The month of `year` analysed; yearly analyses have none"))] = None,
+    status: AnalysisStatus | None = None, created_from: DayFromQuery = None,
+    created_to: DayToQuery = None,
 ) -> AnalysisPage:
-    """Deviation analyses the caller may see, newest first."""
-    items, next_cursor = await service.list_analyses(
-        session, principal, department_id=department_id, year=year, status=status,
-        limit=limit, cursor=cursor)
-    return AnalysisPage(items=await _read_many(session, principal, items, now),
-                        next_cursor=next_cursor)
+    """Deviation analyses the caller may see, newest first unless sorted otherwise
+    (`deviation`: the furthest below standard first, ascending)."""
+    listed = await service.list_analyses(
+        session, principal, department_id=department_id, year=year, month=month,
+        status=status, created_from=created_from, created_to=created_to, page=page)
+    return AnalysisPage(items=await _read_many(session, principal, listed.items, now),
+                        next_cursor=listed.next_cursor, total=listed.total)
 
 
 @router.post("", status_code=201, response_model=AnalysisRead,

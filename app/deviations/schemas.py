@@ -5,7 +5,9 @@ from typing import Annotated
 from pydantic import BaseModel, Field, StringConstraints
 
 from app.approvals.schemas import ApprovalRead
+from app.core.directory import CreatorName, OwnerName
 from app.core.money import Money, RateOut
+from app.core.pagination import Page
 from app.core.schemas import ReadModel, UpdateModel, UserId, WriteModel
 from app.deviations.models import AnalysisStatus
 from app.deviations.report import PERIOD_PATTERN
@@ -25,17 +27,19 @@ class GrowthTargetSet(WriteModel):
 
 
 class GrowthTargetRead(ReadModel):
+    id: int
     department_id: str
     year: int
     growth_rate: RateOut
     set_by: str
+    set_by_name: str | None = Field(default=None, description="The name of who set it last")
     version: int
+    created_at: datetime
     updated_at: datetime
 
 
-class GrowthTargetPage(BaseModel):
-    items: list[GrowthTargetRead]
-    next_cursor: str | None
+class GrowthTargetPage(Page[GrowthTargetRead]):
+    pass
 
 
 class DeviationFigures(BaseModel):
@@ -88,7 +92,7 @@ class MeasureDone(WriteModel):
     note: Annotated[str, StringConstraints(min_length=1, max_length=2000)] | None = None
 
 
-class MeasureRead(ReadModel):
+class MeasureRead(ReadModel, OwnerName):
     id: int
     position: int
     description: str
@@ -99,7 +103,7 @@ class MeasureRead(ReadModel):
     done_note: str | None
 
 
-class AnalysisRead(ReadModel):
+class AnalysisRead(ReadModel, CreatorName):
     id: int
     number: str = Field(description="PC-2026-000001")
     department_id: str
@@ -128,9 +132,8 @@ class AnalysisRead(ReadModel):
                     "complete_measure")
 
 
-class AnalysisPage(BaseModel):
-    items: list[AnalysisRead]
-    next_cursor: str | None
+class AnalysisPage(Page[AnalysisRead]):
+    pass
 
 
 # ---- audit and event payloads ---------------------------------------------------------

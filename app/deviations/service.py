@@ -2,7 +2,7 @@
 deviation report, and the analyses (causes and measures) that a period below its minimum
 standard calls for, approved by the GM and tracked measure by measure until done."""
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -11,11 +11,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.approvals import documents
-from app.calendar.working_time import local_date
+from app.calendar.working_time import local_date, local_day_start
 from app.core.db import commit, commit_or_raise
+from app.core.filters import where_equal, where_range
 from app.core.money import format_decimal, format_money
 from app.core.numbering import next_number
-from app.core.pagination import paginate
+from app.core.pagination import Listed, ListRequest, Sorts
 from app.core.permissions import PLANNING_RECORD_SCOPES, Capability, can, sees_record, visible
 from app.core.security import Principal
 from app.core.versioning import apply_changes, bump_version, ensure_version
@@ -134,16 +135,19 @@ def _target_summary(target: GrowthTarget) -> dict[str, Any]:
             "version": target.version}
 
 
+TARGET_SORTS = Sorts("GrowthTarget", {
+    "created_at": col(GrowthTarget.created_at), "year": col(GrowthTarget.year),
+    "growth_rate": col(GrowthTarget.growth_rate),
+}, tiebreaker=col(GrowthTarget.id))
+
+
 async def list_targets(session: AsyncSession, principal: Principal, *,
-                       department_id: str | None, year: int | None, limit: int,
-                       cursor: str | None) -> tuple[list[GrowthTarget], str | None]:
+                       department_id: str | None, year: int | None, page: ListRequest
+                       ) -> Listed[GrowthTarget]:
     statement: Select[Any] = select(GrowthTarget).where(_targets_visible(principal))
-    if department_id is not None:
-        statement = statement.where(col(GrowthTarget.department_id) == department_id)
-    if year is not None:
-        statement = statement.where(col(GrowthTarget.year) == year)
-    return await paginate(session, statement, keys=[GrowthTarget.id], limit=limit,
-                          cursor=cursor, descending=True)
+    statement = where_equal(statement, (col(GrowthTarget.department_id), department_id),
+                            (col(GrowthTarget.year), year))
+    return await TARGET_SORTS.page(session, statement, page)
 
 
 # ---- analyses ---------------------------------------------------------------------------
@@ -167,17 +171,28 @@ async def get_visible(session: AsyncSession, principal: Principal, analysis_id: 
     return analysis
 
 
+SORTS = Sorts("DeviationAnalysis", {
+    "created_at": col(DeviationAnalysis.created_at), "year": col(DeviationAnalysis.year),
+    "deviation": col(DeviationAnalysis.deviation), "actual": col(DeviationAnalysis.actual),
+}, tiebreaker=col(DeviationAnalysis.id))
+
+
 async def list_analyses(session: AsyncSession, principal: Principal, *,
-                        department_id: str | None, year: int | None,
-                        status: AnalysisStatus | None, limit: int, cursor: str | None
-                        ) -> tuple[list[DeviationAnalysis], str | None]:
+                        department_id: str | None, year: int | None, month: int | None = None,
+                        status: AnalysisStatus | None, created_from: date | None = None,
+                        created_to: date | None = None, page: ListRequest
+                        ) -> Listed[DeviationAnalysis]:
     statement: Select[Any] = select(DeviationAnalysis).where(_visible(principal))
-    for column, value in ((DeviationAnalysis.department_id, department_id),
-                          (DeviationAnalysis.year, year), (DeviationAnalysis.status, status)):
-        if value is not None:
-            statement = statement.where(col(column) == value)
-    return await paginate(session, statement, keys=[DeviationAnalysis.id], limit=limit,
-                          cursor=cursor, descending=True)
+    statement = where_equal(statement, (col(DeviationAnalysis.department_id), department_id),
+                            (col(DeviationAnalysis.year), year),
+                            (col(DeviationAnalysis.month), month),
+                            (col(DeviationAnalysis.status), status))
+    statement = where_range(  # the company's calendar days, inclusive
+        statement, col(DeviationAnalysis.created_at),
+        local_day_start(created_from) if created_from else None,
+        local_day_start(created_to + timedelta(days=1)) if created_to else None,
+        last_excluded=True)
+    return await SORTS.page(session, statement, page)
 
 
 async def measures_by_analysis(session: AsyncSession, ids: list[int]

@@ -94,8 +94,6 @@ class SalesTarget(SQLModel, table=True):
     __tablename__ = "sales_target"
     __table_args__ = (
         UniqueConstraint("plan_id", "owner_id", name="uq_sales_target_plan_id_owner_id"),
-        Index("ix_sales_target_owner_id_id", "owner_id", "id"),
-        Index("ix_sales_target_department_id_id", "department_id", "id"),
         CheckConstraint("amount >= 0", name="amount_non_negative"),
     )
 

@@ -1,17 +1,26 @@
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Depends, Path, Query, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.approvals.attached import approval_reads
 from app.approvals.errors import NoPolicyForDocument, NotSubmitter
 from app.core.clock import Now
 from app.core.db import SessionDep
+from app.core.directory import with_names
 from app.core.errors import InvalidTransition, StaleVersion, errors_doc
+from app.core.filters import (
+    AmountFromQuery,
+    AmountToQuery,
+    DayFromQuery,
+    DayToQuery,
+    DepartmentQuery,
+    OwnerQuery,
+)
 from app.core.ids import Id, path_id
 from app.core.numbering import NumberQuery
-from app.core.pagination import CursorQuery, LimitQuery
+from app.core.pagination import ListRequest
 from app.core.security import CurrentPrincipal, Principal
 from app.core.versioning import IfMatch, set_etag
 from app.plans import approval as _registers_adapter  # noqa: F401
@@ -54,7 +63,7 @@ TargetId = Annotated[int, Path(ge=1),
                      path_id(lambda n: SalesTargetNotFound(f"No sales target {n}."))]
 PeriodQuery = Annotated[str | None, Query(pattern=PERIOD_PATTERN,
                                           description="A year (`2026`) or month (`2026-03`)")]
-DepartmentQuery = Annotated[str | None, Query(max_length=32)]
+YearQuery = Annotated[int | None, Query(ge=2000, le=2100, description="The plan's year")]
 WRITE_ERRORS = (SalesPlanNotFound, SalesPlanForbidden, StaleVersion)
 
 
@@ -92,6 +101,8 @@ async def _read_many(session: AsyncSession, principal: Principal, plans: list[Sa
             plan, principal, read.approval.allowed_actions if read.approval else [],
             revision_open=plan.id in revising)
         reads.append(read)
+    await with_names(session, reads)
+    await with_names(session, [t for read in reads for t in read.targets])
     return reads
 
 
@@ -106,18 +117,23 @@ async def _read(session: AsyncSession, principal: Principal, plan: SalesPlan, no
 @router.get("", response_model=SalesPlanPage)
 async def list_sales_plans(
     session: SessionDep, principal: CurrentPrincipal, now: Now,
-    department_id: DepartmentQuery = None, period: PeriodQuery = None,
+    page: Annotated[ListRequest, Depends(service.SORTS.request)],
+    department_id: DepartmentQuery = None, period: PeriodQuery = None, year: YearQuery = None,
     status: SalesPlanStatus | None = None, number: NumberQuery = None,
-    limit: LimitQuery = 50, cursor: CursorQuery = None,
+    created_from: DayFromQuery = None, created_to: DayToQuery = None,
+    amount_from: AmountFromQuery = None, amount_to: AmountToQuery = None,
 ) -> SalesPlanPage:
-    """Plans the caller may see, newest first, every revision: a head their department's,
-    a deputy GM those overseen; the GM, finance, the board and auditors all. Reps see their
-    targets (`/sales-targets`), not the plans."""
-    items, next_cursor = await service.list_plans(
-        session, principal, department_id=department_id, period=period, status=status,
-        number=number, limit=limit, cursor=cursor)
-    return SalesPlanPage(items=await _read_many(session, principal, items, now),
-                         next_cursor=next_cursor)
+    """Plans the caller may see, newest first unless sorted otherwise, every revision: a
+    head their department's, a deputy GM those overseen; the GM, finance, the board and
+    auditors all. Reps see their targets (`/sales-targets`), not the plans. `period` is
+    one plan's period exactly, `year` every plan of the year (yearly and monthly);
+    `amount_*` bound the target amount."""
+    listed = await service.list_plans(
+        session, principal, department_id=department_id, period=period, year=year,
+        status=status, number=number, created_from=created_from, created_to=created_to,
+        amount_from=amount_from, amount_to=amount_to, page=page)
+    return SalesPlanPage(items=await _read_many(session, principal, listed.items, now),
+                         next_cursor=listed.next_cursor, total=listed.total)
 
 
 @router.post("", status_code=201, response_model=SalesPlanRead,
@@ -221,21 +237,27 @@ async def get_sales_plan_progress(plan_id: PlanId, session: SessionDep,
 
 @targets_router.get("", response_model=SalesTargetPage)
 async def list_sales_targets(
-    session: SessionDep, principal: CurrentPrincipal, plan_id: Id | None = None,
-    owner_id: Annotated[str | None, Query(max_length=128)] = None,
-    department_id: DepartmentQuery = None, period: PeriodQuery = None,
-    limit: LimitQuery = 50, cursor: CursorQuery = None,
+    session: SessionDep, principal: CurrentPrincipal,
+    page: Annotated[ListRequest, Depends(targets.SORTS.request)], plan_id: Id | None = None,
+    owner_id: OwnerQuery = None, department_id: DepartmentQuery = None,
+    period: PeriodQuery = None, year: YearQuery = None, created_from: DayFromQuery = None,
+    created_to: DayToQuery = None, amount_from: AmountFromQuery = None,
+    amount_to: AmountToQuery = None,
 ) -> SalesTargetPage:
-    """Targets the caller may see, newest first: a rep their own, a head their
-    department's, a deputy GM those overseen, the company-wide roles all."""
-    items, next_cursor = await targets.list_targets(
+    """Targets the caller may see, newest first unless sorted otherwise: a rep their own, a
+    head their department's, a deputy GM those overseen, the company-wide roles all.
+    `period` and `year` are their plan's; `amount_*` bound the target."""
+    listed = await targets.list_targets(
         session, principal, plan_id=plan_id, owner_id=owner_id, department_id=department_id,
-        period=period, limit=limit, cursor=cursor)
+        period=period, year=year, created_from=created_from, created_to=created_to,
+        amount_from=amount_from, amount_to=amount_to, page=page)
+    items = listed.items
     plans = await targets.plans_of(session, items)
     months = await service.months_by_target(session, [t.id for t in items if t.id is not None])
-    return SalesTargetPage(items=[_target_read(t, months.get(t.id or 0, []),
-                                               plans.get(t.plan_id), principal)
-                                  for t in items], next_cursor=next_cursor)
+    reads = [_target_read(t, months.get(t.id or 0, []), plans.get(t.plan_id), principal)
+             for t in items]
+    await with_names(session, reads)
+    return SalesTargetPage(items=reads, next_cursor=listed.next_cursor, total=listed.total)
 
 
 async def _target(session: AsyncSession, principal: Principal, target: SalesTarget,
@@ -244,8 +266,10 @@ async def _target(session: AsyncSession, principal: Principal, target: SalesTarg
     plans = await targets.plans_of(session, [target])
     months = await service.months_by_target(session, [target.id])
     set_etag(response, target.version)
-    return _target_read(target, months.get(target.id, []), plans.get(target.plan_id),
+    read = _target_read(target, months.get(target.id, []), plans.get(target.plan_id),
                         principal)
+    await with_names(session, [read])
+    return read
 
 
 @targets_router.get("/{target_id}", response_model=SalesTargetRead,

@@ -7,7 +7,7 @@ Lock order: an approval request, then the plan, then its targets.
 """
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -18,11 +18,12 @@ from sqlmodel import col
 from app.approvals.documents import recall_document, submit_document
 from app.approvals.policy import DocumentFacts
 from app.approvals.registry import SubmittedDocument
-from app.calendar.working_time import local_date
+from app.calendar.working_time import local_date, local_day_start
 from app.core.db import commit, flush_or_raise
+from app.core.filters import where_equal, where_range
 from app.core.money import format_money
 from app.core.numbering import next_number, number_is
-from app.core.pagination import paginate
+from app.core.pagination import Listed, ListRequest, Sorts
 from app.core.permissions import (
     PLAN_SCOPES,
     TARGET_SCOPES,
@@ -103,19 +104,35 @@ async def get_visible(session: AsyncSession, principal: Principal, plan_id: int,
     return plan
 
 
+SORTS = Sorts("SalesPlan", {
+    "created_at": col(SalesPlan.created_at), "period": col(SalesPlan.period),
+    "target_amount": col(SalesPlan.target_amount),
+}, tiebreaker=col(SalesPlan.id))
+
+
 async def list_plans(session: AsyncSession, principal: Principal, *,
-                     department_id: str | None, period: str | None,
-                     status: SalesPlanStatus | None, number: str | None, limit: int,
-                     cursor: str | None) -> tuple[list[SalesPlan], str | None]:
+                     department_id: str | None, period: str | None, year: int | None,
+                     status: SalesPlanStatus | None, number: str | None,
+                     created_from: date | None = None, created_to: date | None = None,
+                     amount_from: Decimal | None = None, amount_to: Decimal | None = None,
+                     page: ListRequest) -> Listed[SalesPlan]:
     statement = select(SalesPlan).where(_visible(principal))
     if number is not None:
         statement = statement.where(number_is(col(SalesPlan.number), number))
-    for column, value in ((SalesPlan.department_id, department_id),
-                          (SalesPlan.period, period), (SalesPlan.status, status)):
-        if value is not None:
-            statement = statement.where(col(column) == value)
-    return await paginate(session, statement, keys=[SalesPlan.id], limit=limit, cursor=cursor,
-                          descending=True)
+    statement = where_equal(statement, (col(SalesPlan.department_id), department_id),
+                            (col(SalesPlan.period), period), (col(SalesPlan.year), year),
+                            (col(SalesPlan.status), status))
+    statement = where_created(statement, col(SalesPlan.created_at), created_from,
+                                 created_to)
+    statement = where_range(statement, col(SalesPlan.target_amount), amount_from, amount_to)
+    return await SORTS.page(session, statement, page)
+
+def where_created(statement: Any, column: Any, first: date | None,
+                  last: date | None) -> Any:
+    """Created on the company's calendar days `first` to `last`, inclusive."""
+    return where_range(statement, column, local_day_start(first) if first else None,
+                       local_day_start(last + timedelta(days=1)) if last else None,
+                       last_excluded=True)
 
 
 async def lines_by_plan(session: AsyncSession, plan_ids: Sequence[int]

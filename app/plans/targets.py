@@ -1,14 +1,16 @@
 """The reps' targets (业绩协议): read within one's visibility (a rep their own, a head their
 department's), acknowledged by the rep they belong to once the plan is in force."""
 
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.core.db import commit
-from app.core.pagination import paginate
+from app.core.filters import where_equal, where_range
+from app.core.pagination import Listed, ListRequest, Sorts
 from app.core.security import Principal
 from app.core.versioning import apply_changes, ensure_version
 from app.events.changes import record_change
@@ -29,19 +31,29 @@ async def get_visible(session: AsyncSession, principal: Principal, target_id: in
     return target
 
 
+SORTS = Sorts("SalesTarget", {
+    "created_at": col(SalesTarget.created_at), "amount": col(SalesTarget.amount),
+}, tiebreaker=col(SalesTarget.id))
+
+
 async def list_targets(session: AsyncSession, principal: Principal, *, plan_id: int | None,
                        owner_id: str | None, department_id: str | None, period: str | None,
-                       limit: int, cursor: str | None) -> tuple[list[SalesTarget], str | None]:
+                       year: int | None = None, created_from: date | None = None,
+                       created_to: date | None = None, amount_from: Decimal | None = None,
+                       amount_to: Decimal | None = None, page: ListRequest
+                       ) -> Listed[SalesTarget]:
     statement = select(SalesTarget).where(service.target_visible(principal))
-    if period is not None:
-        statement = statement.join(SalesPlan, col(SalesPlan.id) == SalesTarget.plan_id).where(
-            col(SalesPlan.period) == period)
-    for column, value in ((SalesTarget.plan_id, plan_id), (SalesTarget.owner_id, owner_id),
-                          (SalesTarget.department_id, department_id)):
-        if value is not None:
-            statement = statement.where(col(column) == value)
-    return await paginate(session, statement, keys=[SalesTarget.id], limit=limit,
-                          cursor=cursor, descending=True)
+    if period is not None or year is not None:
+        statement = statement.join(SalesPlan, col(SalesPlan.id) == SalesTarget.plan_id)
+        statement = where_equal(statement, (col(SalesPlan.period), period),
+                                (col(SalesPlan.year), year))
+    statement = where_equal(statement, (col(SalesTarget.plan_id), plan_id),
+                            (col(SalesTarget.owner_id), owner_id),
+                            (col(SalesTarget.department_id), department_id))
+    statement = service.where_created(statement, col(SalesTarget.created_at), created_from,
+                                        created_to)
+    statement = where_range(statement, col(SalesTarget.amount), amount_from, amount_to)
+    return await SORTS.page(session, statement, page)
 
 
 async def plans_of(session: AsyncSession, targets: list[SalesTarget]) -> dict[int, SalesPlan]:

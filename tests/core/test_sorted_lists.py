@@ -4,22 +4,28 @@ resumes after the last row under that sort, ties (equal amounts, equal dates) in
 and NULLs last ascending, first descending. A list added later with `Sorts` is held to it
 without a test of its own, as soon as `stocked` gives it rows."""
 
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
 
+from app.budgets.models import Expense, ExpenseCategory, ExpenseOverride
 from app.calendar.working_time import local_date
 from app.core.db import utcnow
 from app.customers.models import Customer
 from app.deliveries.models import Delivery
 from app.departments.models import Department
+from app.deviations.models import DeviationAnalysis
 from app.main import create_app
+from tests.company import Company
 from tests.conftest import make_settings
+from tests.factories.budgets import budget_body
 from tests.factories.confirmed_orders import create_confirmed_order
 from tests.factories.customers import create_customer
 from tests.factories.ledger import create_payment, create_receivable
+from tests.factories.plans import Planner, target
 from tests.factories.products import create_product
 from tests.factories.quotes import quote_body, quote_line
 
@@ -45,11 +51,26 @@ def test_every_document_list_is_sortable() -> None:
     paths = {path for path, _sort in SORTED_LISTS}
     assert {f"/api/v1/{name}" for name in (
         "leads", "opportunities", "quotes", "contracts", "customers", "orders", "deliveries",
-        "receivables", "payments", "approvals", "products", "departments")} <= paths
+        "receivables", "payments", "approvals", "products", "departments", "sales-plans",
+        "sales-targets", "expense-budgets", "expense-budgets/{budget_id}/expenses",
+        "expense-budgets/{budget_id}/overrides", "growth-targets",
+        "deviation-analyses")} <= paths
+
+
+@dataclass
+class Stocked(Company):
+    """The company, and the ids the lists under a document need in their paths."""
+
+    budget_id: int = 0
+
+
+def _url(path: str, stocked: Stocked) -> str:
+    """A list's path with the stocked document's ids in it (`{budget_id}`)."""
+    return path.format(**vars(stocked))
 
 
 @pytest.fixture
-async def stocked(client, session, company, submitted, draft):
+async def stocked(client, session, company, submitted, draft) -> Stocked:
     """Rows in every sorted list, with ties and NULLs in the sort keys, all of department east
     (the GM reads them all)."""
     customer = await session.get(Customer, company.customer_id)
@@ -98,7 +119,54 @@ async def stocked(client, session, company, submitted, draft):
                            (date(2026, 11, 30), "50.00")):
         await create_payment(session, customer=customer, received_on=received,
                              allocations=[(receivables[0], part)])
-    return company
+    budget_id = await _stock_planning(client, session, company)
+    return Stocked(**vars(company), budget_id=budget_id)
+
+
+async def _stock_planning(client, session, company: Company) -> int:
+    """Plans with their rep's targets, budgets with one's expenses and overrides, growth
+    targets and deviation analyses; returns the budget whose expenses are listed."""
+    planner = Planner(client, company)
+    for period, amount in (("2026", "1000000.00"), ("2027", "1000000.00"),
+                           ("2026-03", "50000.00")):
+        plan = await planner.create(period, amount)
+        response = await planner.allocate(plan["id"], target("rep.zhang", amount))
+        assert response.status_code == 200, response.text
+    budgets = []
+    for year in (2026, 2027, 2028):
+        response = await client.post("/api/v1/expense-budgets", headers=company.head,
+                                     json=budget_body(year=year))
+        assert response.status_code == 201, response.text
+        budgets.append(response.json())
+    [office] = [i for i in budgets[0]["items"] if i["category"] == "office"]
+    for spent_on, amount in ((date(2026, 3, 5), "200.00"), (date(2026, 3, 5), "200.00"),
+                             (date(2026, 2, 1), "35.50")):
+        session.add(Expense(budget_id=budgets[0]["id"], item_id=office["id"],
+                            department_id="east", category=ExpenseCategory.office,
+                            spent_on=spent_on, amount=Decimal(amount), description="打印纸",
+                            spent_by="rep.zhang", recorded_by="head.wang"))
+    for amount in ("12000.00", "12000.00", "800.00"):
+        session.add(ExpenseOverride(
+            budget_id=budgets[0]["id"], item_id=office["id"], department_id="east",
+            category=ExpenseCategory.office, spent_on=date(2026, 6, 30),
+            amount=Decimal(amount), description="展会临时租赁", spent_by="rep.zhang",
+            justification="客户临时加开展会", remainder_at_request=Decimal("10000.00"),
+            requested_by="head.wang"))
+    for year, rate in ((2025, "0.1000"), (2026, "0.1000"), (2027, "-0.0500")):
+        response = await client.post("/api/v1/growth-targets", headers=company.gm, json={
+            "department_id": "east", "year": year, "growth_rate": rate})
+        assert response.status_code == 201, response.text
+    for n, (month, actual) in enumerate(((None, "900000.00"), (3, "900000.00"),
+                                         (4, "40000.00"))):
+        baseline, rate = Decimal("1000000.00"), Decimal("0.1000")
+        standard = baseline * (1 + rate)
+        session.add(DeviationAnalysis(
+            number=f"PC-2026-90000{n}", department_id="east", year=2026, month=month,
+            actual=Decimal(actual), baseline=baseline, growth_rate=rate, standard=standard,
+            deviation=Decimal(actual) - standard, causes="大客户推迟采购",
+            created_by="head.wang"))
+    await session.commit()
+    return int(budgets[0]["id"])
 
 
 def _comparable(field: str, value: Any) -> Any:
@@ -133,6 +201,7 @@ def _in_order(items: list[dict], sort: str) -> bool:
                          ids=[f"{p.rsplit('/', 1)[-1]}:{s}" for p, s in SORTED_LISTS])
 async def test_every_sort_pages_through_every_row_once_in_order(client, stocked, path, sort):
     reader = stocked.gm
+    path = _url(path, stocked)
     whole = await client.get(path, headers=reader, params={"sort": sort, "limit": 200,
                                                            "include_total": "true"})
     assert whole.status_code == 200, whole.text
@@ -160,7 +229,9 @@ async def test_every_sort_pages_through_every_row_once_in_order(client, stocked,
 
 
 AMOUNT_FIELDS = {"opportunities": "expected_amount", "quotes": "total", "contracts": "total",
-                 "orders": "total", "receivables": "amount", "payments": "amount"}
+                 "orders": "total", "receivables": "amount", "payments": "amount",
+                 "sales-plans": "target_amount", "sales-targets": "amount",
+                 "expense-budgets": "total", "expenses": "amount"}
 
 
 def _lists_taking(*names: str) -> list[str]:
@@ -189,6 +260,7 @@ async def _ids(client, headers, path, **params) -> list[int]:
 @pytest.mark.parametrize("path", _lists_taking("amount_from", "amount_to"))
 async def test_amount_ranges_are_inclusive(client, stocked, path):
     field = AMOUNT_FIELDS[path.rsplit("/", 1)[-1]]
+    path = _url(path, stocked)
     items = (await client.get(path, headers=stocked.gm, params={"limit": 200})).json()["items"]
     amounts = sorted({Decimal(i[field]) for i in items})
     middle = amounts[len(amounts) // 2]
@@ -205,6 +277,7 @@ async def test_amount_ranges_are_inclusive(client, stocked, path):
 
 @pytest.mark.parametrize("path", _lists_taking("owner_id", "department_id"))
 async def test_owner_and_department_filters(client, stocked, path):
+    path = _url(path, stocked)
     every = await _ids(client, stocked.gm, path)
     assert every
     assert await _ids(client, stocked.gm, path, owner_id="rep.zhang") == every
@@ -215,6 +288,7 @@ async def test_owner_and_department_filters(client, stocked, path):
 
 @pytest.mark.parametrize("path", _lists_taking("created_from", "created_to"))
 async def test_created_days_are_the_company_s_calendar_days(client, stocked, path):
+    path = _url(path, stocked)
     every = await _ids(client, stocked.gm, path)
     today = local_date(utcnow())
     assert every
