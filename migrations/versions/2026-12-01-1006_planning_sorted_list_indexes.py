@@ -11,7 +11,7 @@ The (scope, id) indexes the id-ordered lists read through are dropped: the new o
 with the same scope column, so they serve lookups by it too.
 
 Revision ID: ea7f9e59f95c
-Revises: c0de1affe7fd
+Revises: 82c8adcba035
 Create Date: 2026-12-01 10:06:24.477391+00:00
 """
 
@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = 'ea7f9e59f95c'
-down_revision: str | Sequence[str] | None = 'c0de1affe7fd'
+down_revision: str | Sequence[str] | None = '82c8adcba035'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
