@@ -1,10 +1,13 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi.responses import StreamingResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.db import SessionDep
+from app.core.clock import Now
 from app.core.directory import with_names
+from app.core.export import FormatQuery, export_page, file_responses, negotiated_format
 from app.core.errors import Forbidden, StaleVersion, errors_doc
 from app.core.filters import (
     DayFromQuery,
@@ -13,10 +16,10 @@ from app.core.filters import (
     OwnerQuery,
 )
 from app.core.ids import path_id
-from app.core.pagination import ListRequest
+from app.core.pagination import Listed, ListRequest
 from app.core.security import CurrentPrincipal
 from app.core.versioning import IfMatch, set_etag
-from app.customers import service
+from app.customers import exports, service
 from app.customers.errors import (
     CreditTermsForbidden,
     CustomerInUse,
@@ -42,9 +45,9 @@ CustomerId = Annotated[int, Path(ge=1), path_id(
     lambda n: CustomerNotFound(f"No customer {n}."))]
 
 
-@router.get("", response_model=CustomerPage)
+@router.get("", response_model=CustomerPage, responses=file_responses())
 async def list_customers(
-    session: SessionDep, principal: CurrentPrincipal,
+    request: Request, session: SessionDep, principal: CurrentPrincipal, now: Now,
     page: Annotated[ListRequest, Depends(service.SORTS.request)],
     owner_id: OwnerQuery = None, department_id: DepartmentQuery = None,
     created_from: DayFromQuery = None, created_to: DayToQuery = None,
@@ -52,15 +55,27 @@ async def list_customers(
     q: Annotated[str | None, Query(max_length=100, description=(
         "Search in the name; a whole credit code, phone number (any usual form) or e-mail "
         "address also finds the customer it belongs to"))] = None,
-) -> CustomerPage:
+    format: FormatQuery = None,
+) -> CustomerPage | StreamingResponse:
     """Customers the caller may see (own, department, overseen departments or all), newest
-    first unless sorted otherwise."""
-    listed = await service.list_customers(
-        session, principal, owner_id=owner_id, department_id=department_id,
-        credit_rating=credit_rating, is_key_customer=is_key_customer, q=q,
-        created_from=created_from, created_to=created_to, page=page)
-    reads = [CustomerRead.model_validate(c) for c in listed.items]
-    await with_names(session, reads)
+    first unless sorted otherwise; every one of them as CSV or XLSX with `format`."""
+
+    async def page_of(wanted: ListRequest) -> tuple[list[CustomerRead], Listed[Customer]]:
+        listed = await service.list_customers(
+            session, principal, owner_id=owner_id, department_id=department_id,
+            credit_rating=credit_rating, is_key_customer=is_key_customer, q=q,
+            created_from=created_from, created_to=created_to, page=wanted)
+        reads = [CustomerRead.model_validate(c) for c in listed.items]
+        await with_names(session, reads)
+        return reads, listed
+
+    file_format = negotiated_format(request, format)
+    if file_format is not None:
+        async def pages(cursor: str | None) -> tuple[list[CustomerRead], str | None]:
+            reads, listed = await page_of(export_page(page, cursor))
+            return reads, listed.next_cursor
+        return await exports.CUSTOMERS.response(file_format, now=now, pages=pages)
+    reads, listed = await page_of(page)
     return CustomerPage(items=reads, next_cursor=listed.next_cursor, total=listed.total)
 
 
