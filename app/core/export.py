@@ -35,7 +35,7 @@ from fastapi.responses import StreamingResponse
 
 from app.core.i18n import Language, current_language
 from app.core.messages import STATES, Text
-from app.core.pagination import ListRequest
+from app.core.pagination import Listed, ListRequest
 
 CSV_MEDIA_TYPE = "text/csv"
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -303,6 +303,21 @@ class Export:
         }
         return StreamingResponse(_stream(writer.path), media_type=MEDIA_TYPES[format],
                                  headers=headers)
+
+    async def file(self, request: Request, format: ExportFormat | None, *,
+                   page: ListRequest, now: datetime,
+                   page_of: Callable[[ListRequest], Awaitable[Listed[Any]]]
+                   ) -> StreamingResponse | None:
+        """The file a list route was asked for (None: answer the JSON page): every row
+        `page_of` lists under the client's sort, read in export pages."""
+        wanted = negotiated_format(request, format)
+        if wanted is None:
+            return None
+
+        async def pages(cursor: str | None) -> tuple[list[Any], str | None]:
+            listed = await page_of(export_page(page, cursor))
+            return listed.items, listed.next_cursor
+        return await self.response(wanted, now=now, pages=pages)
 
 
 def export_page(request: ListRequest, cursor: str | None) -> ListRequest:

@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.db import SessionDep
 from app.core.clock import Now
 from app.core.directory import with_names
-from app.core.export import FormatQuery, export_page, file_responses, negotiated_format
+from app.core.export import FormatQuery, file_responses
 from app.core.errors import Forbidden, StaleVersion, errors_doc
 from app.core.filters import (
     DayFromQuery,
@@ -60,23 +60,20 @@ async def list_customers(
     """Customers the caller may see (own, department, overseen departments or all), newest
     first unless sorted otherwise; every one of them as CSV or XLSX with `format`."""
 
-    async def page_of(wanted: ListRequest) -> tuple[list[CustomerRead], Listed[Customer]]:
+    async def page_of(wanted: ListRequest) -> Listed[CustomerRead]:
         listed = await service.list_customers(
             session, principal, owner_id=owner_id, department_id=department_id,
             credit_rating=credit_rating, is_key_customer=is_key_customer, q=q,
             created_from=created_from, created_to=created_to, page=wanted)
         reads = [CustomerRead.model_validate(c) for c in listed.items]
         await with_names(session, reads)
-        return reads, listed
+        return Listed(reads, listed.next_cursor, listed.total)
 
-    file_format = negotiated_format(request, format)
-    if file_format is not None:
-        async def pages(cursor: str | None) -> tuple[list[CustomerRead], str | None]:
-            reads, listed = await page_of(export_page(page, cursor))
-            return reads, listed.next_cursor
-        return await exports.CUSTOMERS.response(file_format, now=now, pages=pages)
-    reads, listed = await page_of(page)
-    return CustomerPage(items=reads, next_cursor=listed.next_cursor, total=listed.total)
+    file = await exports.CUSTOMERS.file(request, format, page=page, now=now, page_of=page_of)
+    if file is not None:
+        return file
+    listed = await page_of(page)
+    return CustomerPage(items=listed.items, next_cursor=listed.next_cursor, total=listed.total)
 
 
 @router.post("", status_code=201, response_model=CustomerCreated,
