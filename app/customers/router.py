@@ -8,6 +8,16 @@ from app.core.db import SessionDep
 from app.core.clock import Now
 from app.core.directory import with_names
 from app.core.export import FormatQuery, file_responses
+from app.core.imports import (
+    DryRunQuery,
+    ImportReport,
+    ImportRowsInvalid,
+    ImportTooManyRows,
+    ImportUnknownColumns,
+    ImportUnreadable,
+    UploadParam,
+    read_sheet,
+)
 from app.core.errors import Forbidden, StaleVersion, errors_doc
 from app.core.filters import (
     DayFromQuery,
@@ -19,7 +29,7 @@ from app.core.ids import path_id
 from app.core.pagination import Listed, ListRequest
 from app.core.security import CurrentPrincipal
 from app.core.versioning import IfMatch, set_etag
-from app.customers import exports, service
+from app.customers import exports, imports, service
 from app.customers.errors import (
     CreditTermsForbidden,
     CustomerInUse,
@@ -94,6 +104,21 @@ async def create_customer(
                           for d in duplicates]
     await with_names(session, [created])
     return created
+
+
+@router.post("/import", response_model=ImportReport,
+             responses=errors_doc(Forbidden, ImportUnreadable, ImportUnknownColumns,
+                                  ImportTooManyRows, ImportRowsInvalid))
+async def import_customers(
+    file: UploadParam, session: SessionDep, principal: CurrentPrincipal,
+    dry_run: DryRunQuery = False,
+) -> ImportReport:
+    """Customers from an XLSX or CSV file, one per row, each checked as a single create
+    would be (the same fields, rules and role gate). All or nothing: when any row fails,
+    nothing is imported and 422 `import.rows_invalid` lists each failure (`row_errors`);
+    `dry_run=true` reports the same without writing. Likely duplicates are warnings."""
+    rows = read_sheet(await file.read(), imports.COLUMNS)
+    return await imports.import_customers(session, principal, rows=rows, dry_run=dry_run)
 
 
 async def _read(session: AsyncSession, customer: Customer, response: Response) -> CustomerRead:
