@@ -121,14 +121,14 @@ def negotiated_format(request: Request, format: ExportFormat | None) -> ExportFo
 
 
 def file_responses() -> dict[int | str, dict[str, Any]]:
-    """The file answers of a list route, for its OpenAPI `responses`."""
+    """The file answers of a list route, for its OpenAPI `responses`. A file comes with
+    `Content-Disposition: attachment` (its name, and `filename*` in UTF-8 for a Chinese
+    one) and `X-Export-Rows` (how many rows it holds)."""
     return {200: {"content": {
-        CSV_MEDIA_TYPE: {"schema": {"type": "string"}},
+        CSV_MEDIA_TYPE: {"schema": {"type": "string", "description": (
+            "UTF-8 with a BOM, CRLF line ends, headers in the caller's language")}},
         XLSX_MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}},
-    }, "headers": {"Content-Disposition": {
-        "description": "`attachment` with the file's name (`filename*` in UTF-8 for a "
-                       "Chinese name), when a file was asked for",
-        "schema": {"type": "string"}}}}}
+    }}}
 
 
 # ---- values -------------------------------------------------------------------------------

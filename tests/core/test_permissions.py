@@ -49,6 +49,7 @@ EXPECTED: dict[str, frozenset[Role]] = {
                      "convert_lead"), SALES),
     "assign_lead": frozenset({Role.dept_head, Role.deputy_gm, Role.gm, Role.admin}),
     "create_customer": frozenset({Role.sales_rep, Role.dept_head, Role.gm, Role.admin}),
+    "import_customers": frozenset({Role.sales_rep, Role.dept_head, Role.gm, Role.admin}),
     # Finance edits credit terms only; the service refuses it the other fields.
     "update_customer": frozenset({Role.sales_rep, Role.dept_head, Role.deputy_gm, Role.gm,
                                   Role.finance, Role.admin}),
