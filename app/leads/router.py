@@ -9,12 +9,22 @@ from app.core.db import SessionDep
 from app.core.directory import with_names
 from app.core.errors import Forbidden, InvalidTransition, StaleVersion, errors_doc
 from app.core.ids import path_id
+from app.core.imports import (
+    DryRunQuery,
+    ImportReport,
+    ImportRowsInvalid,
+    ImportTooManyRows,
+    ImportUnknownColumns,
+    ImportUnreadable,
+    UploadParam,
+    read_sheet,
+)
 from app.core.pagination import ListRequest
 from app.core.schemas import FIRST_DAY, LAST_DAY
 from app.core.security import CurrentPrincipal, Principal
 from app.core.versioning import IfMatch, set_etag
 from app.customers.errors import DuplicateCreditCode, OwnershipForbidden
-from app.leads import flows, service
+from app.leads import flows, imports, service
 from app.leads.errors import (
     AssignmentForbidden,
     ContactRequired,
@@ -110,6 +120,22 @@ async def create_lead(body: LeadCreate, session: SessionDep, principal: CurrentP
     created.duplicates = [LeadDuplicate.model_validate(d, from_attributes=True)
                           for d in duplicates]
     return created
+
+
+@router.post("/import", response_model=ImportReport,
+             responses=errors_doc(Forbidden, ImportUnreadable, ImportUnknownColumns,
+                                  ImportTooManyRows, ImportRowsInvalid))
+async def import_leads(
+    file: UploadParam, session: SessionDep, principal: CurrentPrincipal,
+    dry_run: DryRunQuery = False,
+) -> ImportReport:
+    """Leads from an XLSX or CSV file, one per row, each checked as a single create would
+    be. `source` takes the code or its name (网站, 展会, 转介绍, 电话, 社交媒体, 其他). All
+    or nothing: when any row fails, nothing is imported and 422 `import.rows_invalid` lists
+    each failure (`row_errors`); `dry_run=true` reports the same without writing. Likely
+    duplicates (of earlier leads or of rows above) are warnings."""
+    rows = read_sheet(await file.read(), imports.COLUMNS)
+    return await imports.import_leads(session, principal, rows=rows, dry_run=dry_run)
 
 
 @router.get("/{lead_id}", response_model=LeadRead, responses=errors_doc(LeadNotFound))
