@@ -27,8 +27,8 @@ from types import SimpleNamespace
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from app.core.export import EXPORT_PAGE, ExportFormat  # noqa: E402
-from app.customers.exports import CUSTOMERS  # noqa: E402
+from app.core.export import EXPORT_PAGE, ExportFormat
+from app.customers.exports import CUSTOMERS
 
 NOW = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
 

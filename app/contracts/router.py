@@ -40,8 +40,8 @@ from app.contracts.schemas import (
 from app.core.clock import Now
 from app.core.db import SessionDep
 from app.core.directory import with_names
-from app.core.export import FormatQuery, file_responses
 from app.core.errors import InvalidTransition, StaleVersion, UnprocessableEntity, errors_doc
+from app.core.export import FormatQuery, file_responses
 from app.core.filters import (
     AmountFromQuery,
     AmountToQuery,

@@ -29,8 +29,10 @@ from typing import Annotated, Any, Literal
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
+import anyio
 import xlsxwriter
 from fastapi import Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 
 from app.core.i18n import Language, current_language
@@ -204,6 +206,10 @@ class _Writer:
             self.sheet.set_column(index, index, width)
         self.sheet.freeze_panes(1, 0)
 
+    def write_all(self, items: Iterable[Any]) -> None:
+        for item in items:
+            self.write(item)
+
     def write(self, item: Any) -> None:
         self.row += 1
         if self.format is ExportFormat.csv:
@@ -258,8 +264,8 @@ def content_disposition(name: str, zh_name: str, day: date, format: ExportFormat
 
 async def _stream(path: str) -> AsyncIterator[bytes]:
     try:
-        with open(path, "rb") as file:
-            while chunk := file.read(_CHUNK):
+        async with await anyio.open_file(path, "rb") as file:
+            while chunk := await file.read(_CHUNK):
                 yield chunk
     finally:
         os.unlink(path)
@@ -285,11 +291,12 @@ class Export:
             cursor: str | None = None
             while True:
                 items, cursor = await pages(cursor)
-                for item in items:
-                    writer.write(item)
+                # Formatting rows (and zipping the XLSX) is CPU work of seconds for a large
+                # list: in a worker thread, so the event loop keeps serving other requests.
+                await run_in_threadpool(writer.write_all, items)
                 if cursor is None:
                     break
-            writer.finish()
+            await run_in_threadpool(writer.finish)
         except BaseException:
             writer.discard()
             raise

@@ -4,10 +4,18 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.db import SessionDep
 from app.core.clock import Now
+from app.core.db import SessionDep
 from app.core.directory import with_names
+from app.core.errors import Forbidden, StaleVersion, errors_doc
 from app.core.export import FormatQuery, file_responses
+from app.core.filters import (
+    DayFromQuery,
+    DayToQuery,
+    DepartmentQuery,
+    OwnerQuery,
+)
+from app.core.ids import path_id
 from app.core.imports import (
     DryRunQuery,
     ImportReport,
@@ -18,14 +26,6 @@ from app.core.imports import (
     UploadParam,
     read_sheet,
 )
-from app.core.errors import Forbidden, StaleVersion, errors_doc
-from app.core.filters import (
-    DayFromQuery,
-    DayToQuery,
-    DepartmentQuery,
-    OwnerQuery,
-)
-from app.core.ids import path_id
 from app.core.pagination import Listed, ListRequest
 from app.core.security import CurrentPrincipal
 from app.core.versioning import IfMatch, set_etag

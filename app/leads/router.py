@@ -8,8 +8,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.clock import Now
 from app.core.db import SessionDep
 from app.core.directory import with_names
-from app.core.export import FormatQuery, file_responses
 from app.core.errors import Forbidden, InvalidTransition, StaleVersion, errors_doc
+from app.core.export import FormatQuery, file_responses
 from app.core.ids import path_id
 from app.core.imports import (
     DryRunQuery,

@@ -10,8 +10,8 @@ from app.approvals.errors import NoPolicyForDocument, NotSubmitter, RequestNotPe
 from app.core.clock import Now
 from app.core.db import SessionDep
 from app.core.directory import with_names
-from app.core.export import FormatQuery, file_responses
 from app.core.errors import Conflict, InvalidTransition, StaleVersion, errors_doc
+from app.core.export import FormatQuery, file_responses
 from app.core.filters import (
     AmountFromQuery,
     AmountToQuery,

@@ -12,8 +12,8 @@ from app.calendar.working_time import local_date
 from app.core.clock import Now
 from app.core.db import SessionDep
 from app.core.directory import with_names
-from app.core.export import FormatQuery, file_responses
 from app.core.errors import InvalidTransition, StaleVersion, errors_doc
+from app.core.export import FormatQuery, file_responses
 from app.core.filters import (
     AMOUNT_MAX,
     AmountFromQuery,

@@ -124,7 +124,7 @@ async def test_too_many_rows(client, session, headers_for, monkeypatch):
     from app.core import imports
     monkeypatch.setattr(imports, "MAX_IMPORT_ROWS", 2)
     rep = headers_for(role="sales_rep", sub="rep.a", dept="east")
-    content = "Name\r\nA\r\nB\r\nC\r\n".encode()
+    content = b"Name\r\nA\r\nB\r\nC\r\n"
     response = await client.post("/api/v1/customers/import", headers=rep,
                                  files=upload(content, "c.csv", "text/csv"))
     assert response.status_code == 422
