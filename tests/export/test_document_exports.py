@@ -64,3 +64,24 @@ async def test_receivables_with_due_dates_and_status_filter(client, session, hea
         f"/api/v1/receivables?format=csv&status={ReceivableStatus.paid.value}", headers=finance)
     rows = read_csv(response)
     assert [row[rows[0].index("Amount")] for row in rows[1:]] == ["800.00"]
+
+
+async def test_receivables_aging_as_csv_with_its_total(client, session, headers_for):
+    east = await create_department(session, id="east")
+    first = await create_customer(session, department=east, name="甲")
+    second = await create_customer(session, department=east, name="乙")
+    await create_receivable(session, customer=first, due_date=date(2026, 1, 31),
+                            amount="100.00")
+    await create_receivable(session, customer=second, due_date=date(2026, 3, 31),
+                            amount="250.50")
+    finance = headers_for(role="finance", sub="fin")
+    response = await client.get("/api/v1/reports/receivables-aging?format=csv&as_of=2026-03-01",
+                                headers=finance | {"Accept-Language": "zh-CN"})
+    assert response.status_code == 200
+    rows = read_csv(response)
+    header = rows[0]
+    assert header[:3] == ["分组", "客户", "笔数"]
+    named = {row[1]: row for row in rows[1:-1]}
+    assert named["甲"][header.index("逾期1-30天")] == "100.00"
+    assert named["乙"][header.index("未到期")] == "250.50"
+    assert rows[-1][0] == "合计" and rows[-1][header.index("余额合计")] == "350.50"
