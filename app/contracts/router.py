@@ -1,13 +1,14 @@
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Response
+from fastapi import APIRouter, Depends, Path, Request, Response
+from fastapi.responses import StreamingResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.approvals.attached import approval_reads
 from app.approvals.errors import NoPolicyForDocument, NotSubmitter
 from app.contracts import approval as _registers_adapter  # noqa: F401
-from app.contracts import service
+from app.contracts import exports, service
 from app.contracts.errors import (
     AmendmentExists,
     BaseCurrencyRate,
@@ -40,6 +41,7 @@ from app.core.clock import Now
 from app.core.db import SessionDep
 from app.core.directory import with_names
 from app.core.errors import InvalidTransition, StaleVersion, UnprocessableEntity, errors_doc
+from app.core.export import FormatQuery, file_responses
 from app.core.filters import (
     AmountFromQuery,
     AmountToQuery,
@@ -51,7 +53,7 @@ from app.core.filters import (
 )
 from app.core.ids import Id, path_id
 from app.core.numbering import NumberQuery
-from app.core.pagination import ListRequest
+from app.core.pagination import Listed, ListRequest
 from app.core.pricing import AmountTooLarge
 from app.core.security import CurrentPrincipal, Principal
 from app.core.versioning import IfMatch, set_etag
@@ -94,27 +96,37 @@ async def _read(session: AsyncSession, principal: Principal, contract: Contract,
     return read
 
 
-@router.get("", response_model=ContractPage)
+@router.get("", response_model=ContractPage, responses=file_responses())
 async def list_contracts(
-    session: SessionDep, principal: CurrentPrincipal, now: Now,
+    request: Request, session: SessionDep, principal: CurrentPrincipal, now: Now,
     page: Annotated[ListRequest, Depends(service.SORTS.request)],
     status: ContractStatus | None = None, customer_id: Id | None = None,
     number: NumberQuery = None, owner_id: OwnerQuery = None,
     department_id: DepartmentQuery = None, created_from: DayFromQuery = None,
     created_to: DayToQuery = None, signed_from: DayFromQuery = None,
     signed_to: DayToQuery = None, amount_from: AmountFromQuery = None,
-    amount_to: AmountToQuery = None, q: SearchQuery = None,
-) -> ContractPage:
+    amount_to: AmountToQuery = None, q: SearchQuery = None, format: FormatQuery = None,
+) -> ContractPage | StreamingResponse:
     """Contracts the caller may see, newest first unless sorted otherwise. `number` finds a
     contract by its number, with all its revisions (amendments keep the number); `amount_*`
-    bound the total; `q` searches the number, the title and the customer's name."""
-    listed = await service.list_contracts(
-        session, principal, status=status, customer_id=customer_id, number=number,
-        owner_id=owner_id, department_id=department_id, created_from=created_from,
-        created_to=created_to, signed_from=signed_from, signed_to=signed_to,
-        amount_from=amount_from, amount_to=amount_to, q=q, page=page)
-    return ContractPage(items=await _read_many(session, principal, listed.items, now),
-                        next_cursor=listed.next_cursor, total=listed.total)
+    bound the total; `q` searches the number, the title and the customer's name. Every
+    one of them as CSV or XLSX with `format`."""
+
+    async def page_of(wanted: ListRequest) -> Listed[ContractRead]:
+        listed = await service.list_contracts(
+            session, principal, status=status, customer_id=customer_id, number=number,
+            owner_id=owner_id, department_id=department_id, created_from=created_from,
+            created_to=created_to, signed_from=signed_from, signed_to=signed_to,
+            amount_from=amount_from, amount_to=amount_to, q=q, page=wanted)
+        return Listed(await _read_many(session, principal, listed.items, now),
+                      listed.next_cursor, listed.total)
+
+    file = await exports.CONTRACTS.file(request, format, page=page, now=now, page_of=page_of)
+    if file is not None:
+        return file
+    listed = await page_of(page)
+    return ContractPage(items=listed.items, next_cursor=listed.next_cursor,
+                        total=listed.total)
 
 
 @router.post("", status_code=201, response_model=ContractRead,

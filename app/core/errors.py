@@ -165,6 +165,10 @@ class Problem(TypedDict):
     customer_owner_id: NotRequired[Annotated[str, Field(
         description="The rep who owns the customer")]]
     capability: NotRequired[Annotated[str, Field(description="The capability needed")]]
+    max_rows: NotRequired[Annotated[int, Field(description="The most rows an import takes")]]
+    row_errors: NotRequired[Annotated[list[dict[str, Any]], Field(description=(
+        "An import's refused rows: `row` (the sheet's row number), `field`, `code`, "
+        "`message` (in the caller's language)"))]]
     capabilities: NotRequired[Annotated[list[str], Field(
         description="The capabilities any of which would allow the operation")]]
     operation: NotRequired[Annotated[str, Field(description="The operation refused")]]

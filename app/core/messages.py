@@ -52,6 +52,17 @@ PROBLEMS: dict[str, ProblemMessages] = {
     "conflict": _p("Conflict", "冲突", "状态已变为{status_now}。"),
     "unprocessable": _p("The request cannot be processed", "无法处理该请求"),
     "validation_error": _p("The request is invalid", "请求参数无效"),
+    # Spreadsheet imports (app/core/imports.py).
+    "import.unreadable": _p(
+        "The file is not a readable XLSX or CSV spreadsheet", "文件不是可读取的 XLSX 或 CSV 表格"),
+    "import.too_many_rows": _p(
+        "The file has too many rows", "文件行数过多", "每个文件最多 {max_rows} 行，请拆分后导入。"),
+    "import.unknown_columns": _p(
+        "The file has columns this import does not know", "文件中有无法识别的列",
+        "第 {errors} 列无法识别或重复。"),
+    "import.rows_invalid": _p(
+        "Some rows cannot be imported; nothing was imported", "部分行无法导入，未导入任何数据",
+        "有行未通过校验，全部未导入；详见 row_errors。"),
     "state.invalid_transition": _p(
         "Action not allowed in the current state", "当前状态下不允许此操作",
         "当前状态为{current_status}，可转到：{allowed_next}。",
@@ -757,6 +768,7 @@ VALIDATION: dict[str, str] = {
     "value_error": "取值无效：{error}",
     "assertion_error": "取值无效：{error}",
     "unknown_parameter": "未知参数",
+    "unknown_column": "未知或重复的列",
     "union_tag_invalid": "类型标记无效，须为以下之一：{expected_tags}",
     "union_tag_not_found": "缺少类型标记 {discriminator}",
 }

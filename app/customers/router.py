@@ -1,11 +1,14 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi.responses import StreamingResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.clock import Now
 from app.core.db import SessionDep
 from app.core.directory import with_names
 from app.core.errors import Forbidden, StaleVersion, errors_doc
+from app.core.export import FormatQuery, file_responses
 from app.core.filters import (
     DayFromQuery,
     DayToQuery,
@@ -13,10 +16,20 @@ from app.core.filters import (
     OwnerQuery,
 )
 from app.core.ids import path_id
-from app.core.pagination import ListRequest
+from app.core.imports import (
+    DryRunQuery,
+    ImportReport,
+    ImportRowsInvalid,
+    ImportTooManyRows,
+    ImportUnknownColumns,
+    ImportUnreadable,
+    UploadParam,
+    read_sheet,
+)
+from app.core.pagination import Listed, ListRequest
 from app.core.security import CurrentPrincipal
 from app.core.versioning import IfMatch, set_etag
-from app.customers import service
+from app.customers import exports, imports, service
 from app.customers.errors import (
     CreditTermsForbidden,
     CustomerInUse,
@@ -42,9 +55,9 @@ CustomerId = Annotated[int, Path(ge=1), path_id(
     lambda n: CustomerNotFound(f"No customer {n}."))]
 
 
-@router.get("", response_model=CustomerPage)
+@router.get("", response_model=CustomerPage, responses=file_responses())
 async def list_customers(
-    session: SessionDep, principal: CurrentPrincipal,
+    request: Request, session: SessionDep, principal: CurrentPrincipal, now: Now,
     page: Annotated[ListRequest, Depends(service.SORTS.request)],
     owner_id: OwnerQuery = None, department_id: DepartmentQuery = None,
     created_from: DayFromQuery = None, created_to: DayToQuery = None,
@@ -52,16 +65,25 @@ async def list_customers(
     q: Annotated[str | None, Query(max_length=100, description=(
         "Search in the name; a whole credit code, phone number (any usual form) or e-mail "
         "address also finds the customer it belongs to"))] = None,
-) -> CustomerPage:
+    format: FormatQuery = None,
+) -> CustomerPage | StreamingResponse:
     """Customers the caller may see (own, department, overseen departments or all), newest
-    first unless sorted otherwise."""
-    listed = await service.list_customers(
-        session, principal, owner_id=owner_id, department_id=department_id,
-        credit_rating=credit_rating, is_key_customer=is_key_customer, q=q,
-        created_from=created_from, created_to=created_to, page=page)
-    reads = [CustomerRead.model_validate(c) for c in listed.items]
-    await with_names(session, reads)
-    return CustomerPage(items=reads, next_cursor=listed.next_cursor, total=listed.total)
+    first unless sorted otherwise; every one of them as CSV or XLSX with `format`."""
+
+    async def page_of(wanted: ListRequest) -> Listed[CustomerRead]:
+        listed = await service.list_customers(
+            session, principal, owner_id=owner_id, department_id=department_id,
+            credit_rating=credit_rating, is_key_customer=is_key_customer, q=q,
+            created_from=created_from, created_to=created_to, page=wanted)
+        reads = [CustomerRead.model_validate(c) for c in listed.items]
+        await with_names(session, reads)
+        return Listed(reads, listed.next_cursor, listed.total)
+
+    file = await exports.CUSTOMERS.file(request, format, page=page, now=now, page_of=page_of)
+    if file is not None:
+        return file
+    listed = await page_of(page)
+    return CustomerPage(items=listed.items, next_cursor=listed.next_cursor, total=listed.total)
 
 
 @router.post("", status_code=201, response_model=CustomerCreated,
@@ -82,6 +104,21 @@ async def create_customer(
                           for d in duplicates]
     await with_names(session, [created])
     return created
+
+
+@router.post("/import", response_model=ImportReport,
+             responses=errors_doc(Forbidden, ImportUnreadable, ImportUnknownColumns,
+                                  ImportTooManyRows, ImportRowsInvalid))
+async def import_customers(
+    file: UploadParam, session: SessionDep, principal: CurrentPrincipal,
+    dry_run: DryRunQuery = False,
+) -> ImportReport:
+    """Customers from an XLSX or CSV file, one per row, each checked as a single create
+    would be (the same fields, rules and role gate). All or nothing: when any row fails,
+    nothing is imported and 422 `import.rows_invalid` lists each failure (`row_errors`);
+    `dry_run=true` reports the same without writing. Likely duplicates are warnings."""
+    rows = read_sheet(await file.read(), imports.COLUMNS)
+    return await imports.import_customers(session, principal, rows=rows, dry_run=dry_run)
 
 
 async def _read(session: AsyncSession, customer: Customer, response: Response) -> CustomerRead:

@@ -1,20 +1,32 @@
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi.responses import StreamingResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.clock import Now
 from app.core.db import SessionDep
 from app.core.directory import with_names
 from app.core.errors import Forbidden, InvalidTransition, StaleVersion, errors_doc
+from app.core.export import FormatQuery, file_responses
 from app.core.ids import path_id
-from app.core.pagination import ListRequest
+from app.core.imports import (
+    DryRunQuery,
+    ImportReport,
+    ImportRowsInvalid,
+    ImportTooManyRows,
+    ImportUnknownColumns,
+    ImportUnreadable,
+    UploadParam,
+    read_sheet,
+)
+from app.core.pagination import Listed, ListRequest
 from app.core.schemas import FIRST_DAY, LAST_DAY
 from app.core.security import CurrentPrincipal, Principal
 from app.core.versioning import IfMatch, set_etag
 from app.customers.errors import DuplicateCreditCode, OwnershipForbidden
-from app.leads import flows, service
+from app.leads import exports, flows, imports, service
 from app.leads.errors import (
     AssignmentForbidden,
     ContactRequired,
@@ -66,9 +78,9 @@ async def _read(session: AsyncSession, principal: Principal, lead: Lead,
     return read
 
 
-@router.get("", response_model=LeadPage)
+@router.get("", response_model=LeadPage, responses=file_responses())
 async def list_leads(
-    session: SessionDep, principal: CurrentPrincipal,
+    request: Request, session: SessionDep, principal: CurrentPrincipal, now: Now,
     page: Annotated[ListRequest, Depends(service.SORTS.request)],
     status: LeadStatus | None = None,
     owner_id: Annotated[str | None, Query(max_length=128)] = None,
@@ -83,14 +95,24 @@ async def list_leads(
     possible_duplicate: bool | None = None,
     q: Annotated[str | None, Query(max_length=100,
                                    description="Search in the company and contact")] = None,
-) -> LeadPage:
-    """Leads the caller may see, newest first. Days are the company's calendar days."""
-    listed = await service.list_leads(
-        session, principal, status=status, owner_id=owner_id, unassigned=unassigned,
-        department_id=department_id, source=source, created_from=created_from,
-        created_to=created_to, possible_duplicate=possible_duplicate, q=q, page=page)
-    return LeadPage(items=await _read_many(session, principal, listed.items),
-                    next_cursor=listed.next_cursor, total=listed.total)
+    format: FormatQuery = None,
+) -> LeadPage | StreamingResponse:
+    """Leads the caller may see, newest first. Days are the company's calendar days. Every
+    one of them as CSV or XLSX with `format`, under the headers the import reads."""
+
+    async def page_of(wanted: ListRequest) -> Listed[LeadRead]:
+        listed = await service.list_leads(
+            session, principal, status=status, owner_id=owner_id, unassigned=unassigned,
+            department_id=department_id, source=source, created_from=created_from,
+            created_to=created_to, possible_duplicate=possible_duplicate, q=q, page=wanted)
+        return Listed(await _read_many(session, principal, listed.items),
+                      listed.next_cursor, listed.total)
+
+    file = await exports.LEADS.file(request, format, page=page, now=now, page_of=page_of)
+    if file is not None:
+        return file
+    listed = await page_of(page)
+    return LeadPage(items=listed.items, next_cursor=listed.next_cursor, total=listed.total)
 
 
 @router.post("", status_code=201, response_model=LeadCreated,
@@ -110,6 +132,22 @@ async def create_lead(body: LeadCreate, session: SessionDep, principal: CurrentP
     created.duplicates = [LeadDuplicate.model_validate(d, from_attributes=True)
                           for d in duplicates]
     return created
+
+
+@router.post("/import", response_model=ImportReport,
+             responses=errors_doc(Forbidden, ImportUnreadable, ImportUnknownColumns,
+                                  ImportTooManyRows, ImportRowsInvalid))
+async def import_leads(
+    file: UploadParam, session: SessionDep, principal: CurrentPrincipal,
+    dry_run: DryRunQuery = False,
+) -> ImportReport:
+    """Leads from an XLSX or CSV file, one per row, each checked as a single create would
+    be. `source` takes the code or its name (网站, 展会, 转介绍, 电话, 社交媒体, 其他). All
+    or nothing: when any row fails, nothing is imported and 422 `import.rows_invalid` lists
+    each failure (`row_errors`); `dry_run=true` reports the same without writing. Likely
+    duplicates (of earlier leads or of rows above) are warnings."""
+    rows = read_sheet(await file.read(), imports.COLUMNS)
+    return await imports.import_leads(session, principal, rows=rows, dry_run=dry_run)
 
 
 @router.get("/{lead_id}", response_model=LeadRead, responses=errors_doc(LeadNotFound))

@@ -120,6 +120,15 @@ async def create(session: AsyncSession, principal: Principal, *, data: LeadCreat
                  ) -> tuple[Lead, list[Duplicate]]:
     """Capture a lead; likely duplicates are flagged and returned, never refused, so the
     caller decides what to do with them."""
+    lead, duplicates = await add(session, principal, data=data)
+    await commit(session)
+    return lead, duplicates
+
+
+async def add(session: AsyncSession, principal: Principal, *, data: LeadCreate
+              ) -> tuple[Lead, list[Duplicate]]:
+    """Capture a lead inside the caller's unit of work (an import adds many); `create` is
+    the command that commits."""
     require(principal, Capability.lead_create)
     department_id = data.department_id or principal.dept
     if department_id is None:
@@ -143,7 +152,6 @@ async def create(session: AsyncSession, principal: Principal, *, data: LeadCreat
     record_change(session, principal, event_type="lead.created", entity_type=ENTITY,
                   entity_id=lead.id, before=None, after=after,
                   event_data={**after, "duplicate_ids": [d.id for d in duplicates]})
-    await commit(session)
     return lead, duplicates
 
 

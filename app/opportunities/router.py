@@ -1,7 +1,8 @@
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Response
+from fastapi import APIRouter, Depends, Path, Request, Response
+from fastapi.responses import StreamingResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.approvals.attached import approval_reads
@@ -10,6 +11,7 @@ from app.core.clock import Now
 from app.core.db import SessionDep
 from app.core.directory import with_names
 from app.core.errors import InvalidTransition, StaleVersion, errors_doc
+from app.core.export import FormatQuery, file_responses
 from app.core.filters import (
     AmountFromQuery,
     AmountToQuery,
@@ -20,11 +22,11 @@ from app.core.filters import (
     SearchQuery,
 )
 from app.core.ids import Id, path_id
-from app.core.pagination import ListRequest
+from app.core.pagination import Listed, ListRequest
 from app.core.security import CurrentPrincipal, Principal
 from app.core.versioning import IfMatch, set_etag
 from app.opportunities import approval as _registers_adapter  # noqa: F401
-from app.opportunities import service
+from app.opportunities import exports, service
 from app.opportunities.errors import (
     NoPendingProposal,
     OpportunityClosed,
@@ -77,9 +79,9 @@ async def _read(session: AsyncSession, principal: Principal, opportunity: Opport
     return read
 
 
-@router.get("", response_model=OpportunityPage)
+@router.get("", response_model=OpportunityPage, responses=file_responses())
 async def list_opportunities(
-    session: SessionDep, principal: CurrentPrincipal, now: Now,
+    request: Request, session: SessionDep, principal: CurrentPrincipal, now: Now,
     page: Annotated[ListRequest, Depends(service.SORTS.request)],
     stage: OpportunityStage | None = None, grade: OpportunityGrade | None = None,
     owner_id: OwnerQuery = None, customer_id: Id | None = None,
@@ -87,17 +89,27 @@ async def list_opportunities(
     created_to: DayToQuery = None, close_from: DayFromQuery = None, close_to: DayToQuery = None,
     amount_from: AmountFromQuery = None, amount_to: AmountToQuery = None,
     q: SearchQuery = None,
-) -> OpportunityPage:
+    format: FormatQuery = None,
+) -> OpportunityPage | StreamingResponse:
     """Opportunities the caller may see, newest first unless sorted otherwise. Created days
     are the company's calendar days; `close_*` bound the expected close date, `amount_*` the
-    expected amount; `q` searches the title and the customer's name."""
-    listed = await service.list_opportunities(
-        session, principal, stage=stage, grade=grade, owner_id=owner_id,
-        customer_id=customer_id, department_id=department_id, created_from=created_from,
-        created_to=created_to, close_from=close_from, close_to=close_to,
-        amount_from=amount_from, amount_to=amount_to, q=q, page=page)
-    return OpportunityPage(items=await _read_many(session, principal, listed.items, now),
-                           next_cursor=listed.next_cursor, total=listed.total)
+    expected amount; `q` searches the title and the customer's name. Every one of
+    them as CSV or XLSX with `format`."""
+
+    async def page_of(wanted: ListRequest) -> Listed[OpportunityRead]:
+        listed = await service.list_opportunities(
+            session, principal, stage=stage, grade=grade, owner_id=owner_id,
+            customer_id=customer_id, department_id=department_id, created_from=created_from,
+            created_to=created_to, close_from=close_from, close_to=close_to,
+            amount_from=amount_from, amount_to=amount_to, q=q, page=wanted)
+        return Listed(await _read_many(session, principal, listed.items, now),
+                      listed.next_cursor, listed.total)
+
+    file = await exports.OPPORTUNITIES.file(request, format, page=page, now=now, page_of=page_of)
+    if file is not None:
+        return file
+    listed = await page_of(page)
+    return OpportunityPage(items=listed.items, next_cursor=listed.next_cursor, total=listed.total)
 
 
 @router.post("", status_code=201, response_model=OpportunityRead,

@@ -1,7 +1,8 @@
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Response
+from fastapi import APIRouter, Depends, Path, Request, Response
+from fastapi.responses import StreamingResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.approvals.attached import approval_reads
@@ -10,6 +11,7 @@ from app.core.clock import Now
 from app.core.db import SessionDep
 from app.core.directory import with_names
 from app.core.errors import Conflict, InvalidTransition, StaleVersion, errors_doc
+from app.core.export import FormatQuery, file_responses
 from app.core.filters import (
     AmountFromQuery,
     AmountToQuery,
@@ -20,12 +22,12 @@ from app.core.filters import (
 )
 from app.core.ids import Id, path_id
 from app.core.numbering import NumberQuery
-from app.core.pagination import ListRequest
+from app.core.pagination import Listed, ListRequest
 from app.core.pricing import AmountTooLarge
 from app.core.security import CurrentPrincipal, Principal
 from app.core.versioning import IfMatch, set_etag
 from app.orders import approval as _registers_adapter  # noqa: F401
-from app.orders import service
+from app.orders import exports, service
 from app.orders.errors import (
     AmountExceedsRemaining,
     CloseReasonRequired,
@@ -93,26 +95,35 @@ async def _read(session: AsyncSession, principal: Principal, order: Order, now: 
     return read
 
 
-@router.get("", response_model=OrderPage)
+@router.get("", response_model=OrderPage, responses=file_responses())
 async def list_orders(
-    session: SessionDep, principal: CurrentPrincipal, now: Now,
+    request: Request, session: SessionDep, principal: CurrentPrincipal, now: Now,
     page: Annotated[ListRequest, Depends(service.SORTS.request)],
     status: OrderStatus | None = None, customer_id: Id | None = None,
     contract_id: Id | None = None, owner_id: OwnerQuery = None,
     department_id: DepartmentQuery = None, number: NumberQuery = None,
     created_from: DayFromQuery = None, created_to: DayToQuery = None,
     amount_from: AmountFromQuery = None, amount_to: AmountToQuery = None,
-) -> OrderPage:
+    format: FormatQuery = None,
+) -> OrderPage | StreamingResponse:
     """Orders the caller may see, newest first: a rep their own, a head their department,
     a deputy GM the departments they oversee; the GM, finance, logistics and the ERP all.
-    `amount_*` bound the total."""
-    listed = await service.list_orders(
-        session, principal, status=status, customer_id=customer_id, contract_id=contract_id,
-        owner_id=owner_id, department_id=department_id, number=number,
-        created_from=created_from, created_to=created_to, amount_from=amount_from,
-        amount_to=amount_to, page=page)
-    return OrderPage(items=await _read_many(session, principal, listed.items, now),
-                     next_cursor=listed.next_cursor, total=listed.total)
+    `amount_*` bound the total. Every one of them as CSV or XLSX with `format`."""
+
+    async def page_of(wanted: ListRequest) -> Listed[OrderRead]:
+        listed = await service.list_orders(
+            session, principal, status=status, customer_id=customer_id,
+            contract_id=contract_id, owner_id=owner_id, department_id=department_id,
+            number=number, created_from=created_from, created_to=created_to,
+            amount_from=amount_from, amount_to=amount_to, page=wanted)
+        return Listed(await _read_many(session, principal, listed.items, now),
+                      listed.next_cursor, listed.total)
+
+    file = await exports.ORDERS.file(request, format, page=page, now=now, page_of=page_of)
+    if file is not None:
+        return file
+    listed = await page_of(page)
+    return OrderPage(items=listed.items, next_cursor=listed.next_cursor, total=listed.total)
 
 
 @router.post("", status_code=201, response_model=OrderRead,

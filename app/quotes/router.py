@@ -1,7 +1,8 @@
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi.responses import StreamingResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.approvals.attached import approval_reads
@@ -11,6 +12,7 @@ from app.core.clock import Now
 from app.core.db import SessionDep
 from app.core.directory import with_names
 from app.core.errors import InvalidTransition, StaleVersion, errors_doc
+from app.core.export import FormatQuery, file_responses
 from app.core.filters import (
     AmountFromQuery,
     AmountToQuery,
@@ -22,12 +24,12 @@ from app.core.filters import (
 )
 from app.core.ids import Id, path_id
 from app.core.numbering import NumberQuery
-from app.core.pagination import ListRequest
+from app.core.pagination import Listed, ListRequest
 from app.core.pricing import AmountTooLarge
 from app.core.security import CurrentPrincipal, Principal
 from app.core.versioning import IfMatch, set_etag
 from app.quotes import approval as _registers_adapter  # noqa: F401
-from app.quotes import service
+from app.quotes import exports, service
 from app.quotes.errors import (
     BaseCurrencyRate,
     LinesRequired,
@@ -91,9 +93,9 @@ async def _read(session: AsyncSession, principal: Principal, quote: Quote, now: 
     return read
 
 
-@router.get("", response_model=QuotePage)
+@router.get("", response_model=QuotePage, responses=file_responses())
 async def list_quotes(
-    session: SessionDep, principal: CurrentPrincipal, now: Now,
+    request: Request, session: SessionDep, principal: CurrentPrincipal, now: Now,
     page: Annotated[ListRequest, Depends(service.SORTS.request)],
     status: Annotated[QuoteStatus | None, Query(
         description="As of today: `expired` includes sent quotes past their validity")] = None,
@@ -103,17 +105,27 @@ async def list_quotes(
     department_id: DepartmentQuery = None, created_from: DayFromQuery = None,
     created_to: DayToQuery = None, amount_from: AmountFromQuery = None,
     amount_to: AmountToQuery = None, q: SearchQuery = None,
-) -> QuotePage:
+    format: FormatQuery = None,
+) -> QuotePage | StreamingResponse:
     """Quotes the caller may see, newest first unless sorted otherwise. `number` finds a
     quote by its number, with all its revisions (a revision keeps the number); `amount_*`
-    bound the total; `q` searches the number, the title and the customer's name."""
-    listed = await service.list_quotes(
-        session, principal, status=status, customer_id=customer_id,
-        opportunity_id=opportunity_id, owner_id=owner_id, number=number, now=now,
-        department_id=department_id, created_from=created_from, created_to=created_to,
-        amount_from=amount_from, amount_to=amount_to, q=q, page=page)
-    return QuotePage(items=await _read_many(session, principal, listed.items, now),
-                     next_cursor=listed.next_cursor, total=listed.total)
+    bound the total; `q` searches the number, the title and the customer's name. Every one of
+    them as CSV or XLSX with `format`."""
+
+    async def page_of(wanted: ListRequest) -> Listed[QuoteRead]:
+        listed = await service.list_quotes(
+            session, principal, status=status, customer_id=customer_id,
+            opportunity_id=opportunity_id, owner_id=owner_id, number=number, now=now,
+            department_id=department_id, created_from=created_from, created_to=created_to,
+            amount_from=amount_from, amount_to=amount_to, q=q, page=wanted)
+        return Listed(await _read_many(session, principal, listed.items, now),
+                      listed.next_cursor, listed.total)
+
+    file = await exports.QUOTES.file(request, format, page=page, now=now, page_of=page_of)
+    if file is not None:
+        return file
+    listed = await page_of(page)
+    return QuotePage(items=listed.items, next_cursor=listed.next_cursor, total=listed.total)
 
 
 @router.post("", status_code=201, response_model=QuoteRead,

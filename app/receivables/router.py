@@ -2,7 +2,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi.responses import StreamingResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.approvals.attached import approval_reads
@@ -12,6 +13,7 @@ from app.core.clock import Now
 from app.core.db import SessionDep
 from app.core.directory import with_names
 from app.core.errors import InvalidTransition, StaleVersion, errors_doc
+from app.core.export import FormatQuery, file_responses
 from app.core.filters import (
     AMOUNT_MAX,
     AmountFromQuery,
@@ -21,11 +23,11 @@ from app.core.filters import (
 )
 from app.core.ids import Id, path_id
 from app.core.numbering import NumberQuery
-from app.core.pagination import ListRequest
+from app.core.pagination import Listed, ListRequest
 from app.core.security import CurrentPrincipal, Principal
 from app.core.versioning import IfMatch, set_etag
 from app.receivables import approval as write_offs
-from app.receivables import credits, issuance, payments, service
+from app.receivables import credits, exports, issuance, payments, service
 from app.receivables.errors import (
     AllocationMismatch,
     ContractNotSigned,
@@ -135,9 +137,9 @@ async def _payment_answer(session: AsyncSession, payment: Payment, created: bool
     return read
 
 
-@router.get("", response_model=ReceivablePage)
+@router.get("", response_model=ReceivablePage, responses=file_responses())
 async def list_receivables(
-    session: SessionDep, principal: CurrentPrincipal, now: Now,
+    request: Request, session: SessionDep, principal: CurrentPrincipal, now: Now,
     page: Annotated[ListRequest, Depends(service.SORTS.request)],
     status: ReceivableStatus | None = None, customer_id: Id | None = None,
     contract_id: Id | None = None, order_id: Id | None = None,
@@ -152,17 +154,30 @@ async def list_receivables(
         ge=0, le=AMOUNT_MAX, decimal_places=2, description="Smallest balance, inclusive")] = None,
     balance_to: Annotated[Decimal | None, Query(
         ge=0, le=AMOUNT_MAX, decimal_places=2, description="Largest balance, inclusive")] = None,
-) -> ReceivablePage:
+    format: FormatQuery = None,
+) -> ReceivablePage | StreamingResponse:
     """Receivables the caller may see, newest first: a rep their own, a head their
-    department, a deputy GM the departments they oversee; the GM, finance and the ERP all."""
-    listed = await service.list_receivables(
-        session, principal, today=local_date(now), status=status, customer_id=customer_id,
-        contract_id=contract_id, order_id=order_id, owner_id=owner_id,
-        department_id=department_id, overdue=overdue, due_from=due_from, due_to=due_to,
-        number=number, amount_from=amount_from, amount_to=amount_to,
-        balance_from=balance_from, balance_to=balance_to, page=page)
-    return ReceivablePage(items=await _read_many(session, principal, listed.items, now),
-                          next_cursor=listed.next_cursor, total=listed.total)
+    department, a deputy GM the departments they oversee; the GM, finance and the ERP all.
+    Every one of them as CSV or XLSX with `format`."""
+
+    async def page_of(wanted: ListRequest) -> Listed[ReceivableRead]:
+        listed = await service.list_receivables(
+            session, principal, today=local_date(now), status=status,
+            customer_id=customer_id, contract_id=contract_id, order_id=order_id,
+            owner_id=owner_id, department_id=department_id, overdue=overdue,
+            due_from=due_from, due_to=due_to, number=number, amount_from=amount_from,
+            amount_to=amount_to, balance_from=balance_from, balance_to=balance_to,
+            page=wanted)
+        return Listed(await _read_many(session, principal, listed.items, now),
+                      listed.next_cursor, listed.total)
+
+    file = await exports.RECEIVABLES.file(request, format, page=page, now=now,
+                                          page_of=page_of)
+    if file is not None:
+        return file
+    listed = await page_of(page)
+    return ReceivablePage(items=listed.items, next_cursor=listed.next_cursor,
+                          total=listed.total)
 
 
 @router.post("", status_code=201, response_model=ReceivableRead,

@@ -1,12 +1,15 @@
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import StreamingResponse
 
 from app.calendar.working_time import local_date
+from app.core import export
 from app.core.clock import Now
 from app.core.db import SessionDep
 from app.core.errors import errors_doc
+from app.core.i18n import current_language
 from app.core.pagination import DEFAULT_LIMIT, CursorQuery, InvalidCursor, LimitQuery
 from app.core.schemas import FIRST_DAY, LAST_DAY
 from app.core.security import CurrentPrincipal
@@ -14,6 +17,7 @@ from app.plans import progress as plan_progress
 from app.plans.schemas import PERIOD_PATTERN, PlanProgress
 from app.reports import complaints as complaints_report
 from app.reports import daily as daily_report
+from app.reports import exports
 from app.reports import forecast as forecast_report
 from app.reports import funnel as funnel_report
 from app.reports import receivables as receivables_reports
@@ -21,6 +25,7 @@ from app.reports.errors import InvalidRange
 from app.reports.schemas import (
     AgingGroup,
     AgingReport,
+    AgingRow,
     CashForecast,
     CollectionSchedule,
     ComplaintReport,
@@ -56,20 +61,37 @@ AsOf = Annotated[date | None, Query(ge=FIRST_DAY, le=LAST_DAY,
 
 
 @router.get("/receivables-aging", response_model=AgingReport,
-            responses=errors_doc(InvalidCursor))
+            responses=errors_doc(InvalidCursor) | export.file_responses())
 async def get_receivables_aging(
-    session: SessionDep, principal: CurrentPrincipal, now: Now, as_of: AsOf = None,
+    request: Request, session: SessionDep, principal: CurrentPrincipal, now: Now,
+    as_of: AsOf = None,
     department_id: Annotated[str | None, Query(max_length=32)] = None,
     group_by: Annotated[AgingGroup, Query(description="One row per customer, rep "
                                                       "(owner) or department")] = "customer",
     limit: LimitQuery = DEFAULT_LIMIT, cursor: CursorQuery = None,
-) -> AgingReport:
+    format: export.FormatQuery = None,
+) -> AgingReport | StreamingResponse:
     """Open receivable balances bucketed by days overdue on `as_of` (current, 1-30, 31-60,
     61-90, over 90), per group in pages, with the total over all groups; within what the
-    caller may see."""
-    return await receivables_reports.aging(
-        session, principal, as_of=as_of or local_date(now), group_by=group_by,
-        department_id=department_id, limit=limit, cursor=cursor)
+    caller may see. Every group, and the total as the last row, as CSV or XLSX with
+    `format`."""
+    day = as_of or local_date(now)
+    wanted = export.negotiated_format(request, format)
+    if wanted is None:
+        return await receivables_reports.aging(
+            session, principal, as_of=day, group_by=group_by, department_id=department_id,
+            limit=limit, cursor=cursor)
+
+    async def pages(after: str | None) -> tuple[list[AgingRow], str | None]:
+        report = await receivables_reports.aging(
+            session, principal, as_of=day, group_by=group_by, department_id=department_id,
+            limit=export.EXPORT_PAGE, cursor=after)
+        rows = list(report.items)
+        if report.next_cursor is None:
+            rows.append(AgingRow(key=exports.TOTAL(current_language()),
+                                 **report.total.model_dump()))
+        return rows, report.next_cursor
+    return await exports.AGING.response(wanted, now=now, pages=pages)
 
 
 @router.get("/collection-schedule", response_model=CollectionSchedule,

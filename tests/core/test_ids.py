@@ -68,7 +68,8 @@ def _body_ids(schema: dict[str, Any], loc: tuple[Any, ...] = (),
 def _body_parameters() -> list[tuple[str, str, tuple[Any, ...]]]:
     return [(method, path, loc)
             for method, path, operation in OPERATIONS
-            if "requestBody" in operation
+            # JSON bodies: an upload (multipart, the imports) names no ids.
+            if "application/json" in operation.get("requestBody", {}).get("content", {})
             for loc in _body_ids(
                 operation["requestBody"]["content"]["application/json"]["schema"])]
 

@@ -45,10 +45,13 @@ EXPECTED: dict[str, frozenset[Role]] = {
     # Web forms and exhibitions arrive through the integration account.
     "create_lead": frozenset({Role.sales_rep, Role.dept_head, Role.gm, Role.admin,
                               Role.integration}),
+    "import_leads": frozenset({Role.sales_rep, Role.dept_head, Role.gm, Role.admin,
+                               Role.integration}),
     **dict.fromkeys(("update_lead", "contact_lead", "qualify_lead", "disqualify_lead",
                      "convert_lead"), SALES),
     "assign_lead": frozenset({Role.dept_head, Role.deputy_gm, Role.gm, Role.admin}),
     "create_customer": frozenset({Role.sales_rep, Role.dept_head, Role.gm, Role.admin}),
+    "import_customers": frozenset({Role.sales_rep, Role.dept_head, Role.gm, Role.admin}),
     # Finance edits credit terms only; the service refuses it the other fields.
     "update_customer": frozenset({Role.sales_rep, Role.dept_head, Role.deputy_gm, Role.gm,
                                   Role.finance, Role.admin}),

@@ -1,0 +1,38 @@
+"""Every list whose OpenAPI operation declares the file media types answers them: a CSV
+with its header row, an XLSX that opens, for an empty list as for a full one."""
+
+import pytest
+
+from app.core.export import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE
+from app.main import create_app
+from tests.conftest import make_settings
+from tests.export.test_customer_export import read_csv, read_xlsx
+
+
+def _file_lists() -> list[str]:
+    document = create_app(make_settings()).openapi()
+    return sorted(path for path, item in document["paths"].items()
+                  if CSV_MEDIA_TYPE in item.get("get", {}).get("responses", {})
+                  .get("200", {}).get("content", {}))
+
+
+FILE_LISTS = _file_lists()
+
+
+def test_the_main_lists_offer_files():
+    assert {"/api/v1/customers", "/api/v1/contracts", "/api/v1/receivables", "/api/v1/orders",
+            "/api/v1/leads", "/api/v1/quotes", "/api/v1/opportunities",
+            "/api/v1/reports/receivables-aging"} <= set(FILE_LISTS)
+
+
+@pytest.mark.parametrize("path", FILE_LISTS)
+async def test_each_list_answers_csv_and_xlsx(client, headers_for, path):
+    gm = headers_for(role="gm", sub="gm")
+    response = await client.get(f"{path}?format=csv", headers=gm)
+    assert response.status_code == 200, response.text
+    header = read_csv(response)[0]
+    assert header and all(header)
+    response = await client.get(path, headers=gm | {"Accept": XLSX_MEDIA_TYPE,
+                                                    "Accept-Language": "zh-CN"})
+    assert response.status_code == 200, response.text
+    assert all(read_xlsx(response)[0])
