@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import Index
 
+from app.complaints.models import Complaint
 from app.contracts.models import Contract
 from app.customers.models import Customer
 from app.deliveries.models import Delivery
@@ -21,6 +22,7 @@ from app.opportunities.models import Opportunity
 from app.orders.models import Order
 from app.quotes.models import Quote
 from app.receivables.models import Payment, Receivable
+from app.visits.models import CustomerVisit
 
 
 def _sorted_by(model: Any, key: str, *scopes: str) -> None:
@@ -38,3 +40,15 @@ for _model, _key in ((Opportunity, "expected_close_date"), (Opportunity, "expect
                      (Customer, "name"), (Receivable, "due_date"), (Receivable, "amount"),
                      (Payment, "received_on"), (Payment, "amount")):
     _sorted_by(_model, _key)
+
+# Complaints and visits: fewer rows, but each of their sorts is a screen's own (a desk by
+# acknowledgement deadline, a rep's visits by planned time), so each key gets every scope.
+# A head also sees the complaints their department investigates: that scope reads by the
+# default sort.
+for _model, _keys in ((Complaint, ("created_at", "received_at", "ack_due_at")),
+                      (CustomerVisit, ("created_at", "planned_at"))):
+    for _key in _keys:
+        _sorted_by(_model, _key, "owner_id", "department_id")
+_complaints = Complaint.__table__  # type: ignore[attr-defined]
+Index("ix_complaint_responsible_department_id_created_at_id",
+      _complaints.c.responsible_department_id, _complaints.c.created_at, _complaints.c.id)
