@@ -45,10 +45,12 @@ for _model, _key in ((Opportunity, "expected_close_date"), (Opportunity, "expect
 # acknowledgement deadline, a rep's visits by planned time), so each key gets every scope.
 # A head also sees the complaints their department investigates: that scope reads by the
 # default sort.
-for _model, _keys in ((Complaint, ("created_at", "received_at", "ack_due_at")),
-                      (CustomerVisit, ("created_at", "planned_at"))):
+_screen_sorts: tuple[tuple[Any, tuple[str, ...]], ...] = (
+    (Complaint, ("created_at", "received_at", "ack_due_at")),
+    (CustomerVisit, ("created_at", "planned_at")))
+for _table_model, _keys in _screen_sorts:
     for _key in _keys:
-        _sorted_by(_model, _key, "owner_id", "department_id")
+        _sorted_by(_table_model, _key, "owner_id", "department_id")
 _complaints = Complaint.__table__  # type: ignore[attr-defined]
 Index("ix_complaint_responsible_department_id_created_at_id",
       _complaints.c.responsible_department_id, _complaints.c.created_at, _complaints.c.id)

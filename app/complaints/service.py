@@ -44,7 +44,7 @@ from app.complaints.states import REMEDIABLE, ensure_transition
 from app.core.db import commit, contains_pattern
 from app.core.filters import where_equal, where_range
 from app.core.numbering import next_number
-from app.core.pagination import ListRequest, Listed, Sorts
+from app.core.pagination import Listed, ListRequest, Sorts
 from app.core.permissions import Capability, Role, can, visible
 from app.core.security import Principal
 from app.core.versioning import apply_changes, ensure_version

@@ -24,9 +24,9 @@ from app.approvals.registry import SubmittedDocument
 from app.calendar.working_time import local_date, local_day_start
 from app.core.db import commit, contains_pattern
 from app.core.errors import Conflict
-from app.core.numbering import next_number, number_is
 from app.core.filters import where_equal, where_range
-from app.core.pagination import ListRequest, Listed, Sorts
+from app.core.numbering import next_number, number_is
+from app.core.pagination import Listed, ListRequest, Sorts
 from app.core.permissions import SALES_WORKING_ROLES, visible
 from app.core.schemas import FIRST_DAY, LAST_DAY
 from app.core.security import Principal
