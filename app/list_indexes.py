@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Index
 
 from app.budgets.models import Expense, ExpenseBudget, ExpenseOverride
+from app.complaints.models import Complaint
 from app.contracts.models import Contract
 from app.customers.models import Customer
 from app.deliveries.models import Delivery
@@ -25,6 +26,7 @@ from app.orders.models import Order
 from app.plans.models import SalesPlan, SalesTarget
 from app.quotes.models import Quote
 from app.receivables.models import Payment, Receivable
+from app.visits.models import CustomerVisit
 
 
 def _sorted_by(model: Any, key: str, *scopes: str, company_wide: bool = True) -> None:
@@ -65,3 +67,16 @@ for _planned, _keys, _scopes in PLANNING:
 for _spending, _keys in WITHIN_BUDGET:
     for _key in _keys:
         _sorted_by(_spending, _key, "budget_id", company_wide=False)
+# Complaints and visits: fewer rows, but each of their sorts is a screen's own (a desk by
+# acknowledgement deadline, a rep's visits by planned time), so each key gets every scope.
+# A head also sees the complaints their department investigates: that scope reads by the
+# default sort.
+_screen_sorts: tuple[tuple[Any, tuple[str, ...]], ...] = (
+    (Complaint, ("created_at", "received_at", "ack_due_at")),
+    (CustomerVisit, ("created_at", "planned_at")))
+for _table_model, _keys in _screen_sorts:
+    for _key in _keys:
+        _sorted_by(_table_model, _key, "owner_id", "department_id")
+_complaints = Complaint.__table__  # type: ignore[attr-defined]
+Index("ix_complaint_responsible_department_id_created_at_id",
+      _complaints.c.responsible_department_id, _complaints.c.created_at, _complaints.c.id)

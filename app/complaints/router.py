@@ -45,9 +45,11 @@ from app.complaints.schemas import (
 from app.core.clock import Now
 from app.core.config import Settings
 from app.core.db import SessionDep
+from app.core.directory import with_names
 from app.core.errors import InvalidTransition, StaleVersion, errors_doc
+from app.core.filters import DayFromQuery, DayToQuery, SearchQuery
 from app.core.ids import Id, path_id
-from app.core.pagination import CursorQuery, LimitQuery
+from app.core.pagination import ListRequest
 from app.core.security import CurrentPrincipal, Principal
 from app.core.versioning import IfMatch, set_etag
 from app.deliveries.errors import (
@@ -84,6 +86,7 @@ async def _read_many(session: AsyncSession, principal: Principal, complaints: li
         read.allowed_actions = service.allowed_actions(
             complaint, principal, read.approval.allowed_actions if read.approval else [])
         reads.append(read)
+    await with_names(session, reads)
     return reads
 
 
@@ -103,20 +106,30 @@ async def _read(session: AsyncSession, principal: Principal, complaint: Complain
 @router.get("", response_model=ComplaintPage)
 async def list_complaints(
     session: SessionDep, principal: CurrentPrincipal, now: Now,
+    page: Annotated[ListRequest, Depends(service.SORTS.request)],
     status: ComplaintStatus | None = None, category: ComplaintCategory | None = None,
     severity: ComplaintSeverity | None = None, customer_id: Id | None = None,
     overdue: Annotated[bool | None, Query(
         description="true: not acknowledged by the deadline (now); false: the rest")] = None,
-    limit: LimitQuery = 50, cursor: CursorQuery = None,
+    owner_id: Annotated[str | None, Query(
+        max_length=128, description="The customer's rep")] = None,
+    department_id: Annotated[str | None, Query(
+        max_length=32, description="The customer's department")] = None,
+    created_from: DayFromQuery = None, created_to: DayToQuery = None,
+    received_from: DayFromQuery = None, received_to: DayToQuery = None,
+    q: SearchQuery = None,
 ) -> ComplaintPage:
-    """Complaints the caller may see, newest first: a rep those of their customers, a head
-    their department's and those it investigates; customer service, quality and the
-    company-wide roles all."""
-    items, next_cursor = await service.list_complaints(
+    """Complaints the caller may see, newest first unless sorted otherwise: a rep those of
+    their customers, a head their department's and those it investigates; customer service,
+    quality and the company-wide roles all. `q` searches the number, the title and the
+    description."""
+    listed = await service.list_complaints(
         session, principal, status=status, category=category, severity=severity,
-        customer_id=customer_id, overdue=overdue, now=now, limit=limit, cursor=cursor)
-    return ComplaintPage(items=await _read_many(session, principal, items, now),
-                         next_cursor=next_cursor)
+        customer_id=customer_id, overdue=overdue, now=now, owner_id=owner_id,
+        department_id=department_id, created_from=created_from, created_to=created_to,
+        received_from=received_from, received_to=received_to, q=q, page=page)
+    return ComplaintPage(items=await _read_many(session, principal, listed.items, now),
+                         next_cursor=listed.next_cursor, total=listed.total)
 
 
 @router.post("", status_code=201, response_model=ComplaintRead,

@@ -11,6 +11,7 @@ from app.complaints.models import (
     ComplaintStatus,
     RemedyKind,
 )
+from app.core.directory import CustomerName, PeopleNames
 from app.core.ids import Id
 from app.core.money import Money, PositiveMoneyIn
 from app.core.pagination import Page
@@ -153,7 +154,7 @@ class RemedyRead(ReadModel):
     recorded_at: datetime
 
 
-class ComplaintRead(ReadModel):
+class ComplaintRead(ReadModel, PeopleNames, CustomerName):
     id: int
     number: str = Field(description="Business number, TS-2026-000001")
     customer_id: int

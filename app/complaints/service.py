@@ -7,15 +7,15 @@ implemented, verified, fed back; closed with the customer's satisfaction.
 Every command locks the complaint, checks the caller's role and the transition, and writes
 the change with its audit row and event in one transaction."""
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.calendar.service import cached_calendar
-from app.calendar.working_time import COMPANY_TZ, local_date
+from app.calendar.working_time import COMPANY_TZ, local_date, local_day_start
 from app.complaints.errors import (
     ComplaintForbidden,
     ComplaintNotFound,
@@ -41,9 +41,10 @@ from app.complaints.schemas import (
     VerificationBody,
 )
 from app.complaints.states import REMEDIABLE, ensure_transition
-from app.core.db import commit
+from app.core.db import commit, contains_pattern
+from app.core.filters import where_equal, where_range
 from app.core.numbering import next_number
-from app.core.pagination import paginate
+from app.core.pagination import Listed, ListRequest, Sorts
 from app.core.permissions import Capability, Role, can, visible
 from app.core.security import Principal
 from app.core.versioning import apply_changes, ensure_version
@@ -115,22 +116,46 @@ def is_ack_overdue(complaint: Complaint, now: datetime) -> bool:
     return complaint.acknowledged_at is None and complaint.ack_due_at < now
 
 
+SORTS = Sorts("Complaint", {
+    "created_at": col(Complaint.created_at), "received_at": col(Complaint.received_at),
+    "ack_due_at": col(Complaint.ack_due_at),
+}, tiebreaker=col(Complaint.id))
+
+
 async def list_complaints(
     session: AsyncSession, principal: Principal, *, status: ComplaintStatus | None,
     category: ComplaintCategory | None, severity: ComplaintSeverity | None,
-    customer_id: int | None, overdue: bool | None, now: datetime, limit: int,
-    cursor: str | None,
-) -> tuple[list[Complaint], str | None]:
+    customer_id: int | None, overdue: bool | None, now: datetime,
+    owner_id: str | None = None, department_id: str | None = None,
+    created_from: date | None = None, created_to: date | None = None,
+    received_from: date | None = None, received_to: date | None = None,
+    q: str | None = None, page: ListRequest,
+) -> Listed[Complaint]:
+    """Newest first unless sorted otherwise; the day ranges are of company calendar days,
+    both ends included. `department_id` is the customer's department (not the one
+    investigating)."""
     statement = select(Complaint).where(visible_complaints(principal))
-    for column, value in ((Complaint.status, status), (Complaint.category, category),
-                          (Complaint.severity, severity), (Complaint.customer_id, customer_id)):
-        if value is not None:
-            statement = statement.where(col(column) == value)
+    statement = where_equal(statement, (col(Complaint.status), status),
+                            (col(Complaint.category), category),
+                            (col(Complaint.severity), severity),
+                            (col(Complaint.customer_id), customer_id),
+                            (col(Complaint.owner_id), owner_id),
+                            (col(Complaint.department_id), department_id))
+    for column, first, last in ((Complaint.created_at, created_from, created_to),
+                                (Complaint.received_at, received_from, received_to)):
+        statement = where_range(
+            statement, col(column), local_day_start(first) if first else None,
+            local_day_start(last + timedelta(days=1)) if last else None, last_excluded=True)
     if overdue is not None:
         clause = ack_overdue_clause(now)
         statement = statement.where(clause if overdue else ~clause)
-    return await paginate(session, statement, keys=[Complaint.id], limit=limit, cursor=cursor,
-                          descending=True)
+    if q:
+        pattern = contains_pattern(q)
+        statement = statement.where(or_(
+            func.lower(Complaint.number).like(pattern, escape="\\"),
+            func.lower(Complaint.title).like(pattern, escape="\\"),
+            func.lower(Complaint.description).like(pattern, escape="\\")))
+    return await SORTS.page(session, statement, page)
 
 
 async def tracking_of(session: AsyncSession, complaint_id: int) -> list[ComplaintTracking]:

@@ -27,8 +27,8 @@ class CustomerVisit(SQLModel, table=True):
         Index("ix_customer_visit_owner_id_id", "owner_id", "id"),
         Index("ix_customer_visit_department_id_id", "department_id", "id"),
         Index("ix_customer_visit_status_id", "status", "id"),
-        # The list's date range, and the customer's timeline (newest visit first).
-        Index("ix_customer_visit_planned_at_id", "planned_at", "id"),
+        # The customer's timeline (newest visit first); the list's sorts are indexed in
+        # app/list_indexes.py.
         Index("ix_customer_visit_customer_id_planned_at_id", "customer_id", "planned_at", "id"),
     )
 

@@ -1,17 +1,25 @@
 from datetime import date, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Depends, Path, Query, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.approvals.attached import approval_reads
 from app.approvals.errors import NoPolicyForDocument, NotSubmitter, RequestNotPending
 from app.core.clock import Now
 from app.core.db import SessionDep
+from app.core.directory import with_names
 from app.core.errors import Conflict, InvalidTransition, StaleVersion, errors_doc
+from app.core.filters import (
+    DayFromQuery,
+    DayToQuery,
+    DepartmentQuery,
+    OwnerQuery,
+    SearchQuery,
+)
 from app.core.ids import Id, path_id
 from app.core.numbering import NumberQuery
-from app.core.pagination import CursorQuery, LimitQuery
+from app.core.pagination import ListRequest
 from app.core.security import CurrentPrincipal, Principal
 from app.core.versioning import IfMatch, set_etag
 from app.visits import approval as _registers_adapter  # noqa: F401
@@ -52,6 +60,7 @@ async def _read_many(session: AsyncSession, principal: Principal,
         read.allowed_actions = service.allowed_actions(
             visit, principal, read.approval.allowed_actions if read.approval else [], now)
         reads.append(read)
+    await with_names(session, reads)
     return reads
 
 
@@ -65,26 +74,29 @@ async def _read(session: AsyncSession, principal: Principal, visit: CustomerVisi
 @router.get("", response_model=VisitPage)
 async def list_visits(
     session: SessionDep, principal: CurrentPrincipal, now: Now,
+    page: Annotated[ListRequest, Depends(service.SORTS.request)],
     status: VisitStatus | None = None, customer_id: Id | None = None,
-    owner_id: Annotated[str | None, Query(max_length=128)] = None,
-    department_id: Annotated[str | None, Query(max_length=32)] = None,
+    owner_id: OwnerQuery = None, department_id: DepartmentQuery = None,
     planned_from: Annotated[date | None, Query(
         description="Planned on or after this day (company calendar)")] = None,
     planned_to: Annotated[date | None, Query(
         description="Planned on or before this day (company calendar)")] = None,
+    created_from: DayFromQuery = None, created_to: DayToQuery = None,
     overdue: Annotated[bool | None, Query(
         description="true: in review with a decision past its deadline; false: the "
                     "others")] = None,
-    number: NumberQuery = None, limit: LimitQuery = 50, cursor: CursorQuery = None,
+    number: NumberQuery = None, q: SearchQuery = None,
 ) -> VisitPage:
-    """Visits the caller may see, newest first: a rep their own, a head their department, a
-    deputy GM the departments they oversee; the GM and the company-wide roles all."""
-    items, next_cursor = await service.list_visits(
+    """Visits the caller may see, newest first unless sorted otherwise: a rep their own, a
+    head their department, a deputy GM the departments they oversee; the GM and the
+    company-wide roles all. `q` searches the number, the purpose and the place."""
+    listed = await service.list_visits(
         session, principal, now=now, status=status, customer_id=customer_id,
         owner_id=owner_id, department_id=department_id, planned_from=planned_from,
-        planned_to=planned_to, overdue=overdue, number=number, limit=limit, cursor=cursor)
-    return VisitPage(items=await _read_many(session, principal, items, now),
-                     next_cursor=next_cursor)
+        planned_to=planned_to, created_from=created_from, created_to=created_to,
+        overdue=overdue, number=number, q=q, page=page)
+    return VisitPage(items=await _read_many(session, principal, listed.items, now),
+                     next_cursor=listed.next_cursor, total=listed.total)
 
 
 @router.post("", status_code=201, response_model=VisitRead,

@@ -4,6 +4,7 @@ from typing import Annotated
 from pydantic import AfterValidator, AwareDatetime, BaseModel, Field, StringConstraints
 
 from app.approvals.schemas import ApprovalRead
+from app.core.directory import CustomerName, PeopleNames
 from app.core.ids import Id
 from app.core.pagination import Page
 from app.core.schemas import FIRST_DAY, LAST_DAY, ReadModel, UpdateModel, WriteModel
@@ -59,7 +60,7 @@ class ReportBody(WriteModel):
     next_steps: ReportText | None = Field(default=None, description="What follows, and who")
 
 
-class VisitRead(ReadModel):
+class VisitRead(ReadModel, PeopleNames, CustomerName):
     id: int
     number: str = Field(description="Business number, BF-2026-000001 (gap-free per year)")
     customer_id: int

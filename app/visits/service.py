@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from pydantic_core import to_jsonable_python
-from sqlalchemy import ColumnElement, Select, exists, select
+from sqlalchemy import ColumnElement, Select, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -22,10 +22,11 @@ from app.approvals.models import ApprovalStep, RequestStatus, StepStatus
 from app.approvals.policy import DocumentFacts
 from app.approvals.registry import SubmittedDocument
 from app.calendar.working_time import local_date, local_day_start
-from app.core.db import commit
+from app.core.db import commit, contains_pattern
 from app.core.errors import Conflict
+from app.core.filters import where_equal, where_range
 from app.core.numbering import next_number, number_is
-from app.core.pagination import paginate
+from app.core.pagination import Listed, ListRequest, Sorts
 from app.core.permissions import SALES_WORKING_ROLES, visible
 from app.core.schemas import FIRST_DAY, LAST_DAY
 from app.core.security import Principal
@@ -93,35 +94,49 @@ def decision_overdue(now: datetime) -> ColumnElement[bool]:
     ) & (col(CustomerVisit.status) == VisitStatus.in_review)
 
 
+SORTS = Sorts("Visit", {
+    "created_at": col(CustomerVisit.created_at), "planned_at": col(CustomerVisit.planned_at),
+}, tiebreaker=col(CustomerVisit.id))
+
+
+def _day_start(day: date, *, days_after: int = 0) -> datetime:
+    # Clamped to the days a UTC instant can hold in both databases.
+    return local_day_start(min(max(day, FIRST_DAY), LAST_DAY) + timedelta(days=days_after))
+
+
 async def list_visits(
     session: AsyncSession, principal: Principal, *, now: datetime,
     status: VisitStatus | None = None, customer_id: int | None = None,
     owner_id: str | None = None, department_id: str | None = None,
     planned_from: date | None = None, planned_to: date | None = None,
-    overdue: bool | None = None, number: str | None = None, limit: int, cursor: str | None,
-) -> tuple[list[CustomerVisit], str | None]:
-    """Newest first. The planned-time range is of company calendar days, both included."""
+    created_from: date | None = None, created_to: date | None = None,
+    overdue: bool | None = None, number: str | None = None, q: str | None = None,
+    page: ListRequest,
+) -> Listed[CustomerVisit]:
+    """Newest first unless sorted otherwise. The day ranges are of company calendar days,
+    both ends included."""
     statement: Select[Any] = select(CustomerVisit).where(visible_clause(principal))
     if number is not None:
         statement = statement.where(number_is(col(CustomerVisit.number), number))
-    for column, value in ((CustomerVisit.status, status),
-                          (CustomerVisit.customer_id, customer_id),
-                          (CustomerVisit.owner_id, owner_id),
-                          (CustomerVisit.department_id, department_id)):
-        if value is not None:
-            statement = statement.where(col(column) == value)
-    # Clamped to the days a UTC instant can hold in both databases.
-    if planned_from is not None:
-        start = local_day_start(min(max(planned_from, FIRST_DAY), LAST_DAY))
-        statement = statement.where(col(CustomerVisit.planned_at) >= start)
-    if planned_to is not None:
-        end = local_day_start(min(max(planned_to, FIRST_DAY), LAST_DAY) + timedelta(days=1))
-        statement = statement.where(col(CustomerVisit.planned_at) < end)
+    statement = where_equal(statement, (col(CustomerVisit.status), status),
+                            (col(CustomerVisit.customer_id), customer_id),
+                            (col(CustomerVisit.owner_id), owner_id),
+                            (col(CustomerVisit.department_id), department_id))
+    for column, first, last in ((CustomerVisit.planned_at, planned_from, planned_to),
+                                (CustomerVisit.created_at, created_from, created_to)):
+        statement = where_range(
+            statement, col(column), _day_start(first) if first else None,
+            _day_start(last, days_after=1) if last else None, last_excluded=True)
     if overdue is not None:
         clause = decision_overdue(now)
         statement = statement.where(clause if overdue else ~clause)
-    return await paginate(session, statement, keys=[CustomerVisit.id], limit=limit,
-                          cursor=cursor, descending=True)
+    if q:
+        pattern = contains_pattern(q)
+        statement = statement.where(or_(
+            func.lower(CustomerVisit.number).like(pattern, escape="\\"),
+            func.lower(CustomerVisit.purpose).like(pattern, escape="\\"),
+            func.lower(CustomerVisit.place).like(pattern, escape="\\")))
+    return await SORTS.page(session, statement, page)
 
 
 # ---- writing ----------------------------------------------------------------------------

@@ -54,7 +54,7 @@ def test_every_document_list_is_sortable() -> None:
         "receivables", "payments", "approvals", "products", "departments", "sales-plans",
         "sales-targets", "expense-budgets", "expense-budgets/{budget_id}/expenses",
         "expense-budgets/{budget_id}/overrides", "growth-targets",
-        "deviation-analyses")} <= paths
+        "deviation-analyses", "complaints", "visits")} <= paths
 
 
 @dataclass
@@ -119,6 +119,18 @@ async def stocked(client, session, company, submitted, draft) -> Stocked:
                            (date(2026, 11, 30), "50.00")):
         await create_payment(session, customer=customer, received_on=received,
                              allocations=[(receivables[0], part)])
+    for severity in ("high", "low", "high"):
+        response = await client.post("/api/v1/complaints", headers=company.rep, json={
+            "customer_id": company.customer_id, "channel": "phone", "category": "quality",
+            "severity": severity, "title": "阀门漏水", "description": "三只阀门漏水"})
+        assert response.status_code == 201, response.text
+    # Visits to come, two at the same time (a tie in planned_at).
+    soon = (utcnow() + timedelta(days=30)).replace(microsecond=0)
+    for planned in (soon, soon, soon + timedelta(days=1)):
+        response = await client.post("/api/v1/visits", headers=company.rep, json={
+            "customer_id": company.customer_id, "purpose": "介绍新款离心泵",
+            "planned_at": planned.isoformat(), "place": "宁波市北仑区"})
+        assert response.status_code == 201, response.text
     budget_id = await _stock_planning(client, session, company)
     return Stocked(**vars(company), budget_id=budget_id)
 
@@ -246,9 +258,9 @@ def test_the_screen_filters_are_where_the_issue_wants_them() -> None:
         == set(AMOUNT_FIELDS)
     assert {p.rsplit("/", 1)[-1] for p in _lists_taking("owner_id", "department_id")} >= {
         "leads", "opportunities", "quotes", "contracts", "customers", "orders", "deliveries",
-        "receivables", "payments"}
+        "receivables", "payments", "complaints", "visits"}
     assert {p.rsplit("/", 1)[-1] for p in _lists_taking("q")} >= {
-        "leads", "opportunities", "quotes", "contracts", "customers"}
+        "leads", "opportunities", "quotes", "contracts", "customers", "complaints", "visits"}
 
 
 async def _ids(client, headers, path, **params) -> list[int]:
