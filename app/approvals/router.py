@@ -1,8 +1,9 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi.responses import StreamingResponse
 
-from app.approvals import admin, decisions, delegations, queries, requests
+from app.approvals import admin, decisions, delegations, exports, queries, requests
 from app.approvals.errors import (
     AlreadyDecided,
     ApprovalNotFound,
@@ -38,8 +39,9 @@ from app.core.clock import Now
 from app.core.db import SessionDep
 from app.core.directory import with_names
 from app.core.errors import Forbidden, NotFound, StaleVersion, errors_doc
+from app.core.export import FormatQuery, file_responses
 from app.core.ids import path_id
-from app.core.pagination import CursorQuery, LimitQuery, ListRequest
+from app.core.pagination import CursorQuery, LimitQuery, Listed, ListRequest
 from app.core.security import CurrentPrincipal
 from app.core.versioning import IfMatch, set_etag
 
@@ -50,23 +52,35 @@ DECISION_ERRORS = (ApprovalNotFound, SelfApproval, DuplicateApprover, NotEligibl
                    RequestNotPending, StepNotPending, AlreadyDecided, StepRequired)
 
 
-@router.get("/approvals", response_model=ApprovalPage)
+@router.get("/approvals", response_model=ApprovalPage, responses=file_responses())
 async def list_approvals(
-    session: SessionDep, principal: CurrentPrincipal, now: Now,
+    request: Request, session: SessionDep, principal: CurrentPrincipal, now: Now,
     page: Annotated[ListRequest, Depends(queries.SORTS.request)],
     actionable: Annotated[bool, Query(description="Only requests waiting on me (my inbox)")] = False,
     status: RequestStatus | None = None,
     document_type: Annotated[str | None, Query(max_length=40)] = None,
-) -> ApprovalPage:
+    format: FormatQuery = None,
+) -> ApprovalPage | StreamingResponse:
     """Approval requests I may read; with `actionable=true`, those waiting on my decision
-    (delegations to me included); oldest first unless sorted otherwise."""
-    listed, mine = await queries.list_requests(
-        session, principal, actionable=actionable, status=status, document_type=document_type,
-        page=page, now=now)
-    reads = [approval_read(i, queries.allowed_actions(i, principal, mine), now)
-             for i in listed.items]
-    await with_names(session, reads)
-    return ApprovalPage(items=reads, next_cursor=listed.next_cursor, total=listed.total)
+    (delegations to me included); oldest first unless sorted otherwise. Every one of them
+    as CSV or XLSX with `format`."""
+
+    async def page_of(wanted: ListRequest) -> Listed[ApprovalRead]:
+        listed, mine = await queries.list_requests(
+            session, principal, actionable=actionable, status=status,
+            document_type=document_type, page=wanted, now=now)
+        reads = [approval_read(i, queries.allowed_actions(i, principal, mine), now)
+                 for i in listed.items]
+        await with_names(session, reads)
+        return Listed(reads, listed.next_cursor, listed.total)
+
+    file = await exports.APPROVALS.file(request, format, page=page, now=now,
+                                        page_of=page_of)
+    if file is not None:
+        return file
+    listed = await page_of(page)
+    return ApprovalPage(items=listed.items, next_cursor=listed.next_cursor,
+                        total=listed.total)
 
 
 @router.get("/approvals/{request_id}", response_model=ApprovalRead,

@@ -1,6 +1,8 @@
 from datetime import datetime
 from typing import Any
 
+from pydantic import Field
+
 from app.core.pagination import Page
 from app.core.schemas import ReadModel
 
@@ -10,6 +12,9 @@ class AuditEntryRead(ReadModel):
     seq: int | None
     occurred_at: datetime
     actor_id: str
+    actor_name: str | None = Field(default=None, description=(
+        "The actor's name, from the user directory (null for the system or someone not "
+        "seen since names were kept)"))
     on_behalf_of_id: str | None
     action: str
     entity_type: str

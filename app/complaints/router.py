@@ -2,11 +2,12 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi.responses import StreamingResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.approvals.attached import approval_reads
 from app.approvals.errors import NoPolicyForDocument, NotSubmitter
-from app.complaints import capa, remedies, service
+from app.complaints import capa, exports, remedies, service
 from app.complaints.errors import (
     AlreadyRefunded,
     ComplaintForbidden,
@@ -47,9 +48,10 @@ from app.core.config import Settings
 from app.core.db import SessionDep
 from app.core.directory import with_names
 from app.core.errors import InvalidTransition, StaleVersion, errors_doc
+from app.core.export import FormatQuery, file_responses
 from app.core.filters import DayFromQuery, DayToQuery, SearchQuery
 from app.core.ids import Id, path_id
-from app.core.pagination import ListRequest
+from app.core.pagination import Listed, ListRequest
 from app.core.security import CurrentPrincipal, Principal
 from app.core.versioning import IfMatch, set_etag
 from app.deliveries.errors import (
@@ -103,9 +105,9 @@ async def _read(session: AsyncSession, principal: Principal, complaint: Complain
     return read
 
 
-@router.get("", response_model=ComplaintPage)
+@router.get("", response_model=ComplaintPage, responses=file_responses())
 async def list_complaints(
-    session: SessionDep, principal: CurrentPrincipal, now: Now,
+    request: Request, session: SessionDep, principal: CurrentPrincipal, now: Now,
     page: Annotated[ListRequest, Depends(service.SORTS.request)],
     status: ComplaintStatus | None = None, category: ComplaintCategory | None = None,
     severity: ComplaintSeverity | None = None, customer_id: Id | None = None,
@@ -117,19 +119,29 @@ async def list_complaints(
         max_length=32, description="The customer's department")] = None,
     created_from: DayFromQuery = None, created_to: DayToQuery = None,
     received_from: DayFromQuery = None, received_to: DayToQuery = None,
-    q: SearchQuery = None,
-) -> ComplaintPage:
+    q: SearchQuery = None, format: FormatQuery = None,
+) -> ComplaintPage | StreamingResponse:
     """Complaints the caller may see, newest first unless sorted otherwise: a rep those of
     their customers, a head their department's and those it investigates; customer service,
     quality and the company-wide roles all. `q` searches the number, the title and the
-    description."""
-    listed = await service.list_complaints(
-        session, principal, status=status, category=category, severity=severity,
-        customer_id=customer_id, overdue=overdue, now=now, owner_id=owner_id,
-        department_id=department_id, created_from=created_from, created_to=created_to,
-        received_from=received_from, received_to=received_to, q=q, page=page)
-    return ComplaintPage(items=await _read_many(session, principal, listed.items, now),
-                         next_cursor=listed.next_cursor, total=listed.total)
+    description. Every one of them as CSV or XLSX with `format`."""
+
+    async def page_of(wanted: ListRequest) -> Listed[ComplaintRead]:
+        listed = await service.list_complaints(
+            session, principal, status=status, category=category, severity=severity,
+            customer_id=customer_id, overdue=overdue, now=now, owner_id=owner_id,
+            department_id=department_id, created_from=created_from, created_to=created_to,
+            received_from=received_from, received_to=received_to, q=q, page=wanted)
+        return Listed(await _read_many(session, principal, listed.items, now),
+                      listed.next_cursor, listed.total)
+
+    file = await exports.COMPLAINTS.file(request, format, page=page, now=now,
+                                         page_of=page_of)
+    if file is not None:
+        return file
+    listed = await page_of(page)
+    return ComplaintPage(items=listed.items, next_cursor=listed.next_cursor,
+                         total=listed.total)
 
 
 @router.post("", status_code=201, response_model=ComplaintRead,

@@ -654,6 +654,42 @@ STATES: dict[str, Text] = {
     "reported": Text("Reported", "已提交报告"),
 }
 
+# The labels of document and record types: an approval's `document_type`, an audit entry's
+# `entity_type`, a timeline entry's `kind` (in files; an unknown one shows its code).
+DOCUMENT_TYPES: dict[str, Text] = {
+    "approval_policy": Text("Approval policy", "审批策略"),
+    "approval_request": Text("Approval request", "审批申请"),
+    "calendar_day": Text("Calendar day", "工作日历"),
+    "complaint": Text("Complaint", "客户投诉"),
+    "contract": Text("Contract", "合同"),
+    "contract_termination": Text("Contract termination", "合同终止"),
+    "corrective_action": Text("Corrective actions", "纠正预防措施"),
+    "customer": Text("Customer", "客户"),
+    "customer_visit": Text("Customer visit", "客户拜访"),
+    "delegation": Text("Delegation", "审批委托"),
+    "delivery": Text("Delivery", "发货单"),
+    "department": Text("Department", "部门"),
+    "deviation_analysis": Text("Deviation analysis", "偏差分析"),
+    "expense_budget": Text("Expense budget", "费用预算"),
+    "expense_override": Text("Budget override", "超预算特批"),
+    "growth_target": Text("Growth target", "增长目标"),
+    "lead": Text("Lead", "线索"),
+    "opportunity": Text("Opportunity", "商机"),
+    "opportunity_proposal": Text("Opportunity proposal", "商机方案"),
+    "order": Text("Order", "订单"),
+    "payment": Text("Payment", "收款"),
+    "product": Text("Product", "产品"),
+    "quote": Text("Quote", "报价单"),
+    "receivable": Text("Receivable", "应收款"),
+    "receivable_write_off": Text("Write-off", "应收核销"),
+    "sales_order": Text("Sales order", "销售订单"),
+    "sales_plan": Text("Sales plan", "销售计划"),
+    "sales_target": Text("Sales target", "业绩目标"),
+    "visit": Text("Customer visit", "客户拜访"),
+    "webhook_delivery": Text("Webhook delivery", "Webhook 投递"),
+    "webhook_subscription": Text("Webhook subscription", "Webhook 订阅"),
+}
+
 ROLES: dict[str, Text] = {
     "sales_rep": Text("Sales rep", "业务员"),
     "dept_head": Text("Department head", "部门负责人"),

@@ -1,13 +1,15 @@
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi.responses import StreamingResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.clock import Now
 from app.core.db import SessionDep
 from app.core.directory import with_names
 from app.core.errors import InvalidTransition, StaleVersion, errors_doc
+from app.core.export import FormatQuery, file_responses
 from app.core.filters import (
     DayFromQuery,
     DayToQuery,
@@ -16,11 +18,11 @@ from app.core.filters import (
 )
 from app.core.ids import Id, path_id
 from app.core.numbering import NumberQuery
-from app.core.pagination import ListRequest
+from app.core.pagination import Listed, ListRequest
 from app.core.schemas import FIRST_DAY, LAST_DAY
 from app.core.security import CurrentPrincipal, Principal
 from app.core.versioning import IfMatch, set_etag
-from app.deliveries import service, shipping
+from app.deliveries import exports, service, shipping
 from app.deliveries.errors import (
     DateBeforeShipment,
     DateInFuture,
@@ -82,9 +84,9 @@ async def _read(session: AsyncSession, principal: Principal, delivery: Delivery,
     return read
 
 
-@router.get("", response_model=DeliveryPage)
+@router.get("", response_model=DeliveryPage, responses=file_responses())
 async def list_deliveries(
-    session: SessionDep, principal: CurrentPrincipal,
+    request: Request, session: SessionDep, principal: CurrentPrincipal, now: Now,
     page: Annotated[ListRequest, Depends(service.SORTS.request)], order_id: Id | None = None,
     customer_id: Id | None = None, status: DeliveryStatus | None = None,
     planned_from: Annotated[date | None, Query(ge=FIRST_DAY, le=LAST_DAY,
@@ -97,17 +99,29 @@ async def list_deliveries(
                                          description="Shipped on or before this day")] = None,
     number: NumberQuery = None, owner_id: OwnerQuery = None,
     department_id: DepartmentQuery = None, created_from: DayFromQuery = None,
-    created_to: DayToQuery = None,
-) -> DeliveryPage:
+    created_to: DayToQuery = None, format: FormatQuery = None,
+) -> DeliveryPage | StreamingResponse:
     """Deliveries of the orders the caller may see, newest first unless sorted otherwise
-    (deliveries not yet planned or shipped come last by those dates)."""
-    listed = await service.list_deliveries(
-        session, principal, order_id=order_id, customer_id=customer_id, status=status,
-        planned_from=planned_from, planned_to=planned_to, shipped_from=shipped_from,
-        shipped_to=shipped_to, number=number, owner_id=owner_id, department_id=department_id,
-        created_from=created_from, created_to=created_to, page=page)
-    return DeliveryPage(items=await _read_many(session, principal, listed.items),
-                        next_cursor=listed.next_cursor, total=listed.total)
+    (deliveries not yet planned or shipped come last by those dates). Every one of them as
+    CSV or XLSX with `format`."""
+
+    async def page_of(wanted: ListRequest) -> Listed[DeliveryRead]:
+        listed = await service.list_deliveries(
+            session, principal, order_id=order_id, customer_id=customer_id, status=status,
+            planned_from=planned_from, planned_to=planned_to, shipped_from=shipped_from,
+            shipped_to=shipped_to, number=number, owner_id=owner_id,
+            department_id=department_id, created_from=created_from, created_to=created_to,
+            page=wanted)
+        return Listed(await _read_many(session, principal, listed.items),
+                      listed.next_cursor, listed.total)
+
+    file = await exports.DELIVERIES.file(request, format, page=page, now=now,
+                                         page_of=page_of)
+    if file is not None:
+        return file
+    listed = await page_of(page)
+    return DeliveryPage(items=listed.items, next_cursor=listed.next_cursor,
+                        total=listed.total)
 
 
 @router.post("", status_code=201, response_model=DeliveryRead,

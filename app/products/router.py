@@ -1,14 +1,17 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi.responses import StreamingResponse
 
+from app.core.clock import Now
 from app.core.db import SessionDep
 from app.core.errors import Forbidden, StaleVersion, errors_doc
+from app.core.export import FormatQuery, file_responses
 from app.core.ids import path_id
-from app.core.pagination import ListRequest
+from app.core.pagination import Listed, ListRequest
 from app.core.security import CurrentPrincipal
 from app.core.versioning import IfMatch, set_etag
-from app.products import service
+from app.products import exports, service
 from app.products.errors import DuplicateSku, FloorAboveList, ProductInUse, ProductNotFound
 from app.products.models import Product
 from app.products.schemas import ProductCreate, ProductPage, ProductRead, ProductUpdate
@@ -18,18 +21,28 @@ ProductId = Annotated[int, Path(ge=1), path_id(
     lambda n: ProductNotFound(f"No product {n}."))]
 
 
-@router.get("", response_model=ProductPage)
+@router.get("", response_model=ProductPage, responses=file_responses())
 async def list_products(
-    session: SessionDep, _principal: CurrentPrincipal,
+    request: Request, session: SessionDep, _principal: CurrentPrincipal, now: Now,
     page: Annotated[ListRequest, Depends(service.SORTS.request)], active: bool | None = None,
     product_line: Annotated[str | None, Query(max_length=64)] = None,
     q: Annotated[str | None, Query(max_length=100, description="Search in name and SKU")] = None,
-) -> ProductPage:
-    """The price list, in id order unless sorted otherwise."""
-    listed = await service.list_products(
-        session, active=active, product_line=product_line, q=q, page=page)
-    return ProductPage(items=[ProductRead.model_validate(p) for p in listed.items],
-                       next_cursor=listed.next_cursor, total=listed.total)
+    format: FormatQuery = None,
+) -> ProductPage | StreamingResponse:
+    """The price list, in id order unless sorted otherwise; all of it as CSV or XLSX with
+    `format`."""
+
+    async def page_of(wanted: ListRequest) -> Listed[ProductRead]:
+        listed = await service.list_products(
+            session, active=active, product_line=product_line, q=q, page=wanted)
+        return Listed([ProductRead.model_validate(p) for p in listed.items],
+                      listed.next_cursor, listed.total)
+
+    file = await exports.PRODUCTS.file(request, format, page=page, now=now, page_of=page_of)
+    if file is not None:
+        return file
+    listed = await page_of(page)
+    return ProductPage(items=listed.items, next_cursor=listed.next_cursor, total=listed.total)
 
 
 @router.post("", status_code=201, response_model=ProductRead,

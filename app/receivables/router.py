@@ -280,24 +280,34 @@ async def credit_receivable(receivable_id: ReceivableId, body: CreditIn, session
     return await _read(session, principal, receivable, now, response)
 
 
-@payments_router.get("", response_model=PaymentPage)
+@payments_router.get("", response_model=PaymentPage, responses=file_responses())
 async def list_payments(
-    session: SessionDep, principal: CurrentPrincipal,
+    request: Request, session: SessionDep, principal: CurrentPrincipal, now: Now,
     page: Annotated[ListRequest, Depends(payments.SORTS.request)],
     customer_id: Id | None = None,
     external_reference: Annotated[str | None, Query(max_length=100)] = None,
     received_from: date | None = None, received_to: date | None = None,
     owner_id: OwnerQuery = None, department_id: DepartmentQuery = None,
     amount_from: AmountFromQuery = None, amount_to: AmountToQuery = None,
-) -> PaymentPage:
+    format: FormatQuery = None,
+) -> PaymentPage | StreamingResponse:
     """Payments the caller may see (as the receivables they settle), newest first unless
-    sorted otherwise."""
-    listed = await payments.list_payments(
-        session, principal, customer_id=customer_id, external_reference=external_reference,
-        received_from=received_from, received_to=received_to, owner_id=owner_id,
-        department_id=department_id, amount_from=amount_from, amount_to=amount_to, page=page)
-    return PaymentPage(items=await _payment_reads(session, listed.items),
-                       next_cursor=listed.next_cursor, total=listed.total)
+    sorted otherwise. Every one of them as CSV or XLSX with `format`."""
+
+    async def page_of(wanted: ListRequest) -> Listed[PaymentRead]:
+        listed = await payments.list_payments(
+            session, principal, customer_id=customer_id,
+            external_reference=external_reference, received_from=received_from,
+            received_to=received_to, owner_id=owner_id, department_id=department_id,
+            amount_from=amount_from, amount_to=amount_to, page=wanted)
+        return Listed(await _payment_reads(session, listed.items), listed.next_cursor,
+                      listed.total)
+
+    file = await exports.PAYMENTS.file(request, format, page=page, now=now, page_of=page_of)
+    if file is not None:
+        return file
+    listed = await page_of(page)
+    return PaymentPage(items=listed.items, next_cursor=listed.next_cursor, total=listed.total)
 
 
 @payments_router.post("", status_code=201, response_model=PaymentRead,

@@ -1,7 +1,8 @@
 from datetime import date, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi.responses import StreamingResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.approvals.attached import approval_reads
@@ -10,6 +11,7 @@ from app.core.clock import Now
 from app.core.db import SessionDep
 from app.core.directory import with_names
 from app.core.errors import Conflict, InvalidTransition, StaleVersion, errors_doc
+from app.core.export import FormatQuery, file_responses
 from app.core.filters import (
     DayFromQuery,
     DayToQuery,
@@ -19,11 +21,11 @@ from app.core.filters import (
 )
 from app.core.ids import Id, path_id
 from app.core.numbering import NumberQuery
-from app.core.pagination import ListRequest
+from app.core.pagination import Listed, ListRequest
 from app.core.security import CurrentPrincipal, Principal
 from app.core.versioning import IfMatch, set_etag
 from app.visits import approval as _registers_adapter  # noqa: F401
-from app.visits import service
+from app.visits import exports, service
 from app.visits.errors import (
     UnknownCustomer,
     VisitForbidden,
@@ -71,9 +73,9 @@ async def _read(session: AsyncSession, principal: Principal, visit: CustomerVisi
     return read
 
 
-@router.get("", response_model=VisitPage)
+@router.get("", response_model=VisitPage, responses=file_responses())
 async def list_visits(
-    session: SessionDep, principal: CurrentPrincipal, now: Now,
+    request: Request, session: SessionDep, principal: CurrentPrincipal, now: Now,
     page: Annotated[ListRequest, Depends(service.SORTS.request)],
     status: VisitStatus | None = None, customer_id: Id | None = None,
     owner_id: OwnerQuery = None, department_id: DepartmentQuery = None,
@@ -85,18 +87,27 @@ async def list_visits(
     overdue: Annotated[bool | None, Query(
         description="true: in review with a decision past its deadline; false: the "
                     "others")] = None,
-    number: NumberQuery = None, q: SearchQuery = None,
-) -> VisitPage:
+    number: NumberQuery = None, q: SearchQuery = None, format: FormatQuery = None,
+) -> VisitPage | StreamingResponse:
     """Visits the caller may see, newest first unless sorted otherwise: a rep their own, a
     head their department, a deputy GM the departments they oversee; the GM and the
-    company-wide roles all. `q` searches the number, the purpose and the place."""
-    listed = await service.list_visits(
-        session, principal, now=now, status=status, customer_id=customer_id,
-        owner_id=owner_id, department_id=department_id, planned_from=planned_from,
-        planned_to=planned_to, created_from=created_from, created_to=created_to,
-        overdue=overdue, number=number, q=q, page=page)
-    return VisitPage(items=await _read_many(session, principal, listed.items, now),
-                     next_cursor=listed.next_cursor, total=listed.total)
+    company-wide roles all. `q` searches the number, the purpose and the place. Every one
+    of them as CSV or XLSX with `format`."""
+
+    async def page_of(wanted: ListRequest) -> Listed[VisitRead]:
+        listed = await service.list_visits(
+            session, principal, now=now, status=status, customer_id=customer_id,
+            owner_id=owner_id, department_id=department_id, planned_from=planned_from,
+            planned_to=planned_to, created_from=created_from, created_to=created_to,
+            overdue=overdue, number=number, q=q, page=wanted)
+        return Listed(await _read_many(session, principal, listed.items, now),
+                      listed.next_cursor, listed.total)
+
+    file = await exports.VISITS.file(request, format, page=page, now=now, page_of=page_of)
+    if file is not None:
+        return file
+    listed = await page_of(page)
+    return VisitPage(items=listed.items, next_cursor=listed.next_cursor, total=listed.total)
 
 
 @router.post("", status_code=201, response_model=VisitRead,
