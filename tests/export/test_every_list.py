@@ -17,6 +17,8 @@ def _file_lists() -> list[str]:
 
 
 FILE_LISTS = _file_lists()
+# A list under a document (a budget's expenses) needs that document: its own tests cover it.
+TOP_LEVEL_FILE_LISTS = [path for path in FILE_LISTS if "{" not in path]
 
 
 def test_the_main_lists_offer_files():
@@ -25,7 +27,7 @@ def test_the_main_lists_offer_files():
             "/api/v1/reports/receivables-aging"} <= set(FILE_LISTS)
 
 
-@pytest.mark.parametrize("path", FILE_LISTS)
+@pytest.mark.parametrize("path", TOP_LEVEL_FILE_LISTS)
 async def test_each_list_answers_csv_and_xlsx(client, headers_for, path):
     gm = headers_for(role="gm", sub="gm")
     response = await client.get(f"{path}?format=csv", headers=gm)
