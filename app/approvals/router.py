@@ -35,11 +35,12 @@ from app.approvals.schemas import (
     approval_read,
     fired_rules_read,
 )
+from app.core import export
 from app.core.clock import Now
 from app.core.db import SessionDep
 from app.core.directory import with_names
 from app.core.errors import Forbidden, NotFound, StaleVersion, errors_doc
-from app.core.export import FormatQuery, file_responses
+from app.core.export import FormatQuery, file_responses, negotiated_format
 from app.core.ids import path_id
 from app.core.pagination import CursorQuery, LimitQuery, Listed, ListRequest
 from app.core.security import CurrentPrincipal
@@ -159,10 +160,22 @@ async def create_delegation(body: DelegationCreate, session: SessionDep,
     return await delegations.create(session, principal, data=body, now=now)
 
 
-@router.get("/delegations", response_model=DelegationPage)
-async def list_delegations(session: SessionDep, principal: CurrentPrincipal,
-                           limit: LimitQuery = 50, cursor: CursorQuery = None) -> DelegationPage:
-    """Delegations I gave or received, newest first."""
+@router.get("/delegations", response_model=DelegationPage, responses=file_responses())
+async def list_delegations(request: Request, session: SessionDep,
+                           principal: CurrentPrincipal, now: Now, limit: LimitQuery = 50,
+                           cursor: CursorQuery = None,
+                           format: FormatQuery = None) -> DelegationPage | StreamingResponse:
+    """Delegations I gave or received, newest first. Every one of them as CSV or XLSX with
+    `format`, with the names of who delegated and to whom."""
+    wanted = negotiated_format(request, format)
+    if wanted is not None:
+        async def rows(after: str | None) -> tuple[list[exports.DelegationRow], str | None]:
+            items, next_cursor = await delegations.list_mine(
+                session, principal, limit=export.EXPORT_PAGE, cursor=after)
+            reads = [exports.DelegationRow.model_validate(d) for d in items]
+            await with_names(session, reads)
+            return reads, next_cursor
+        return await exports.DELEGATIONS.response(wanted, now=now, pages=rows)
     items, next_cursor = await delegations.list_mine(session, principal, limit=limit,
                                                      cursor=cursor)
     return DelegationPage(items=[DelegationRead.model_validate(d) for d in items],

@@ -1,13 +1,14 @@
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi.responses import StreamingResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.approvals.attached import approval_reads
 from app.approvals.errors import NoPolicyForDocument, NotSubmitter
 from app.budgets import approval as overrides
-from app.budgets import service
+from app.budgets import exports, service
 from app.budgets.errors import (
     BudgetExists,
     BudgetForbidden,
@@ -44,6 +45,7 @@ from app.core.clock import Now
 from app.core.db import SessionDep
 from app.core.directory import with_names
 from app.core.errors import InvalidTransition, StaleVersion, errors_doc
+from app.core.export import FormatQuery, file_responses
 from app.core.filters import (
     AmountFromQuery,
     AmountToQuery,
@@ -53,7 +55,7 @@ from app.core.filters import (
     OwnerQuery,
 )
 from app.core.ids import path_id
-from app.core.pagination import ListRequest
+from app.core.pagination import Listed, ListRequest
 from app.core.security import CurrentPrincipal, Principal
 from app.core.versioning import IfMatch, set_etag
 
@@ -117,24 +119,38 @@ async def _override_reads(session: AsyncSession, principal: Principal,
     return reads
 
 
-@router.get("", response_model=BudgetPage)
+@router.get("", response_model=BudgetPage, responses=file_responses())
 async def list_expense_budgets(
-    session: SessionDep, principal: CurrentPrincipal, now: Now,
+    request: Request, session: SessionDep, principal: CurrentPrincipal, now: Now,
     page: Annotated[ListRequest, Depends(service.SORTS.request)],
     department_id: DepartmentQuery = None, year: YearQuery = None,
     status: BudgetStatus | None = None, created_from: DayFromQuery = None,
     created_to: DayToQuery = None, amount_from: AmountFromQuery = None,
-    amount_to: AmountToQuery = None,
-) -> BudgetPage:
+    amount_to: AmountToQuery = None, format: FormatQuery = None,
+) -> BudgetPage | StreamingResponse:
     """Budgets the caller may see, newest first unless sorted otherwise: a head their
     department's, a deputy GM the departments they oversee, finance and the GM all.
-    `amount_*` bound the budget's total."""
-    listed = await service.list_budgets(
-        session, principal, department_id=department_id, year=year, status=status,
-        created_from=created_from, created_to=created_to, amount_from=amount_from,
-        amount_to=amount_to, page=page)
-    return BudgetPage(items=await _read_many(session, principal, listed.items, now),
-                      next_cursor=listed.next_cursor, total=listed.total)
+    `amount_*` bound the budget's total. As CSV or XLSX with `format`: a row per item
+    (category) of every budget, with its twelve monthly amounts, spent and remainder."""
+
+    async def page_of(wanted: ListRequest) -> Listed[BudgetRead]:
+        listed = await service.list_budgets(
+            session, principal, department_id=department_id, year=year, status=status,
+            created_from=created_from, created_to=created_to, amount_from=amount_from,
+            amount_to=amount_to, page=wanted)
+        return Listed(await _read_many(session, principal, listed.items, now),
+                      listed.next_cursor, listed.total)
+
+    async def rows_of(wanted: ListRequest) -> Listed[exports.BudgetItemRow]:
+        listed = await page_of(wanted)
+        return Listed(exports.item_rows(listed.items), listed.next_cursor, listed.total)
+
+    file = await exports.EXPENSE_BUDGETS.file(request, format, page=page, now=now,
+                                              page_of=rows_of)
+    if file is not None:
+        return file
+    listed = await page_of(page)
+    return BudgetPage(items=listed.items, next_cursor=listed.next_cursor, total=listed.total)
 
 
 @router.post("", status_code=201, response_model=BudgetRead,
@@ -196,23 +212,33 @@ async def recall_expense_budget(budget_id: BudgetId, session: SessionDep,
 
 
 @router.get("/{budget_id}/expenses", response_model=ExpensePage,
-            responses=errors_doc(BudgetNotFound))
+            responses={**errors_doc(BudgetNotFound), **file_responses()})
 async def list_expenses(
-    budget_id: BudgetId, session: SessionDep, principal: CurrentPrincipal,
-    page: Annotated[ListRequest, Depends(service.EXPENSE_SORTS.request)],
+    request: Request, budget_id: BudgetId, session: SessionDep, principal: CurrentPrincipal,
+    now: Now, page: Annotated[ListRequest, Depends(service.EXPENSE_SORTS.request)],
     category: ExpenseCategory | None = None, spent_by: OwnerQuery = None,
     spent_from: DayFromQuery = None, spent_to: DayToQuery = None,
     amount_from: AmountFromQuery = None, amount_to: AmountToQuery = None,
-) -> ExpensePage:
+    format: FormatQuery = None,
+) -> ExpensePage | StreamingResponse:
     """The expenses recorded against the budget, newest first unless sorted otherwise.
-    `spent_by` is who incurred them, `spent_*` the days they were spent on."""
-    listed = await service.list_expenses(
-        session, principal, budget_id=budget_id, category=category, spent_by=spent_by,
-        spent_from=spent_from, spent_to=spent_to, amount_from=amount_from,
-        amount_to=amount_to, page=page)
-    reads = [ExpenseRead.model_validate(e) for e in listed.items]
-    await with_names(session, reads)
-    return ExpensePage(items=reads, next_cursor=listed.next_cursor, total=listed.total)
+    `spent_by` is who incurred them, `spent_*` the days they were spent on. Every one of
+    them as CSV or XLSX with `format`."""
+
+    async def page_of(wanted: ListRequest) -> Listed[ExpenseRead]:
+        listed = await service.list_expenses(
+            session, principal, budget_id=budget_id, category=category, spent_by=spent_by,
+            spent_from=spent_from, spent_to=spent_to, amount_from=amount_from,
+            amount_to=amount_to, page=wanted)
+        reads = [ExpenseRead.model_validate(e) for e in listed.items]
+        await with_names(session, reads)
+        return Listed(reads, listed.next_cursor, listed.total)
+
+    file = await exports.EXPENSES.file(request, format, page=page, now=now, page_of=page_of)
+    if file is not None:
+        return file
+    listed = await page_of(page)
+    return ExpensePage(items=listed.items, next_cursor=listed.next_cursor, total=listed.total)
 
 
 @router.post("/{budget_id}/expenses", status_code=201, response_model=ExpenseRead,
@@ -233,17 +259,28 @@ async def record_expense(budget_id: BudgetId, body: ExpenseCreate, session: Sess
 
 
 @router.get("/{budget_id}/overrides", response_model=OverridePage,
-            responses=errors_doc(BudgetNotFound))
-async def list_expense_overrides(budget_id: BudgetId, session: SessionDep,
-                                 principal: CurrentPrincipal, now: Now,
-                                 page: Annotated[ListRequest,
-                                                 Depends(overrides.SORTS.request)],
-                                 status: OverrideStatus | None = None) -> OverridePage:
-    """Requests to spend beyond the budget, newest first unless sorted otherwise."""
-    listed = await overrides.list_overrides(session, principal, budget_id=budget_id,
-                                            status=status, page=page)
-    return OverridePage(items=await _override_reads(session, principal, listed.items, now),
-                        next_cursor=listed.next_cursor, total=listed.total)
+            responses={**errors_doc(BudgetNotFound), **file_responses()})
+async def list_expense_overrides(
+    request: Request, budget_id: BudgetId, session: SessionDep, principal: CurrentPrincipal,
+    now: Now, page: Annotated[ListRequest, Depends(overrides.SORTS.request)],
+    status: OverrideStatus | None = None, format: FormatQuery = None,
+) -> OverridePage | StreamingResponse:
+    """Requests to spend beyond the budget, newest first unless sorted otherwise. Every one
+    of them as CSV or XLSX with `format`."""
+
+    async def page_of(wanted: ListRequest) -> Listed[OverrideRead]:
+        listed = await overrides.list_overrides(session, principal, budget_id=budget_id,
+                                                status=status, page=wanted)
+        return Listed(await _override_reads(session, principal, listed.items, now),
+                      listed.next_cursor, listed.total)
+
+    file = await exports.EXPENSE_OVERRIDES.file(request, format, page=page, now=now,
+                                                page_of=page_of)
+    if file is not None:
+        return file
+    listed = await page_of(page)
+    return OverridePage(items=listed.items, next_cursor=listed.next_cursor,
+                        total=listed.total)
 
 
 @router.post("/{budget_id}/overrides", status_code=201, response_model=OverrideRead,

@@ -6,7 +6,7 @@ from pydantic import AfterValidator, BaseModel, Field, StringConstraints
 
 from app.approvals.schemas import ApprovalRead
 from app.budgets.models import BudgetStatus, ExpenseCategory, OverrideStatus
-from app.core.directory import CreatorName
+from app.core.directory import CreatorName, DepartmentName
 from app.core.money import Money, MoneyIn, PercentOut, PositiveMoneyIn
 from app.core.pagination import Page
 from app.core.schemas import ReadModel, Title, UpdateModel, UserId, WriteModel
@@ -85,7 +85,7 @@ class ItemRead(BaseModel):
     months: list[MonthRead]
 
 
-class BudgetRead(ReadModel, CreatorName):
+class BudgetRead(ReadModel, CreatorName, DepartmentName):
     id: int
     number: str = Field(description="FY-2026-000001")
     department_id: str
@@ -147,7 +147,7 @@ class OverrideCreate(ExpenseCreate):
     justification: Reason = Field(description="Why the budget is not enough")
 
 
-class OverrideRead(ReadModel):
+class OverrideRead(ReadModel, DepartmentName):
     id: int
     budget_id: int
     item_id: int

@@ -3,11 +3,12 @@
 People: the tokens carry a `name` claim, but nothing else knows who `u-1042` is, so the
 service remembers each caller's name in a small directory (`app_user`) as people act:
 on a write, when their name is new or changed, or not seen for an hour (one primary-key
-read, and an upsert only then; reads never write). Customers: their own table.
+read, and an upsert only then; reads never write). Customers and departments: their own
+tables.
 
 `with_names(session, reads)` fills the `*_name` fields a page of reads declares
-(`customer_name`, `owner_name`, `created_by_name`, `submitted_by_name`) with one query per
-kind of name, whatever the page's size."""
+(`customer_name`, `department_name`, `owner_name`, `created_by_name`, `submitted_by_name`,
+…) with one query per kind of name, whatever the page's size."""
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -31,10 +32,14 @@ SEEN_REFRESH = timedelta(hours=1)
 PERSON_FIELDS = {"owner_id": "owner_name", "created_by": "created_by_name",
                  "submitted_by": "submitted_by_name", "set_by": "set_by_name",
                  "spent_by": "spent_by_name", "recorded_by": "recorded_by_name",
-                 "requested_by": "requested_by_name"}
+                 "requested_by": "requested_by_name", "delegator_id": "delegator_name",
+                 "delegate_id": "delegate_name", "head_id": "head_name",
+                 "deputy_gm_id": "deputy_gm_name"}
 CUSTOMER_FIELDS = ("customer_id", "customer_name")
-# The customer master, by name: the kernel imports no domain.
+DEPARTMENT_FIELDS = ("department_id", "department_name")
+# The customer master and the departments, by name: the kernel imports no domain.
 _CUSTOMER = table("customer", column("id", Integer), column("name", String))
+_DEPARTMENT = table("department", column("id", String), column("name", String))
 
 
 class AppUser(SQLModel, table=True):
@@ -87,6 +92,14 @@ async def customer_names(session: AsyncSession, ids: set[int]) -> dict[int, str]
     return {customer_id: name for customer_id, name in rows}
 
 
+async def department_names(session: AsyncSession, ids: set[str]) -> dict[str, str]:
+    if not ids:
+        return {}
+    rows = await session.execute(select(_DEPARTMENT.c.id, _DEPARTMENT.c.name)
+                                 .where(_DEPARTMENT.c.id.in_(sorted(ids))))
+    return {department_id: name for department_id, name in rows}
+
+
 async def with_names(session: AsyncSession, reads: Sequence[BaseModel]) -> None:
     """Fill the name fields the reads declare, from their ids (a batched lookup per kind)."""
     if not reads:
@@ -105,6 +118,12 @@ async def with_names(session: AsyncSession, reads: Sequence[BaseModel]) -> None:
                                                    if getattr(r, id_field) is not None})
         for read in reads:
             setattr(read, name_field, customers.get(getattr(read, id_field)))
+    id_field, name_field = DEPARTMENT_FIELDS
+    if id_field in fields and name_field in fields:
+        departments = await department_names(session, {getattr(r, id_field) for r in reads
+                                                       if getattr(r, id_field) is not None})
+        for read in reads:
+            setattr(read, name_field, departments.get(getattr(read, id_field)))
 
 
 class OwnerName(BaseModel):
@@ -126,3 +145,7 @@ class CreatorName(BaseModel):
 
 class CustomerName(BaseModel):
     customer_name: str | None = ReadField(default=None, description="The customer's name")
+
+
+class DepartmentName(BaseModel):
+    department_name: str | None = ReadField(default=None, description="The department's name")

@@ -690,6 +690,19 @@ DOCUMENT_TYPES: dict[str, Text] = {
     "webhook_subscription": Text("Webhook subscription", "Webhook 订阅"),
 }
 
+# The categories of a sales expense budget (`category` of budget items, expenses and
+# overrides: app/budgets/models.py ExpenseCategory).
+EXPENSE_CATEGORIES: dict[str, Text] = {
+    "travel": Text("Travel", "差旅费"),
+    "office": Text("Office", "办公费"),
+    "depreciation": Text("Depreciation", "折旧费"),
+    "phone": Text("Telephone", "电话费"),
+    "commission": Text("Commission", "佣金"),
+    "advertising": Text("Advertising", "广告费"),
+    "exhibition": Text("Exhibitions", "展览费"),
+    "other": Text("Other", "其他"),
+}
+
 ROLES: dict[str, Text] = {
     "sales_rep": Text("Sales rep", "业务员"),
     "dept_head": Text("Department head", "部门负责人"),
@@ -887,6 +900,8 @@ def catalogue(language: Language) -> dict[str, Any]:
         "actions": {code: text(language) for code, text in sorted(ACTIONS.items())},
         "states": {code: text(language) for code, text in sorted(STATES.items())},
         "roles": {code: text(language) for code, text in sorted(ROLES.items())},
+        "expense_categories": {code: text(language)
+                               for code, text in EXPENSE_CATEGORIES.items()},
         "conditions": {code: text(language) for code, text in sorted(CONDITIONS.items())},
         "rules": {code: text(language) for code, text in sorted(RULES.items())},
         "bounds": {code: text(language) for code, text in sorted(BOUNDS.items())},

@@ -88,7 +88,7 @@ class ReadModel(BaseModel):
 # Names shown beside ids on reads (app.core.directory): looked up when read, so they are
 # no part of a record's state, its audit rows or its events.
 DISPLAY_NAME_FIELDS = frozenset({"customer_name", "owner_name", "created_by_name",
-                                 "submitted_by_name"})
+                                 "submitted_by_name", "department_name"})
 
 
 def snapshot(read_model: type[ReadModel], obj: object) -> dict:

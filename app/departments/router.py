@@ -1,13 +1,17 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Response
+from fastapi import APIRouter, Depends, Path, Request, Response
+from fastapi.responses import StreamingResponse
 
+from app.core.clock import Now
 from app.core.db import SessionDep
+from app.core.directory import with_names
 from app.core.errors import Forbidden, StaleVersion, errors_doc
-from app.core.pagination import ListRequest
+from app.core.export import FormatQuery, file_responses
+from app.core.pagination import Listed, ListRequest
 from app.core.security import CurrentPrincipal
 from app.core.versioning import IfMatch, set_etag
-from app.departments import service
+from app.departments import exports, service
 from app.departments.errors import DepartmentExists, DepartmentInUse, DepartmentNotFound
 from app.departments.models import Department
 from app.departments.schemas import (
@@ -21,12 +25,25 @@ router = APIRouter(prefix="/departments", tags=["departments"])
 DepartmentIdPath = Annotated[str, Path(max_length=32)]
 
 
-@router.get("", response_model=DepartmentPage)
+@router.get("", response_model=DepartmentPage, responses=file_responses())
 async def list_departments(
-    session: SessionDep, _principal: CurrentPrincipal,
+    request: Request, session: SessionDep, _principal: CurrentPrincipal, now: Now,
     page: Annotated[ListRequest, Depends(service.SORTS.request)], active: bool | None = None,
-) -> DepartmentPage:
-    """Departments, in id order unless sorted otherwise."""
+    format: FormatQuery = None,
+) -> DepartmentPage | StreamingResponse:
+    """Departments, in id order unless sorted otherwise. Every one of them as CSV or XLSX
+    with `format`, with the names of their heads and deputy GMs."""
+
+    async def rows_of(wanted: ListRequest) -> Listed[exports.DepartmentRow]:
+        listed = await service.list_departments(session, active=active, page=wanted)
+        rows = [exports.DepartmentRow.model_validate(d) for d in listed.items]
+        await with_names(session, rows)
+        return Listed(rows, listed.next_cursor, listed.total)
+
+    file = await exports.DEPARTMENTS.file(request, format, page=page, now=now,
+                                          page_of=rows_of)
+    if file is not None:
+        return file
     listed = await service.list_departments(session, active=active, page=page)
     return DepartmentPage(items=[DepartmentRead.model_validate(d) for d in listed.items],
                           next_cursor=listed.next_cursor, total=listed.total)

@@ -2,7 +2,8 @@ from datetime import datetime
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Path, Query, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi.responses import StreamingResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.approvals.attached import approval_reads
@@ -11,13 +12,14 @@ from app.core.clock import Now
 from app.core.db import SessionDep
 from app.core.directory import with_names
 from app.core.errors import InvalidTransition, StaleVersion, errors_doc
+from app.core.export import FormatQuery, file_responses
 from app.core.filters import DayFromQuery, DayToQuery, DepartmentQuery
 from app.core.ids import path_id
-from app.core.pagination import ListRequest
+from app.core.pagination import Listed, ListRequest
 from app.core.security import CurrentPrincipal, Principal
 from app.core.versioning import IfMatch, set_etag
 from app.deviations import approval as _registers_adapter  # noqa: F401
-from app.deviations import service
+from app.deviations import exports, service
 from app.deviations.errors import (
     AnalysisLocked,
     AnalysisNotFound,
@@ -72,18 +74,30 @@ async def get_deviation_report(
                                           department_id=department_id)
 
 
-@targets_router.get("", response_model=GrowthTargetPage)
+@targets_router.get("", response_model=GrowthTargetPage, responses=file_responses())
 async def list_growth_targets(
-    session: SessionDep, principal: CurrentPrincipal,
+    request: Request, session: SessionDep, principal: CurrentPrincipal, now: Now,
     page: Annotated[ListRequest, Depends(service.TARGET_SORTS.request)],
     department_id: DepartmentQuery = None, year: YearQuery = None,
-) -> GrowthTargetPage:
-    """The planned growth rates the caller may see, newest first unless sorted otherwise."""
-    listed = await service.list_targets(session, principal, department_id=department_id,
-                                        year=year, page=page)
-    reads = [GrowthTargetRead.model_validate(t) for t in listed.items]
-    await with_names(session, reads)
-    return GrowthTargetPage(items=reads, next_cursor=listed.next_cursor, total=listed.total)
+    format: FormatQuery = None,
+) -> GrowthTargetPage | StreamingResponse:
+    """The planned growth rates the caller may see, newest first unless sorted otherwise.
+    Every one of them as CSV or XLSX with `format` (the rate as a percentage)."""
+
+    async def page_of(wanted: ListRequest) -> Listed[GrowthTargetRead]:
+        listed = await service.list_targets(session, principal, department_id=department_id,
+                                            year=year, page=wanted)
+        reads = [GrowthTargetRead.model_validate(t) for t in listed.items]
+        await with_names(session, reads)
+        return Listed(reads, listed.next_cursor, listed.total)
+
+    file = await exports.GROWTH_TARGETS.file(request, format, page=page, now=now,
+                                             page_of=page_of)
+    if file is not None:
+        return file
+    listed = await page_of(page)
+    return GrowthTargetPage(items=listed.items, next_cursor=listed.next_cursor,
+                            total=listed.total)
 
 
 @targets_router.post("", status_code=201, response_model=GrowthTargetRead,
@@ -136,23 +150,34 @@ async def _read(session: AsyncSession, principal: Principal, analysis: Deviation
     return read
 
 
-@router.get("", response_model=AnalysisPage)
+@router.get("", response_model=AnalysisPage, responses=file_responses())
 async def list_deviation_analyses(
-    session: SessionDep, principal: CurrentPrincipal, now: Now,
+    request: Request, session: SessionDep, principal: CurrentPrincipal, now: Now,
     page: Annotated[ListRequest, Depends(service.SORTS.request)],
     department_id: DepartmentQuery = None, year: YearQuery = None,
     month: Annotated[int | None, Query(ge=1, le=12, description=(
         "The month of `year` analysed; yearly analyses have none"))] = None,
     status: AnalysisStatus | None = None, created_from: DayFromQuery = None,
-    created_to: DayToQuery = None,
-) -> AnalysisPage:
+    created_to: DayToQuery = None, format: FormatQuery = None,
+) -> AnalysisPage | StreamingResponse:
     """Deviation analyses the caller may see, newest first unless sorted otherwise
-    (`deviation`: the furthest below standard first, ascending)."""
-    listed = await service.list_analyses(
-        session, principal, department_id=department_id, year=year, month=month,
-        status=status, created_from=created_from, created_to=created_to, page=page)
-    return AnalysisPage(items=await _read_many(session, principal, listed.items, now),
-                        next_cursor=listed.next_cursor, total=listed.total)
+    (`deviation`: the furthest below standard first, ascending). Every one of them as CSV
+    or XLSX with `format`."""
+
+    async def page_of(wanted: ListRequest) -> Listed[AnalysisRead]:
+        listed = await service.list_analyses(
+            session, principal, department_id=department_id, year=year, month=month,
+            status=status, created_from=created_from, created_to=created_to, page=wanted)
+        return Listed(await _read_many(session, principal, listed.items, now),
+                      listed.next_cursor, listed.total)
+
+    file = await exports.DEVIATION_ANALYSES.file(request, format, page=page, now=now,
+                                                 page_of=page_of)
+    if file is not None:
+        return file
+    listed = await page_of(page)
+    return AnalysisPage(items=listed.items, next_cursor=listed.next_cursor,
+                        total=listed.total)
 
 
 @router.post("", status_code=201, response_model=AnalysisRead,

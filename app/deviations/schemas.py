@@ -5,7 +5,7 @@ from typing import Annotated
 from pydantic import BaseModel, Field, StringConstraints
 
 from app.approvals.schemas import ApprovalRead
-from app.core.directory import CreatorName, OwnerName
+from app.core.directory import CreatorName, DepartmentName, OwnerName
 from app.core.money import Money, RateOut
 from app.core.pagination import Page
 from app.core.schemas import ReadModel, UpdateModel, UserId, WriteModel
@@ -26,7 +26,7 @@ class GrowthTargetSet(WriteModel):
     growth_rate: GrowthRate
 
 
-class GrowthTargetRead(ReadModel):
+class GrowthTargetRead(ReadModel, DepartmentName):
     id: int
     department_id: str
     year: int
@@ -103,7 +103,7 @@ class MeasureRead(ReadModel, OwnerName):
     done_note: str | None
 
 
-class AnalysisRead(ReadModel, CreatorName):
+class AnalysisRead(ReadModel, CreatorName, DepartmentName):
     id: int
     number: str = Field(description="PC-2026-000001")
     department_id: str

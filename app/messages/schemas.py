@@ -19,6 +19,9 @@ class MessageCatalogue(BaseModel):
     actions: dict[str, str] = Field(description="Labels of `allowed_actions` codes")
     states: dict[str, str] = Field(description="Labels of every `status` and `stage` value")
     roles: dict[str, str] = Field(description="Labels of the roles")
+    expense_categories: dict[str, str] = Field(
+        description="Labels of the expense budget's categories (`category` of its items, "
+                    "expenses and overrides)")
     conditions: dict[str, str] = Field(
         description="Labels of the flags a policy stage applies under (`when`)")
     rules: dict[str, str] = Field(

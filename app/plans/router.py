@@ -1,7 +1,8 @@
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi.responses import StreamingResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.approvals.attached import approval_reads
@@ -10,6 +11,7 @@ from app.core.clock import Now
 from app.core.db import SessionDep
 from app.core.directory import with_names
 from app.core.errors import InvalidTransition, StaleVersion, errors_doc
+from app.core.export import FormatQuery, file_responses
 from app.core.filters import (
     AmountFromQuery,
     AmountToQuery,
@@ -20,11 +22,11 @@ from app.core.filters import (
 )
 from app.core.ids import Id, path_id
 from app.core.numbering import NumberQuery
-from app.core.pagination import ListRequest
+from app.core.pagination import Listed, ListRequest
 from app.core.security import CurrentPrincipal, Principal
 from app.core.versioning import IfMatch, set_etag
 from app.plans import approval as _registers_adapter  # noqa: F401
-from app.plans import progress, service, targets
+from app.plans import exports, progress, service, targets
 from app.plans.errors import (
     AllocationMismatch,
     AlreadyAcknowledged,
@@ -114,26 +116,37 @@ async def _read(session: AsyncSession, principal: Principal, plan: SalesPlan, no
     return read
 
 
-@router.get("", response_model=SalesPlanPage)
+@router.get("", response_model=SalesPlanPage, responses=file_responses())
 async def list_sales_plans(
-    session: SessionDep, principal: CurrentPrincipal, now: Now,
+    request: Request, session: SessionDep, principal: CurrentPrincipal, now: Now,
     page: Annotated[ListRequest, Depends(service.SORTS.request)],
     department_id: DepartmentQuery = None, period: PeriodQuery = None, year: YearQuery = None,
     status: SalesPlanStatus | None = None, number: NumberQuery = None,
     created_from: DayFromQuery = None, created_to: DayToQuery = None,
     amount_from: AmountFromQuery = None, amount_to: AmountToQuery = None,
-) -> SalesPlanPage:
+    format: FormatQuery = None,
+) -> SalesPlanPage | StreamingResponse:
     """Plans the caller may see, newest first unless sorted otherwise, every revision: a
     head their department's, a deputy GM those overseen; the GM, finance, the board and
     auditors all. Reps see their targets (`/sales-targets`), not the plans. `period` is
     one plan's period exactly, `year` every plan of the year (yearly and monthly);
-    `amount_*` bound the target amount."""
-    listed = await service.list_plans(
-        session, principal, department_id=department_id, period=period, year=year,
-        status=status, number=number, created_from=created_from, created_to=created_to,
-        amount_from=amount_from, amount_to=amount_to, page=page)
-    return SalesPlanPage(items=await _read_many(session, principal, listed.items, now),
-                         next_cursor=listed.next_cursor, total=listed.total)
+    `amount_*` bound the target amount. Every one of them as CSV or XLSX with `format`."""
+
+    async def page_of(wanted: ListRequest) -> Listed[SalesPlanRead]:
+        listed = await service.list_plans(
+            session, principal, department_id=department_id, period=period, year=year,
+            status=status, number=number, created_from=created_from, created_to=created_to,
+            amount_from=amount_from, amount_to=amount_to, page=wanted)
+        return Listed(await _read_many(session, principal, listed.items, now),
+                      listed.next_cursor, listed.total)
+
+    file = await exports.SALES_PLANS.file(request, format, page=page, now=now,
+                                          page_of=page_of)
+    if file is not None:
+        return file
+    listed = await page_of(page)
+    return SalesPlanPage(items=listed.items, next_cursor=listed.next_cursor,
+                         total=listed.total)
 
 
 @router.post("", status_code=201, response_model=SalesPlanRead,
@@ -235,29 +248,42 @@ async def get_sales_plan_progress(plan_id: PlanId, session: SessionDep,
     return await progress.plan_progress(session, principal, plan_id=plan_id)
 
 
-@targets_router.get("", response_model=SalesTargetPage)
+@targets_router.get("", response_model=SalesTargetPage, responses=file_responses())
 async def list_sales_targets(
-    session: SessionDep, principal: CurrentPrincipal,
+    request: Request, session: SessionDep, principal: CurrentPrincipal, now: Now,
     page: Annotated[ListRequest, Depends(targets.SORTS.request)], plan_id: Id | None = None,
     owner_id: OwnerQuery = None, department_id: DepartmentQuery = None,
     period: PeriodQuery = None, year: YearQuery = None, created_from: DayFromQuery = None,
     created_to: DayToQuery = None, amount_from: AmountFromQuery = None,
-    amount_to: AmountToQuery = None,
-) -> SalesTargetPage:
+    amount_to: AmountToQuery = None, format: FormatQuery = None,
+) -> SalesTargetPage | StreamingResponse:
     """Targets the caller may see, newest first unless sorted otherwise: a rep their own, a
     head their department's, a deputy GM those overseen, the company-wide roles all.
-    `period` and `year` are their plan's; `amount_*` bound the target."""
-    listed = await targets.list_targets(
-        session, principal, plan_id=plan_id, owner_id=owner_id, department_id=department_id,
-        period=period, year=year, created_from=created_from, created_to=created_to,
-        amount_from=amount_from, amount_to=amount_to, page=page)
-    items = listed.items
-    plans = await targets.plans_of(session, items)
-    months = await service.months_by_target(session, [t.id for t in items if t.id is not None])
-    reads = [_target_read(t, months.get(t.id or 0, []), plans.get(t.plan_id), principal)
-             for t in items]
-    await with_names(session, reads)
-    return SalesTargetPage(items=reads, next_cursor=listed.next_cursor, total=listed.total)
+    `period` and `year` are their plan's; `amount_*` bound the target. Every one of them
+    as CSV or XLSX with `format` (a yearly target's months as twelve columns)."""
+
+    async def page_of(wanted: ListRequest) -> Listed[SalesTargetRead]:
+        listed = await targets.list_targets(
+            session, principal, plan_id=plan_id, owner_id=owner_id,
+            department_id=department_id, period=period, year=year,
+            created_from=created_from, created_to=created_to, amount_from=amount_from,
+            amount_to=amount_to, page=wanted)
+        items = listed.items
+        plans = await targets.plans_of(session, items)
+        months = await service.months_by_target(session,
+                                                [t.id for t in items if t.id is not None])
+        reads = [_target_read(t, months.get(t.id or 0, []), plans.get(t.plan_id), principal)
+                 for t in items]
+        await with_names(session, reads)
+        return Listed(reads, listed.next_cursor, listed.total)
+
+    file = await exports.SALES_TARGETS.file(request, format, page=page, now=now,
+                                            page_of=page_of)
+    if file is not None:
+        return file
+    listed = await page_of(page)
+    return SalesTargetPage(items=listed.items, next_cursor=listed.next_cursor,
+                           total=listed.total)
 
 
 async def _target(session: AsyncSession, principal: Principal, target: SalesTarget,

@@ -5,7 +5,7 @@ from typing import Annotated
 from pydantic import BaseModel, Field, StringConstraints, field_validator
 
 from app.approvals.schemas import ApprovalRead
-from app.core.directory import CreatorName, OwnerName
+from app.core.directory import CreatorName, DepartmentName, OwnerName
 from app.core.money import Money, MoneyIn, PercentOut
 from app.core.pagination import Page
 from app.core.schemas import ReadModel, Title, UpdateModel, UserId, WriteModel
@@ -114,7 +114,7 @@ class TargetMonthRead(ReadModel):
     amount: Money
 
 
-class SalesTargetRead(ReadModel, OwnerName):
+class SalesTargetRead(ReadModel, OwnerName, DepartmentName):
     id: int
     plan_id: int
     plan_number: str = ""
@@ -136,7 +136,7 @@ class SalesTargetPage(Page[SalesTargetRead]):
     pass
 
 
-class SalesPlanRead(ReadModel, CreatorName):
+class SalesPlanRead(ReadModel, CreatorName, DepartmentName):
     id: int
     number: str = Field(description="JH-2026-000001, the same for every revision")
     revision: int

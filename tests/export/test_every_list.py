@@ -19,6 +19,9 @@ def _file_lists() -> list[str]:
 
 
 FILE_LISTS = _file_lists()
+# A list under a document (a budget's expenses) needs that document: its own tests cover
+# it; a customer's timeline is made here.
+TESTED_HERE = [path for path in FILE_LISTS if "{" not in path.replace("{customer_id}", "")]
 
 
 def test_the_main_lists_offer_files():
@@ -30,7 +33,7 @@ def test_the_main_lists_offer_files():
             "/api/v1/products"} <= set(FILE_LISTS)
 
 
-@pytest.mark.parametrize("path", FILE_LISTS)
+@pytest.mark.parametrize("path", TESTED_HERE)
 async def test_each_list_answers_csv_and_xlsx(client, session, headers_for, path):
     # The GM reads every list but the audit log, which is the auditor's.
     gm = headers_for(roles=["gm", "auditor"], sub="gm")
