@@ -3,13 +3,15 @@
 People: the tokens carry a `name` claim, but nothing else knows who `u-1042` is, so the
 service remembers each caller's name in a small directory (`app_user`) as people act:
 on a write, when their name is new or changed, or not seen for an hour (one primary-key
-read, and an upsert only then; reads never write). Customers: their own table.
+read, and an upsert only then; reads never write). Customers and departments: their own
+tables.
 
 `with_names(session, reads)` fills the `*_name` fields a page of reads declares
 (`customer_name`, `owner_name`, `created_by_name`, `submitted_by_name`) with one query per
 kind of name, whatever the page's size."""
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from fastapi import Request
@@ -33,8 +35,9 @@ PERSON_FIELDS = {"owner_id": "owner_name", "created_by": "created_by_name",
                  "spent_by": "spent_by_name", "recorded_by": "recorded_by_name",
                  "requested_by": "requested_by_name"}
 CUSTOMER_FIELDS = ("customer_id", "customer_name")
-# The customer master, by name: the kernel imports no domain.
+# The customer master and the departments, by name: the kernel imports no domain.
 _CUSTOMER = table("customer", column("id", Integer), column("name", String))
+_DEPARTMENT = table("department", column("id", String), column("name", String))
 
 
 class AppUser(SQLModel, table=True):
@@ -85,6 +88,37 @@ async def customer_names(session: AsyncSession, ids: set[int]) -> dict[int, str]
     rows = await session.execute(select(_CUSTOMER.c.id, _CUSTOMER.c.name)
                                  .where(_CUSTOMER.c.id.in_(sorted(ids))))
     return {customer_id: name for customer_id, name in rows}
+
+
+async def department_names(session: AsyncSession, ids: set[str]) -> dict[str, str]:
+    if not ids:
+        return {}
+    rows = await session.execute(select(_DEPARTMENT.c.id, _DEPARTMENT.c.name)
+                                 .where(_DEPARTMENT.c.id.in_(sorted(ids))))
+    return {department_id: name for department_id, name in rows}
+
+
+@dataclass(frozen=True)
+class Names:
+    """People's and departments' names for a report's file, each falling back to its id
+    (someone who has not acted here yet, a department since removed)."""
+
+    people: dict[str, str]
+    departments: dict[str, str]
+
+    def person(self, sub: str | None) -> str | None:
+        return None if sub is None else self.people.get(sub, sub)
+
+    def department(self, department_id: str | None) -> str | None:
+        return None if department_id is None else self.departments.get(department_id,
+                                                                       department_id)
+
+
+async def names_of(session: AsyncSession, *, people: Iterable[str | None] = (),
+                   departments: Iterable[str | None] = ()) -> Names:
+    """The names of these people and departments, a query for each kind."""
+    return Names(await user_names(session, {sub for sub in people if sub is not None}),
+                 await department_names(session, {d for d in departments if d is not None}))
 
 
 async def with_names(session: AsyncSession, reads: Sequence[BaseModel]) -> None:
