@@ -1,5 +1,6 @@
-"""Every list whose OpenAPI operation declares the file media types answers them: a CSV
-with its header row, an XLSX that opens, for an empty list as for a full one."""
+"""Every list and report whose OpenAPI operation declares the file media types answers
+them: a CSV with its header row, an XLSX that opens, for an empty list as for a full one.
+(One plan's progress, under a path id, is checked with its plan in tests/plans.)"""
 
 import pytest
 
@@ -16,7 +17,10 @@ def _file_lists() -> list[str]:
                   .get("200", {}).get("content", {}))
 
 
-FILE_LISTS = _file_lists()
+FILES = _file_lists()
+FILE_LISTS = [path for path in FILES if "{" not in path]
+# What a route cannot answer without.
+REQUIRED = {"/api/v1/reports/deviation": {"period": "2026"}}
 
 
 def test_the_main_lists_offer_files():
@@ -25,14 +29,23 @@ def test_the_main_lists_offer_files():
             "/api/v1/reports/receivables-aging"} <= set(FILE_LISTS)
 
 
+def test_every_report_offers_files():
+    reports = {path for path in FILES if path.startswith("/api/v1/reports/")}
+    assert {f"/api/v1/reports/{name}" for name in (
+        "funnel", "receivables-aging", "collection-schedule", "daily", "cash-forecast",
+        "plan-progress", "complaints", "deviation")} == reports
+    assert "/api/v1/sales-plans/{plan_id}/progress" in FILES
+
+
 @pytest.mark.parametrize("path", FILE_LISTS)
 async def test_each_list_answers_csv_and_xlsx(client, headers_for, path):
     gm = headers_for(role="gm", sub="gm")
-    response = await client.get(f"{path}?format=csv", headers=gm)
+    params = REQUIRED.get(path, {})
+    response = await client.get(path, headers=gm, params=params | {"format": "csv"})
     assert response.status_code == 200, response.text
     header = read_csv(response)[0]
     assert header and all(header)
     response = await client.get(path, headers=gm | {"Accept": XLSX_MEDIA_TYPE,
-                                                    "Accept-Language": "zh-CN"})
+                                                    "Accept-Language": "zh-CN"}, params=params)
     assert response.status_code == 200, response.text
     assert all(read_xlsx(response)[0])
