@@ -12,8 +12,8 @@ a failure half way answer a problem instead of a truncated file.
 
 Columns are declared once per list (`Column`): the field, its header in zh-CN and en, and its
 kind, which decides how a value is written: money and percentages as numbers with two
-places in XLSX (decimal strings in CSV), days and times as Excel dates (in the company's time zone), states
-and other codes as their labels in the caller's language.
+places in XLSX (decimal strings in CSV), days and times as Excel dates (in the company's
+time zone), states and other codes as their labels in the caller's language.
 """
 
 import csv
