@@ -10,7 +10,8 @@ tables.
 (`customer_name`, `department_name`, `owner_name`, `created_by_name`, `submitted_by_name`,
 …) with one query per kind of name, whatever the page's size."""
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from fastapi import Request
@@ -98,6 +99,29 @@ async def department_names(session: AsyncSession, ids: set[str]) -> dict[str, st
     rows = await session.execute(select(_DEPARTMENT.c.id, _DEPARTMENT.c.name)
                                  .where(_DEPARTMENT.c.id.in_(sorted(ids))))
     return {department_id: name for department_id, name in rows}
+
+
+@dataclass(frozen=True)
+class Names:
+    """People's and departments' names for a report's file, each falling back to its id
+    (someone who has not acted here yet, a department since removed)."""
+
+    people: dict[str, str]
+    departments: dict[str, str]
+
+    def person(self, sub: str | None) -> str | None:
+        return None if sub is None else self.people.get(sub, sub)
+
+    def department(self, department_id: str | None) -> str | None:
+        return None if department_id is None else self.departments.get(department_id,
+                                                                       department_id)
+
+
+async def names_of(session: AsyncSession, *, people: Iterable[str | None] = (),
+                   departments: Iterable[str | None] = ()) -> Names:
+    """The names of these people and departments, a query for each kind."""
+    return Names(await user_names(session, {sub for sub in people if sub is not None}),
+                 await department_names(session, {d for d in departments if d is not None}))
 
 
 async def with_names(session: AsyncSession, reads: Sequence[BaseModel]) -> None:

@@ -11,9 +11,9 @@ straight from the query, keeps the request's database session inside the endpoin
 a failure half way answer a problem instead of a truncated file.
 
 Columns are declared once per list (`Column`): the field, its header in zh-CN and en, and its
-kind, which decides how a value is written: money as a number with two places in XLSX (a
-decimal string in CSV), days and times as Excel dates (in the company's time zone), states
-and other codes as their labels in the caller's language.
+kind, which decides how a value is written: money and percentages as numbers with two
+places in XLSX (decimal strings in CSV), days and times as Excel dates (in the company's
+time zone), states and other codes as their labels in the caller's language.
 """
 
 import csv
@@ -64,7 +64,9 @@ FormatQuery = Annotated[ExportFormat | None, Query(
         "apply to a file."))]
 
 Kind = Literal["text", "money", "number", "integer", "date", "datetime", "state", "bool",
-               "label"]
+               "label", "percent"]
+# The label of a report's last row, which adds up the rows above it.
+TOTAL = Text("Total", "合计")
 
 
 @dataclass(frozen=True)
@@ -150,7 +152,7 @@ def _text(column: Column, value: Any, language: Language) -> Any:
     if value is None:
         return ""
     kind = column.kind
-    if kind == "money":
+    if kind in ("money", "percent"):
         return f"{Decimal(value):.2f}"
     if kind == "datetime" and isinstance(value, datetime):
         return _local(value).isoformat(sep=" ", timespec="seconds")
@@ -170,6 +172,7 @@ def _text(column: Column, value: Any, language: Language) -> Any:
 @dataclass
 class _Formats:
     money: Any
+    percent: Any
     date: Any
     datetime: Any
     header: Any
@@ -197,6 +200,7 @@ class _Writer:
         self.sheet = self.book.add_worksheet(sheet[:31])
         self.formats = _Formats(
             money=self.book.add_format({"num_format": "#,##0.00"}),
+            percent=self.book.add_format({"num_format": "0.00"}),
             date=self.book.add_format({"num_format": "yyyy-mm-dd"}),
             datetime=self.book.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"}),
             header=self.book.add_format({"bold": True}))
@@ -226,6 +230,10 @@ class _Writer:
             # Excel holds numbers as binary floats: the cell shows two places, the
             # decimal string stays in CSV and JSON.
             sheet.write_number(row, index, float(value), self.formats.money)
+        elif column.kind == "percent":
+            # A percentage as its number (12.35 for 12.35 %), as the JSON gives it, so that
+            # sums and charts work on it.
+            sheet.write_number(row, index, float(value), self.formats.percent)
         elif column.kind in ("number", "integer"):
             sheet.write_number(row, index, float(value))
         elif column.kind == "datetime" and isinstance(value, datetime):
@@ -310,6 +318,13 @@ class Export:
         }
         return StreamingResponse(_stream(writer.path), media_type=MEDIA_TYPES[format],
                                  headers=headers)
+
+    async def rows(self, format: ExportFormat, rows: Iterable[Any], *,
+                   now: datetime) -> StreamingResponse:
+        """A report already read whole (its groups and total row) as a file answer."""
+        async def pages(_cursor: str | None) -> tuple[Iterable[Any], str | None]:
+            return rows, None
+        return await self.response(format, now=now, pages=pages)
 
     async def file(self, request: Request, format: ExportFormat | None, *,
                    page: ListRequest, now: datetime,

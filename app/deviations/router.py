@@ -8,12 +8,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.approvals.attached import approval_reads
 from app.approvals.errors import NoPolicyForDocument, NotSubmitter
+from app.core import export
 from app.core.clock import Now
 from app.core.db import SessionDep
-from app.core.directory import with_names
+from app.core.directory import names_of, with_names
 from app.core.errors import InvalidTransition, StaleVersion, errors_doc
 from app.core.export import FormatQuery, file_responses
 from app.core.filters import DayFromQuery, DayToQuery, DepartmentQuery
+from app.core.i18n import current_language
 from app.core.ids import path_id
 from app.core.pagination import Listed, ListRequest
 from app.core.security import CurrentPrincipal, Principal
@@ -58,20 +60,28 @@ YearQuery = Annotated[int | None, Query(ge=2000, le=2100)]
 WRITE_ERRORS = (AnalysisNotFound, DeviationForbidden, StaleVersion)
 
 
-@report_router.get("/deviation", response_model=DeviationReport)
+@report_router.get("/deviation", response_model=DeviationReport,
+                   responses=export.file_responses())
 async def get_deviation_report(
-    session: SessionDep, principal: CurrentPrincipal,
+    request: Request, session: SessionDep, principal: CurrentPrincipal, now: Now,
     period: Annotated[str, Query(pattern=PERIOD_PATTERN, examples=["2026-02"],
                                  description="A year (2026) or a month (2026-02)")],
-    department_id: DepartmentQuery = None,
-) -> DeviationReport:
+    department_id: DepartmentQuery = None, format: export.FormatQuery = None,
+) -> DeviationReport | StreamingResponse:
     """Deviation control (销售偏差) per department for a year or a month: actual (sales
     confirmed in the period, CNY), baseline (the same period last year), standard (baseline
     × (1 + the department's growth rate for the year), half-up to the cent) and deviation
     (actual − standard); for the departments the caller answers for (a head their own, a
-    deputy GM those they oversee, finance and the GM all)."""
-    return await service.deviation_report(session, principal, period=Period.parse(period),
-                                          department_id=department_id)
+    deputy GM those they oversee, finance and the GM all). A row per department and the
+    total last, as CSV or XLSX with `format`."""
+    report = await service.deviation_report(session, principal, period=Period.parse(period),
+                                            department_id=department_id)
+    wanted = export.negotiated_format(request, format)
+    if wanted is None:
+        return report
+    names = await names_of(session, departments=[d.department_id for d in report.departments])
+    return await exports.DEVIATION.rows(
+        wanted, exports.deviation_rows(report, names, current_language()), now=now)
 
 
 @targets_router.get("", response_model=GrowthTargetPage, responses=file_responses())

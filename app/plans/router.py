@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.approvals.attached import approval_reads
 from app.approvals.errors import NoPolicyForDocument, NotSubmitter
+from app.core import export
 from app.core.clock import Now
 from app.core.db import SessionDep
 from app.core.directory import with_names
@@ -240,12 +241,19 @@ async def allocate_sales_plan(plan_id: PlanId, body: AllocationBody, session: Se
 
 
 @router.get("/{plan_id}/progress", response_model=PlanProgress,
-            responses=errors_doc(SalesPlanNotFound))
-async def get_sales_plan_progress(plan_id: PlanId, session: SessionDep,
-                                  principal: CurrentPrincipal) -> PlanProgress:
+            responses=errors_doc(SalesPlanNotFound) | export.file_responses())
+async def get_sales_plan_progress(plan_id: PlanId, request: Request, session: SessionDep,
+                                  principal: CurrentPrincipal, now: Now,
+                                  format: export.FormatQuery = None
+                                  ) -> PlanProgress | StreamingResponse:
     """The plan's targets against the orders confirmed and payments received, per rep and
-    month of its period (company calendar), in CNY."""
-    return await progress.plan_progress(session, principal, plan_id=plan_id)
+    month of its period (company calendar), in CNY. As CSV or XLSX with `format`: a row
+    per target, the months of a yearly plan as columns, the total last."""
+    report = await progress.plan_progress(session, principal, plan_id=plan_id)
+    wanted = export.negotiated_format(request, format)
+    if wanted is None:
+        return report
+    return await exports.progress_file(session, wanted, report, now=now)
 
 
 @targets_router.get("", response_model=SalesTargetPage, responses=file_responses())

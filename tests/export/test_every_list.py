@@ -1,5 +1,7 @@
-"""Every list whose OpenAPI operation declares the file media types answers them: a CSV
-with its header row, an XLSX that opens, for an empty list as for a full one."""
+"""Every list and report whose OpenAPI operation declares the file media types answers
+them: a CSV with its header row, an XLSX that opens, for an empty list as for a full one.
+(A list under a document — one plan's progress, a budget's expenses — is checked with its
+document in that domain's tests; a customer's timeline is made here.)"""
 
 import pytest
 
@@ -18,10 +20,10 @@ def _file_lists() -> list[str]:
                   .get("200", {}).get("content", {}))
 
 
-FILE_LISTS = _file_lists()
-# A list under a document (a budget's expenses) needs that document: its own tests cover
-# it; a customer's timeline is made here.
-TESTED_HERE = [path for path in FILE_LISTS if "{" not in path.replace("{customer_id}", "")]
+FILES = _file_lists()
+TESTED_HERE = [path for path in FILES if "{" not in path.replace("{customer_id}", "")]
+# What a route cannot answer without.
+REQUIRED = {"/api/v1/reports/deviation": {"period": "2026"}}
 
 
 def test_the_main_lists_offer_files():
@@ -30,7 +32,17 @@ def test_the_main_lists_offer_files():
             "/api/v1/reports/receivables-aging", "/api/v1/deliveries", "/api/v1/payments",
             "/api/v1/complaints", "/api/v1/visits", "/api/v1/approvals",
             "/api/v1/customers/{customer_id}/timeline", "/api/v1/audit-log",
-            "/api/v1/products"} <= set(FILE_LISTS)
+            "/api/v1/products", "/api/v1/sales-plans", "/api/v1/sales-targets",
+            "/api/v1/expense-budgets", "/api/v1/growth-targets",
+            "/api/v1/deviation-analyses"} <= set(FILES)
+
+
+def test_every_report_offers_files():
+    reports = {path for path in FILES if path.startswith("/api/v1/reports/")}
+    assert {f"/api/v1/reports/{name}" for name in (
+        "funnel", "receivables-aging", "collection-schedule", "daily", "cash-forecast",
+        "plan-progress", "complaints", "deviation")} == reports
+    assert "/api/v1/sales-plans/{plan_id}/progress" in FILES
 
 
 @pytest.mark.parametrize("path", TESTED_HERE)
@@ -40,11 +52,12 @@ async def test_each_list_answers_csv_and_xlsx(client, session, headers_for, path
     if "{customer_id}" in path:
         customer = await create_customer(session, department=await create_department(session))
         path = path.replace("{customer_id}", str(customer.id))
-    response = await client.get(f"{path}?format=csv", headers=gm)
+    params = REQUIRED.get(path, {})
+    response = await client.get(path, headers=gm, params=params | {"format": "csv"})
     assert response.status_code == 200, response.text
     header = read_csv(response)[0]
     assert header and all(header)
     response = await client.get(path, headers=gm | {"Accept": XLSX_MEDIA_TYPE,
-                                                    "Accept-Language": "zh-CN"})
+                                                    "Accept-Language": "zh-CN"}, params=params)
     assert response.status_code == 200, response.text
     assert all(read_xlsx(response)[0])
