@@ -91,7 +91,8 @@ async def verify_since_checkpoint(session: AsyncSession, *, by: str, batch: int 
     head_seq, head_hash = await _head(session)
     walk = await _walk(session, from_seq=start.verified_seq, from_hash=start.verified_hash,
                        head_seq=head_seq, head_hash=head_hash, batch=batch, progress=progress)
-    if walk.last_seq > start.verified_seq:
+    moved = walk.last_seq > start.verified_seq
+    if moved:
         # Only forward, and only from where this walk started: two verifications may finish
         # in any order, and a full check may have moved the checkpoint back meanwhile.
         await session.execute(
@@ -103,7 +104,8 @@ async def verify_since_checkpoint(session: AsyncSession, *, by: str, batch: int 
                     verified_at=utcnow(), verified_by=by)
             .execution_options(synchronize_session=False))
     await commit(session)
-    return _result(walk, head_seq, head_hash, start.verified_seq, await _checkpoint(session))
+    checkpoint = await _checkpoint(session) if moved else start
+    return _result(walk, head_seq, head_hash, start.verified_seq, checkpoint)
 
 
 async def full_check(
