@@ -1,7 +1,8 @@
-"""`salesflow`: serve, migrate, token, seed-demo, calendar, openapi."""
+"""`salesflow`: serve, migrate, token, worker, seed-demo, calendar, audit, openapi."""
 
 import asyncio
 import json
+import time
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any
@@ -17,6 +18,9 @@ cli = typer.Typer(help="salesflow: the sales-department backend.", no_args_is_he
 calendar_cli = typer.Typer(help="The company calendar: holidays and make-up working days.",
                           no_args_is_help=True)
 cli.add_typer(calendar_cli, name="calendar")
+
+audit_cli = typer.Typer(help="The audit log's hash chain.", no_args_is_help=True)
+cli.add_typer(audit_cli, name="audit")
 
 
 @cli.command()
@@ -170,6 +174,64 @@ def calendar_import_cn(
     for each, result in asyncio.run(run()).items():
         typer.echo(f"{each}: {result['count']} days, {result['created']} created, "
                    f"{result['updated']} updated, {result['unchanged']} unchanged")
+
+
+@audit_cli.command("verify")
+def audit_verify(
+    full: Annotated[bool, typer.Option(
+        "--full", help="Recompute the whole chain, not only what was sealed after the "
+                       "verified checkpoint")] = False,
+    batch: Annotated[int, typer.Option(min=100, max=100_000,
+                                       help="Entries read per query")] = 10_000,
+) -> None:
+    """Seal what has committed, then verify the audit hash chain from the verified checkpoint,
+    or with --full from its first entry: only that finds an entry altered at or before the
+    checkpoint. A full check records its outcome and announces a new break
+    (`audit.chain_broken`). Prints progress on stderr; exits 1 on a break."""
+    from app.audit.service import seal_pending
+    from app.audit.verification import ChainVerification, verify_since_checkpoint
+    from app.core.db import create_engine, create_sessionmaker
+    from app.worker import run_full_audit_check
+
+    settings = get_settings()
+    _configure_logging(settings)
+    shown = [0.0]
+
+    def progress(checked: int, total: int) -> None:
+        # At most a line a second, and the last one.
+        now = time.monotonic()
+        if now - shown[0] >= 1 or checked >= total:
+            shown[0] = now
+            typer.echo(f"checked {checked:,} of {total:,} entries", err=True)
+
+    async def run() -> ChainVerification:
+        engine = create_engine(settings)
+        sessionmaker = create_sessionmaker(engine)
+        try:
+            async with sessionmaker() as session:
+                while await seal_pending(session):
+                    pass
+            if full:
+                return await run_full_audit_check(sessionmaker, by="salesflow audit verify",
+                                                  batch=batch, progress=progress)
+            async with sessionmaker() as session:
+                return await verify_since_checkpoint(session, by="salesflow audit verify",
+                                                     batch=batch, progress=progress)
+        finally:
+            await engine.dispose()
+
+    started = time.monotonic()
+    result = asyncio.run(run())
+    took = time.monotonic() - started
+    scope = "the whole chain" if full else f"after the checkpoint at entry {result.from_seq}"
+    if not result.valid:
+        typer.echo(f"BROKEN at entry {result.first_invalid_seq}: {result.problem} "
+                   f"({result.entries_checked:,} entries intact before it, {scope}; "
+                   f"head {result.head_seq}; {took:.1f} s)")
+        raise typer.Exit(1)
+    typer.echo(f"valid: {result.entries_checked:,} entries checked ({scope}) up to the head "
+               f"at entry {result.head_seq} in {took:.1f} s; verified checkpoint now at "
+               f"entry {result.checkpoint_seq}")
 
 
 @cli.command()

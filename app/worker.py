@@ -3,7 +3,9 @@
 - housekeeping: seal the audit chain, escalate overdue approval steps, expire quotes past
   their validity, and now and then forget expired idempotency keys and events and
   deliveries past their retention;
-- webhook delivery: sequence committed events, fan them out, send what is due.
+- webhook delivery: sequence committed events, fan them out, send what is due;
+
+and, on its own schedule, the full check of the audit hash chain.
 
 Runs in the API process on the embedded default, and as `salesflow worker` (any number of
 them) in production."""
@@ -19,12 +21,15 @@ from sqlmodel import col
 
 from app.approvals import sla
 from app.audit import service as audit_service
+from app.audit import verification as audit_verification
 from app.complaints import overdue as complaint_overdue
 from app.core.clock import Clock
 from app.core.config import Settings
 from app.core.db import commit
 from app.core.idempotency import purge_expired
+from app.core.security import Principal
 from app.events import service as events
+from app.events.changes import record_change
 from app.quotes import expiry as quote_expiry
 from app.receivables import overdue as receivable_overdue
 from app.webhooks.dispatcher import Dispatcher
@@ -32,6 +37,10 @@ from app.webhooks.models import WebhookDeliveryStatus, WebhookDelivery
 
 log = structlog.get_logger("salesflow.worker")
 PURGE_EVERY_PASSES = 600
+# How often a worker looks whether the scheduled full check of the audit chain is due.
+AUDIT_CHECK_POLL_SECONDS = 60.0
+CHAIN_CHECKER = Principal(sub="system:audit-verify", roles=frozenset(),
+                          name="Audit chain check")
 
 
 async def run_pass(sessionmaker: async_sessionmaker[AsyncSession], clock: Clock, *,
@@ -96,11 +105,64 @@ async def run_housekeeping(sessionmaker: async_sessionmaker[AsyncSession], clock
         await asyncio.sleep(interval)
 
 
+def announce_chain_break(session: AsyncSession,
+                         result: audit_verification.ChainVerification) -> None:
+    """An audit row and an `audit.chain_broken` event for a break a full check found."""
+    assert result.first_invalid_seq is not None and result.problem is not None
+    found = {"first_invalid_seq": result.first_invalid_seq, "problem": result.problem,
+             "head_seq": result.head_seq, "entries_checked": result.entries_checked,
+             "checked_by": result.last_full_check.checked_by if result.last_full_check
+             else CHAIN_CHECKER.sub}
+    record_change(session, CHAIN_CHECKER, event_type="audit.chain_broken",
+                  entity_type="audit_chain", entity_id=result.first_invalid_seq, before=None,
+                  after=found)
+
+
+async def run_full_audit_check(
+    sessionmaker: async_sessionmaker[AsyncSession], *, by: str,
+    batch: int = audit_verification.VERIFY_BATCH,
+    progress: audit_verification.Progress | None = None,
+) -> audit_verification.ChainVerification:
+    """Recompute the whole audit chain and record the outcome; a new break is announced."""
+    async with sessionmaker() as session:
+        result = await audit_verification.full_check(
+            session, by=by, batch=batch, progress=progress, on_break=announce_chain_break)
+    if result.valid:
+        log.info("audit_full_check", entries_checked=result.entries_checked,
+                 head_seq=result.head_seq)
+    else:
+        log.error("audit_chain_broken", first_invalid_seq=result.first_invalid_seq,
+                  problem=result.problem, head_seq=result.head_seq)
+    return result
+
+
+async def run_due_audit_check(sessionmaker: async_sessionmaker[AsyncSession], clock: Clock, *,
+                              every: timedelta) -> audit_verification.ChainVerification | None:
+    """The scheduled full check, when it is due and no other worker has taken it."""
+    async with sessionmaker() as session:
+        if not await audit_verification.claim_full_check(session, now=clock(), every=every):
+            return None
+    return await run_full_audit_check(sessionmaker, by="worker")
+
+
+async def run_audit_checks(sessionmaker: async_sessionmaker[AsyncSession], clock: Clock,
+                           settings: Settings) -> None:
+    every = timedelta(hours=settings.audit_full_check_hours)
+    while True:
+        try:
+            await run_due_audit_check(sessionmaker, clock, every=every)
+        except Exception:  # noqa: BLE001 - a transient failure must not stop the worker
+            log.exception("audit_full_check_failed")
+        await asyncio.sleep(AUDIT_CHECK_POLL_SECONDS)
+
+
 async def run_forever(sessionmaker: async_sessionmaker[AsyncSession], clock: Clock,
                       settings: Settings) -> None:
     dispatcher = Dispatcher(sessionmaker, clock, settings)
+    loops = [run_housekeeping(sessionmaker, clock, settings), dispatcher.run_forever()]
+    if settings.audit_full_check_hours > 0:
+        loops.append(run_audit_checks(sessionmaker, clock, settings))
     try:
-        await asyncio.gather(run_housekeeping(sessionmaker, clock, settings),
-                             dispatcher.run_forever())
+        await asyncio.gather(*loops)
     finally:
         await dispatcher.aclose()

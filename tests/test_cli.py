@@ -133,3 +133,32 @@ def test_calendar_import_cn_refuses_a_year_the_package_lacks(runner, tmp_path: P
 def test_calendar_import_cn_needs_a_year(runner):
     result = runner.invoke(cli, ["calendar", "import-cn"])
     assert result.exit_code == 2 and "--year" in result.output
+
+
+def test_audit_verify_quick_and_full(runner, tmp_path: Path):
+    """The quick check covers what was sealed after the checkpoint; an entry altered before
+    it takes `--full`, which exits 1, after which the quick check reports it too."""
+    import sqlite3
+
+    assert runner.invoke(cli, ["migrate"]).exit_code == 0
+    assert runner.invoke(cli, ["calendar", "import-cn", "--year", "2026"]).exit_code == 0
+    quick = runner.invoke(cli, ["audit", "verify"])
+    assert quick.exit_code == 0, quick.output
+    assert quick.stdout.startswith("valid: 39 entries checked (after the checkpoint at entry 0)")
+    assert "checked 39 of 39 entries" in quick.stderr
+    full = runner.invoke(cli, ["audit", "verify", "--full", "--batch", "100"])
+    assert full.exit_code == 0 and "(the whole chain)" in full.stdout
+
+    with sqlite3.connect(tmp_path / "cli.db") as connection:
+        connection.execute("UPDATE audit_entry SET actor_id = 'forger' WHERE seq = 10")
+    assert runner.invoke(cli, ["audit", "verify"]).stdout.startswith("valid: 0 entries")
+    found = runner.invoke(cli, ["audit", "verify", "--full"])
+    assert found.exit_code == 1
+    assert found.stdout.splitlines()[-1].startswith(  # after the worker's structured log line
+        "BROKEN at entry 10: the entry's content does not match its hash (9 entries intact")
+    again = runner.invoke(cli, ["audit", "verify"])
+    assert again.exit_code == 1 and again.stdout.startswith("BROKEN at entry 10:")
+    with sqlite3.connect(tmp_path / "cli.db") as connection:
+        announced = connection.execute("SELECT subject FROM event "
+                                       "WHERE type = 'audit.chain_broken'").fetchall()
+    assert announced == [("audit_chain:10",)]

@@ -44,3 +44,31 @@ class AuditSealState(SQLModel, table=True):
     last_seq: int = Field(default=0, sa_type=BigInteger)
     last_hash: str | None = Field(default=None, max_length=64)
     sealed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class AuditCheckpoint(SQLModel, table=True):
+    """How far the chain is known to be intact (one row), and the outcome of the last full
+    check.
+
+    `GET /audit-log/verify` recomputes only what was sealed after `verified_seq`, so it
+    costs the entries since the last verification, not the whole log. An entry altered at
+    or before the checkpoint is found only by the full check, which the worker runs on a
+    schedule and `salesflow audit verify --full` runs on demand; it records its outcome here
+    and moves the checkpoint back before any break it finds.
+    """
+
+    __tablename__ = "audit_checkpoint"
+
+    id: int = Field(default=1, primary_key=True)
+    verified_seq: int = Field(default=0, sa_type=BigInteger)
+    verified_hash: str | None = Field(default=None, max_length=64)
+    verified_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    verified_by: str | None = Field(default=None, max_length=128)
+    # Taken by the worker that runs the scheduled full check, so only one of them does.
+    full_check_started_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    full_checked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    full_check_by: str | None = Field(default=None, max_length=128)
+    full_check_valid: bool | None = None
+    full_check_entries: int | None = Field(default=None, sa_type=BigInteger)
+    full_check_invalid_seq: int | None = Field(default=None, sa_type=BigInteger)
+    full_check_problem: str | None = Field(default=None, max_length=200)

@@ -2,9 +2,9 @@
 
 import hashlib
 import json
+from collections.abc import Mapping
 from typing import Any
 
-from pydantic import BaseModel
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -46,24 +46,31 @@ def record(
     })
 
 
-def entry_hash(entry: AuditEntry, *, seq: int, prev_hash: str | None) -> str:
-    """SHA-256 over the entry's content, its chain position and the previous hash."""
-    payload = {
-        "seq": seq,
-        "prev_hash": prev_hash,
-        "id": entry.id,
-        "occurred_at": entry.occurred_at.isoformat(),
-        "actor_id": entry.actor_id,
-        "on_behalf_of_id": entry.on_behalf_of_id,
-        "action": entry.action,
-        "entity_type": entry.entity_type,
-        "entity_id": entry.entity_id,
-        "before": entry.before,
-        "after": entry.after,
-        "request_id": entry.request_id,
-    }
+# The columns an entry's hash covers besides its chain position: the sealer and every
+# verification read exactly these, as plain rows.
+HASHED_COLUMNS = ("id", "occurred_at", "actor_id", "on_behalf_of_id", "action", "entity_type",
+                  "entity_id", "before", "after", "request_id")
+
+
+def row_hash(row: Mapping[Any, Any], *, seq: int, prev_hash: str | None) -> str:
+    """SHA-256 over an entry's content (`HASHED_COLUMNS` of a row or mapping), its chain
+    position and the previous hash, serialised canonically (sorted keys, no spaces)."""
+    payload = {column: row[column] for column in HASHED_COLUMNS}
+    payload["occurred_at"] = payload["occurred_at"].isoformat()
+    payload["seq"], payload["prev_hash"] = seq, prev_hash
     canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def entry_hash(entry: AuditEntry, *, seq: int, prev_hash: str | None) -> str:
+    """`row_hash` of an ORM entry."""
+    return row_hash({column: getattr(entry, column) for column in HASHED_COLUMNS},
+                    seq=seq, prev_hash=prev_hash)
+
+
+def hashed_columns() -> list[Any]:
+    table = AuditEntry.__table__  # type: ignore[attr-defined]
+    return [table.c[column] for column in HASHED_COLUMNS]
 
 
 async def seal_pending(session: AsyncSession, *, batch: int = SEAL_BATCH) -> int:
@@ -81,73 +88,26 @@ async def seal_pending(session: AsyncSession, *, batch: int = SEAL_BATCH) -> int
     if state is None:
         await session.rollback()
         return 0
-    entries = (
+    rows = (
         await session.execute(
-            select(AuditEntry).where(col(AuditEntry.seq).is_(None))
+            select(*hashed_columns()).where(col(AuditEntry.seq).is_(None))
             .order_by(col(AuditEntry.id)).limit(batch)
         )
-    ).scalars().all()
-    if not entries:
+    ).mappings().all()
+    if not rows:
         await session.rollback()
         return 0
     seq, prev_hash = state.last_seq, state.last_hash
     updates = []
-    for entry in entries:
+    for row in rows:
         seq += 1
-        digest = entry_hash(entry, seq=seq, prev_hash=prev_hash)
-        updates.append({"id": entry.id, "seq": seq, "prev_hash": prev_hash, "hash": digest})
+        digest = row_hash(row, seq=seq, prev_hash=prev_hash)
+        updates.append({"id": row["id"], "seq": seq, "prev_hash": prev_hash, "hash": digest})
         prev_hash = digest
     await session.execute(update(AuditEntry), updates)
     state.last_seq, state.last_hash, state.sealed_at = seq, prev_hash, utcnow()
     await commit(session)
     return len(updates)
-
-
-class ChainVerification(BaseModel):
-    valid: bool
-    entries_checked: int
-    head_seq: int
-    head_hash: str | None
-    first_invalid_seq: int | None = None
-    problem: str | None = None
-
-
-async def verify_chain(session: AsyncSession) -> ChainVerification:
-    """Recompute every hash in chain order and compare the end with the recorded head."""
-    state = await session.get(AuditSealState, 1)
-    head_seq = state.last_seq if state else 0
-    head_hash = state.last_hash if state else None
-    expected_seq, prev_hash, checked = 1, None, 0
-
-    def broken(seq: int, problem: str) -> ChainVerification:
-        return ChainVerification(valid=False, entries_checked=checked, head_seq=head_seq,
-                                 head_hash=head_hash, first_invalid_seq=seq, problem=problem)
-
-    after = 0
-    while True:
-        entries = (
-            await session.execute(
-                select(AuditEntry).where(col(AuditEntry.seq) > after)
-                .order_by(col(AuditEntry.seq)).limit(SEAL_BATCH)
-            )
-        ).scalars().all()
-        if not entries:
-            break
-        for entry in entries:
-            assert entry.seq is not None
-            if entry.seq != expected_seq:
-                return broken(expected_seq, f"entry {expected_seq} of the chain is missing")
-            if entry.prev_hash != prev_hash:
-                return broken(entry.seq, "the link to the previous entry does not match")
-            if entry.hash != entry_hash(entry, seq=entry.seq, prev_hash=prev_hash):
-                return broken(entry.seq, "the entry's content does not match its hash")
-            prev_hash, expected_seq, checked = entry.hash, expected_seq + 1, checked + 1
-        after = entries[-1].seq or 0
-        session.expunge_all()
-    if checked != head_seq or prev_hash != head_hash:
-        return broken(checked + 1, "entries after the last one found have been removed")
-    return ChainVerification(valid=True, entries_checked=checked, head_seq=head_seq,
-                             head_hash=head_hash)
 
 
 async def list_entries(
@@ -168,11 +128,3 @@ async def list_entries(
         statement = statement.where(col(AuditEntry.action) == action)
     return await paginate(session, statement, keys=[AuditEntry.id], limit=limit, cursor=cursor,
                           descending=True)
-
-
-async def verify(session: AsyncSession, principal: Principal) -> ChainVerification:
-    require(principal, Capability.audit_read)
-    # Seal what has committed so far, so the answer covers every entry up to now.
-    while await seal_pending(session):
-        pass
-    return await verify_chain(session)

@@ -73,6 +73,9 @@ class Settings(BaseSettings):
     # process (None: only on the embedded SQLite default), else run `salesflow worker`.
     in_process_worker: bool | None = None
     worker_interval_seconds: float = Field(default=1.0, ge=0.1, le=3600)
+    # The worker recomputes the whole audit chain this often (0: never), since
+    # GET /audit-log/verify checks only what was sealed after its verified checkpoint.
+    audit_full_check_hours: float = Field(default=24, ge=0, le=24 * 366)
 
     # Webhooks (SPEC §6). Signing secrets are stored encrypted with the first of these keys;
     # every key decrypts, so a new key can be put first and the old one kept until the

@@ -65,6 +65,7 @@ EVENT_TYPES: frozenset[str] = frozenset({
     "visit.created", "visit.updated", "visit.submitted", "visit.approved", "visit.rejected",
     "visit.recalled", "visit.cancelled", "visit.reported",
     "webhook.test", "webhook.subscription_disabled",
+    "audit.chain_broken",
 })
 
 

@@ -1078,6 +1078,18 @@ class SubscriptionDisabledData(EventData):
     reason: str
 
 
+class AuditChainBrokenData(EventData):
+    """What a full check of the audit hash chain found."""
+
+    first_invalid_seq: int = Field(description="Chain position of the first entry that fails")
+    problem: str = Field(description="What failed there, e.g. the entry's content does not "
+                                     "match its hash")
+    head_seq: int = Field(description="The chain head when the check ran")
+    entries_checked: int = Field(description="Entries found intact before the break")
+    checked_by: str = Field(description="`worker` for the scheduled check, or "
+                                        "`salesflow audit verify`")
+
+
 # ---- the envelope -------------------------------------------------------------------------
 
 
@@ -1498,6 +1510,10 @@ SPECS: list[EventSpec] = [
     _spec("webhook.subscription_disabled", "webhook_subscription", SubscriptionDisabledData,
           "A webhook subscription was disabled (e.g. its deliveries kept failing); `reason` "
           "says why."),
+    # Its subject is the chain position of the break: another break is another subject.
+    _spec("audit.chain_broken", "audit_chain", AuditChainBrokenData,
+          "A full check of the audit log's hash chain found an entry altered or removed; "
+          "announced once per break found."),
 ]
 
 CATALOG: dict[str, EventSpec] = {spec.type: spec for spec in SPECS}

@@ -1,8 +1,9 @@
 """SPEC §7: every write is audited with who, when, before/after and request id; the log is
-hash-chained, and verification finds any altered or removed entry."""
+hash-chained, and verification finds any altered or removed entry (tampering: see
+test_verification.py)."""
 
 import pytest
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import func, select
 
 from app.audit.models import AuditEntry
 from app.customers.models import Customer
@@ -103,49 +104,3 @@ class TestHashChain:
         await _create_customers(client, rep, 2)
         second = (await client.get("/api/v1/audit-log/verify", headers=auditor)).json()
         assert second["valid"] and second["head_seq"] == first["head_seq"] + 2
-
-    async def test_altered_entry_is_found(self, client, session, rep, auditor):
-        customers = await _create_customers(client, rep, 3)
-        await client.get("/api/v1/audit-log/verify", headers=auditor)
-        target = await session.scalar(select(AuditEntry).where(
-            AuditEntry.entity_id == str(customers[1]["id"])))
-        await session.execute(update(AuditEntry).where(AuditEntry.id == target.id)
-                              .values(after={**target.after, "credit_limit": "9999999.00"}))
-        await session.commit()
-        result = (await client.get("/api/v1/audit-log/verify", headers=auditor)).json()
-        assert result["valid"] is False
-        assert result["first_invalid_seq"] == target.seq
-        assert "content" in result["problem"]
-
-    async def test_removed_entry_is_found(self, client, session, rep, auditor):
-        customers = await _create_customers(client, rep, 3)
-        await client.get("/api/v1/audit-log/verify", headers=auditor)
-        target = await session.scalar(select(AuditEntry).where(
-            AuditEntry.entity_id == str(customers[1]["id"])))
-        await session.execute(delete(AuditEntry).where(AuditEntry.id == target.id))
-        await session.commit()
-        result = (await client.get("/api/v1/audit-log/verify", headers=auditor)).json()
-        assert result["valid"] is False and result["first_invalid_seq"] == target.seq
-
-    async def test_removed_newest_entry_is_found(self, client, session, rep, auditor):
-        await _create_customers(client, rep, 2)
-        await client.get("/api/v1/audit-log/verify", headers=auditor)
-        newest = await session.scalar(select(func.max(AuditEntry.seq)))
-        await session.execute(delete(AuditEntry).where(AuditEntry.seq == newest))
-        await session.commit()
-        result = (await client.get("/api/v1/audit-log/verify", headers=auditor)).json()
-        assert result["valid"] is False and "removed" in result["problem"]
-
-    async def test_relinked_chain_is_found(self, client, session, rep, auditor):
-        """Rewriting an entry and recomputing its own hash still breaks the next link."""
-        from app.audit.service import entry_hash
-
-        customers = await _create_customers(client, rep, 3)
-        await client.get("/api/v1/audit-log/verify", headers=auditor)
-        target = await session.scalar(select(AuditEntry).where(
-            AuditEntry.entity_id == str(customers[0]["id"])))
-        target.after = {**target.after, "owner_id": "someone.else"}
-        target.hash = entry_hash(target, seq=target.seq, prev_hash=target.prev_hash)
-        await session.commit()
-        result = (await client.get("/api/v1/audit-log/verify", headers=auditor)).json()
-        assert result["valid"] is False and result["first_invalid_seq"] == target.seq + 1
