@@ -34,7 +34,7 @@ from decimal import Decimal
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Table, and_, bindparam, delete, event, text
+from sqlalchemy import Table, and_, bindparam, delete, event, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, SessionTransaction
 
@@ -106,31 +106,42 @@ def _write_queued(session: Session) -> None:
     if session.in_nested_transaction():
         return
     queued: dict[Key, list[Any]] = session.info.pop(_QUEUED, None) or {}
-    upsert = None
-    # One row at a time, in key order (the lock order above).
+    # One row at a time, in key order (the lock order above). What only adds may open its
+    # key's row; what takes away finds its key's row there (it was counted in it).
     for key, figures in sorted(queued.items()):
         if not any(figures):
             continue
-        upsert = upsert or _upsert(session.get_bind().dialect.name)
-        session.execute(upsert, {**dict(zip(_KEY, key, strict=True)),
-                                 **dict(zip(_FIGURES, figures, strict=True))})
-        if figures[0] < 0:
-            # The last order of the key may have gone: then the row goes (it is locked).
-            session.execute(_DELETE_EMPTY, {f"k_{name}": value
-                                            for name, value in zip(_KEY, key, strict=True)})
+        row = dict(zip(_KEY, key, strict=True))
+        if figures[0] >= 0 and figures[2] >= 0:
+            session.execute(_upsert(session.get_bind().dialect.name),
+                            {**row, **dict(zip(_FIGURES, figures, strict=True))})
+            continue
+        matched = {f"k_{name}": value for name, value in row.items()}
+        updated = session.execute(_ADD, {**matched, **{f"d_{name}": value for name, value
+                                                       in zip(_FIGURES, figures, strict=True)}})
+        if updated.rowcount != 1:  # type: ignore[attr-defined]
+            raise LookupError(f"sales_month_total has no row {key} to take {figures} from")
+        # The last order of the key may have gone: then the row goes (it is locked).
+        session.execute(_DELETE_EMPTY, matched)
 
 
-# Named apart from the columns, as the open-balance rollup's statements.
-_DELETE_EMPTY = delete(_TABLE).where(
-    and_(*(_TABLE.c[name] == bindparam(f"k_{name}", type_=_TABLE.c[name].type)
-           for name in _KEY)),
-    _TABLE.c.orders == 0, _TABLE.c.payments == 0)
+def _matches_key() -> Any:
+    # Named apart from the columns: an UPDATE keeps the columns' names for its SET.
+    return and_(*(_TABLE.c[name] == bindparam(f"k_{name}", type_=_TABLE.c[name].type)
+                  for name in _KEY))
+
+
+_ADD = update(_TABLE).where(_matches_key()).values(
+    {name: _TABLE.c[name] + bindparam(f"d_{name}", type_=_TABLE.c[name].type)
+     for name in _FIGURES})
+_DELETE_EMPTY = delete(_TABLE).where(_matches_key(), _TABLE.c.orders == 0,
+                                     _TABLE.c.payments == 0)
 
 
 @cache
 def _upsert(dialect_name: str) -> Any:
-    # Adds the delta to the row, or opens it: a delta that takes away from a row that is
-    # not there breaks the CHECK constraints, so a missed change fails loudly.
+    # Adds to the row, or opens it. Only for deltas that take nothing away: the databases
+    # check the CHECK constraints on the row proposed for insertion before the conflict.
     insert = (postgresql if dialect_name == "postgresql" else sqlite).insert(_TABLE)
     return insert.on_conflict_do_update(
         index_elements=[_TABLE.c[name] for name in _KEY],
@@ -151,8 +162,11 @@ def _month_sql(dialect_name: str, column: str, *, instant: bool) -> str:
         local = f"({column} AT TIME ZONE 'Asia/Shanghai')" if instant else column
         return f"CAST(date_trunc('month', {local}) AS date)"
     # SQLite holds instants as naive UTC text; Asia/Shanghai has kept UTC+8 since 1991.
-    shift = ", '+8 hours'" if instant else ""
-    return f"date({column}{shift}, 'start of month')"
+    # Cut to the second first: SQLite rounds microseconds to milliseconds, which would
+    # carry 23:59:59.9995 and later of a last day over into the next month.
+    if instant:
+        return f"date(substr({column}, 1, 19), '+8 hours', 'start of month')"
+    return f"date({column}, 'start of month')"
 
 
 def backfill_sql(dialect_name: str) -> str:

@@ -30,8 +30,11 @@ def _month(column: str, *, instant: bool) -> str:
         local = f"({column} AT TIME ZONE 'Asia/Shanghai')" if instant else column
         return f"CAST(date_trunc('month', {local}) AS date)"
     # SQLite holds instants as naive UTC text; Asia/Shanghai has kept UTC+8 since 1991.
-    shift = ", '+8 hours'" if instant else ""
-    return f"date({column}{shift}, 'start of month')"
+    # Cut to the second first: SQLite rounds microseconds to milliseconds, which would
+    # carry 23:59:59.9995 and later of a last day over into the next month.
+    if instant:
+        return f"date(substr({column}, 1, 19), '+8 hours', 'start of month')"
+    return f"date({column}, 'start of month')"
 
 
 def upgrade() -> None:
