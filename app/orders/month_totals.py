@@ -7,7 +7,8 @@ What counts is what those reports counted on the raw rows. An order counts, with
 in CNY, in the month (Asia/Shanghai) of its `confirmed_at` for the rep who owns it and the
 department it was sold in, from its confirmation until it is cancelled; delivered,
 returned or closed it still counts (returns credit the receivable, not the sale). A
-confirmed order's amount, rep and department do not change. A payment counts, with its
+confirmed order's amount, rep and department do not change (a customer given to another
+rep leaves its orders and payments with the rep who made them). A payment counts, with its
 amount in CNY, in the month of its `received_on` for its rep and department; payments are
 never changed or removed. Payments live in receivables, which builds on orders: the
 rollup is kept here so that both can reach it without a loop between the folders.
