@@ -26,7 +26,7 @@ from app.deviations.models import DeviationAnalysis, DeviationMeasure, GrowthTar
 from app.events.models import Event, EventSequencerState, EventSubject
 from app.leads.models import Lead
 from app.opportunities.models import Opportunity
-from app.orders.models import Order, OrderLine
+from app.orders.models import Order, OrderLine, SalesMonthTotal
 from app.plans import indexes as plan_indexes  # noqa: F401  (indexes on others' tables)
 from app.plans.models import SalesPlan, SalesPlanLine, SalesTarget, SalesTargetMonth
 from app.products.models import Product
@@ -54,6 +54,7 @@ __all__ = [
     "EventSequencerState", "EventSubject", "Expense", "ExpenseBudget", "ExpenseBudgetItem",
     "ExpenseOverride", "GrowthTarget", "IdempotencyRecord", "Lead", "Opportunity", "Order",
     "OrderLine", "Payment", "PaymentAllocation", "Product", "Quote", "QuoteLine", "Receivable",
-    "ReceivableCredit", "ReceivableOpenBalance", "SalesPlan", "SalesPlanLine", "SalesTarget", "SalesTargetMonth",
+    "ReceivableCredit", "ReceivableOpenBalance", "SalesMonthTotal", "SalesPlan", "SalesPlanLine",
+    "SalesTarget", "SalesTargetMonth",
     "WebhookDelivery", "WebhookSubscription", "metadata",
 ]

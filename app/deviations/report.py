@@ -2,7 +2,8 @@
 
 For a period (a year, or a month of a year): actual = the sales confirmed in it (orders
 confirmed in the period, on the company calendar, not cancelled since; in CNY, as the daily
-report counts them); baseline = the actual of the same period last year; standard =
+report counts them), summed from their running monthly totals (`sales_month_total`,
+app/orders/month_totals.py) rather than from every order of the period; baseline = the actual of the same period last year; standard =
 baseline × (1 + the department's planned growth rate for the year), half-up to the cent;
 deviation = actual − standard. A month is the same month a year earlier, whatever its
 length (February of a leap year against a February of 28 days); the year is twelve such
@@ -10,26 +11,23 @@ months."""
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, null, or_, select, text, type_coerce
+from sqlalchemy import ColumnElement, and_, func, null, or_, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
-from sqlalchemy.sql.elements import TextClause
 from sqlalchemy.sql.functions import FunctionElement
 from sqlmodel import col
 
-from app.calendar.working_time import local_day_start
 from app.core.db import money_column_type
 from app.core.permissions import PLANNING_RECORD_SCOPES, visible
 from app.core.security import Principal
 from app.departments.models import Department
-from app.deviations.indexes import STANDING
 from app.deviations.models import GrowthTarget
-from app.orders.models import Order
+from app.orders.models import SalesMonthTotal
 
 PERIOD = re.compile(r"^(\d{4})(?:-(0[1-9]|1[0-2]))?$")
 PERIOD_PATTERN = PERIOD.pattern
@@ -62,11 +60,6 @@ class Period:
     @property
     def last_year(self) -> "Period":
         return Period(self.year - 1, self.month)
-
-    def bounds(self) -> tuple[datetime, datetime]:
-        """[start, end) in UTC: midnight of its first day to midnight after its last, on the
-        company calendar."""
-        return local_day_start(self.first_day), local_day_start(self.next_first_day)
 
 
 class grown_by(FunctionElement[Decimal]):
@@ -113,30 +106,25 @@ def _money(expression: ColumnElement[Any]) -> ColumnElement[Decimal]:
 async def figures(session: AsyncSession, principal: Principal, period: Period, *,
                   department_id: str | None) -> list[Figures]:
     """One row per department the caller answers for (or the one asked), in id order."""
-    start, end = period.bounds()
-    last_start, last_end = period.last_year.bounds()
-    confirmed = col(Order.confirmed_at)
+    month = col(SalesMonthTotal.month)
 
-    def within(low: datetime, high: datetime) -> ColumnElement[bool]:
-        return and_(confirmed >= low, confirmed < high)
+    def within(span: Period) -> ColumnElement[bool]:
+        return and_(month >= span.first_day, month < span.next_first_day)
 
     answers_for = visible(principal, owner_column=null(),
-                          department_column=col(Order.department_id),
+                          department_column=col(SalesMonthTotal.department_id),
                           table=PLANNING_RECORD_SCOPES)
-    # Both years' orders in one pass over ix_sales_order_standing_confirmed_at: the status
-    # is written as a literal so that the planner matches the partial index's predicate
-    # even in a generic plan of the prepared statement.
-    filters: list[ColumnElement[bool] | TextClause] = [
-        text(STANDING), answers_for, or_(within(start, end), within(last_start, last_end))]
+    # Both years' months of every rep in one pass: a row per rep and month.
+    filters = [answers_for, or_(within(period), within(period.last_year))]
     if department_id is not None:
-        filters.append(col(Order.department_id) == department_id)
+        filters.append(col(SalesMonthTotal.department_id) == department_id)
+    confirmed = col(SalesMonthTotal.confirmed_base)
     sales = (
-        select(col(Order.department_id).label("department_id"),
-               func.coalesce(func.sum(Order.total_base).filter(within(start, end)), 0)
-               .label("actual"),
-               func.coalesce(func.sum(Order.total_base).filter(within(last_start, last_end)),
-                             0).label("baseline"))
-        .where(*filters).group_by(col(Order.department_id)).subquery("sales"))
+        select(col(SalesMonthTotal.department_id).label("department_id"),
+               func.coalesce(func.sum(confirmed).filter(within(period)), 0).label("actual"),
+               func.coalesce(func.sum(confirmed).filter(within(period.last_year)), 0)
+               .label("baseline"))
+        .where(*filters).group_by(col(SalesMonthTotal.department_id)).subquery("sales"))
     actual = func.coalesce(sales.c.actual, 0)
     baseline = func.coalesce(sales.c.baseline, 0)
     rate = func.coalesce(col(GrowthTarget.growth_rate), 0)

@@ -16,7 +16,7 @@ from app.core.db import utcnow
 from app.core.security import Principal
 from app.credit import service as credit
 from app.events.changes import record_change
-from app.orders import service
+from app.orders import month_totals, service
 from app.orders.models import Order, OrderLine, OrderStatus
 from app.orders.states import ensure_transition
 
@@ -62,6 +62,10 @@ class OrderApprovals(DocumentApprovals[Order]):
         date where logistics planned none; a held one is released first (its own event)."""
         assert document.id is not None  # loaded from the database
         now = request.decided_at or utcnow()
+        # Confirmed, it counts in its rep's month of sales (nothing before: it was in review).
+        month_totals.track_order(session, document, month_totals.counted(document),
+                                 status=OrderStatus(target), confirmed_at=now
+                                 if target == OrderStatus.confirmed else None)
         if target != OrderStatus.confirmed:
             await credit.release_review(session, document.customer_id, document.total_base)
             if target == OrderStatus.cancelled:

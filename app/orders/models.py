@@ -112,3 +112,26 @@ class OrderLine(SQLModel, table=True):
     scheduled_quantity: Decimal = Field(default=Decimal("0"), sa_type=ExactDecimal(18, 3))
     shipped_quantity: Decimal = Field(default=Decimal("0"), sa_type=ExactDecimal(18, 3))
     returned_quantity: Decimal = Field(default=Decimal("0"), sa_type=ExactDecimal(18, 3))
+
+
+class SalesMonthTotal(SQLModel, table=True):
+    """The running monthly totals of a rep's sales and collections (app/orders/month_totals.py):
+    per department, rep and company calendar month, the orders confirmed in it that stand
+    and the payments received in it, in CNY. Plan progress and the deviation report sum
+    these rows instead of every order and payment of their period."""
+
+    __tablename__ = "sales_month_total"
+    __table_args__ = (
+        # The deviation report of every department reads a range of months.
+        Index("ix_sales_month_total_month_department_id", "month", "department_id"),
+        CheckConstraint("orders >= 0", name="orders_not_negative"),
+        CheckConstraint("payments >= 0", name="payments_not_negative"),
+    )
+
+    department_id: str = Field(primary_key=True, max_length=32)
+    owner_id: str = Field(primary_key=True, max_length=128)
+    month: date = Field(primary_key=True)  # its first day, in Asia/Shanghai
+    orders: int  # confirmed in the month and not cancelled since
+    confirmed_base: Decimal = Field(sa_type=money_column_type())  # their totals, in CNY
+    payments: int  # received in the month
+    collected_base: Decimal = Field(sa_type=money_column_type())  # their amounts, in CNY

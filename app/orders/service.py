@@ -35,7 +35,7 @@ from app.core.versioning import apply_changes, bump_version, ensure_version
 from app.credit import service as credit
 from app.customers.models import Customer
 from app.events.changes import record_change
-from app.orders import sources
+from app.orders import month_totals, sources
 from app.orders.errors import (
     CloseReasonRequired,
     DateInPast,
@@ -377,8 +377,9 @@ def _end(session: AsyncSession, principal: Principal, order: Order, target: Orde
          event_type: str, reason: str | None, *, extra: dict[str, Any] | None = None,
          **fields: Any) -> None:
     assert order.id is not None  # loaded from the database
-    before = summary(order)
+    before, counted = summary(order), month_totals.counted(order)
     apply_changes(order, {"status": target, **fields})
+    month_totals.track_order(session, order, counted)  # a confirmed order cancelled leaves
     after = summary(order)
     record_change(session, principal, event_type=event_type, entity_type=ENTITY,
                   entity_id=order.id, before=before, after=after,

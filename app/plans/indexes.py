@@ -1,11 +1,12 @@
-"""Indexes the plan progress report reads through, on the orders' and payments' tables,
-declared beside the queries that need them (as app/reports/indexes.py does; app/models.py
+"""Indexes the plan progress report read through until it summed the running monthly totals
+(`sales_month_total`, app/orders/month_totals.py), on the orders' and payments' tables,
+declared beside the queries that needed them (as app/reports/indexes.py does; app/models.py
 imports this module so the metadata, Alembic and the tests see them).
 
-The report sums a period's confirmed orders and received payments per department, rep and
-month: with the department, the rep and the date leading, and the summed amount (and the
-order's status) in the index, each rep's slice is one index range, read from the index
-alone on PostgreSQL."""
+With the department, the rep and the date leading, and the summed amount (and the order's
+status) in the index, each rep's slice of orders or payments is one index range, read from
+the index alone on PostgreSQL. No report reads through them now; dropping them (and what
+they cost every order and payment written) is left to a change that measures it."""
 
 from sqlalchemy import Index
 

@@ -1,33 +1,27 @@
 """Progress against the reps' targets (SPEC §4): per target and month of its plan's period,
-the orders confirmed (not cancelled since) and the payments received, in CNY, each summed
-by one grouped query over the period's slice of its table.
+the orders confirmed (not cancelled since) and the payments received, in CNY, read from
+their running monthly totals (`sales_month_total`, app/orders/month_totals.py): a row per
+rep and month, however many orders and payments they stand for.
 
 A month is a company calendar month: an order confirmed at 23:59 Beijing time on 31 January
 counts in January although it is 15:59 UTC. Sales count for the rep who owns the order and
 the department it was sold in; collections for the rep and department of the payment."""
 
-from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, func, select, type_coerce
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from app.calendar.working_time import local_day_start
-from app.core.db import money_column_type
 from app.core.money import round_money
 from app.core.security import Principal
-from app.orders.models import Order, OrderStatus
+from app.orders.models import SalesMonthTotal
 from app.plans import service
 from app.plans.models import SalesPlan, SalesPlanStatus, SalesTarget
 from app.plans.schemas import MonthProgress, PlanProgress, ProgressFigures, TargetProgress
-from app.receivables.models import Payment
 
-# Confirmed or later, and not cancelled: the sales that stand.
-SOLD = (OrderStatus.confirmed, OrderStatus.partially_delivered, OrderStatus.delivered,
-        OrderStatus.closed)
 ZERO = Decimal("0.00")
 Key = tuple[str, str, int]  # department, owner, month
 
@@ -47,35 +41,19 @@ async def _actuals(session: AsyncSession, *, year: int, months: list[int],
                    owners: set[str], departments: set[str]) -> tuple[dict[Key, Decimal],
                                                                       dict[Key, Decimal]]:
     days = _first_days(year, months)
-    starts = [local_day_start(day) for day in days]
-
-    def bucket(column: Any, bounds: Sequence[Any]) -> Any:
-        # The month whose upper bound the value is under first (the WHERE gives the lower).
-        return case(*[(column < bound, month) for month, bound in zip(months, bounds[1:],
-                                                                       strict=True)])
-
-    sold = (select(col(Order.department_id).label("department_id"),
-                   col(Order.owner_id).label("owner_id"),
-                   bucket(col(Order.confirmed_at), starts).label("month"),
-                   col(Order.total_base).label("amount"))
-            .where(col(Order.confirmed_at) >= starts[0], col(Order.confirmed_at) < starts[-1],
-                   col(Order.status).in_(SOLD), col(Order.owner_id).in_(sorted(owners)),
-                   col(Order.department_id).in_(sorted(departments))).subquery())
-    paid = (select(col(Payment.department_id).label("department_id"),
-                   col(Payment.owner_id).label("owner_id"),
-                   bucket(col(Payment.received_on), days).label("month"),
-                   col(Payment.amount_base).label("amount"))
-            .where(col(Payment.received_on) >= days[0], col(Payment.received_on) < days[-1],
-                   col(Payment.owner_id).in_(sorted(owners)),
-                   col(Payment.department_id).in_(sorted(departments))).subquery())
-    results = []
-    for rows in (sold, paid):
-        statement = (select(rows.c.department_id, rows.c.owner_id, rows.c.month,
-                            type_coerce(func.sum(rows.c.amount), money_column_type()))
-                     .group_by(rows.c.department_id, rows.c.owner_id, rows.c.month))
-        results.append({(d, o, int(m)): round_money(total or 0) for d, o, m, total in
-                        (await session.execute(statement)).all()})
-    return results[0], results[1]
+    totals = col(SalesMonthTotal.month)
+    rows = await session.execute(
+        select(col(SalesMonthTotal.department_id), col(SalesMonthTotal.owner_id), totals,
+               col(SalesMonthTotal.confirmed_base), col(SalesMonthTotal.collected_base))
+        .where(totals >= days[0], totals < days[-1],
+               col(SalesMonthTotal.owner_id).in_(sorted(owners)),
+               col(SalesMonthTotal.department_id).in_(sorted(departments))))
+    sold: dict[Key, Decimal] = {}
+    paid: dict[Key, Decimal] = {}
+    for department_id, owner_id, month, confirmed, collected in rows.all():
+        key = (department_id, owner_id, month.month)
+        sold[key], paid[key] = round_money(confirmed), round_money(collected)
+    return sold, paid
 
 
 def _percent(actual: Decimal, target: Decimal | None) -> Decimal | None:

@@ -30,6 +30,7 @@ from app.core.security import Principal
 from app.core.versioning import bump_version, ensure_version
 from app.credit import service as credit
 from app.events.changes import record_change
+from app.orders import month_totals
 from app.receivables import completion, open_balances
 from app.receivables.errors import (
     AllocationMismatch,
@@ -183,6 +184,10 @@ async def _record(session: AsyncSession, principal: Principal, data: PaymentCrea
             raise
         return _same_payment(earlier, data), False
     assert payment.id is not None  # flushed
+    # Recorded (past the savepoint that may find it a retry): it counts in its rep's month.
+    month_totals.track_payment(session, department_id=payment.department_id,
+                               owner_id=payment.owner_id, received_on=payment.received_on,
+                               amount_base=payment.amount_base)
     settled: list[dict[str, Any]] = []
     contracts: set[int] = set()
     for receivable, amount, base in allocations:

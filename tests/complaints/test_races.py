@@ -119,6 +119,7 @@ async def race(committing_app, engine, headers_for) -> AsyncIterator[Race]:
                 f"DELETE FROM receivable_credit WHERE receivable_id IN ({receivables})",
                 f"DELETE FROM receivable WHERE department_id = '{DEPARTMENT}'",
                 f"DELETE FROM receivable_open_balance WHERE department_id = '{DEPARTMENT}'",
+                f"DELETE FROM sales_month_total WHERE department_id = '{DEPARTMENT}'",
                 f"DELETE FROM delivery_line WHERE delivery_id IN ({deliveries})",
                 f"DELETE FROM delivery WHERE department_id = '{DEPARTMENT}'",
                 f"DELETE FROM sales_order_line WHERE order_id IN ({orders})",

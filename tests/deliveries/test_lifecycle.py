@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from app.audit.models import AuditEntry
 from app.events.models import Event
+from app.orders import month_totals
 from app.orders.models import OrderStatus
 from tests.deliveries.conftest import SHIP, TODAY, ok, refused
 from tests.factories.confirmed_orders import Line
@@ -76,7 +77,9 @@ class TestShip:
     async def test_the_order_must_still_be_open(self, shop, session):
         order, [line] = await shop.order()
         planned = await shop.planned(order.id, (line.id, "1"))
+        counted = month_totals.counted(order)
         order.status = OrderStatus.cancelled  # as the orders domain would cancel it
+        month_totals.track_order(session, order, counted)
         await session.commit()
         problem = refused(await shop.act(planned, "ship", SHIP), 409,
                           "delivery.order_not_deliverable")

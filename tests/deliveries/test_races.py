@@ -86,6 +86,7 @@ async def race(committing_app, engine, headers_for) -> AsyncIterator[Race]:
                 f"DELETE FROM receivable_credit WHERE receivable_id IN ({receivables})",
                 f"DELETE FROM receivable WHERE department_id = '{DEPARTMENT}'",
                 f"DELETE FROM receivable_open_balance WHERE department_id = '{DEPARTMENT}'",
+                f"DELETE FROM sales_month_total WHERE department_id = '{DEPARTMENT}'",
                 f"DELETE FROM customer_credit WHERE customer_id IN ({customers})",
                 f"DELETE FROM delivery_line WHERE delivery_id IN ({deliveries})",
                 f"DELETE FROM delivery WHERE department_id = '{DEPARTMENT}'",

@@ -9,7 +9,6 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.db import commit
 from app.customers.models import Customer
 from app.departments.models import Department
 from app.orders.models import OrderStatus
@@ -40,11 +39,9 @@ class Books:
     async def sale(self, amount: str, confirmed_at: datetime, *, department: str = "east",
                    status: OrderStatus = OrderStatus.confirmed) -> None:
         """An order of `amount` (no tax) confirmed at that instant."""
-        order = await create_confirmed_order(
+        await create_confirmed_order(
             self.session, customer=self.customers[department], status=status,
-            lines=[Line(quantity="1", unit_price=amount, tax_rate="0")])
-        order.confirmed_at = confirmed_at
-        await commit(self.session)
+            confirmed_at=confirmed_at, lines=[Line(quantity="1", unit_price=amount, tax_rate="0")])
 
     async def target(self, rate: str, year: int, department: str = "east") -> dict:
         response = await self.client.post(TARGETS, headers=self.company.gm, json={

@@ -2,7 +2,7 @@
 API is built elsewhere, and a delivery only needs an order that review has confirmed."""
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -13,6 +13,7 @@ from app.core.db import commit, utcnow
 from app.core.numbering import next_number
 from app.core.pricing import apply_totals, line_amounts
 from app.customers.models import Customer
+from app.orders import month_totals
 from app.orders.models import Order, OrderLine, OrderStatus
 from app.products.models import Product
 from tests.factories.customers import create_customer
@@ -35,10 +36,11 @@ async def create_confirmed_order(
     session: AsyncSession, *, customer: Customer | None = None, lines: list[Line] | None = None,
     currency: str = "CNY", exchange_rate: str = "1", delivery_address: str | None = "宁波市北仑区",
     requested_date: date | None = None, status: OrderStatus = OrderStatus.confirmed,
-    payment_terms_days: int = 30,
+    payment_terms_days: int = 30, confirmed_at: datetime | None = None,
 ) -> Order:
     """An order of `customer` (owned by its rep, in its department), priced as the orders
-    service prices one, in `status` (confirmed by default, as after its review)."""
+    service prices one, in `status` (confirmed by default, as after its review), confirmed
+    at `confirmed_at` (now unless given; never for a draft)."""
     customer = customer or await create_customer(session)
     priced = []
     for number, line in enumerate(lines or [Line()], 1):
@@ -58,7 +60,7 @@ async def create_confirmed_order(
         owner_id=customer.owner_id, title="水泵订单", delivery_address=delivery_address,
         requested_date=requested_date, payment_terms_days=payment_terms_days,
         currency=currency, exchange_rate=Decimal(exchange_rate), status=status,
-        confirmed_at=utcnow() if status != OrderStatus.draft else None,
+        confirmed_at=confirmed_at or utcnow() if status != OrderStatus.draft else None,
         created_by=customer.owner_id, subtotal=Decimal(0), tax_total=Decimal(0),
         total=Decimal(0), total_base=Decimal(0))
     apply_totals(order, priced)
@@ -67,6 +69,8 @@ async def create_confirmed_order(
     for line in priced:
         line.order_id = order.id
     session.add_all(priced)
+    # As its confirmation does: it counts in its rep's monthly totals (unless cancelled).
+    month_totals.track_order(session, order, None)
     await commit(session)
     return order
 

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.db import commit, utcnow
 from app.core.numbering import next_number
 from app.customers.models import Customer
+from app.orders import month_totals
 from app.receivables import open_balances
 from app.receivables.models import (
     DunningAction,
@@ -79,6 +80,10 @@ async def create_payment(
     session.add_all(PaymentAllocation(payment_id=payment.id, receivable_id=receivable.id,
                                       amount=Decimal(part), amount_base=Decimal(part))
                     for receivable, part in allocations)
+    # As recording it does: it counts in its rep's monthly totals.
+    month_totals.track_payment(session, department_id=payment.department_id,
+                               owner_id=payment.owner_id, received_on=received_on,
+                               amount_base=total)
     await commit(session)
     return payment
 

@@ -6,12 +6,10 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import update
 
-from app.core.db import commit
 from app.customers.models import Customer
 from app.departments.models import Department
-from app.orders.models import Order, OrderStatus
+from app.orders.models import OrderStatus
 from tests.factories.confirmed_orders import Line, create_confirmed_order
 from tests.factories.customers import create_customer
 from tests.factories.ledger import create_payment
@@ -25,11 +23,10 @@ def utc(*parts: int) -> datetime:
 async def sold(session, customer: Customer, amount: str, at: datetime | None,
                status: OrderStatus = OrderStatus.confirmed) -> None:
     """An order of `amount` (no tax) confirmed at `at`, in `status` now."""
-    order = await create_confirmed_order(session, customer=customer, status=status, lines=[
+    order = await create_confirmed_order(session, customer=customer, status=status,
+                                         confirmed_at=at, lines=[
         Line(quantity="1", unit_price=amount, tax_rate="0")])
     assert order.total_base == Decimal(amount)
-    await session.execute(update(Order).where(Order.id == order.id).values(confirmed_at=at))
-    await commit(session)
 
 
 @pytest.fixture

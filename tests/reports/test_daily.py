@@ -9,7 +9,7 @@ from sqlalchemy import update
 from app.calendar.working_time import local_day_start
 from app.customers.models import Customer
 from app.departments.models import Department
-from app.orders.models import Order, OrderStatus
+from app.orders.models import OrderStatus
 from tests.factories.confirmed_orders import Line, create_confirmed_order
 from tests.factories.customers import create_customer
 from tests.factories.ledger import create_payment, create_receivable
@@ -27,10 +27,9 @@ async def day(session, ledger):
     overdue and a not-yet-overdue receivable, one the day before; a customer created that
     day. West: one order and one payment that day."""
     async def order(customer, price, at, status=OrderStatus.confirmed):
-        made = await create_confirmed_order(session, customer=customer, status=status,
-                                            lines=[Line(quantity="1", unit_price=price,
-                                                        tax_rate="0")])
-        await session.execute(update(Order).where(Order.id == made.id).values(confirmed_at=at))
+        await create_confirmed_order(session, customer=customer, status=status,
+                                     confirmed_at=at, lines=[Line(quantity="1", unit_price=price,
+                                                                  tax_rate="0")])
 
     await order(ledger.zhang, "1000.00", START)
     await order(ledger.liu, "234.56", END - TICK)
