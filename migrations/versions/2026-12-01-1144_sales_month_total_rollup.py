@@ -10,7 +10,7 @@ the orders and payments recorded so far (the same statement as
 `month_totals.backfill_sql`, copied so that this revision does not move with the code).
 
 Revision ID: 319337e80913
-Revises: a1450c5addf2
+Revises: ade20c8c55bd
 Create Date: 2026-12-01 11:44:16.981606+00:00
 """
 
@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '319337e80913'
-down_revision: str | Sequence[str] | None = 'a1450c5addf2'
+down_revision: str | Sequence[str] | None = 'ade20c8c55bd'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
