@@ -7,7 +7,7 @@ GIN indexes (app/core/search.py explains the choice, app/search_indexes.py lists
 - `gin_trgm_ops` on lower(column): pg_trgm serves the LIKE of an ASCII term of 3+
   characters. `CREATE EXTENSION pg_trgm` needs a superuser or, since PostgreSQL 13 (it is
   a trusted extension), a user with CREATE on the database; an operator whose migration
-  user has neither creates it once beforehand (docs/deploy.md).
+  user has neither creates it once beforehand (deploy/README.md).
 - `search_grams(lower(column))`: every two-character substring plus each non-ASCII
   character alone. pg_trgm has no trigram in a one- or two-character term such as 华为 or
   张, and under LC_CTYPE `C` it drops CJK characters altogether; the gram index serves
