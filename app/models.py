@@ -1,6 +1,7 @@
 """Every table, imported in one place so Alembic and the tests see the whole metadata."""
 
 from app import list_indexes  # noqa: F401  (indexes of the sorted lists, on others' tables)
+from app import search_indexes  # noqa: F401  (the text search's indexes, on others' tables)
 from app.approvals.models import (
     ApprovalDecision,
     ApprovalPolicyVersion,

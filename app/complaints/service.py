@@ -10,7 +10,7 @@ the change with its audit row and event in one transaction."""
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -41,11 +41,12 @@ from app.complaints.schemas import (
     VerificationBody,
 )
 from app.complaints.states import REMEDIABLE, ensure_transition
-from app.core.db import commit, contains_pattern
+from app.core.db import commit
 from app.core.filters import where_equal, where_range
 from app.core.numbering import next_number
 from app.core.pagination import Listed, ListRequest, Sorts
 from app.core.permissions import Capability, Role, can, visible
+from app.core.search import text_contains
 from app.core.security import Principal
 from app.core.versioning import apply_changes, ensure_version
 from app.customers.models import Customer
@@ -150,11 +151,8 @@ async def list_complaints(
         clause = ack_overdue_clause(now)
         statement = statement.where(clause if overdue else ~clause)
     if q:
-        pattern = contains_pattern(q)
-        statement = statement.where(or_(
-            func.lower(Complaint.number).like(pattern, escape="\\"),
-            func.lower(Complaint.title).like(pattern, escape="\\"),
-            func.lower(Complaint.description).like(pattern, escape="\\")))
+        statement = statement.where(
+            text_contains(q, Complaint.number, Complaint.title, Complaint.description))
     return await SORTS.page(session, statement, page)
 
 

@@ -324,8 +324,3 @@ async def commit_or_raise(session: AsyncSession, error: Exception) -> None:
         raise error from exc
 
 
-def contains_pattern(text: str) -> str:
-    """A LIKE pattern matching `text` anywhere, with its own % and _ taken literally
-    (use with escape="\\")."""
-    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"

@@ -1,17 +1,18 @@
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.calendar.working_time import local_day_start
-from app.core.db import commit, commit_or_raise, contains_pattern, flush_or_raise
+from app.core.db import commit, commit_or_raise, flush_or_raise
 from app.core.filters import where_equal, where_range
 from app.core.normalise import normalise_email, normalise_phone
 from app.core.pagination import Listed, ListRequest, Sorts
 from app.core.permissions import Capability, Role, can, may_assign, require, visible
 from app.core.schemas import snapshot
+from app.core.search import text_contains
 from app.core.security import Principal
 from app.core.versioning import apply_changes, ensure_version
 from app.customers.duplicates import (
@@ -70,7 +71,7 @@ async def list_customers(
         last_excluded=True)
     if q:
         statement = statement.where(or_(
-            func.lower(Customer.name).like(contains_pattern(q), escape="\\"),
+            text_contains(q, Customer.name),
             *search_clauses(q)))
     return await SORTS.page(session, statement, page)
 
@@ -237,5 +238,4 @@ def _duplicate_code() -> DuplicateCreditCode:
 def ids_named_like(q: str) -> Any:
     """The ids of customers whose name contains `q` (ignoring case), as a subquery: the
     documents' text search finds them by their customer's name."""
-    return select(col(Customer.id)).where(
-        func.lower(Customer.name).like(contains_pattern(q), escape="\\")).scalar_subquery()
+    return select(col(Customer.id)).where(text_contains(q, Customer.name)).scalar_subquery()

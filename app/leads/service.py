@@ -2,12 +2,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, TypedDict
 
-from sqlalchemy import ColumnElement, Select, bindparam, func, or_, select
+from sqlalchemy import ColumnElement, Select, bindparam, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.calendar.working_time import local_day_start
-from app.core.db import commit, contains_pattern
+from app.core.db import commit
 from app.core.normalise import company_key, normalise_email, normalise_phone
 from app.core.pagination import Listed, ListRequest, Sorts
 from app.core.permissions import (
@@ -20,6 +20,7 @@ from app.core.permissions import (
     visible,
 )
 from app.core.schemas import snapshot
+from app.core.search import text_contains
 from app.core.security import Principal
 from app.core.versioning import apply_changes, ensure_version
 from app.departments.service import insert_into_active_department, is_active
@@ -109,10 +110,7 @@ async def list_leads(
     if possible_duplicate is not None:
         statement = statement.where(col(Lead.possible_duplicate) == possible_duplicate)
     if q:
-        pattern = contains_pattern(q)
-        statement = statement.where(or_(
-            func.lower(Lead.company).like(pattern, escape="\\"),
-            func.lower(Lead.contact_name).like(pattern, escape="\\")))
+        statement = statement.where(text_contains(q, Lead.company, Lead.contact_name))
     return await SORTS.page(session, statement, page)
 
 

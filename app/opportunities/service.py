@@ -2,19 +2,20 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, or_, select
+from sqlalchemy import ColumnElement, Select, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.approvals.documents import recall_document, submit_document
 from app.calendar.working_time import local_day_start
-from app.core.db import commit, contains_pattern
+from app.core.db import commit
 from app.core.errors import InvalidTransition
 from app.core.filters import where_equal, where_range
 from app.core.money import round_money
 from app.core.pagination import Listed, ListRequest, Sorts
 from app.core.permissions import SALES_WORKING_ROLES, visible
 from app.core.schemas import snapshot
+from app.core.search import text_contains
 from app.core.security import Principal
 from app.core.versioning import apply_changes, ensure_version
 from app.customers import service as customers
@@ -113,7 +114,7 @@ async def list_opportunities(
     statement = where_range(statement, col(Opportunity.expected_amount), amount_from, amount_to)
     if q:
         statement = statement.where(or_(
-            func.lower(Opportunity.title).like(contains_pattern(q), escape="\\"),
+            text_contains(q, Opportunity.title),
             col(Opportunity.customer_id).in_(customers.ids_named_like(q))))
     return await SORTS.page(session, statement, page)
 

@@ -1,13 +1,14 @@
 from decimal import Decimal
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from app.core.db import commit, commit_or_raise, contains_pattern, flush_or_raise
+from app.core.db import commit, commit_or_raise, flush_or_raise
 from app.core.pagination import Listed, ListRequest, Sorts
 from app.core.permissions import Capability, require
 from app.core.schemas import snapshot
+from app.core.search import text_contains
 from app.core.security import Principal
 from app.core.versioning import apply_changes, ensure_version
 from app.events.changes import record_change
@@ -35,9 +36,7 @@ async def list_products(
     if product_line is not None:
         statement = statement.where(col(Product.product_line) == product_line)
     if q:
-        pattern = contains_pattern(q)
-        statement = statement.where(or_(func.lower(Product.name).like(pattern, escape="\\"),
-                                        func.lower(Product.sku).like(pattern, escape="\\")))
+        statement = statement.where(text_contains(q, Product.name, Product.sku))
     return await SORTS.page(session, statement, page)
 
 

@@ -1,19 +1,20 @@
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import ColumnElement, Integer, and_, column, func, or_, select, table
+from sqlalchemy import ColumnElement, Integer, and_, column, or_, select, table
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.approvals.documents import recall_document, submit_document
 from app.calendar.working_time import local_date, local_day_start
-from app.core.db import commit, contains_pattern
+from app.core.db import commit
 from app.core.filters import where_equal, where_range
 from app.core.numbering import next_number, number_is
 from app.core.pagination import Listed, ListRequest, Sorts
 from app.core.permissions import SALES_WORKING_ROLES, visible
 from app.core.pricing import BASE_CURRENCY
 from app.core.schemas import snapshot
+from app.core.search import text_contains
 from app.core.security import Principal
 from app.core.versioning import apply_changes, bump_version, ensure_version
 from app.customers import service as customers
@@ -146,10 +147,8 @@ async def list_quotes(
         last_excluded=True)
     statement = where_range(statement, col(Quote.total), amount_from, amount_to)
     if q:
-        pattern = contains_pattern(q)
         statement = statement.where(or_(
-            func.lower(Quote.number).like(pattern, escape="\\"),
-            func.lower(Quote.title).like(pattern, escape="\\"),
+            text_contains(q, Quote.number, Quote.title),
             col(Quote.customer_id).in_(customers.ids_named_like(q))))
     return await SORTS.page(session, statement, page)
 

@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from pydantic_core import to_jsonable_python
-from sqlalchemy import ColumnElement, Select, exists, func, or_, select
+from sqlalchemy import ColumnElement, Select, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -22,13 +22,14 @@ from app.approvals.models import ApprovalStep, RequestStatus, StepStatus
 from app.approvals.policy import DocumentFacts
 from app.approvals.registry import SubmittedDocument
 from app.calendar.working_time import local_date, local_day_start
-from app.core.db import commit, contains_pattern
+from app.core.db import commit
 from app.core.errors import Conflict
 from app.core.filters import where_equal, where_range
 from app.core.numbering import next_number, number_is
 from app.core.pagination import Listed, ListRequest, Sorts
 from app.core.permissions import SALES_WORKING_ROLES, visible
 from app.core.schemas import FIRST_DAY, LAST_DAY
+from app.core.search import text_contains
 from app.core.security import Principal
 from app.core.versioning import apply_changes, ensure_version
 from app.customers import service as customers
@@ -131,11 +132,8 @@ async def list_visits(
         clause = decision_overdue(now)
         statement = statement.where(clause if overdue else ~clause)
     if q:
-        pattern = contains_pattern(q)
-        statement = statement.where(or_(
-            func.lower(CustomerVisit.number).like(pattern, escape="\\"),
-            func.lower(CustomerVisit.purpose).like(pattern, escape="\\"),
-            func.lower(CustomerVisit.place).like(pattern, escape="\\")))
+        statement = statement.where(
+            text_contains(q, CustomerVisit.number, CustomerVisit.purpose, CustomerVisit.place))
     return await SORTS.page(session, statement, page)
 
 

@@ -1,0 +1,114 @@
+"""`?q=` text search: "the text contains the term, ignoring case", one interface for every list.
+
+The meaning is plain `lower(column) LIKE '%term%'` with the term's own `%` and `_` taken
+literally, on every database; the LIKE is always the final word. On PostgreSQL two GIN
+indexes per searched column make it fast at a million rows (declared with
+`search_indexes()`, created by the migration `search_trigram_and_gram_indexes`):
+
+- `gin_trgm_ops` on `lower(column)` (pg_trgm) serves the LIKE itself for an ASCII term of
+  3 or more characters: the planner reads the term's trigrams from the index.
+- pg_trgm cannot serve a term of 1-2 characters (it has no trigram), and it only indexes
+  characters the database's LC_CTYPE calls letters: under `C` a Chinese character is none,
+  so even `华为技术` would find no trigram. So a second index holds each value's *grams*,
+  `search_grams(lower(column))`: every two-character substring, plus every non-ASCII
+  character alone (a one-character Chinese term such as a surname). A term's grams are all
+  among the value's grams whenever the value contains the term, in any locale, so the
+  containment `@>` narrows the rows through the index and the LIKE rechecks them. A Chinese
+  or other non-ASCII term, and any term of two characters, go this way.
+- A single ASCII character (matches most rows anyway) is a plain LIKE.
+
+SQLite has neither index type: there it stays the plain LIKE (a scan, which is fine at
+SQLite's sizes)."""
+
+from typing import Any
+
+from sqlalchemy import ARRAY, Boolean, ColumnElement, Index, Text, bindparam, func, or_
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.visitors import InternalTraversal
+
+# The SQL function behind the gram index (created by the migration, PostgreSQL only). It
+# must compute exactly `grams_of()` for a value, or the containment would miss rows.
+GRAMS_FUNCTION = "search_grams"
+
+
+def contains_pattern(text: str) -> str:
+    """A LIKE pattern matching `text` anywhere, with its own % and _ taken literally
+    (use with escape="\\")."""
+    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def grams_of(text: str) -> list[str]:
+    """The value's grams as `search_grams()` builds them: each two-character substring and
+    each non-ASCII character alone (duplicates kept: GIN keeps each key once anyway)."""
+    grams = [text[i:i + 2] for i in range(len(text) - 1)]
+    return grams + [char for char in text if ord(char) > 127]
+
+
+def term_grams(term: str) -> list[str] | None:
+    """The grams every value containing `term` (lowered) must have, or None when the term
+    goes without them: an ASCII term of 3+ characters (pg_trgm serves it) or a single
+    ASCII character (too common to be worth an index)."""
+    if term.isascii() and len(term) != 2:
+        return None
+    if len(term) == 1:
+        return [term]
+    # Its two-character substrings say it all: a value holding them holds their characters
+    # too, and each more key is one more list of rows for the index to read.
+    return sorted({term[i:i + 2] for i in range(len(term) - 1)})
+
+
+def text_contains(q: str, *columns: Any) -> ColumnElement[bool]:
+    """`q` appears in any of `columns`, ignoring case (the lists' `?q=`)."""
+    return or_(*(_column_contains(column, q) for column in columns))
+
+
+def _column_contains(column: Any, q: str) -> ColumnElement[bool]:
+    like = func.lower(column).like(contains_pattern(q), escape="\\")
+    grams = term_grams(q.lower())
+    if grams is None:
+        return like
+    indexed = func.lower(column)
+    narrowed = getattr(func, GRAMS_FUNCTION)(indexed, type_=ARRAY(Text)).op(
+        "@>", is_comparison=True)(bindparam(None, grams, type_=ARRAY(Text)))
+    return _NarrowedLike(narrowed, like)
+
+
+class _NarrowedLike(ColumnElement[bool]):
+    """`narrowing AND matching` on PostgreSQL, where `narrowing` reads the gram index and
+    `matching` is the LIKE; only `matching` elsewhere (SQLite has no `search_grams()`)."""
+
+    __visit_name__ = "narrowed_like"
+    inherit_cache = True
+    type = Boolean()
+    _is_implicitly_boolean = True  # a condition as it is, not `... = 1` on SQLite
+    # The cache key: both parts (their bound values stay parameters of a cached statement).
+    _traverse_internals = [("narrowing", InternalTraversal.dp_clauseelement),  # noqa: RUF012
+                           ("matching", InternalTraversal.dp_clauseelement)]
+
+    def __init__(self, narrowing: ColumnElement[bool], matching: ColumnElement[bool]) -> None:
+        self.narrowing = narrowing
+        self.matching = matching
+
+
+@compiles(_NarrowedLike)
+def _compile_like_only(element: _NarrowedLike, compiler: Any, **kw: Any) -> str:
+    return str(compiler.process(element.matching, **kw))
+
+
+@compiles(_NarrowedLike, "postgresql")
+def _compile_narrowed(element: _NarrowedLike, compiler: Any, **kw: Any) -> str:
+    narrowing = compiler.process(element.narrowing, **kw)
+    return f"({narrowing} AND {compiler.process(element.matching, **kw)})"
+
+
+def search_indexes(table: Any, *names: str) -> None:
+    """Declare, on PostgreSQL only, the two GIN indexes `text_contains()` reads for each of
+    the table's searched columns: trigrams of lower(column) and its grams."""
+    for name in names:
+        lowered = func.lower(table.c[name])
+        Index(f"ix_{table.name}_{name}_trgm", lowered.label(f"{name}_lower"),
+              postgresql_using="gin",
+              postgresql_ops={f"{name}_lower": "gin_trgm_ops"}).ddl_if(dialect="postgresql")
+        Index(f"ix_{table.name}_{name}_grams", getattr(func, GRAMS_FUNCTION)(lowered),
+              postgresql_using="gin").ddl_if(dialect="postgresql")

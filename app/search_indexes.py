@@ -1,0 +1,30 @@
+"""The columns the lists' `?q=` searches (app.core.search.text_contains), each with its
+trigram and gram indexes on PostgreSQL, declared in one place like app/list_indexes.py
+(the tables belong to their domains; app/models.py imports this module so the metadata,
+Alembic and the tests see them). A column searched by a list and missing here is a scan
+of its table on every search."""
+
+from typing import Any
+
+from app.complaints.models import Complaint
+from app.contracts.models import Contract
+from app.core.search import search_indexes
+from app.customers.models import Customer
+from app.leads.models import Lead
+from app.opportunities.models import Opportunity
+from app.products.models import Product
+from app.quotes.models import Quote
+from app.visits.models import CustomerVisit
+
+SEARCHED: tuple[tuple[Any, tuple[str, ...]], ...] = (
+    (Customer, ("name",)),
+    (Lead, ("company", "contact_name")),
+    (Opportunity, ("title",)),
+    (Quote, ("number", "title")),
+    (Contract, ("number", "title")),
+    (Complaint, ("number", "title", "description")),
+    (CustomerVisit, ("number", "purpose", "place")),
+    (Product, ("name", "sku")),
+)
+for _model, _columns in SEARCHED:
+    search_indexes(_model.__table__, *_columns)
