@@ -338,10 +338,10 @@ class Sorts:
         for part in sort.split(","):
             field = part.removeprefix("-")
             if field not in self.columns or field in seen:
+                wrong = "is named twice" if field in seen else "is not a sort of this list"
                 raise InvalidSort(
-                    f"`{field}` is {'named twice' if field in seen else 'not a sort'} of this "
-                    f"list: sort by {', '.join(self.columns)}, comma-separated, each at most "
-                    f"once, `-` first for descending", field)
+                    f"`{field}` {wrong}: sort by {', '.join(self.columns)}, comma-separated, "
+                    f"each at most once, `-` first for descending", field)
             seen.add(field)
             keys.append(SortKey(self.columns[field], part.startswith("-")))
         for index, key in enumerate(keys):
@@ -355,13 +355,14 @@ class Sorts:
             made = json.loads(base64.urlsafe_b64decode(padded.encode()))
         except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
             raise InvalidCursor() from exc
-        if not isinstance(made, dict) or not isinstance(made.get("after"), list) \
-                or len(made["after"]) != len(keys):
+        if not isinstance(made, dict) or not isinstance(made.get("after"), list):
             raise InvalidCursor()
-        if made.get("sort") != sort:
+        if made.get("sort") != sort:  # before its length: another sort may have more keys
             raise CursorSortMismatch(
                 f"This cursor continues the list sorted by `{made.get('sort')}`, not by "
                 f"`{sort}`: start again without a cursor after changing the sort.")
+        if len(made["after"]) != len(keys):
+            raise InvalidCursor()
         if made["after"][-1] is None:  # the tiebreaker is never NULL
             raise InvalidCursor()
         return [_column_value(k.column, v) for k, v in zip(keys, made["after"], strict=True)]
