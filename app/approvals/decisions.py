@@ -62,6 +62,8 @@ async def approve(
     if step.status == StepStatus.approved and all(
             s.status == StepStatus.approved for s in loaded.stage(step.stage_index)):
         await requests.advance(session, principal, loaded, now)
+    else:
+        store.set_due(session, loaded)  # the stage's next deadline, without this step's
     await commit(session)
     return loaded
 

@@ -47,6 +47,8 @@ class ApprovalRequest(SQLModel, table=True):
         Index("ix_approval_request_document", "document_type", "document_id", "id"),
         Index("ix_approval_request_department_id_id", "department_id", "id"),
         Index("ix_approval_request_owner_id_id", "owner_id", "id"),
+        # The inbox sorted by deadline (`sort=due_at`); NULL (ended, no deadline) sorts last.
+        Index("ix_approval_request_due_at_id", "due_at", "id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -65,6 +67,9 @@ class ApprovalRequest(SQLModel, table=True):
     fired_rules: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSON)
     status: RequestStatus = Field(default=RequestStatus.pending, max_length=16, index=True)
     current_stage: int = 0
+    # The current stage's earliest deadline among its active steps while pending, else
+    # NULL: kept with the steps (app/approvals/store.py) so the inbox can sort by it.
+    due_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     outcome_reason: str | None = Field(default=None, max_length=2000)

@@ -95,9 +95,12 @@ def actionable_requests(authority: Authority) -> ColumnElement[bool]:
         & segregated(authority))
 
 
-# Oldest first by default: an inbox is worked from the request waiting longest.
+# Oldest first by default: an inbox is worked from the request waiting longest. `due_at`,
+# the current stage's deadline, puts the most urgent first (ended requests, without one,
+# last).
 SORTS = Sorts("Approval", {"created_at": col(ApprovalRequest.created_at),
-                           "amount": col(ApprovalRequest.amount)},
+                           "amount": col(ApprovalRequest.amount),
+                           "due_at": col(ApprovalRequest.due_at)},
               tiebreaker=col(ApprovalRequest.id), default="created_at")
 
 

@@ -153,6 +153,7 @@ async def activate_stage(session: AsyncSession, loaded: LoadedRequest, index: in
     for step in loaded.stage(index):
         store.set_step(session, step, status=StepStatus.active, activated_at=now,
                        due_at=calendar.add_working_hours(now, step.sla_hours))
+    store.set_due(session, loaded)
     for step in loaded.stage(index):
         events.emit(session, None, type="approval.step_pending",
                     subject=f"{ENTITY}:{loaded.request.id}", data=step_summary(step, loaded))

@@ -19,6 +19,7 @@ from app.approvals.errors import (
 )
 from app.approvals.models import Delegation, RequestStatus
 from app.approvals.policy import PolicyDocument
+from app.approvals.rules import stage_label
 from app.approvals.schemas import (
     ApprovalPage,
     ApprovalRead,
@@ -125,7 +126,7 @@ async def preview_approval(body: PreviewBody, session: SessionDep,
         policy_version=version, policy_key=facts.policy_key, amount=facts.amount,
         department_id=facts.department_id, flags=sorted(facts.flags),
         fired_rules=fired_rules_read(resolution.fired_rules),
-        stages=[PreviewStage(index=i, name=stage.name, steps=[
+        stages=[PreviewStage(index=i, name=stage.name, label=stage_label(stage.name), steps=[
             PreviewStep(role=s.role.value, scope=s.scope.name, department_id=s.department_id,
                         quorum=s.quorum, sla_hours=s.sla_hours, rule=s.rule)
             for s in stage.steps]) for i, stage in enumerate(resolution.stages)])

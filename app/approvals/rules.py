@@ -2,16 +2,27 @@
 rendering in the reader's language from the message catalogue (app/core/messages.py).
 
 A request stores its rules as `{"code", "params"}`; a read adds `message`, rendered in the
-caller's language, so a UI may show the message or render the code itself. English
+caller's language, so a UI may show the message or render the code itself. In Chinese the
+roles, conditions and the default policy's stage names read as their labels; English
 renders exactly the sentences the service wrote before rules had codes.
 """
 
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from app.core.i18n import Language, current_language
-from app.core.messages import BOUNDS, CONDITIONS, NO_ONE, ROLES, RULES, fill
+from app.core.messages import (
+    BOUNDS,
+    CONDITIONS,
+    NO_ONE,
+    ROLES,
+    RULES,
+    STAGE_TIER,
+    STAGES,
+    fill,
+)
 
 Param = str | int | None
 
@@ -52,9 +63,27 @@ def render_rule(rule: FiredRule, language: Language | None = None) -> str:
         params["role"] = (NO_ONE(language) if role is None
                           else ROLES[str(role)](language) if language == "zh-CN" and role in ROLES
                           else role)
+    if "stage" in params and language == "zh-CN":
+        params["stage"] = stage_label(str(params["stage"]), language)
     if "when" in params and language == "zh-CN" and params["when"] in CONDITIONS:
         params["when"] = CONDITIONS[str(params["when"])](language)
     return fill(template(language), params, language) or template(language)
+
+
+_TIERED_STAGE = re.compile(r"(?P<stage>[a-z_]+)_(?P<tier>[1-9][0-9]?)")
+
+
+def stage_label(name: str, language: Language | None = None) -> str:
+    """A stage's name as a person reads it: the default policy's names (a cumulative tier's
+    `authority_2` too) by their labels in `language`; a policy's own names as written."""
+    language = language or current_language()
+    if name in STAGES:
+        return STAGES[name](language)
+    tiered = _TIERED_STAGE.fullmatch(name)
+    if tiered and tiered["stage"] in STAGES:
+        return STAGE_TIER(language).format(stage=STAGES[tiered["stage"]](language),
+                                           tier=tiered["tier"])
+    return name
 
 
 def _money(value: Param) -> str:

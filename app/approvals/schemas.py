@@ -6,7 +6,7 @@ from pydantic import BaseModel, Field, StringConstraints, model_validator
 
 from app.approvals.models import ApprovalStep, Decision, RequestStatus, StepStatus
 from app.approvals.policy import PolicyDocument
-from app.approvals.rules import FiredRule, render_rule
+from app.approvals.rules import FiredRule, render_rule, stage_label
 from app.core.directory import OwnerName
 from app.core.ids import Id
 from app.core.money import Money, MoneyIn
@@ -58,9 +58,16 @@ class StepRead(BaseModel):
 StageStatus = Literal["waiting", "active", "approved", "rejected", "cancelled"]
 
 
+STAGE_NAME = ("The policy's name of the stage, as it was written (a stable code for the "
+              "default policy's stages)")
+STAGE_LABEL = ("The stage's name in the caller's language: the default policy's names by their "
+               "labels (`GET /messages`, `stages`), a policy's own names as written")
+
+
 class StageRead(BaseModel):
     index: int
-    name: str
+    name: str = Field(description=STAGE_NAME)
+    label: str = Field(description=STAGE_LABEL, examples=["会审"])
     status: StageStatus
     steps: list[StepRead]
 
@@ -122,7 +129,9 @@ class ApprovalRead(OwnerName):
     decided_at: datetime | None
     stages: list[StageRead]
     current_stage_name: str | None = Field(
-        description="The stage deciding now; null once the request has ended")
+        description="The stage deciding now (its policy name); null once the request has ended")
+    current_stage_label: str | None = Field(
+        description="The stage deciding now in the caller's language (see `stages[].label`)")
     waiting_on: list[WaitingStep] = Field(
         description="The current stage's steps still to decide: role, scope, deadline (what "
                     "an inbox shows without walking `stages`)")
@@ -176,9 +185,11 @@ def approval_read(loaded: "LoadedRequest", allowed: list[str], now: datetime) ->
                for step in steps_read.get(request.current_stage, [])
                if pending and step.status == StepStatus.active]
     deadlines = [w.due_at for w in waiting if w.due_at is not None]
+    current = (stages[request.current_stage][0].stage_name
+               if waiting and request.current_stage in stages else None)
     return ApprovalRead(
-        current_stage_name=(stages[request.current_stage][0].stage_name
-                            if waiting and request.current_stage in stages else None),
+        current_stage_name=current,
+        current_stage_label=stage_label(current) if current is not None else None,
         waiting_on=waiting, due_at=min(deadlines, default=None),
         overdue=any(w.overdue for w in waiting),
         id=loaded.request_id, document_type=request.document_type, document_id=request.document_id,
@@ -190,7 +201,8 @@ def approval_read(loaded: "LoadedRequest", allowed: list[str], now: datetime) ->
         status=request.status, current_stage=request.current_stage,
         outcome_reason=request.outcome_reason, created_at=request.created_at,
         decided_at=request.decided_at, allowed_actions=allowed,
-        stages=[StageRead(index=index, name=steps[0].stage_name, status=_stage_status(steps),
+        stages=[StageRead(index=index, name=steps[0].stage_name,
+                          label=stage_label(steps[0].stage_name), status=_stage_status(steps),
                           steps=steps_read[index])
                 for index, steps in sorted(stages.items())],
     )
@@ -227,7 +239,8 @@ class PreviewStep(BaseModel):
 
 class PreviewStage(BaseModel):
     index: int
-    name: str
+    name: str = Field(description=STAGE_NAME)
+    label: str = Field(description=STAGE_LABEL, examples=["会审"])
     steps: list[PreviewStep]
 
 

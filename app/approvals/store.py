@@ -6,7 +6,8 @@ built once and run through `app.core.fastpath`: rows read with Core are built in
 entities outside the session, and every write goes through the journal at commit. That
 makes three rules for the rest of the engine:
 
-- change a loaded request or step only through `set_step`, `set_stage` and `finish`
+- change a loaded request or step only through `set_step`, `set_stage`, `set_due` and
+  `finish`
   (never by assignment: nothing flushes these objects);
 - a query inside the command does not see what those wrote (they are written at commit);
   the loaded objects do;
@@ -196,6 +197,18 @@ def set_step(session: AsyncSession, step: ApprovalStep, **values: Any) -> None:
     fastpath.write_loaded(session, [step], **values)
 
 
+def set_due(session: AsyncSession, loaded: LoadedRequest) -> None:
+    """The request's `due_at` after its steps changed: the current stage's earliest deadline
+    among the steps still to decide (what a read shows as `due_at`), NULL once ended."""
+    request = loaded.request
+    due = min((s.due_at for s in loaded.stage(request.current_stage)
+               if s.status == StepStatus.active and s.due_at is not None), default=None)
+    if request.status != RequestStatus.pending:
+        due = None
+    if request.due_at != due:
+        fastpath.write_loaded(session, [request], due_at=due)
+
+
 def set_stage(session: AsyncSession, loaded: LoadedRequest, index: int) -> None:
     if loaded.request.current_stage != index:
         fastpath.write_loaded(session, [loaded.request], current_stage=index)
@@ -206,7 +219,7 @@ def finish(session: AsyncSession, loaded: LoadedRequest, status: RequestStatus, 
     """End the request: its outcome, and the steps that never got to decide cancelled."""
     request = loaded.request
     fastpath.write_loaded(session, [request], status=status, decided_at=now,
-                          outcome_reason=reason, version=request.version + 1)
+                          outcome_reason=reason, version=request.version + 1, due_at=None)
     fastpath.write_loaded(session, [s for s in loaded.steps
                                     if s.status in (StepStatus.waiting, StepStatus.active)],
                           status=StepStatus.cancelled)

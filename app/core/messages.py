@@ -727,6 +727,24 @@ CONDITIONS: dict[str, Text] = {
     "key_customer": Text("key customer", "重点客户"),
 }
 
+# The names the default approval policy gives its stages (app/approvals/policy.py). A
+# policy's stage whose name is one of these reads as its label; a name of a policy's own
+# stays as written. Cumulative tiers number the tiered stage (`authority_2`): STAGE_TIER.
+STAGES: dict[str, Text] = {
+    "review": Text("Review", "会审"),
+    "authority": Text("Approval within authority", "分级审批"),
+    "board": Text("Board approval", "董事会审批"),
+    "department": Text("Department manager approval", "部门经理审批"),
+    "senior_review": Text("Deputy GM review", "分管副总审核"),
+    "general_manager": Text("General manager approval", "总经理审批"),
+    "finance": Text("Finance review", "财务审核"),
+    "credit_release": Text("Credit release", "信用放行审批"),
+    "discount": Text("Discount approval", "折扣审批"),
+    "key_customer": Text("Key customer approval", "重点客户审批"),
+    "expert_review": Text("Expert group review", "专家组评审"),
+}
+STAGE_TIER = Text("{stage} (tier {tier})", "{stage}（第 {tier} 级）")
+
 # Approval rules that fired when a chain was resolved (`fired_rules[].code`). Their
 # parameters are rendered first (app/approvals/rules.py): amounts with thousands
 # separators, `bound` from `low`/`high`, roles and conditions as labels in Chinese.
@@ -818,6 +836,8 @@ VALIDATION: dict[str, str] = {
     "assertion_error": "取值无效：{error}",
     "unknown_parameter": "未知参数",
     "unknown_column": "未知或重复的列",
+    "sort_invalid": ("排序字段 {field} 无效或重复：可按 {allowed} 排序，以逗号分隔，"
+                     "每个字段至多一次，降序在字段前加 -"),
     "union_tag_invalid": "类型标记无效，须为以下之一：{expected_tags}",
     "union_tag_not_found": "缺少类型标记 {discriminator}",
 }
@@ -903,6 +923,8 @@ def catalogue(language: Language) -> dict[str, Any]:
         "expense_categories": {code: text(language)
                                for code, text in EXPENSE_CATEGORIES.items()},
         "conditions": {code: text(language) for code, text in sorted(CONDITIONS.items())},
+        "stages": {code: text(language) for code, text in sorted(STAGES.items())},
+        "stage_tier": STAGE_TIER(language),
         "rules": {code: text(language) for code, text in sorted(RULES.items())},
         "bounds": {code: text(language) for code, text in sorted(BOUNDS.items())},
         "validation": dict(sorted(VALIDATION.items())) if language == "zh-CN" else {},

@@ -7,10 +7,11 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from enum import Enum, StrEnum
+from enum import Enum
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Query
+from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field
 from sqlalchemy import (
     ColumnElement,
@@ -118,11 +119,12 @@ async def paginate(
 
 # ---- sorted lists -------------------------------------------------------------------------
 #
-# Every list a screen shows is sorted by one field the client picks (`sort=-created_at`,
-# `sort=total`), with the row id as the tiebreaker in the same direction, so a sort
-# key plus id is unique and an index on (scope..., key, id) serves it both ways. The cursor
-# carries the sort it was made for and the last row's key values; NULLs sort as larger than
-# every value (PostgreSQL's default, so a plain index serves a nullable key too).
+# Every list a screen shows is sorted by the fields the client picks, most significant
+# first (`sort=-created_at`, `sort=-total,created_at`), with the row id as the final
+# tiebreaker in the last field's direction, so the keys plus id are unique and an index on
+# (scope..., key, id) serves a one-field sort both ways. The cursor carries the sort it was
+# made for and the last row's key values; NULLs sort as larger than every value
+# (PostgreSQL's default, so a plain index serves a nullable key too).
 
 
 class CursorSortMismatch(AppError):
@@ -237,89 +239,151 @@ def _after(key: Any, tiebreaker: Any, value: Any, last_id: Any,
     return or_(after, key.is_(None)) if _nullable(key) else after
 
 
+@dataclass(frozen=True, slots=True)
+class SortKey:
+    column: Any
+    descending: bool
+
+
+def _beyond(key: SortKey, value: Any) -> ColumnElement[bool] | None:
+    """Rows whose key comes strictly after `value` in the key's direction; None when none
+    can (a NULL is the last value ascending)."""
+    column = key.column
+    if value is None:
+        return column.is_not(None) if key.descending else None
+    bound = literal(value, column.type)
+    if key.descending:
+        return column < bound  # NULLs came first, before any value
+    return or_(column > bound, column.is_(None)) if _nullable(column) else column > bound
+
+
+def _after_keys(keys: list[SortKey], values: list[Any]) -> ColumnElement[bool]:
+    """Rows after `values` in the order of `keys` (any mix of directions and NULLable
+    columns): ahead on the first key, or level on it and ahead on the next, and so on."""
+    if len({k.descending for k in keys}) == 1 and not any(
+            _nullable(k.column) or v is None for k, v in zip(keys, values, strict=True)):
+        # One direction, no NULLs: one row comparison, which an index can range-scan.
+        row = tuple_(*(k.column for k in keys))
+        bound = tuple_(*(literal(v, k.column.type) for k, v in zip(keys, values, strict=True)))
+        return row < bound if keys[0].descending else row > bound
+    alternatives = []
+    level: list[ColumnElement[bool]] = []
+    for key, value in zip(keys, values, strict=True):
+        beyond = _beyond(key, value)
+        if beyond is not None:
+            alternatives.append(and_(*level, beyond))
+        level.append(key.column.is_(None) if value is None
+                     else key.column == literal(value, key.column.type))
+    return or_(*alternatives)
+
+
+class InvalidSort(ValueError):
+    """A `sort` naming a field the list does not offer, or one field twice."""
+
+    def __init__(self, message: str, field: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
 class Sorts:
     """The sorts one list offers: field name → column, and the tiebreaker (the unique id).
 
     `Sorts("Contract", {"created_at": Contract.created_at, ...}, tiebreaker=Contract.id)`
-    declares the list's `sort` parameter (an enum in OpenAPI: each field, and each with `-`
-    for descending), and `await sorts.page(session, statement, request)` runs one page."""
+    declares the list's `sort` parameter (a comma-separated list of its fields, each with
+    `-` first for descending: a string with a `pattern` in OpenAPI, the fields named in its
+    description) and `await sorts.page(session, statement, request)` runs one page."""
 
     def __init__(self, name: str, columns: dict[str, Any], *, tiebreaker: Any,
                  default: str = "-created_at", description: str | None = None) -> None:
-        values = [v for field in columns for v in (field, f"-{field}")]
-        if default not in values:
-            raise ValueError(f"default sort {default!r} is not one of {values}")
+        self.name = name
         self.columns = columns
         self.tiebreaker = tiebreaker
+        self.keys(default)  # refuses a default the list does not offer
         self.default = default
-        self.values = tuple(values)
-        # A named enum: the OpenAPI document lists the allowed sorts under `{name}Sort`.
-        self.enum = StrEnum(f"{name}Sort", [(v, v) for v in values])  # type: ignore[misc]
+        choice = "|".join(columns)
+        self.pattern = f"^-?({choice})(,-?({choice}))*$"
         self.request = self._dependency(description or (
-            f"Sort by one field, `-` first for descending; ties in id order. Default "
-            f"`{default}`."))
+            f"Sort by one or more of {', '.join(f'`{f}`' for f in columns)}, comma-separated, "
+            f"the most significant first, each at most once, `-` before a field for "
+            f"descending (`-{next(iter(columns))}`); ties in id order. Default `{default}`."))
 
     def _dependency(self, description: str) -> Callable[..., Awaitable[ListRequest]]:
-        sort_enum: Any = self.enum
-        default = sort_enum(self.default)
+        longest = sum(len(field) + 2 for field in self.columns)
 
         async def list_request(
             limit: LimitQuery = DEFAULT_LIMIT, cursor: CursorQuery = None,
-            sort: Annotated[sort_enum, Query(description=description)] = default,
+            sort: Annotated[str, Query(description=description, max_length=longest,
+                                       json_schema_extra={"pattern": self.pattern})
+                            ] = self.default,
             include_total: IncludeTotalQuery = False,
         ) -> ListRequest:
-            return ListRequest(limit=limit, cursor=cursor, sort=sort.value,
+            try:
+                self.keys(sort)
+            except InvalidSort as exc:
+                raise RequestValidationError([{
+                    "type": "sort_invalid", "loc": ("query", "sort"), "msg": str(exc),
+                    "input": sort, "ctx": {"field": exc.field, "allowed": list(self.columns)},
+                }]) from exc
+            return ListRequest(limit=limit, cursor=cursor, sort=sort,
                                include_total=include_total)
 
         return list_request
 
-    def _keys(self, sort: str) -> tuple[list[Any], bool]:
-        descending = sort.startswith("-")
-        key = self.columns[sort.removeprefix("-")]
-        same = getattr(key, "key", None) == getattr(self.tiebreaker, "key", None)
-        return ([key] if same else [key, self.tiebreaker]), descending
+    def keys(self, sort: str) -> list[SortKey]:
+        """The keys `sort` orders by, then the tiebreaker in the last one's direction
+        (unless a field is the tiebreaker itself: it is unique, nothing after it counts)."""
+        keys: list[SortKey] = []
+        seen: set[str] = set()
+        tiebreaker = getattr(self.tiebreaker, "key", None)
+        for part in sort.split(","):
+            field = part.removeprefix("-")
+            if field not in self.columns or field in seen:
+                wrong = "is named twice" if field in seen else "is not a sort of this list"
+                raise InvalidSort(
+                    f"`{field}` {wrong}: sort by {', '.join(self.columns)}, comma-separated, "
+                    f"each at most once, `-` first for descending", field)
+            seen.add(field)
+            keys.append(SortKey(self.columns[field], part.startswith("-")))
+        for index, key in enumerate(keys):
+            if getattr(key.column, "key", None) == tiebreaker:
+                return keys[:index + 1]
+        return [*keys, SortKey(self.tiebreaker, keys[-1].descending)]
 
-    def _resume(self, cursor: str, sort: str, keys: list[Any]) -> list[Any]:
+    def _resume(self, cursor: str, sort: str, keys: list[SortKey]) -> list[Any]:
         try:
             padded = cursor + "=" * (-len(cursor) % 4)
             made = json.loads(base64.urlsafe_b64decode(padded.encode()))
         except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
             raise InvalidCursor() from exc
-        if not isinstance(made, dict) or not isinstance(made.get("after"), list) \
-                or len(made["after"]) != len(keys):
+        if not isinstance(made, dict) or not isinstance(made.get("after"), list):
             raise InvalidCursor()
-        if made.get("sort") != sort:
+        if made.get("sort") != sort:  # before its length: another sort may have more keys
             raise CursorSortMismatch(
                 f"This cursor continues the list sorted by `{made.get('sort')}`, not by "
                 f"`{sort}`: start again without a cursor after changing the sort.")
+        if len(made["after"]) != len(keys):
+            raise InvalidCursor()
         if made["after"][-1] is None:  # the tiebreaker is never NULL
             raise InvalidCursor()
-        return [_column_value(k, v) for k, v in zip(keys, made["after"], strict=True)]
+        return [_column_value(k.column, v) for k, v in zip(keys, made["after"], strict=True)]
 
     async def page(self, session: AsyncSession, statement: Select[Any], request: ListRequest,
                    *, scalars: bool = True) -> Listed[Any]:
         """One page of `statement` in the requested order, and the count when asked."""
-        if request.sort not in self.values:  # a service called with a sort of another list
-            raise ValueError(f"{request.sort!r} is not one of {self.values}")
-        keys, descending = self._keys(request.sort)
+        # A service called with a sort of another list: a bug, not the client's mistake.
+        keys = self.keys(request.sort)
         total = None
         if request.include_total:
             counted = select(func.count()).select_from(statement.order_by(None).subquery())
             total = (await session.execute(counted)).scalar_one()
         if request.cursor is not None:
             after = self._resume(request.cursor, request.sort, keys)
-            if len(keys) == 1:
-                key = keys[0]
-                bound = literal(after[0], key.type)
-                statement = statement.where(key < bound if descending else key > bound)
-            else:
-                statement = statement.where(_after(keys[0], keys[1], after[0], after[1],
-                                                   descending))
+            statement = statement.where(self._after(keys, after))
         order = []
         for key in keys:
-            clause = key.desc() if descending else key.asc()
-            if _nullable(key):
-                clause = clause.nulls_first() if descending else clause.nulls_last()
+            clause = key.column.desc() if key.descending else key.column.asc()
+            if _nullable(key.column):
+                clause = clause.nulls_first() if key.descending else clause.nulls_last()
             order.append(clause)
         statement = statement.order_by(*order).limit(request.limit + 1)
         result = await session.execute(statement)
@@ -327,5 +391,16 @@ class Sorts:
         if len(rows) <= request.limit:
             return Listed(rows, None, total)
         rows = rows[:request.limit]
-        values = [getattr(rows[-1], k.key) for k in keys]
+        values = [getattr(rows[-1], k.column.key) for k in keys]
         return Listed(rows, encode_sorted_cursor(request.sort, values), total)
+
+    @staticmethod
+    def _after(keys: list[SortKey], after: list[Any]) -> ColumnElement[bool]:
+        if len(keys) == 1:  # sorted by the id alone
+            key, bound = keys[0], literal(after[0], keys[0].column.type)
+            return key.column < bound if key.descending else key.column > bound
+        if len(keys) == 2 and keys[0].descending == keys[1].descending:
+            # One field and the id: the row comparison its (..., key, id) index serves.
+            return _after(keys[0].column, keys[1].column, after[0], after[1],
+                          keys[0].descending)
+        return _after_keys(keys, after)

@@ -24,6 +24,13 @@ class MessageCatalogue(BaseModel):
                     "expenses and overrides)")
     conditions: dict[str, str] = Field(
         description="Labels of the flags a policy stage applies under (`when`)")
+    stages: dict[str, str] = Field(
+        description="Labels of the approval stages the default policy names (`stages[].name`, "
+                    "`current_stage_name`, a rule's `stage`); a name not here is the policy's "
+                    "own and reads as written")
+    stage_tier: str = Field(
+        description="How a cumulative tier's stage reads (`authority_2`), over `{stage}` and "
+                    "`{tier}`")
     rules: dict[str, str] = Field(
         description="Templates of approval `fired_rules` by `code`, over their `params` (with "
                     "`bound` made from `low`/`high` by the `bounds` templates)")

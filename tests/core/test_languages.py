@@ -310,7 +310,7 @@ class TestFiredRules:
             "stage 'board' skipped: applies only when 'major_interest' is set"]
         assert [r["message"] for r in chinese] == [
             "金额 100,000.01 属于第 2 级（> 100,000.00 且 ≤ 500,000.00）：由分管副总经理审批",
-            "跳过阶段“board”：仅在“重大利益”时适用"]
+            "跳过阶段“董事会审批”：仅在“重大利益”时适用"]
 
     async def test_a_replay_says_the_language_it_was_first_rendered_in(self, client, company):
         body = {"document_type": "contract", "amount": "100000.00", "department_id": "east",

@@ -82,6 +82,30 @@ class TestCursors:
         refused(await client.get(CONTRACTS, headers=company.rep, params={"sort": "--total"}),
                 422, "validation_error")
 
+    @pytest.mark.parametrize("sort", ["total,-total", "total,owner_id", "total,", ",total"])
+    async def test_a_sort_names_each_of_the_list_s_fields_once(self, client, company, sort):
+        problem = refused(await client.get(CONTRACTS, headers=company.rep,
+                                           params={"sort": sort}), 422, "validation_error")
+        [error] = problem["errors"]
+        assert error["loc"] == ["query", "sort"] and error["type"] == "sort_invalid"
+        assert "created_at, updated_at, number, total" in error["msg"]
+        chinese = refused(await client.get(CONTRACTS, params={"sort": sort}, headers={
+            **company.rep, "Accept-Language": "zh-CN"}), 422, "validation_error")
+        assert "可按 created_at、updated_at、number、total" in chinese["errors"][0]["msg"]
+
+    async def test_a_cursor_of_a_two_field_sort_continues_only_that_sort(self, client, company,
+                                                                         three):
+        first = (await client.get(CONTRACTS, headers=company.rep,
+                                  params={"limit": 1, "sort": "-total,created_at"})).json()
+        assert [c["total"] for c in first["items"]] == ["100000.01"]
+        for other in ("-total", "created_at,-total", "-total,-created_at"):
+            refused(await client.get(CONTRACTS, headers=company.rep, params={
+                "sort": other, "cursor": first["next_cursor"]}),
+                400, "pagination.cursor_sort_mismatch")
+        rest = (await client.get(CONTRACTS, headers=company.rep, params={
+            "sort": "-total,created_at", "cursor": first["next_cursor"]})).json()
+        assert [c["total"] for c in rest["items"]] == ["100000.00", "1000.00"]
+
 
 class TestTotal:
     async def test_the_count_is_given_only_when_asked_and_follows_the_filters(

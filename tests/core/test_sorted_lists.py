@@ -1,12 +1,15 @@
 """Every sort of every list, found in the OpenAPI document (each list operation with a `sort`
-enum), pages through all its rows exactly once, in the order the sort names: the cursor
-resumes after the last row under that sort, ties (equal amounts, equal dates) in id order
-and NULLs last ascending, first descending. A list added later with `Sorts` is held to it
-without a test of its own, as soon as `stocked` gives it rows."""
+parameter, its fields in the parameter's pattern), pages through all its rows exactly once,
+in the order the sort names: the cursor resumes after the last row under that sort, ties
+(equal amounts, equal dates) in id order and NULLs last ascending, first descending; and so
+does a sort by two of its fields in opposite directions. A list added later with `Sorts` is
+held to it without a test of its own, as soon as `stocked` gives it rows."""
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from functools import cmp_to_key
 from typing import Any
 
 import pytest
@@ -33,18 +36,40 @@ DOCUMENT = create_app(make_settings()).openapi()
 PAGE = 2  # small pages: several cursors per list
 
 
-def sorted_lists() -> list[tuple[str, str]]:
-    found = []
+def sort_fields() -> dict[str, list[str]]:
+    """Each sorted list's fields, as its `sort` parameter's pattern names them."""
+    found = {}
     for path, item in DOCUMENT["paths"].items():
-        parameters = item.get("get", {}).get("parameters", [])
-        for parameter in parameters:
+        for parameter in item.get("get", {}).get("parameters", []):
             if parameter["name"] == "sort":
-                ref = parameter["schema"]["$ref"].rsplit("/", 1)[-1]
-                found += [(path, value) for value in DOCUMENT["components"]["schemas"][ref]["enum"]]
+                pattern = parameter["schema"]["pattern"]
+                choice = re.fullmatch(r"\^-\?\(([a-z_|]+)\)\(,-\?\(\1\)\)\*\$", pattern)
+                assert choice, pattern
+                found[path] = choice[1].split("|")
     return found
 
 
-SORTED_LISTS = sorted_lists()
+SORT_FIELDS = sort_fields()
+SORTED_LISTS = [(path, sort) for path, fields in SORT_FIELDS.items()
+                for field in fields for sort in (field, f"-{field}")]
+
+
+def _two_fields(fields: list[str]) -> list[str]:
+    """Sorts by two of a list's fields in opposite directions: its second field descending
+    then its first (`created_at` mostly) ascending, and its last ascending then its first
+    descending. The stocked rows tie on those (equal amounts, equal dates, NULLs), so the
+    second field decides within the ties, across pages."""
+    first = fields[0]
+    others = [f for f in fields[1:] if f not in UNTIED] or fields[1:]
+    return sorted({f"-{others[0]},{first}", f"{others[-1]},-{first}"})
+
+
+# Fields whose stocked values are all different: sorting by them first leaves no ties.
+UNTIED = {"updated_at", "number", "title", "name", "company", "sku"}
+
+
+MIXED_SORTS = [(path, sort) for path, fields in SORT_FIELDS.items() if len(fields) > 1
+               for sort in _two_fields(fields)]
 
 
 def test_every_document_list_is_sortable() -> None:
@@ -196,21 +221,35 @@ def _comparable(field: str, value: Any) -> Any:
         return None
 
 
+def _compare(a: Any, b: Any, descending: bool) -> int:
+    """One key of two rows in the sort's direction, NULL as larger than every value."""
+    if a == b:
+        return 0
+    larger = a is None or (b is not None and a > b)
+    return (-1 if larger else 1) if descending else (1 if larger else -1)
+
+
 def _in_order(items: list[dict], sort: str) -> bool:
-    field, descending = sort.removeprefix("-"), sort.startswith("-")
-    keys = [(_comparable(field, item[field]), item["id"]) for item in items]
-    if any(k is None and item[field] is not None for (k, _), item in zip(keys, items, strict=True)):
+    """Whether `items` are in the order of `sort`: each field in its direction, NULLs last
+    ascending and first descending, then the id in the last field's direction."""
+    fields = [(part.removeprefix("-"), part.startswith("-")) for part in sort.split(",")]
+    if any(_comparable(field, item[field]) is None and item[field] is not None
+           for field, _descending in fields for item in items):
         return True  # a text key: the unpaged list is the reference
-    present = [k for k in keys if k[0] is not None]
-    missing = [k for k in keys if k[0] is None]
-    expected = sorted(present, reverse=descending)
-    expected = (sorted(missing, reverse=True) + expected if descending
-                else expected + sorted(missing))
-    return keys == expected
+    fields.append(("id", fields[-1][1]))
+
+    def compare(a: dict, b: dict) -> int:
+        for field, descending in fields:
+            if order := _compare(_comparable(field, a[field]), _comparable(field, b[field]),
+                                 descending):
+                return order
+        return 0
+
+    return items == sorted(items, key=cmp_to_key(compare))
 
 
-@pytest.mark.parametrize(("path", "sort"), SORTED_LISTS,
-                         ids=[f"{p.rsplit('/', 1)[-1]}:{s}" for p, s in SORTED_LISTS])
+@pytest.mark.parametrize(("path", "sort"), SORTED_LISTS + MIXED_SORTS,
+                         ids=[f"{p.rsplit('/', 1)[-1]}:{s}" for p, s in SORTED_LISTS + MIXED_SORTS])
 async def test_every_sort_pages_through_every_row_once_in_order(client, stocked, path, sort):
     reader = stocked.gm
     path = _url(path, stocked)
@@ -237,7 +276,14 @@ async def test_every_sort_pages_through_every_row_once_in_order(client, stocked,
             break
     assert [i["id"] for i in seen] == [i["id"] for i in everything["items"]]
     assert len({i["id"] for i in seen}) == len(seen)
-    assert _in_order(seen, sort), [(i[sort.removeprefix("-")], i["id"]) for i in seen]
+    assert _in_order(seen, sort), [
+        [i[part.removeprefix("-")] for part in sort.split(",")] + [i["id"]] for i in seen]
+
+
+def test_every_list_with_two_fields_is_walked_in_mixed_directions() -> None:
+    assert {path for path, _sort in MIXED_SORTS} == {
+        path for path, fields in SORT_FIELDS.items() if len(fields) > 1}
+    assert len(MIXED_SORTS) >= 20
 
 
 AMOUNT_FIELDS = {"opportunities": "expected_amount", "quotes": "total", "contracts": "total",
