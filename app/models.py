@@ -39,7 +39,9 @@ from app.receivables.models import (
     ReceivableCredit,
     ReceivableOpenBalance,
 )
+from app.reports import funnel_rollup  # noqa: F401  (keeps the funnel's daily rollup)
 from app.reports import indexes as report_indexes  # noqa: F401  (indexes on others' tables)
+from app.reports.models import LeadFunnelDay
 from app.timeline import indexes as timeline_indexes  # noqa: F401  (indexes on others' tables)
 from app.visits.models import CustomerVisit
 from app.webhooks.models import WebhookDelivery, WebhookSubscription
@@ -52,7 +54,7 @@ __all__ = [
     "Delegation", "Delivery", "DeliveryLine", "DeliveryReturn", "Department",
     "DeviationAnalysis", "DeviationMeasure", "DocumentCounter", "DunningEntry", "Event",
     "EventSequencerState", "EventSubject", "Expense", "ExpenseBudget", "ExpenseBudgetItem",
-    "ExpenseOverride", "GrowthTarget", "IdempotencyRecord", "Lead", "Opportunity", "Order",
+    "ExpenseOverride", "GrowthTarget", "IdempotencyRecord", "Lead", "LeadFunnelDay", "Opportunity", "Order",
     "OrderLine", "Payment", "PaymentAllocation", "Product", "Quote", "QuoteLine", "Receivable",
     "ReceivableCredit", "ReceivableOpenBalance", "SalesPlan", "SalesPlanLine", "SalesTarget", "SalesTargetMonth",
     "WebhookDelivery", "WebhookSubscription", "metadata",
