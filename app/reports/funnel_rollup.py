@@ -168,6 +168,11 @@ def _follow_statement(state: ORMExecuteState) -> Any:
             _mark(session, [row.get("lead_id") for row in _parameter_rows(state)])
             return None
         # A new lead counted for nothing before; its id comes back from RETURNING.
+        statement: Any = state.statement
+        returned = {column["name"] for column in statement.returning_column_descriptions}
+        if "id" not in returned:
+            raise RuntimeError("An INSERT INTO lead outside the ORM must return the new ids "
+                               "(RETURNING id) for the funnel's rollup to count them.")
         result = state.invoke_statement().freeze()
         before: dict[int, Counted | None] = session.info.setdefault(_BEFORE, {})
         for row in result().mappings():
