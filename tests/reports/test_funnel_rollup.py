@@ -50,14 +50,22 @@ PRINCIPALS = {
     "head": Principal(sub="head.wang", roles=frozenset({Role.dept_head}), dept="east"),
     "rep": Principal(sub="rep.zhang", roles=frozenset({Role.sales_rep}), dept="east"),
     "vp": Principal(sub="vp.li", roles=frozenset({Role.deputy_gm}), depts=frozenset({"east"})),
+    # Both visibility branches: the departments (their home north, empty, and west
+    # overseen), and their own leads elsewhere (in east).
+    "rep overseeing west": Principal(sub="rep.zhang", roles=frozenset({Role.sales_rep,
+                                                                      Role.deputy_gm}),
+                                     dept="north", depts=frozenset({"west"})),
 }
 
 
 @pytest.fixture
-def agrees(client, company, session):
+def agrees(client, company, session, headers_for):
     """Check the rollup against a fresh aggregate, and the long-range report (rollup) of
     each principal against the same report read from the leads."""
-    headers = {"gm": company.gm, "head": company.head, "rep": company.rep, "vp": company.vp}
+    headers = {"gm": company.gm, "head": company.head, "rep": company.rep, "vp": company.vp,
+               "rep overseeing west": headers_for(roles=["sales_rep", "deputy_gm"],
+                                                  sub="rep.zhang", dept="north",
+                                                  depts=["west"])}
 
     async def check() -> None:
         session.expire_all()
