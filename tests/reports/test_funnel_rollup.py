@@ -69,7 +69,12 @@ def agrees(client, company, session, headers_for):
 
     async def check() -> None:
         session.expire_all()
-        assert await _rollup(session) == await _fresh_rollup(session)
+        # This test's departments: committing tests elsewhere may leave rows of their own.
+        ours = ("east", "west")
+        assert {key: figures for key, figures in (await _rollup(session)).items()
+                if key[1] in ours} == {key: figures for key, figures in
+                                        (await _fresh_rollup(session)).items()
+                                        if key[1] in ours}
         today = local_date(datetime.now(UTC))
         window = {"from": str(today - timedelta(days=90)), "to": str(today + timedelta(days=1))}
         for name, principal in PRINCIPALS.items():
@@ -156,7 +161,7 @@ async def test_an_import_counts_its_leads_once(client, company, session, agrees)
     assert response.json()["created"] == 5
     await agrees()
     rows = await _rollup(session)
-    assert sum(figures[0] for figures in rows.values()) == 5
+    assert sum(figures[0] for key, figures in rows.items() if key[1] == "east") == 5
 
 
 @pytest.mark.skipif(not IS_POSTGRES, reason="concurrent commits on one rollup row need PostgreSQL")
