@@ -40,7 +40,9 @@ from app.receivables.models import (
     ReceivableCredit,
     ReceivableOpenBalance,
 )
+from app.reports import funnel_rollup  # noqa: F401  (keeps the funnel's daily rollup)
 from app.reports import indexes as report_indexes  # noqa: F401  (indexes on others' tables)
+from app.reports.models import LeadFunnelDay
 from app.timeline import indexes as timeline_indexes  # noqa: F401  (indexes on others' tables)
 from app.visits.models import CustomerVisit
 from app.webhooks.models import WebhookDelivery, WebhookSubscription
@@ -53,7 +55,7 @@ __all__ = [
     "Delegation", "Delivery", "DeliveryLine", "DeliveryReturn", "Department",
     "DeviationAnalysis", "DeviationMeasure", "DocumentCounter", "DunningEntry", "Event",
     "EventSequencerState", "EventSubject", "Expense", "ExpenseBudget", "ExpenseBudgetItem",
-    "ExpenseOverride", "GrowthTarget", "IdempotencyRecord", "Lead", "Opportunity", "Order",
+    "ExpenseOverride", "GrowthTarget", "IdempotencyRecord", "Lead", "LeadFunnelDay", "Opportunity", "Order",
     "OrderLine", "Payment", "PaymentAllocation", "Product", "Quote", "QuoteLine", "Receivable",
     "ReceivableCredit", "ReceivableOpenBalance", "SalesMonthTotal", "SalesPlan", "SalesPlanLine",
     "SalesTarget", "SalesTargetMonth",

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from enum import IntEnum, StrEnum
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, false, or_, true
+from sqlalchemy import ColumnElement, and_, false, or_, true
 
 if TYPE_CHECKING:
     from app.core.security import Principal
@@ -337,6 +337,38 @@ def visible(
         if depts:
             clauses.append(department_column.in_(sorted(depts)))
     return or_(*clauses) if clauses else false()
+
+
+def visible_branches(
+    principal: "Principal",
+    *,
+    owner_column: Any,
+    department_column: Any,
+    table: dict[Role, Scope] = SALES_RECORD_SCOPES,
+) -> list[ColumnElement[bool]]:
+    """`visible()` as disjoint filters whose union it is: none when nothing is visible, one
+    when a single rule applies, else the departments' records and the principal's own
+    outside them. An aggregate runs one branch per statement of a UNION ALL, so each reads
+    its own index (an `owner OR department` filter reads neither); disjoint, no record
+    counts twice, and a grouping by the two columns keeps each group in one branch."""
+    scope = widest_scope(principal, table)
+    if scope == Scope.company:
+        return [true()]
+    departments: set[str] = set()
+    if scope >= Scope.department and principal.dept:
+        departments.add(principal.dept)
+    if scope >= Scope.overseen:
+        departments |= overseen_departments(principal)
+    listed = sorted(departments)
+    branches: list[ColumnElement[bool]] = []
+    if listed:
+        branches.append(department_column == listed[0] if len(listed) == 1
+                        else department_column.in_(listed))
+    if scope >= Scope.own:
+        own = owner_column == principal.sub
+        branches.append(own if not listed else and_(
+            own, or_(department_column.is_(None), department_column.not_in(listed))))
+    return branches
 
 
 def sees_record(

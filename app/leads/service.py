@@ -38,6 +38,7 @@ from app.leads.models import Lead, LeadSource, LeadStatus
 from app.leads.schemas import AssignBody, LeadCreate, LeadSnapshot, LeadUpdate
 from app.leads.states import OPEN, TRANSITIONS, ensure_transition
 from app.opportunities.models import Opportunity
+from app.reports import funnel_rollup  # noqa: F401  (keeps the funnel's rollup with each change)
 
 ENTITY = "lead"
 DUPLICATE_LIMIT = 20

@@ -1,14 +1,19 @@
 """The lead funnel (leads → qualified → opportunities → won), aggregated in SQL: one
 statement groups the cohort by department and rep and rolls the groups up per department
-and in total, so the cost is one pass over the range's leads whatever their number."""
+and in total. A short range reads its leads (the covering index
+`ix_lead_created_at_department_id_owner_id`); a longer one sums the daily rollup
+`lead_funnel_day` (app/reports/funnel_rollup.py), a row per day, department and rep, so a
+year costs ~365 × reps rows whatever the number of leads. Both give the same figures."""
 
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
+    Integer,
     String,
     case,
+    false,
     func,
     inspect,
     label,
@@ -24,26 +29,67 @@ from sqlmodel import col
 from app.calendar.working_time import local_day_start
 from app.core.db import money_column_type
 from app.core.money import round_money
-from app.core.permissions import visible
+from app.core.permissions import visible_branches
 from app.core.security import Principal
 from app.leads.models import Lead
 from app.opportunities.models import Opportunity, OpportunityStage
 from app.reports.errors import InvalidRange
+from app.reports.models import POOL, LeadFunnelDay
 from app.reports.schemas import DepartmentFunnel, FunnelFigures, FunnelReport, RepFunnel
 
+# A range of up to this many days reads its leads: a week is a few thousand leads even in a
+# large company, one index range read; a longer range reads the daily rollup.
+LIVE_DAYS = 7
 COUNTS = ("leads", "qualified", "opportunities", "won")
 AMOUNTS = ("opportunity_amount", "won_amount")
 
 
 async def funnel(session: AsyncSession, principal: Principal, *, date_from: date | None,
                  date_to: date | None, department_id: str | None, owner_id: str | None,
-                 today: date) -> FunnelReport:
+                 today: date, from_rollup: bool | None = None) -> FunnelReport:
     """The cohort of leads created from `date_from` (default: the first of the month) to
-    `date_to` (default: today), within what the principal may see."""
+    `date_to` (default: today), within what the principal may see. `from_rollup` picks the
+    source (default: the rollup for ranges longer than LIVE_DAYS)."""
     date_to = date_to or today
     date_from = date_from or date_to.replace(day=1)
     if date_from > date_to:
         raise InvalidRange(f"from {date_from} is after to {date_to}.")
+    if from_rollup is None:
+        from_rollup = (date_to - date_from).days + 1 > LIVE_DAYS
+    grouped = _rollup_groups if from_rollup else _lead_groups
+    # One grouped SELECT per visibility branch, so each reads its own index range; the
+    # branches are disjoint and split on the grouping keys, so no group is in two of them.
+    branches: list[Any] = [grouped(branch, date_from=date_from, date_to=date_to,
+                                   department_id=department_id, owner_id=owner_id)
+                           for branch in _branches(principal, from_rollup=from_rollup)]
+    combined: Any = branches[0] if len(branches) == 1 else union_all(*branches)
+    groups = combined.cte("cohort")
+    figures = [groups.c[name] for name in (*COUNTS, *AMOUNTS)]
+    money = money_column_type()
+    rolled_up = [type_coerce(func.coalesce(func.sum(groups.c[name]), 0),
+                             money if name in AMOUNTS else groups.c[name].type).label(name)
+                 for name in (*COUNTS, *AMOUNTS)]
+    no_key = type_coerce(null(), String)
+    statement = union_all(
+        select(literal("rep").label("level"), groups.c.department_id, groups.c.owner_id,
+               *figures),
+        select(literal("department"), groups.c.department_id, no_key, *rolled_up)
+        .group_by(groups.c.department_id),
+        select(literal("total"), no_key, no_key, *rolled_up),
+    )
+    rows = (await session.execute(statement)).mappings().all()
+    return _report(rows, date_from=date_from, date_to=date_to)
+
+
+def _branches(principal: Principal, *, from_rollup: bool) -> list[Any]:
+    source: Any = LeadFunnelDay if from_rollup else Lead
+    return visible_branches(principal, owner_column=col(source.owner_id),
+                            department_column=col(source.department_id)) or [false()]
+
+
+def _lead_groups(visible: Any, *, date_from: date, date_to: date, department_id: str | None,
+                 owner_id: str | None) -> Any:
+    """The range's leads with their opportunities, grouped by department and rep."""
     won = col(Opportunity.stage) == OpportunityStage.won
     money = money_column_type()
     cohort = (
@@ -59,8 +105,7 @@ async def funnel(session: AsyncSession, principal: Principal, *, date_from: date
                type_coerce(func.coalesce(func.sum(case((won, col(Opportunity.won_amount)))), 0),
                            money).label("won_amount"))
         .select_from(Lead).outerjoin(Opportunity, col(Opportunity.lead_id) == Lead.id)
-        .where(visible(principal, owner_column=Lead.owner_id,
-                       department_column=Lead.department_id),
+        .where(visible,
                col(Lead.created_at) >= _inline(local_day_start(date_from)),
                col(Lead.created_at) < _inline(local_day_start(date_to + timedelta(days=1))))
         .group_by(col(Lead.department_id), col(Lead.owner_id)))
@@ -68,21 +113,31 @@ async def funnel(session: AsyncSession, principal: Principal, *, date_from: date
         cohort = cohort.where(col(Lead.department_id) == department_id)
     if owner_id is not None:
         cohort = cohort.where(col(Lead.owner_id) == owner_id)
-    groups = cohort.cte("cohort")
-    figures = [groups.c[name] for name in (*COUNTS, *AMOUNTS)]
-    rolled_up = [type_coerce(func.coalesce(func.sum(groups.c[name]), 0),
-                             money if name in AMOUNTS else groups.c[name].type).label(name)
-                 for name in (*COUNTS, *AMOUNTS)]
-    no_key = type_coerce(null(), String)
-    statement = union_all(
-        select(literal("rep").label("level"), groups.c.department_id, groups.c.owner_id,
-               *figures),
-        select(literal("department"), groups.c.department_id, no_key, *rolled_up)
-        .group_by(groups.c.department_id),
-        select(literal("total"), no_key, no_key, *rolled_up),
-    )
-    rows = (await session.execute(statement)).mappings().all()
-    return _report(rows, date_from=date_from, date_to=date_to)
+    return cohort
+
+
+def _rollup_groups(visible: Any, *, date_from: date, date_to: date,
+                   department_id: str | None, owner_id: str | None) -> Any:
+    """The range's days of the rollup, summed by department and rep."""
+    money = money_column_type()
+    day = inspect(LeadFunnelDay).columns["day"]
+    sums = [type_coerce(func.sum(col(getattr(LeadFunnelDay, name))),
+                        money if name in AMOUNTS else Integer).label(name)
+            for name in (*COUNTS, *AMOUNTS)]
+    groups = (
+        select(label("department_id", col(LeadFunnelDay.department_id)),
+               label("owner_id", func.nullif(col(LeadFunnelDay.owner_id), POOL)), *sums)
+        .where(visible,
+               col(LeadFunnelDay.day) >= literal(date_from, type_=day.type,
+                                                 literal_execute=True),
+               col(LeadFunnelDay.day) <= literal(date_to, type_=day.type,
+                                                 literal_execute=True))
+        .group_by(col(LeadFunnelDay.department_id), col(LeadFunnelDay.owner_id)))
+    if department_id is not None:
+        groups = groups.where(col(LeadFunnelDay.department_id) == department_id)
+    if owner_id is not None:
+        groups = groups.where(col(LeadFunnelDay.owner_id) == owner_id)
+    return groups
 
 
 def _inline(moment: datetime) -> Any:
