@@ -11,7 +11,7 @@ leads: on PostgreSQL it also carries the qualification and the id (INCLUDE), so 
 read from the index alone; SQLite has no INCLUDE (its index carries the rowid, the id).
 
 Revision ID: 6c5170b43e7b
-Revises: a1450c5addf2
+Revises: 615a705104da
 Create Date: 2026-12-01 11:52:14.693140+00:00
 """
 
@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '6c5170b43e7b'
-down_revision: str | Sequence[str] | None = 'a1450c5addf2'
+down_revision: str | Sequence[str] | None = '615a705104da'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
