@@ -88,24 +88,26 @@ async def verify_since_checkpoint(session: AsyncSession, *, by: str, batch: int 
     """Recompute the entries sealed after the checkpoint and move the checkpoint to the head,
     or to the last good entry before a break."""
     start = await _checkpoint(session)
+    # Read before the checkpoint row is re-read: the re-read refreshes the same ORM object.
+    from_seq, from_hash = start.verified_seq, start.verified_hash
     head_seq, head_hash = await _head(session)
-    walk = await _walk(session, from_seq=start.verified_seq, from_hash=start.verified_hash,
+    walk = await _walk(session, from_seq=from_seq, from_hash=from_hash,
                        head_seq=head_seq, head_hash=head_hash, batch=batch, progress=progress)
-    moved = walk.last_seq > start.verified_seq
+    moved = walk.last_seq > from_seq
     if moved:
         # Only forward, and only from where this walk started: two verifications may finish
         # in any order, and a full check may have moved the checkpoint back meanwhile.
         await session.execute(
             update(AuditCheckpoint)
             .where(col(AuditCheckpoint.id) == 1,
-                   col(AuditCheckpoint.verified_seq) >= start.verified_seq,
+                   col(AuditCheckpoint.verified_seq) >= from_seq,
                    col(AuditCheckpoint.verified_seq) < walk.last_seq)
             .values(verified_seq=walk.last_seq, verified_hash=walk.last_hash,
                     verified_at=utcnow(), verified_by=by)
             .execution_options(synchronize_session=False))
     await commit(session)
     checkpoint = await _checkpoint(session) if moved else start
-    return _result(walk, head_seq, head_hash, start.verified_seq, checkpoint)
+    return _result(walk, head_seq, head_hash, from_seq, checkpoint)
 
 
 async def full_check(

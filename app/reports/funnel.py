@@ -37,25 +37,22 @@ from app.reports.errors import InvalidRange
 from app.reports.models import POOL, LeadFunnelDay
 from app.reports.schemas import DepartmentFunnel, FunnelFigures, FunnelReport, RepFunnel
 
-# A range of up to this many days reads its leads: a week is a few thousand leads even in a
-# large company, one index range read; a longer range reads the daily rollup.
-LIVE_DAYS = 7
 COUNTS = ("leads", "qualified", "opportunities", "won")
 AMOUNTS = ("opportunity_amount", "won_amount")
 
 
 async def funnel(session: AsyncSession, principal: Principal, *, date_from: date | None,
                  date_to: date | None, department_id: str | None, owner_id: str | None,
-                 today: date, from_rollup: bool | None = None) -> FunnelReport:
+                 today: date, from_rollup: bool = True) -> FunnelReport:
     """The cohort of leads created from `date_from` (default: the first of the month) to
-    `date_to` (default: today), within what the principal may see. `from_rollup` picks the
-    source (default: the rollup for ranges longer than LIVE_DAYS)."""
+    `date_to` (default: today), within what the principal may see, from the daily rollup
+    (kept in each command's transaction, so it is current to the last commit for any range
+    of whole days); `from_rollup=False` reads the leads themselves, the reference the
+    rollup is checked against."""
     date_to = date_to or today
     date_from = date_from or date_to.replace(day=1)
     if date_from > date_to:
         raise InvalidRange(f"from {date_from} is after to {date_to}.")
-    if from_rollup is None:
-        from_rollup = (date_to - date_from).days + 1 > LIVE_DAYS
     grouped = _rollup_groups if from_rollup else _lead_groups
     # One grouped SELECT per visibility branch, so each reads its own index range; the
     # branches are disjoint and split on the grouping keys, so no group is in two of them.
