@@ -1,7 +1,9 @@
 """Every table, imported in one place so Alembic and the tests see the whole metadata."""
 
-from app import list_indexes  # noqa: F401  (indexes of the sorted lists, on others' tables)
-from app import search_indexes  # noqa: F401  (the text search's indexes, on others' tables)
+from app import (
+    list_indexes,  # noqa: F401  (indexes of the sorted lists, on others' tables)
+    search_indexes,  # noqa: F401  (the text search's indexes, on others' tables)
+)
 from app.approvals.models import (
     ApprovalDecision,
     ApprovalPolicyVersion,
@@ -25,7 +27,8 @@ from app.departments.models import Department
 from app.deviations import indexes as deviation_indexes  # noqa: F401  (on sales_order)
 from app.deviations.models import DeviationAnalysis, DeviationMeasure, GrowthTarget
 from app.events.models import Event, EventSequencerState, EventSubject
-from app.leads.models import Lead
+from app.leads import funnel_rollup  # noqa: F401  (keeps the funnel's daily rollup)
+from app.leads.models import Lead, LeadFunnelDay
 from app.opportunities.models import Opportunity
 from app.orders.models import Order, OrderLine, SalesMonthTotal
 from app.plans import indexes as plan_indexes  # noqa: F401  (indexes on others' tables)
@@ -40,9 +43,7 @@ from app.receivables.models import (
     ReceivableCredit,
     ReceivableOpenBalance,
 )
-from app.reports import funnel_rollup  # noqa: F401  (keeps the funnel's daily rollup)
 from app.reports import indexes as report_indexes  # noqa: F401  (indexes on others' tables)
-from app.reports.models import LeadFunnelDay
 from app.timeline import indexes as timeline_indexes  # noqa: F401  (indexes on others' tables)
 from app.visits.models import CustomerVisit
 from app.webhooks.models import WebhookDelivery, WebhookSubscription

@@ -25,6 +25,7 @@ from app.core.security import Principal
 from app.core.versioning import apply_changes, ensure_version
 from app.departments.service import insert_into_active_department, is_active
 from app.events.changes import record_change
+from app.leads import funnel_rollup  # noqa: F401  (keeps the funnel's rollup with each change)
 from app.leads.errors import (
     AssignmentForbidden,
     ContactRequired,
@@ -38,7 +39,6 @@ from app.leads.models import Lead, LeadSource, LeadStatus
 from app.leads.schemas import AssignBody, LeadCreate, LeadSnapshot, LeadUpdate
 from app.leads.states import OPEN, TRANSITIONS, ensure_transition
 from app.opportunities.models import Opportunity
-from app.reports import funnel_rollup  # noqa: F401  (keeps the funnel's rollup with each change)
 
 ENTITY = "lead"
 DUPLICATE_LIMIT = 20

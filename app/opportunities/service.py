@@ -40,7 +40,6 @@ from app.opportunities.schemas import (
     OpportunityUpdate,
 )
 from app.opportunities.states import OPEN, ORDER, PROBABILITY, TRANSITIONS, ensure_transition
-from app.reports import funnel_rollup  # noqa: F401  (keeps the funnel's rollup with each change)
 
 ENTITY = "opportunity"
 PROPOSAL = "opportunity_proposal"

@@ -2,7 +2,7 @@
 statement groups the cohort by department and rep and rolls the groups up per department
 and in total. A short range reads its leads (the covering index
 `ix_lead_created_at_department_id_owner_id`); a longer one sums the daily rollup
-`lead_funnel_day` (app/reports/funnel_rollup.py), a row per day, department and rep, so a
+`lead_funnel_day` (app/leads/funnel_rollup.py), a row per day, department and rep, so a
 year costs ~365 × reps rows whatever the number of leads. Both give the same figures."""
 
 from datetime import date, datetime, timedelta
@@ -31,10 +31,9 @@ from app.core.db import money_column_type
 from app.core.money import round_money
 from app.core.permissions import visible_branches
 from app.core.security import Principal
-from app.leads.models import Lead
+from app.leads.models import POOL, Lead, LeadFunnelDay
 from app.opportunities.models import Opportunity, OpportunityStage
 from app.reports.errors import InvalidRange
-from app.reports.models import POOL, LeadFunnelDay
 from app.reports.schemas import DepartmentFunnel, FunnelFigures, FunnelReport, RepFunnel
 
 COUNTS = ("leads", "qualified", "opportunities", "won")

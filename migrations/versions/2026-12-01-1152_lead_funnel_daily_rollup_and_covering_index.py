@@ -3,7 +3,7 @@
 The funnel report read every lead of its range: 278 ms company-wide over 1,000,000 leads.
 `lead_funnel_day` keeps its figures per company calendar day of creation, department and
 rep (leads, qualified, opportunities and their amount, won and the amount won), kept in the
-transaction of every change to a lead or its opportunity (app/reports/funnel_rollup.py);
+transaction of every change to a lead or its opportunity (app/leads/funnel_rollup.py);
 a long range sums ~365 × reps rows instead of every lead. Filled here from the leads so far.
 
 `ix_lead_created_at_department_id_owner_id` serves the short ranges that still read the

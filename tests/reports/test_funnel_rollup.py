@@ -15,10 +15,9 @@ from app.calendar.working_time import local_date
 from app.core.db import create_sessionmaker
 from app.core.permissions import Role
 from app.core.security import Principal
-from app.leads.models import Lead
+from app.leads.funnel_rollup import FIGURES, figures_of
+from app.leads.models import Lead, LeadFunnelDay
 from app.reports import funnel as funnel_report
-from app.reports.funnel_rollup import FIGURES, figures_of
-from app.reports.models import LeadFunnelDay
 from tests.conftest import IS_POSTGRES
 from tests.factories.departments import create_department
 

@@ -41,9 +41,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, UOWTransaction
 
 from app.calendar.working_time import local_date
-from app.leads.models import Lead
+from app.leads.models import POOL, Lead, LeadFunnelDay
 from app.opportunities.models import Opportunity, OpportunityStage
-from app.reports.models import POOL, LeadFunnelDay
 
 ZERO = Decimal("0.00")
 _BEFORE = "lead_funnel_day.before"
@@ -201,8 +200,12 @@ def _write(session: Session) -> None:
     # A savepoint's release: the outer transaction writes the rollup when it commits.
     if session.in_nested_transaction():
         return
-    if session.new or session.dirty or session.deleted:
-        session.flush()  # the commit's own flush comes after this hook: mark its leads now
+    if any(isinstance(instance, (Lead, Opportunity))
+           for instance in (*session.new, *session.dirty, *session.deleted)):
+        # The commit's own flush comes after this hook: mark its leads now. Only then, so
+        # that other commits keep the fastpath journal's order (its writes before the
+        # commit's flush, app/core/fastpath).
+        session.flush()
     before: dict[int, Counted | None] = session.info.pop(_BEFORE, None) or {}
     if not before:
         return
