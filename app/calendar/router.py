@@ -1,8 +1,9 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi.responses import StreamingResponse
 
-from app.calendar import official, service
+from app.calendar import exports, official, service
 from app.calendar.errors import (
     CalendarDayConflict,
     CalendarDayNotFound,
@@ -19,9 +20,11 @@ from app.calendar.schemas import (
     CalendarImport,
     CalendarImportResult,
 )
+from app.core.clock import Now
 from app.core.db import SessionDep
 from app.core.errors import Forbidden, StaleVersion, errors_doc
-from app.core.pagination import CursorQuery, LimitQuery
+from app.core.export import FormatQuery, file_responses
+from app.core.pagination import CursorQuery, LimitQuery, Listed, ListRequest
 from app.core.security import CurrentPrincipal
 from app.core.versioning import IfMatch, set_etag
 
@@ -29,21 +32,31 @@ router = APIRouter(prefix="/calendar", tags=["calendar"])
 DayPath = Annotated[CalendarDate, Path(description="The day, YYYY-MM-DD")]
 
 
-@router.get("", response_model=CalendarDayPage, responses=errors_doc(InvalidDateRange))
+@router.get("", response_model=CalendarDayPage,
+            responses={**file_responses(), **errors_doc(InvalidDateRange)})
 async def list_calendar_days(
-    session: SessionDep, _principal: CurrentPrincipal,
+    request: Request, session: SessionDep, _principal: CurrentPrincipal, now: Now,
     from_: Annotated[CalendarDate, Query(alias="from", description="First day, YYYY-MM-DD")],
     to: Annotated[CalendarDate, Query(description="Last day (inclusive), YYYY-MM-DD")],
-    limit: LimitQuery = 200, cursor: CursorQuery = None,
-) -> CalendarDayPage:
-    """Holidays and make-up working days from `from` to `to`, ordered by day.
+    limit: LimitQuery = 200, cursor: CursorQuery = None, format: FormatQuery = None,
+) -> CalendarDayPage | StreamingResponse:
+    """Holidays and make-up working days from `from` to `to`, ordered by day; every one of
+    them as CSV or XLSX with `format`.
 
     At most three years per request; days not listed follow the Monday–Friday week.
     """
-    items, next_cursor = await service.list_days(session, start=from_, end=to, limit=limit,
-                                                 cursor=cursor)
-    return CalendarDayPage(items=[CalendarDayRead.model_validate(d) for d in items],
-                           next_cursor=next_cursor)
+
+    async def page_of(wanted: ListRequest) -> Listed[CalendarDayRead]:
+        items, next_cursor = await service.list_days(session, start=from_, end=to,
+                                                     limit=wanted.limit, cursor=wanted.cursor)
+        return Listed([CalendarDayRead.model_validate(d) for d in items], next_cursor)
+
+    page = ListRequest(limit=limit, cursor=cursor)
+    file = await exports.CALENDAR.file(request, format, page=page, now=now, page_of=page_of)
+    if file is not None:
+        return file
+    listed = await page_of(page)
+    return CalendarDayPage(items=listed.items, next_cursor=listed.next_cursor)
 
 
 @router.post("/import", response_model=CalendarImportResult,

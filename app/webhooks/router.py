@@ -2,17 +2,19 @@ from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Request, Response
+from fastapi.responses import StreamingResponse
 
 from app.core.clock import Now
 from app.core.config import Settings
 from app.core.db import SessionDep
 from app.core.errors import Forbidden, StaleVersion, errors_doc
+from app.core.export import FormatQuery, file_responses
 from app.core.ids import BIGINT_MAX, path_id
-from app.core.pagination import CursorQuery, LimitQuery
+from app.core.pagination import CursorQuery, LimitQuery, Listed, ListRequest
 from app.core.security import CurrentPrincipal
 from app.core.versioning import IfMatch, set_etag
 from app.webhooks import fanout as _registers_fan_out  # noqa: F401
-from app.webhooks import service
+from app.webhooks import exports, service
 from app.webhooks.errors import (
     DeliveryInFlight,
     DeliveryNotFound,
@@ -65,13 +67,24 @@ async def create_webhook(body: WebhookCreate, session: SessionDep, principal: Cu
     return _with_secret(subscription, secret)
 
 
-@router.get("/webhooks", response_model=WebhookPage, responses=errors_doc(Forbidden))
-async def list_webhooks(session: SessionDep, principal: CurrentPrincipal, limit: LimitQuery = 50,
-                        cursor: CursorQuery = None) -> WebhookPage:
-    items, next_cursor = await service.list_subscriptions(session, principal, limit=limit,
-                                                          cursor=cursor)
-    return WebhookPage(items=[WebhookRead.model_validate(s) for s in items],
-                       next_cursor=next_cursor)
+@router.get("/webhooks", response_model=WebhookPage,
+            responses={**file_responses(), **errors_doc(Forbidden)})
+async def list_webhooks(request: Request, session: SessionDep, principal: CurrentPrincipal,
+                        now: Now, limit: LimitQuery = 50, cursor: CursorQuery = None,
+                        format: FormatQuery = None) -> WebhookPage | StreamingResponse:
+    """The subscriptions (admin); all of them as CSV or XLSX with `format`."""
+
+    async def page_of(wanted: ListRequest) -> Listed[WebhookRead]:
+        items, next_cursor = await service.list_subscriptions(
+            session, principal, limit=wanted.limit, cursor=wanted.cursor)
+        return Listed([WebhookRead.model_validate(s) for s in items], next_cursor)
+
+    page = ListRequest(limit=limit, cursor=cursor)
+    file = await exports.WEBHOOKS.file(request, format, page=page, now=now, page_of=page_of)
+    if file is not None:
+        return file
+    listed = await page_of(page)
+    return WebhookPage(items=listed.items, next_cursor=listed.next_cursor)
 
 
 @router.get("/webhooks/{subscription_id}", response_model=WebhookRead,
@@ -142,17 +155,28 @@ async def replay_webhook(subscription_id: Id, body: ReplayBody, session: Session
 
 
 @router.get("/webhooks/{subscription_id}/deliveries", response_model=WebhookDeliveryPage,
-            responses=errors_doc(Forbidden, SubscriptionNotFound))
+            responses={**file_responses(), **errors_doc(Forbidden, SubscriptionNotFound)})
 async def list_webhook_deliveries(
-    subscription_id: Id, session: SessionDep, principal: CurrentPrincipal,
-    status: WebhookDeliveryStatus | None = None, limit: LimitQuery = 50, cursor: CursorQuery = None,
-) -> WebhookDeliveryPage:
-    """The delivery log, newest first: status, attempts, last answer, latency, next attempt."""
-    items, next_cursor = await service.list_deliveries(
-        session, principal, subscription_id=subscription_id, status=status, limit=limit,
-        cursor=cursor)
-    return WebhookDeliveryPage(items=[WebhookDeliveryRead.model_validate(d) for d in items],
-                        next_cursor=next_cursor)
+    request: Request, subscription_id: Id, session: SessionDep, principal: CurrentPrincipal,
+    now: Now, status: WebhookDeliveryStatus | None = None, limit: LimitQuery = 50,
+    cursor: CursorQuery = None, format: FormatQuery = None,
+) -> WebhookDeliveryPage | StreamingResponse:
+    """The delivery log, newest first: status, attempts, last answer, latency, next attempt;
+    all of it as CSV or XLSX with `format` (without the bodies)."""
+
+    async def page_of(wanted: ListRequest) -> Listed[WebhookDeliveryRead]:
+        items, next_cursor = await service.list_deliveries(
+            session, principal, subscription_id=subscription_id, status=status,
+            limit=wanted.limit, cursor=wanted.cursor)
+        return Listed([WebhookDeliveryRead.model_validate(d) for d in items], next_cursor)
+
+    page = ListRequest(limit=limit, cursor=cursor)
+    file = await exports.WEBHOOK_DELIVERIES.file(request, format, page=page, now=now,
+                                                 page_of=page_of)
+    if file is not None:
+        return file
+    listed = await page_of(page)
+    return WebhookDeliveryPage(items=listed.items, next_cursor=listed.next_cursor)
 
 
 @router.get("/webhook-deliveries/{delivery_id}", response_model=WebhookDeliveryRead,

@@ -25,6 +25,7 @@ Create Date: 2026-12-01 11:47:51.855004+00:00
 
 from collections.abc import Sequence
 
+import sqlalchemy as sa
 from alembic import op
 
 revision: str = '4e5c3d51bde6'
@@ -73,11 +74,16 @@ def upgrade() -> None:
     if not _on_postgresql():
         return
     op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+    # The operator class by its schema: the extension lives where it was first created,
+    # which need not be on the search_path the migration runs with.
+    schema = op.get_bind().execute(sa.text(
+        "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace "
+        "WHERE e.extname = 'pg_trgm'")).scalar_one()
     op.execute(SEARCH_GRAMS)
     for table, columns in SEARCHED.items():
         for column in columns:
             op.execute(f"CREATE INDEX ix_{table}_{column}_trgm ON {table} "
-                       f"USING gin (lower({column}) gin_trgm_ops)")
+                       f'USING gin (lower({column}) "{schema}".gin_trgm_ops)')
             op.execute(f"CREATE INDEX ix_{table}_{column}_grams ON {table} "
                        f"USING gin (search_grams(lower({column})))")
 

@@ -23,7 +23,8 @@ def _file_lists() -> list[str]:
 FILES = _file_lists()
 TESTED_HERE = [path for path in FILES if "{" not in path.replace("{customer_id}", "")]
 # What a route cannot answer without.
-REQUIRED = {"/api/v1/reports/deviation": {"period": "2026"}}
+REQUIRED = {"/api/v1/reports/deviation": {"period": "2026"},
+            "/api/v1/calendar": {"from": "2026-01-01", "to": "2026-12-31"}}
 
 
 def test_the_main_lists_offer_files():
@@ -47,8 +48,9 @@ def test_every_report_offers_files():
 
 @pytest.mark.parametrize("path", TESTED_HERE)
 async def test_each_list_answers_csv_and_xlsx(client, session, headers_for, path):
-    # The GM reads every list but the audit log, which is the auditor's.
-    gm = headers_for(roles=["gm", "auditor"], sub="gm")
+    # The GM reads every list but the audit log, which is the auditor's, and the webhooks,
+    # which are the admin's.
+    gm = headers_for(roles=["gm", "auditor", "admin"], sub="gm")
     if "{customer_id}" in path:
         customer = await create_customer(session, department=await create_department(session))
         path = path.replace("{customer_id}", str(customer.id))
