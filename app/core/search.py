@@ -57,10 +57,11 @@ def grams_column_name(column_name: str) -> str:
 
 
 def outside_the_models(_object: Any, name: str | None, type_: str, reflected: bool,
-                       _compare_to: Any) -> bool:
+                       compare_to: Any) -> bool:
     """Alembic's `include_object`: False for the gram columns and their indexes, which
-    exist on PostgreSQL only (created by the migration) and so are not in the models."""
-    return not (reflected and type_ in ("column", "index")
+    exist on PostgreSQL only (created by the migration) and so are not in the models (a
+    model's own column or index of such a name is compared as usual)."""
+    return not (reflected and compare_to is None and type_ in ("column", "index")
                 and (name or "").endswith(GRAMS_SUFFIX))
 
 
