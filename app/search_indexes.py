@@ -1,8 +1,10 @@
 """The columns the lists' `?q=` searches (app.core.search.text_contains), each with its
-trigram and gram indexes on PostgreSQL, declared in one place like app/list_indexes.py
-(the tables belong to their domains; app/models.py imports this module so the metadata,
-Alembic and the tests see them). A column searched by a list and missing here is a scan
-of its table on every search."""
+trigram index on PostgreSQL, declared in one place like app/list_indexes.py (the tables
+belong to their domains; app/models.py imports this module so the metadata, Alembic and
+the tests see them). Beside each, PostgreSQL has a stored gram column `<column>_grams` and
+its GIN index, which the migrations alone create (4e5c3d51bde6, 49e2abf08273: keep their
+lists of columns the same as this one). A column searched by a list and missing here is a
+scan of its table on every search."""
 
 from typing import Any
 

@@ -147,7 +147,7 @@ def lead_predicate(term: str) -> str:
         like = f"lower({column}) LIKE '{pattern}' ESCAPE '\\'"
         if grams is not None:
             array = ",".join(f'"{gram}"' for gram in grams)
-            like = f"(search_grams(lower({column})) @> '{{{array}}}' AND {like})"
+            like = f"({column}_grams @> '{{{array}}}' AND {like})"
         parts.append(like)
     return " OR ".join(parts)
 

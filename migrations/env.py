@@ -13,6 +13,7 @@ from sqlmodel.sql.sqltypes import AutoString
 import app.models  # noqa: F401 - registers every table
 from app.core.config import Settings
 from app.core.db import ExactDecimal, UTCDateTime, create_engine, metadata
+from app.core.search import outside_the_models
 
 config = context.config
 if config.config_file_name is not None and config.attributes.get("configure_logger", True):
@@ -42,6 +43,7 @@ def _configure(connection: Connection) -> None:
         compare_type=True,
         compare_server_default=True,
         render_item=_render_item,
+        include_object=outside_the_models,
     )
 
 

@@ -9,26 +9,60 @@ indexes per searched column make it fast at a million rows (declared with
   3 or more characters: the planner reads the term's trigrams from the index.
 - pg_trgm cannot serve a term of 1-2 characters (it has no trigram), and it only indexes
   characters the database's LC_CTYPE calls letters: under `C` a Chinese character is none,
-  so even `华为技术` would find no trigram. So a second index holds each value's *grams*,
-  `search_grams(lower(column))`: every two-character substring, plus every non-ASCII
-  character alone (a one-character Chinese term such as a surname). A term's grams are all
-  among the value's grams whenever the value contains the term, in any locale, so the
-  containment `@>` narrows the rows through the index and the LIKE rechecks them. A Chinese
-  or other non-ASCII term, and any term of two characters, go this way.
+  so even `华为技术` would find no trigram. So each searched column has a stored generated
+  column of its *grams*, `<column>_grams = search_grams(lower(column))`: every
+  two-character substring, plus every non-ASCII character alone (a one-character Chinese
+  term such as a surname), with a GIN index on it. A term's grams are all among the value's
+  grams whenever the value contains the term, in any locale, so the containment `@>`
+  narrows the rows through the index and the LIKE rechecks them. A Chinese or other
+  non-ASCII term, and any term of two characters, go this way. The grams are stored rather
+  than an expression index on `search_grams(...)`: PostgreSQL re-runs an indexed
+  expression wherever it re-checks a row (a bitmap's recheck, the filter of a newest-first
+  read for a common term), and the PL/pgSQL function at ~30 µs a row made `华为` over a
+  million leads 452 ms; the stored array costs a comparison (bench/README.md).
 - A single ASCII character (matches most rows anyway) is a plain LIKE.
 
-SQLite has neither index type: there it stays the plain LIKE (a scan, which is fine at
-SQLite's sizes)."""
+SQLite has neither index type nor the gram columns: there it stays the plain LIKE (a
+scan, which is fine at SQLite's sizes). The gram columns are PostgreSQL's alone, so they
+are not in the models: the migration creates them and `outside_the_models()` keeps
+Alembic's comparison of models and database from asking to drop them."""
 
 from typing import Any
 
-from sqlalchemy import ARRAY, Boolean, ColumnElement, Index, Text, bindparam, func, or_
+from sqlalchemy import (
+    ARRAY,
+    Boolean,
+    ColumnClause,
+    ColumnElement,
+    Index,
+    Text,
+    bindparam,
+    func,
+    or_,
+)
+from sqlalchemy import column as sql_column
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.visitors import InternalTraversal
 
-# The SQL function behind the gram index (created by the migration, PostgreSQL only). It
+# The SQL function behind the gram columns (created by the migration, PostgreSQL only). It
 # must compute exactly `grams_of()` for a value, or the containment would miss rows.
 GRAMS_FUNCTION = "search_grams"
+# `<column>_grams`: the stored `search_grams(lower(<column>))` of a searched column, and
+# `ix_<table>_<column>_grams` its GIN index.
+GRAMS_SUFFIX = "_grams"
+
+
+def grams_column_name(column_name: str) -> str:
+    return f"{column_name}{GRAMS_SUFFIX}"
+
+
+def outside_the_models(_object: Any, name: str | None, type_: str, reflected: bool,
+                       compare_to: Any) -> bool:
+    """Alembic's `include_object`: False for the gram columns and their indexes, which
+    exist on PostgreSQL only (created by the migration) and so are not in the models (a
+    model's own column or index of such a name is compared as usual)."""
+    return not (reflected and compare_to is None and type_ in ("column", "index")
+                and (name or "").endswith(GRAMS_SUFFIX))
 
 
 def contains_pattern(text: str) -> str:
@@ -68,10 +102,18 @@ def _column_contains(column: Any, q: str) -> ColumnElement[bool]:
     grams = term_grams(q.lower())
     if grams is None:
         return like
-    indexed = func.lower(column)
-    narrowed = getattr(func, GRAMS_FUNCTION)(indexed, type_=ARRAY(Text)).op(
-        "@>", is_comparison=True)(bindparam(None, grams, type_=ARRAY(Text)))
+    narrowed = _grams_column(column).op("@>", is_comparison=True)(
+        bindparam(None, grams, type_=ARRAY(Text)))
     return _NarrowedLike(narrowed, like)
+
+
+def _grams_column(column: Any) -> ColumnClause[Any]:
+    """The stored gram column beside `column` (a model's attribute or a table's column),
+    in the same table (or alias of it), so the statement needs no other FROM."""
+    searched = column.__clause_element__() if hasattr(column, "__clause_element__") else column
+    stored: ColumnClause[Any] = sql_column(grams_column_name(searched.name), ARRAY(Text))
+    stored.table = searched.table
+    return stored
 
 
 class _NarrowedLike(ColumnElement[bool]):
@@ -103,12 +145,11 @@ def _compile_narrowed(element: _NarrowedLike, compiler: Any, **kw: Any) -> str:
 
 
 def search_indexes(table: Any, *names: str) -> None:
-    """Declare, on PostgreSQL only, the two GIN indexes `text_contains()` reads for each of
-    the table's searched columns: trigrams of lower(column) and its grams."""
+    """Declare, on PostgreSQL only, the trigram GIN index `text_contains()` reads for each
+    of the table's searched columns. The gram column and its index beside each are the
+    migration's alone (see the module's docstring)."""
     for name in names:
         lowered = func.lower(table.c[name])
         Index(f"ix_{table.name}_{name}_trgm", lowered.label(f"{name}_lower"),
               postgresql_using="gin",
               postgresql_ops={f"{name}_lower": "gin_trgm_ops"}).ddl_if(dialect="postgresql")
-        Index(f"ix_{table.name}_{name}_grams", getattr(func, GRAMS_FUNCTION)(lowered),
-              postgresql_using="gin").ddl_if(dialect="postgresql")
