@@ -352,10 +352,10 @@ class TestLabels:
 
 
 def test_the_planning_lists_offer_files():
-    from tests.export.test_every_list import FILE_LISTS
+    from tests.export.test_every_list import FILES
 
     assert {"/api/v1/sales-plans", "/api/v1/sales-targets", "/api/v1/expense-budgets",
             "/api/v1/expense-budgets/{budget_id}/expenses",
             "/api/v1/expense-budgets/{budget_id}/overrides", "/api/v1/growth-targets",
             "/api/v1/deviation-analyses", "/api/v1/delegations",
-            "/api/v1/departments"} <= set(FILE_LISTS)
+            "/api/v1/departments"} <= set(FILES)
