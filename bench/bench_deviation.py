@@ -44,7 +44,7 @@ from _common import (
     server_env,
     throwaway_database,
 )
-from bench_receivables import Timing, measure
+from bench_receivables import Figure, Timing, measure
 
 from app.orders.month_totals import backfill_sql
 
@@ -149,14 +149,11 @@ def run(args: argparse.Namespace) -> None:
             common = {"requests": args.requests, "warmup": args.warmup}
             target = f"< {TARGET_MS} ms"
             with httpx.Client(timeout=60) as client:
-                timings = [
-                    measure("month, all", target, server, client, path, {"period": month},
-                            token=gm, **common),
-                    measure("month, one", target, server, client, path, {"period": month},
-                            token=head, **common),
-                    measure("year, all", target, server, client, path,
-                            {"period": str(today.year - 1)}, token=gm, **common),
-                ]
+                timings = measure([
+                    Figure("month, all", target, path, {"period": month}, gm),
+                    Figure("month, one", target, path, {"period": month}, head),
+                    Figure("year, all", target, path, {"period": str(today.year - 1)}, gm),
+                ], server, client, **common)
             print_report(timings, args, month=month, plan=plan)
         finally:
             server.stop()

@@ -55,7 +55,7 @@ from _common import (
     server_env,
     throwaway_database,
 )
-from bench_receivables import measure
+from bench_receivables import Figure, measure
 
 from app.orders.month_totals import backfill_sql
 
@@ -173,14 +173,11 @@ def run(args: argparse.Namespace) -> None:
             params = {"period": str(year)}
             common = {"requests": args.requests, "warmup": args.warmup}
             with httpx.Client(timeout=60) as client:
-                timings = [
-                    measure("department", f"< {TARGETS_MS['department']} ms", server, client,
-                            path, params, token=head, **common),
-                    measure("rep", f"< {TARGETS_MS['rep']} ms", server, client, path, params,
-                            token=rep, **common),
-                    measure("company", f"< {TARGETS_MS['company']} ms", server, client, path,
-                            params, token=gm, **common),
-                ]
+                timings = measure([
+                    Figure("department", f"< {TARGETS_MS['department']} ms", path, params, head),
+                    Figure("rep", f"< {TARGETS_MS['rep']} ms", path, params, rep),
+                    Figure("company", f"< {TARGETS_MS['company']} ms", path, params, gm),
+                ], server, client, **common)
         finally:
             server.stop()
     print()

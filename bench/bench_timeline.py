@@ -49,7 +49,7 @@ from _common import (
     server_env,
     throwaway_database,
 )
-from bench_receivables import Timing, cursor_of, measure
+from bench_receivables import Figure, Timing, cursor_of, measure
 
 TARGET_MS = 50
 DEEP_RATIO = 1.2
@@ -198,14 +198,12 @@ def run(args: argparse.Namespace) -> None:
             path = "/api/v1/customers/1/timeline"
             common = {"requests": args.requests, "warmup": args.warmup}
             with httpx.Client(timeout=60) as client:
-                timings = [
-                    measure("page 1", f"< {TARGET_MS} ms", server, client, path,
-                            {"limit": 50}, token=gm, **common),
-                    measure("rep page 1", f"< {TARGET_MS} ms", server, client, path,
-                            {"limit": 50}, token=rep, **common),
-                    measure("deep", f"<= {DEEP_RATIO}x page 1", server, client, path,
-                            {"limit": 50, "cursor": deep_cursor}, token=gm, **common),
-                ]
+                timings = measure([
+                    Figure("page 1", f"< {TARGET_MS} ms", path, {"limit": 50}, gm),
+                    Figure("rep page 1", f"< {TARGET_MS} ms", path, {"limit": 50}, rep),
+                    Figure("deep", f"<= {DEEP_RATIO}x page 1", path,
+                           {"limit": 50, "cursor": deep_cursor}, gm),
+                ], server, client, **common)
             print_report(timings, args, documents=per_kind * KINDS, depth=depth)
         finally:
             server.stop()
