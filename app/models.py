@@ -28,7 +28,7 @@ from app.deviations import indexes as deviation_indexes  # noqa: F401  (on sales
 from app.deviations.models import DeviationAnalysis, DeviationMeasure, GrowthTarget
 from app.events.models import Event, EventSequencerState, EventSubject
 from app.leads import funnel_rollup  # noqa: F401  (keeps the funnel's daily rollup)
-from app.leads.models import Lead, LeadFunnelDay
+from app.leads.models import Lead, LeadFunnelDay, LeadFunnelMonth
 from app.opportunities.models import Opportunity
 from app.orders.models import Order, OrderLine, SalesMonthTotal
 from app.plans import indexes as plan_indexes  # noqa: F401  (indexes on others' tables)
@@ -56,9 +56,9 @@ __all__ = [
     "Delegation", "Delivery", "DeliveryLine", "DeliveryReturn", "Department",
     "DeviationAnalysis", "DeviationMeasure", "DocumentCounter", "DunningEntry", "Event",
     "EventSequencerState", "EventSubject", "Expense", "ExpenseBudget", "ExpenseBudgetItem",
-    "ExpenseOverride", "GrowthTarget", "IdempotencyRecord", "Lead", "LeadFunnelDay", "Opportunity", "Order",
-    "OrderLine", "Payment", "PaymentAllocation", "Product", "Quote", "QuoteLine", "Receivable",
-    "ReceivableCredit", "ReceivableOpenBalance", "SalesMonthTotal", "SalesPlan", "SalesPlanLine",
-    "SalesTarget", "SalesTargetMonth",
+    "ExpenseOverride", "GrowthTarget", "IdempotencyRecord", "Lead", "LeadFunnelDay",
+    "LeadFunnelMonth", "Opportunity", "Order", "OrderLine", "Payment", "PaymentAllocation",
+    "Product", "Quote", "QuoteLine", "Receivable", "ReceivableCredit", "ReceivableOpenBalance",
+    "SalesMonthTotal", "SalesPlan", "SalesPlanLine", "SalesTarget", "SalesTargetMonth",
     "WebhookDelivery", "WebhookSubscription", "metadata",
 ]

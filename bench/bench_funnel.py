@@ -10,19 +10,21 @@ It creates a throwaway PostgreSQL database, migrates it and seeds it in bulk wit
 (INSERT ... SELECT over generate_series): five departments of ten reps, 10,000 customers,
 `--leads` leads created over the 401 days before today (one in twenty in its department's
 pool, one in three qualified), an opportunity for one lead in six (a quarter of them won,
-a quarter lost), and the daily rollup `lead_funnel_day` as the migration builds it (the
-commands keep it from then on); then VACUUM ANALYZE.
+a quarter lost), and the rollup (`lead_funnel_day`, `lead_funnel_month`) as the migrations
+build it (the commands keep it from then on); then VACUUM ANALYZE.
 
 It starts the API with one uvicorn worker, its access log on, and sends each request
 `--requests` times, the figures taking turns, after a warm-up; the times are the server's
 (`duration_ms` of the access log, as in bench_receivables.py). Figures, each < 50 ms at p95:
 
-  company / department / rep × week    the last 7 days: read from the leads (covering index)
-  company / department / rep × month   the last 30 days: summed from the daily rollup
-  company / department / rep × year    the last 365 days: summed from the daily rollup
+  company / department / rep × week    the last 7 days
+  company / department / rep × month   the last 30 days
+  company / department / rep × year    the last 365 days
 
-as the GM, the head of `bench` and the rep `rep.bench.3`; and PostgreSQL's plans for a
-week read from the leads (the head's two visibility branches) and a year from the rollup.
+as the GM, the head of `bench` and the rep `rep.bench.3`, every range summed from the
+rollup (its whole months from the months, its other days from the days); and PostgreSQL's
+plans for a week read from the leads (the head's two visibility branches: the reference
+the rollup is tested against) and the company's year from the rollup.
 The database is dropped at the end, also on failure or Ctrl-C (unless --keep-db). A
 measurement, not a test: the exit status is 0 whatever the figures.
 """
@@ -119,6 +121,11 @@ SELECT (l.created_at AT TIME ZONE 'Asia/Shanghai')::date, l.department_id,
        coalesce(sum(CASE WHEN o.stage = 'won' THEN o.won_amount END), 0)
 FROM lead l LEFT JOIN opportunity o ON o.lead_id = l.id
 GROUP BY 1, 2, 3;
+INSERT INTO lead_funnel_month (month, department_id, owner_id, leads, qualified,
+                               opportunities, opportunity_amount, won, won_amount)
+SELECT date_trunc('month', day)::date, department_id, owner_id, sum(leads), sum(qualified),
+       sum(opportunities), sum(opportunity_amount), sum(won), sum(won_amount)
+FROM lead_funnel_day GROUP BY 1, 2, 3;
 """
 
 # The head's week read from the leads: the department's branch and the head's own leads
@@ -142,13 +149,29 @@ WHERE l.owner_id = 'head.bench' AND (l.department_id IS NULL OR l.department_id 
 GROUP BY l.department_id, l.owner_id
 """
 
+# The company's year as app/reports/funnel.py sums it: the days before its first whole
+# month and after its last, and the whole months between.
 YEAR_PLAN_SQL = """
 EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF)
-SELECT department_id, nullif(owner_id, ''), sum(leads), sum(qualified), sum(opportunities),
+SELECT department_id, owner_id, sum(leads), sum(qualified), sum(opportunities),
        sum(opportunity_amount), sum(won), sum(won_amount)
-FROM lead_funnel_day WHERE day >= '{start}' AND day <= '{end}'
+FROM (SELECT department_id, nullif(owner_id, '') AS owner_id, leads, qualified,
+             opportunities, opportunity_amount, won, won_amount
+      FROM lead_funnel_day WHERE day >= '{start}' AND day < '{first}'
+      UNION ALL
+      SELECT department_id, nullif(owner_id, ''), leads, qualified, opportunities,
+             opportunity_amount, won, won_amount
+      FROM lead_funnel_day WHERE day >= '{after}' AND day <= '{end}'
+      UNION ALL
+      SELECT department_id, nullif(owner_id, ''), leads, qualified, opportunities,
+             opportunity_amount, won, won_amount
+      FROM lead_funnel_month WHERE month >= '{first}' AND month < '{after}') AS rollup
 GROUP BY department_id, owner_id
 """
+
+
+def next_month(day: date) -> date:
+    return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
 
 
 def parse_args() -> argparse.Namespace:
@@ -192,11 +215,17 @@ def run(args: argparse.Namespace) -> None:
             "SELECT (now() AT TIME ZONE 'Asia/Shanghai')::date", database=name))
         counts = psql("SELECT (SELECT count(*) FROM lead) || ' leads, ' || "
                       "(SELECT count(*) FROM opportunity) || ' opportunities, ' || "
-                      "(SELECT count(*) FROM lead_funnel_day) || ' rollup rows'", database=name)
+                      "(SELECT count(*) FROM lead_funnel_day) || ' daily and ' || "
+                      "(SELECT count(*) FROM lead_funnel_month) || ' monthly rollup rows'",
+                      database=name)
         week_plan = psql(WEEK_PLAN_SQL.format(start=today - timedelta(days=6),
                                               end=today + timedelta(days=1)), database=name)
-        year_plan = psql(YEAR_PLAN_SQL.format(start=today - timedelta(days=364), end=today),
-                         database=name)
+        year_start = today - timedelta(days=364)
+        first = year_start if year_start.day == 1 else next_month(year_start)
+        after = next_month(today) if next_month(today) - timedelta(days=1) == today \
+            else today.replace(day=1)
+        year_plan = psql(YEAR_PLAN_SQL.format(start=year_start, first=first, after=after,
+                                              end=today), database=name)
 
         server = ApiServer(env, Path(tmp) / "server.log")
         try:

@@ -1,7 +1,8 @@
-"""The running rollup of the funnel (`lead_funnel_day`): per company calendar day of a
-lead's creation, department and rep, how many leads there are, how many were qualified,
-converted into an opportunity and won, and the opportunities' amounts. The funnel report
-sums these rows for a long range (a year is ~365 × reps rows) instead of every lead.
+"""The running rollup of the funnel (`lead_funnel_day`, and `lead_funnel_month` beside it):
+per company calendar day (and month) of a lead's creation, department and rep, how many
+leads there are, how many were qualified, converted into an opportunity and won, and the
+opportunities' amounts. The funnel report sums these rows instead of every lead: a range's
+whole months from the months, its other days from the days (a year is ~12–40 rows per rep).
 
 What a lead counts for depends on the lead (creation day, department, rep, qualification)
 and on its opportunity (amount, stage, amount won), and many commands change those: lead
@@ -22,9 +23,10 @@ lead as well: a win and a reassignment of the same lead thus queue, instead of e
 moving the won amount from its own, stale, idea of the lead's key.
 
 Lock order. A command takes its own locks (the lead or opportunity it loads for update),
-then the marked leads' rows at its flushes, then the rollup rows at the commit, in key
-order: those are its last locks, held only to the commit, so a transaction holding a
-rollup row waits only for rollup rows further in that order: no deadlock (the same reasoning
+then the marked leads' rows at its flushes, then the rollup rows at the commit, the days'
+then the months', each in key order: those are its last locks, held only to the commit, so
+a transaction holding a rollup row waits only for rollup rows further in that order: no
+deadlock (the same reasoning
 as app/receivables/open_balances.py). A savepoint keeps the "before" figures of the leads it
 marked: they are the state before the transaction, which a savepoint's rollback restores.
 """
@@ -33,7 +35,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from functools import cache
 from typing import Any
 
 from sqlalchemy import Table, and_, bindparam, delete, event, inspect, select, update
@@ -41,15 +42,13 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, UOWTransaction
 
 from app.calendar.working_time import local_date
-from app.leads.models import POOL, Lead, LeadFunnelDay
+from app.leads.models import POOL, Lead, LeadFunnelDay, LeadFunnelMonth
 from app.opportunities.models import Opportunity, OpportunityStage
 
 ZERO = Decimal("0.00")
 _BEFORE = "lead_funnel_day.before"
-_TABLE: Table = LeadFunnelDay.__table__  # type: ignore[attr-defined]
 _LEAD: Table = Lead.__table__  # type: ignore[attr-defined]
 _OPPORTUNITY: Table = Opportunity.__table__  # type: ignore[attr-defined]
-_KEY = ("day", "department_id", "owner_id")
 FIGURES = ("leads", "qualified", "opportunities", "opportunity_amount", "won", "won_amount")
 # What the funnel reads of each: a change elsewhere (a note, a contact time) moves nothing.
 _LEAD_FIELDS = ("created_at", "department_id", "owner_id", "qualified_at")
@@ -210,48 +209,65 @@ def _write(session: Session) -> None:
     if not before:
         return
     deltas: dict[Key, list[Any]] = {}
+    months: dict[Key, list[Any]] = {}
     for sign, leads in ((-1, before), (1, figures_of(session, sorted(before)))):
         for lead in leads.values():
             if lead is None:
                 continue
-            summed = deltas.setdefault(lead.key, [0, 0, 0, ZERO, 0, ZERO])
-            for index, value in enumerate(lead.figures):
-                summed[index] += sign * value
-    # One row at a time, in key order (the lock order above). A key that gains a lead may
-    # open its row; any other change finds the key's row there (its leads are counted in it).
-    for key in sorted(deltas):
-        delta = dict(zip(FIGURES, deltas[key], strict=True))
-        if not any(delta.values()):
-            continue
-        keyed = dict(zip(_KEY, key, strict=True))
-        if delta["leads"] > 0:
-            session.execute(_upsert(session.get_bind().dialect.name), {**keyed, **delta})
-            continue
-        matched = {f"k_{name}": value for name, value in keyed.items()}
-        session.execute(_ADD, {**matched, **{f"d_{name}": delta[name] for name in FIGURES}})
-        if delta["leads"] < 0:
-            # The key may have no lead left: then its row goes (it is locked).
-            session.execute(_DELETE_EMPTY, matched)
+            day, department_id, owner_id = lead.key
+            for summed in (deltas.setdefault(lead.key, [0, 0, 0, ZERO, 0, ZERO]),
+                           months.setdefault((day.replace(day=1), department_id, owner_id),
+                                             [0, 0, 0, ZERO, 0, ZERO])):
+                for index, value in enumerate(lead.figures):
+                    summed[index] += sign * value
+    dialect = session.get_bind().dialect.name
+    # The days, then the months: each table's rows in key order (the lock order above).
+    for rollup, changes in ((_DAYS, deltas), (_MONTHS, months)):
+        rollup.apply(session, dialect, changes)
 
 
-def _matches_key() -> Any:
-    # Named apart from the columns: an UPDATE keeps the columns' names for its SET.
-    return and_(*(_TABLE.c[name] == bindparam(f"k_{name}", type_=_TABLE.c[name].type)
-                  for name in _KEY))
+class _Rollup:
+    """One of the two rollup tables and the statements that add a difference to it."""
+
+    def __init__(self, table: Table) -> None:
+        self.table = table
+        self.key = tuple(column.name for column in table.primary_key.columns)
+        matches = and_(*(table.c[name] == bindparam(f"k_{name}", type_=table.c[name].type)
+                         for name in self.key))  # named apart: an UPDATE's SET keeps the names
+        self.add = update(table).where(matches).values(
+            {name: table.c[name] + bindparam(f"d_{name}", type_=table.c[name].type)
+             for name in FIGURES})
+        self.delete_empty = delete(table).where(matches, table.c.leads == 0)
+        self.upserts = {name: self._upsert(dialect)
+                        for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))}
+
+    def _upsert(self, dialect: Any) -> Any:
+        insert = dialect.insert(self.table)
+        return insert.on_conflict_do_update(
+            index_elements=[self.table.c[name] for name in self.key],
+            set_={name: self.table.c[name] + insert.excluded[name] for name in FIGURES})
+
+    def apply(self, session: Session, dialect: str, deltas: dict[Key, list[Any]]) -> None:
+        # One row at a time, in key order. A key that gains a lead may open its row; any
+        # other change finds the key's row there (its leads are counted in it).
+        for key in sorted(deltas):
+            delta = dict(zip(FIGURES, deltas[key], strict=True))
+            if not any(delta.values()):
+                continue
+            keyed = dict(zip(self.key, key, strict=True))
+            if delta["leads"] > 0:
+                session.execute(self.upserts[dialect], {**keyed, **delta})
+                continue
+            matched = {f"k_{name}": value for name, value in keyed.items()}
+            session.execute(self.add, {**matched,
+                                       **{f"d_{name}": delta[name] for name in FIGURES}})
+            if delta["leads"] < 0:
+                # The key may have no lead left: then its row goes (it is locked).
+                session.execute(self.delete_empty, matched)
 
 
-_ADD = update(_TABLE).where(_matches_key()).values(
-    {name: _TABLE.c[name] + bindparam(f"d_{name}", type_=_TABLE.c[name].type)
-     for name in FIGURES})
-_DELETE_EMPTY = delete(_TABLE).where(_matches_key(), _TABLE.c.leads == 0)
-
-
-@cache
-def _upsert(dialect_name: str) -> Any:
-    insert = (postgresql if dialect_name == "postgresql" else sqlite).insert(_TABLE)
-    return insert.on_conflict_do_update(
-        index_elements=[_TABLE.c[name] for name in _KEY],
-        set_={name: _TABLE.c[name] + insert.excluded[name] for name in FIGURES})
+_DAYS = _Rollup(LeadFunnelDay.__table__)  # type: ignore[attr-defined]
+_MONTHS = _Rollup(LeadFunnelMonth.__table__)  # type: ignore[attr-defined]
 
 
 @event.listens_for(Session, "after_transaction_end")

@@ -69,9 +69,20 @@ class Lead(SQLModel, table=True):
 POOL = ""
 
 
-class LeadFunnelDay(SQLModel, table=True):
+class FunnelFigures(SQLModel):
+    """What the leads of one rollup key add up to in the funnel."""
+
+    leads: int
+    qualified: int
+    opportunities: int
+    opportunity_amount: Decimal = Field(sa_type=money_column_type())
+    won: int
+    won_amount: Decimal = Field(sa_type=money_column_type())
+
+
+class LeadFunnelDay(FunnelFigures, table=True):
     """The funnel of the leads created on one company calendar day, per department and
-    rep: what `GET /reports/funnel` sums for long ranges instead of reading every lead.
+    rep: what `GET /reports/funnel` sums for the days of a range outside its whole months.
     Kept by app/leads/funnel_rollup.py in the transaction of every change to a lead or its
     opportunity; a key whose last lead went (moved to another key) is deleted."""
 
@@ -81,9 +92,16 @@ class LeadFunnelDay(SQLModel, table=True):
     day: date = Field(primary_key=True)
     department_id: str = Field(primary_key=True, max_length=32)
     owner_id: str = Field(primary_key=True, max_length=128)  # POOL: the department's pool
-    leads: int
-    qualified: int
-    opportunities: int
-    opportunity_amount: Decimal = Field(sa_type=money_column_type())
-    won: int
-    won_amount: Decimal = Field(sa_type=money_column_type())
+
+
+class LeadFunnelMonth(FunnelFigures, table=True):
+    """The same figures per company calendar month of creation (`month`: its first day),
+    department and rep, kept with the days in the same transaction: a year's report sums
+    twelve rows per rep here instead of 365 there."""
+
+    __tablename__ = "lead_funnel_month"
+    __table_args__ = (CheckConstraint("leads >= 0", name="leads_not_negative"),)
+
+    month: date = Field(primary_key=True)
+    department_id: str = Field(primary_key=True, max_length=32)
+    owner_id: str = Field(primary_key=True, max_length=128)  # POOL: the department's pool

@@ -34,6 +34,7 @@ async def racing(committing_app, engine) -> AsyncIterator[httpx.AsyncClient]:
             for statement in (
                 f"DELETE FROM lead WHERE department_id = '{DEPARTMENT}'",
                 f"DELETE FROM lead_funnel_day WHERE department_id = '{DEPARTMENT}'",
+                f"DELETE FROM lead_funnel_month WHERE department_id = '{DEPARTMENT}'",
                 f"DELETE FROM department WHERE id = '{DEPARTMENT}'",
                 f"DELETE FROM app_user WHERE sub = '{SUB}'",
                 f"DELETE FROM audit_entry WHERE id > {audit_mark}",

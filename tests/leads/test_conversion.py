@@ -207,6 +207,7 @@ async def test_two_conversions_at_once_one_wins(committing_app, engine, headers_
                 "DELETE FROM opportunity WHERE department_id = 'race-lead'",
                 "DELETE FROM lead WHERE department_id = 'race-lead'",
                 "DELETE FROM lead_funnel_day WHERE department_id = 'race-lead'",
+                "DELETE FROM lead_funnel_month WHERE department_id = 'race-lead'",
                 "DELETE FROM customer WHERE department_id = 'race-lead'",
                 "DELETE FROM department WHERE id = 'race-lead'",
                 f"DELETE FROM audit_entry WHERE id > {audit_mark}",
