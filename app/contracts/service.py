@@ -1,7 +1,7 @@
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import ColumnElement, Integer, column, literal_column, or_, select, table
+from sqlalchemy import ColumnElement, Integer, column, literal_column, select, table
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -44,7 +44,7 @@ from app.core.numbering import next_number, number_is
 from app.core.pagination import Listed, ListRequest, Sorts
 from app.core.permissions import SALES_WORKING_ROLES, visible
 from app.core.pricing import BASE_CURRENCY, apply_totals, line_amounts
-from app.core.search import text_contains
+from app.core.search import matching_ids
 from app.core.security import Principal
 from app.core.versioning import bump_version, ensure_version
 from app.customers import service as customers
@@ -129,9 +129,8 @@ async def list_contracts(
     statement = where_range(statement, col(Contract.signed_date), signed_from, signed_to)
     statement = where_range(statement, col(Contract.total), amount_from, amount_to)
     if q:
-        statement = statement.where(or_(
-            text_contains(q, Contract.number, Contract.title),
-            col(Contract.customer_id).in_(customers.ids_named_like(q))))
+        statement = statement.where(matching_ids(
+            q, Contract, Contract.number, Contract.title, customer_ids=customers.ids_named_like(q)))
     if status is not None:
         statement = statement.where(col(Contract.status) == status)
     if customer_id is not None:

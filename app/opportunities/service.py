@@ -2,7 +2,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, or_, select
+from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -15,7 +15,7 @@ from app.core.money import round_money
 from app.core.pagination import Listed, ListRequest, Sorts
 from app.core.permissions import SALES_WORKING_ROLES, visible
 from app.core.schemas import snapshot
-from app.core.search import text_contains
+from app.core.search import matching_ids
 from app.core.security import Principal
 from app.core.versioning import apply_changes, ensure_version
 from app.customers import service as customers
@@ -113,9 +113,8 @@ async def list_opportunities(
     statement = where_range(statement, col(Opportunity.expected_close_date), close_from, close_to)
     statement = where_range(statement, col(Opportunity.expected_amount), amount_from, amount_to)
     if q:
-        statement = statement.where(or_(
-            text_contains(q, Opportunity.title),
-            col(Opportunity.customer_id).in_(customers.ids_named_like(q))))
+        statement = statement.where(matching_ids(
+            q, Opportunity, Opportunity.title, customer_ids=customers.ids_named_like(q)))
     return await SORTS.page(session, statement, page)
 
 

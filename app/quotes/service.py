@@ -14,7 +14,7 @@ from app.core.pagination import Listed, ListRequest, Sorts
 from app.core.permissions import SALES_WORKING_ROLES, visible
 from app.core.pricing import BASE_CURRENCY
 from app.core.schemas import snapshot
-from app.core.search import text_contains
+from app.core.search import matching_ids
 from app.core.security import Principal
 from app.core.versioning import apply_changes, bump_version, ensure_version
 from app.customers import service as customers
@@ -147,9 +147,8 @@ async def list_quotes(
         last_excluded=True)
     statement = where_range(statement, col(Quote.total), amount_from, amount_to)
     if q:
-        statement = statement.where(or_(
-            text_contains(q, Quote.number, Quote.title),
-            col(Quote.customer_id).in_(customers.ids_named_like(q))))
+        statement = statement.where(matching_ids(
+            q, Quote, Quote.number, Quote.title, customer_ids=customers.ids_named_like(q)))
     return await SORTS.page(session, statement, page)
 
 
