@@ -30,7 +30,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol, Self
 
@@ -506,6 +506,81 @@ def measure_load(name: str, server: ApiServer, run: Callable[[], WrkResult], *,
                       elapsed)
 
 
+# A list load that is not finished after TIME_LIMIT_SLACK_S + items / its minimum rate is
+# cut off (see wrk/once.lua: a request lost at the socket leaves its thread waiting).
+TIME_LIMIT_SLACK_S = 30
+
+
+@dataclass(frozen=True)
+class WrkLoad:
+    """One load for wrk: `script` sent to `url` with `token` from `threads` threads over
+    `connections` connections; `script_args` go after wrk's `--`."""
+
+    name: str
+    url: str
+    script: Path
+    token: str
+    threads: int
+    connections: int
+    script_args: tuple[str, ...] = ()
+
+    def run(self, duration: float, *, until_threads_done: bool = False) -> WrkResult:
+        return run_wrk(self.url, self.script, token=self.token, threads=self.threads,
+                       connections=self.connections, duration=duration,
+                       script_args=self.script_args, until_threads_done=until_threads_done)
+
+
+def warm_up_for(load: WrkLoad, seconds: float) -> None:
+    """An unmeasured run of `seconds` before the measured one (none for 0)."""
+    if seconds > 0:
+        print(f"  {load.name}: warm-up {seconds:g} s ...", flush=True)
+        load.run(seconds)
+
+
+def measure_for(load: WrkLoad, server: ApiServer, seconds: float, *,
+                verbose: bool) -> LoadResult:
+    """The measured run of `seconds`, with the server's memory and CPU around it."""
+    print(f"  {load.name}: measuring {seconds:g} s ...", flush=True)
+    return measure_load(load.name, server, lambda: load.run(seconds), verbose=verbose)
+
+
+def item_lists(folder: Path, name: str, items: Iterable[object],
+               warmup: int) -> tuple[Path, Path]:
+    """The two lists of a load over items (see run_each_once), one item a line: the first
+    `warmup` items for the warm-up, the rest for the measured load."""
+    lines = [f"{item}\n" for item in items]
+    warmup_file = folder / f"{name}-warmup.items"
+    measured_file = folder / f"{name}-measured.items"
+    warmup_file.write_text("".join(lines[:warmup]))
+    measured_file.write_text("".join(lines[warmup:]))
+    return warmup_file, measured_file
+
+
+def count_items(items: Path) -> int:
+    return len(items.read_text().split())
+
+
+def run_each_once(load: WrkLoad, items: Path, *, min_rate: int) -> WrkResult:
+    """Send one request per line of `items` with a script built on wrk/once.lua (its
+    arguments: the file and the thread count), and stop wrk after the last answer; a load
+    slower than `min_rate` requests/s is cut off."""
+    time_limit = TIME_LIMIT_SLACK_S + count_items(items) // min_rate  # wrk takes whole seconds
+    return replace(load, script_args=(str(items), str(load.threads))).run(
+        time_limit, until_threads_done=True)
+
+
+def measure_each_once(load: WrkLoad, server: ApiServer, *, warmup: Path, measured: Path,
+                      unit: str, min_rate: int, verbose: bool) -> LoadResult:
+    """The items of `warmup`, unmeasured (none if it is empty), then those of `measured`,
+    each sent once; `unit` names them in the progress lines ("decisions")."""
+    if warmup_count := count_items(warmup):
+        print(f"  {load.name}: warm-up, {warmup_count} {unit} ...", flush=True)
+        run_each_once(load, warmup, min_rate=min_rate)
+    print(f"  {load.name}: measuring {count_items(measured)} {unit} ...", flush=True)
+    return measure_load(load.name, server, lambda: run_each_once(
+        load, measured, min_rate=min_rate), verbose=verbose)
+
+
 # --- Report --------------------------------------------------------------------------
 
 def verdict(met: bool) -> str:
@@ -585,6 +660,18 @@ def ratio_check(deep: Timing, first: Timing, ratio: float) -> tuple[str, str, bo
             deep.p50 <= ratio * first.p50)
 
 
+def print_failures_note(loads: list[LoadResult], *, unit: str = "requests") -> None:
+    """A closing note when some of the loads' requests failed."""
+    if any(load.wrk.errors for load in loads):
+        print(f"\n  note: some {unit} failed; see the error counts above.")
+
+
+def print_server_log(server: ApiServer, *, verbose: bool) -> None:
+    """With --verbose, the server log's tail."""
+    if verbose:
+        print("\nServer log (tail):\n" + server.log_tail())
+
+
 def print_targets(checks: list[tuple[str, str, bool]]) -> None:
     print()
     print("Targets:")
@@ -651,6 +738,14 @@ def check_report_arguments(parser: argparse.ArgumentParser, args: argparse.Names
     if too_small or args.requests < 20 or args.warmup < 0:
         sizes = ", ".join(f"{flag} at least {minimum}" for flag, minimum in minimums.items())
         parser.error(f"{sizes}, --requests at least 20")
+
+
+def add_timed_load_arguments(parser: argparse.ArgumentParser) -> None:
+    """--duration and --warmup, in seconds, of the benchmarks whose loads run for a time."""
+    parser.add_argument("--duration", type=float, default=20,
+                        help="seconds of measurement per load (default 20)")
+    parser.add_argument("--warmup", type=float, default=3,
+                        help="seconds of warm-up before each load, not measured (default 3)")
 
 
 def check_tools(tools: tuple[str, ...] = ("wrk", "psql")) -> None:
