@@ -110,10 +110,10 @@ SELECT 'FH-B-' || g, o.id, seed.customer_id, 'bench', seed.owner_id, 'shipped', 
 FROM seed JOIN sales_order AS o ON o.number = 'DD-B-' || g;
 
 INSERT INTO receivable (number, source, customer_id, department_id, owner_id, currency,
-                        exchange_rate, amount, amount_base, balance, balance_base,
+                        exchange_rate, amount, amount_base, balance, balance_base, credited,
                         invoice_number, invoice_date, payment_terms_days, due_date, status,
                         created_by, version, created_at, updated_at)
-SELECT 'YS-B-' || g, 'delivery', customer_id, 'bench', owner_id, 'CNY', 1, 1130, 1130, 0, 0,
+SELECT 'YS-B-' || g, 'delivery', customer_id, 'bench', owner_id, 'CNY', 1, 1130, 1130, 0, 0, 0,
        'FP' || g, current_date, 30, current_date + 30, 'paid', owner_id, 1,
        now() - ((g * 7 + 4) / 2) * interval '1 minute', now()
 FROM seed;
