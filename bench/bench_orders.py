@@ -86,12 +86,13 @@ HISTORY_RECEIVABLE = 75    # CNY, each open receivable the counter stands for
 MIN_RATE = 20  # a load slower than this many requests/s is cut off (see wrk/once.lua)
 
 HISTORY_SQL = """
-INSERT INTO sales_order (currency, exchange_rate, subtotal, tax_total, total, total_base,
-                         customer_id, department_id, owner_id, title, payment_terms_days,
-                         prepayment_percent, status, credit_held, invoiced_base, confirmed_at,
-                         created_by, version, created_at, updated_at)
-SELECT 'CNY', 1, {total}, 0, {total}, {total}, {customer}, '{department}', 'rep.bench',
-       '历史订单 ' || g, 30, 0, 'confirmed', false, CASE WHEN g % 2 = 0 THEN {total} / 2 ELSE 0 END,
+INSERT INTO sales_order (number, currency, exchange_rate, subtotal, tax_total, total,
+                         total_base, customer_id, department_id, owner_id, title,
+                         payment_terms_days, prepayment_percent, status, credit_held,
+                         invoiced_base, confirmed_at, created_by, version, created_at,
+                         updated_at)
+SELECT 'DD-H-' || g, 'CNY', 1, {total}, 0, {total}, {total}, {customer}, '{department}',
+       'rep.bench', '历史订单 ' || g, 30, 0, 'confirmed', false, CASE WHEN g % 2 = 0 THEN {total} / 2 ELSE 0 END,
        now() - g * interval '1 hour', 'seed', 1, now() - g * interval '1 hour', now()
 FROM generate_series(1, {history}) AS g;
 
