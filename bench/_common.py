@@ -1,7 +1,9 @@
-"""Shared by the benchmark scripts in this directory (bench_customers.py, bench_approvals.py,
-bench_leads.py, bench_webhooks.py): the throwaway PostgreSQL database, the API server as a
-subprocess, its memory, running wrk with the Lua scripts in bench/wrk and reading their
-results, and the report table.
+"""Shared by the benchmark scripts in this directory: the throwaway PostgreSQL database,
+migrated, and the header line; the API server as a subprocess and its memory; the report
+benchmarks' plumbing (their arguments, requests sent one at a time in turns and timed by
+the server's access log, the timings table and the targets); running wrk with the Lua
+scripts in bench/wrk, for a time or over a list, and reading their results; the load
+table.
 
 Only the standard library and httpx; `psql` must be on PATH, and `wrk` for the HTTP
 benchmarks. The scripts import this module as `_common`: run them as files
@@ -11,19 +13,24 @@ benchmarks. The scripts import this module as `_common`: run them as files
 from __future__ import annotations
 
 import argparse
+import base64
 import contextlib
 import json
 import os
+import platform
 import secrets
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol, Self
 
@@ -78,6 +85,19 @@ def throwaway_database(name: str, *, keep: bool) -> Iterator[str]:
                 psql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             except BenchError as exc:
                 print(f"warning: could not drop database {name}: {exc}", file=sys.stderr)
+
+
+@contextlib.contextmanager
+def migrated_database(name: str, env: dict[str, str], *, keep: bool) -> Iterator[Path]:
+    """A throwaway database `name` migrated to head, `env` pointing the server and the CLI
+    at it, and a temporary directory for logs and lists (yielded). The database is dropped
+    at the end unless `keep`; the directory is always removed."""
+    with (throwaway_database(name, keep=keep),
+          tempfile.TemporaryDirectory(prefix="salesflow_bench_") as tmp):
+        env["SALESFLOW_DATABASE_URL"] = database_url(name)
+        print(f"  database {name}: migrating ...", flush=True)
+        salesflow(env, "migrate")
+        yield Path(tmp)
 
 
 # --- The API server ------------------------------------------------------------------
@@ -205,6 +225,21 @@ class ApiServer:
         return "\n".join(text.splitlines()[-lines:]) or "(no server output)"
 
 
+@contextlib.contextmanager
+def running_server(env: dict[str, str], log_path: Path, *, workers: int = 1,
+                   announce: bool = True) -> Iterator[ApiServer]:
+    """The API server, ready, and stopped at the end, also on failure. `announce` prints
+    its pid (for a profiler to attach to) and URL."""
+    server = ApiServer(env, log_path, workers=workers)
+    try:
+        server.start()
+        if announce:
+            print(f"  server pid {server.pid} ready at {server.base_url}", flush=True)
+        yield server
+    finally:
+        server.stop()
+
+
 class HasMemory(Protocol):
     def memory_mib(self) -> float: ...
 
@@ -268,6 +303,93 @@ class MemoryPeak:
         self._stop.set()
         self._thread.join()
         self.peak = max(self.peak, self.server.memory_mib())
+
+
+# --- Requests timed by the access log -------------------------------------------------
+# The report benchmarks send each request one at a time and take its time from the
+# server's access log line (`duration_ms`, matched by X-Request-Id): from the request
+# reaching the app to the last byte of the response, without the client and the socket.
+
+@dataclass
+class Timing:
+    """The server times of one figure's measured requests."""
+
+    name: str
+    target: str
+    durations_ms: list[float]
+
+    @property
+    def p50(self) -> float:
+        return statistics.median(self.durations_ms)
+
+    @property
+    def p95(self) -> float:
+        return statistics.quantiles(self.durations_ms, n=20)[-1]
+
+
+@dataclass
+class Figure:
+    """One request to time: GET `path` with `params`, as the holder of `token`."""
+
+    name: str
+    target: str
+    path: str
+    params: dict[str, object]
+    token: str
+
+
+def cursor_of(values: object) -> str:
+    """The API's cursor encoding (app/core/pagination.py): URL-safe base64 of JSON."""
+    raw = json.dumps(values, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def server_durations(log_path: Path, request_ids: set[str]) -> dict[str, float]:
+    """duration_ms of the access log lines of the given requests."""
+    found = {}
+    for line in log_path.read_text(errors="replace").splitlines():
+        if not line.startswith("{"):
+            continue
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        if entry.get("event") == "request" and entry.get("request_id") in request_ids:
+            found[entry["request_id"]] = float(entry["duration_ms"])
+    return found
+
+
+def measure_figures(figures: list[Figure], server: ApiServer, client: httpx.Client, *,
+                    requests: int, warmup: int) -> list[Timing]:
+    """Each figure's requests, taken in turns (one of each figure, then the next round), so
+    that a busy moment of the machine weighs on every figure alike: a deep page and its
+    first page are compared under the same load."""
+    print(f"  {len(figures)} figures in turns: {warmup} warm-up and {requests} measured "
+          "requests each ...", flush=True)
+    ids: dict[str, list[str]] = {figure.name: [] for figure in figures}
+    for n in range(warmup + requests):
+        for figure in figures:
+            request_id = uuid.uuid4().hex
+            response = client.get(f"{server.base_url}{figure.path}", params=figure.params,
+                                  headers={"Authorization": f"Bearer {figure.token}",
+                                           "X-Request-Id": request_id})
+            if response.status_code != 200:
+                raise BenchError(f"{figure.name}: {response.status_code} "
+                                 f"{response.text[:500]}")
+            if n >= warmup:
+                ids[figure.name].append(request_id)
+    wanted = {request_id for names in ids.values() for request_id in names}
+    # The access log line is written just after the response's last byte: give the last
+    # one a moment to land.
+    deadline = time.monotonic() + 10
+    while len(durations := server_durations(server.log_path, wanted)) < len(wanted) \
+            and time.monotonic() < deadline:
+        time.sleep(0.1)
+    if len(durations) != len(wanted):
+        raise BenchError(f"{len(wanted) - len(durations)} requests missing from the "
+                         "access log (is SALESFLOW_LOG_LEVEL=INFO?)")
+    return [Timing(figure.name, figure.target, [durations[i] for i in ids[figure.name]])
+            for figure in figures]
 
 
 # --- wrk -----------------------------------------------------------------------------
@@ -384,6 +506,81 @@ def measure_load(name: str, server: ApiServer, run: Callable[[], WrkResult], *,
                       elapsed)
 
 
+# A list load that is not finished after TIME_LIMIT_SLACK_S + items / its minimum rate is
+# cut off (see wrk/once.lua: a request lost at the socket leaves its thread waiting).
+TIME_LIMIT_SLACK_S = 30
+
+
+@dataclass(frozen=True)
+class WrkLoad:
+    """One load for wrk: `script` sent to `url` with `token` from `threads` threads over
+    `connections` connections; `script_args` go after wrk's `--`."""
+
+    name: str
+    url: str
+    script: Path
+    token: str
+    threads: int
+    connections: int
+    script_args: tuple[str, ...] = ()
+
+    def run(self, duration: float, *, until_threads_done: bool = False) -> WrkResult:
+        return run_wrk(self.url, self.script, token=self.token, threads=self.threads,
+                       connections=self.connections, duration=duration,
+                       script_args=self.script_args, until_threads_done=until_threads_done)
+
+
+def warm_up_for(load: WrkLoad, seconds: float) -> None:
+    """An unmeasured run of `seconds` before the measured one (none for 0)."""
+    if seconds > 0:
+        print(f"  {load.name}: warm-up {seconds:g} s ...", flush=True)
+        load.run(seconds)
+
+
+def measure_for(load: WrkLoad, server: ApiServer, seconds: float, *,
+                verbose: bool) -> LoadResult:
+    """The measured run of `seconds`, with the server's memory and CPU around it."""
+    print(f"  {load.name}: measuring {seconds:g} s ...", flush=True)
+    return measure_load(load.name, server, lambda: load.run(seconds), verbose=verbose)
+
+
+def item_lists(folder: Path, name: str, items: Iterable[object],
+               warmup: int) -> tuple[Path, Path]:
+    """The two lists of a load over items (see run_each_once), one item a line: the first
+    `warmup` items for the warm-up, the rest for the measured load."""
+    lines = [f"{item}\n" for item in items]
+    warmup_file = folder / f"{name}-warmup.items"
+    measured_file = folder / f"{name}-measured.items"
+    warmup_file.write_text("".join(lines[:warmup]))
+    measured_file.write_text("".join(lines[warmup:]))
+    return warmup_file, measured_file
+
+
+def count_items(items: Path) -> int:
+    return len(items.read_text().split())
+
+
+def run_each_once(load: WrkLoad, items: Path, *, min_rate: int) -> WrkResult:
+    """Send one request per line of `items` with a script built on wrk/once.lua (its
+    arguments: the file and the thread count), and stop wrk after the last answer; a load
+    slower than `min_rate` requests/s is cut off."""
+    time_limit = TIME_LIMIT_SLACK_S + count_items(items) // min_rate  # wrk takes whole seconds
+    return replace(load, script_args=(str(items), str(load.threads))).run(
+        time_limit, until_threads_done=True)
+
+
+def measure_each_once(load: WrkLoad, server: ApiServer, *, warmup: Path, measured: Path,
+                      unit: str, min_rate: int, verbose: bool) -> LoadResult:
+    """The items of `warmup`, unmeasured (none if it is empty), then those of `measured`,
+    each sent once; `unit` names them in the progress lines ("decisions")."""
+    if warmup_count := count_items(warmup):
+        print(f"  {load.name}: warm-up, {warmup_count} {unit} ...", flush=True)
+        run_each_once(load, warmup, min_rate=min_rate)
+    print(f"  {load.name}: measuring {count_items(measured)} {unit} ...", flush=True)
+    return measure_load(load.name, server, lambda: run_each_once(
+        load, measured, min_rate=min_rate), verbose=verbose)
+
+
 # --- Report --------------------------------------------------------------------------
 
 def verdict(met: bool) -> str:
@@ -425,6 +622,56 @@ def print_load_errors(loads: list[LoadResult]) -> None:
             print(f"    first non-2xx response: {' '.join(w.sample_error.split())}")
 
 
+def print_timings(timings: list[Timing], *, width: int,
+                  column: tuple[str, int, Callable[[Timing], str]] | None = None) -> None:
+    """The timings table: one line per figure, its name in `width` characters, then p50,
+    p95 and max in ms. `column` (heading, width, value of a timing) adds a text column
+    after the name."""
+    heading, column_width, value = column or ("", 0, lambda _timing: "")
+    print(f"  {'figure':<{width}}{heading:<{column_width}}"
+          f"{'p50 ms':>9}{'p95 ms':>9}{'max ms':>9}")
+    for timing in timings:
+        print(f"  {timing.name:<{width}}{value(timing):<{column_width}}"
+              f"{timing.p50:>9.1f}{timing.p95:>9.1f}{max(timing.durations_ms):>9.1f}")
+
+
+def print_plan(title: str, plan: str) -> None:
+    """A title line, then PostgreSQL's plan (EXPLAIN's output) indented under it."""
+    print(title)
+    for line in plan.splitlines():
+        print(f"    {line}")
+
+
+def p95_checks(timings: Iterable[Timing],
+               target_ms: float | Mapping[str, float]) -> list[tuple[str, str, bool]]:
+    """For print_targets: each timing's p95 under `target_ms`, one for all or one per
+    figure's name."""
+    checks = []
+    for timing in timings:
+        target = target_ms if isinstance(target_ms, int | float) else target_ms[timing.name]
+        checks.append((f"{timing.name} p95 < {target:g} ms", f"{timing.p95:.1f} ms",
+                       timing.p95 < target))
+    return checks
+
+
+def ratio_check(deep: Timing, first: Timing, ratio: float) -> tuple[str, str, bool]:
+    """For print_targets: a deep page's p50 within `ratio` times its first page's."""
+    return (f"{deep.name} p50 <= {ratio}x {first.name}", f"{deep.p50 / first.p50:.2f}x",
+            deep.p50 <= ratio * first.p50)
+
+
+def print_failures_note(loads: list[LoadResult], *, unit: str = "requests") -> None:
+    """A closing note when some of the loads' requests failed."""
+    if any(load.wrk.errors for load in loads):
+        print(f"\n  note: some {unit} failed; see the error counts above.")
+
+
+def print_server_log(server: ApiServer, *, verbose: bool) -> None:
+    """With --verbose, the server log's tail."""
+    if verbose:
+        print("\nServer log (tail):\n" + server.log_tail())
+
+
 def print_targets(checks: list[tuple[str, str, bool]]) -> None:
     print()
     print("Targets:")
@@ -433,6 +680,73 @@ def print_targets(checks: list[tuple[str, str, bool]]) -> None:
 
 
 # --- Main ----------------------------------------------------------------------------
+
+def print_header(benchmark: str, *, show: Sequence[str] = ()) -> None:
+    """The report's first line: the machine (CPUs), Python and PostgreSQL, and the
+    PostgreSQL settings named in `show` (`lc_ctype` prints `, LC_CTYPE C.UTF-8`)."""
+    settings = "".join(f", {setting.upper()} {psql(f'SHOW {setting}')}" for setting in show)
+    print(f"salesflow {benchmark} benchmark: {os.cpu_count()} CPUs, Python "
+          f"{platform.python_version()}, PostgreSQL {psql('SHOW server_version')}{settings}")
+
+
+@contextlib.contextmanager
+def benchmark_database(benchmark: str, env: dict[str, str], *, name: str, keep: bool,
+                       tools: tuple[str, ...] = ("wrk", "psql"),
+                       show: Sequence[str] = ()) -> Iterator[Path]:
+    """How every benchmark starts: the tools checked, the header line, then the migrated
+    throwaway database and the temporary directory of migrated_database (yielded)."""
+    check_tools(tools)
+    print_header(benchmark, show=show)
+    with migrated_database(name, env, keep=keep) as tmp:
+        yield tmp
+
+
+@contextlib.contextmanager
+def report_database(benchmark: str, args: argparse.Namespace, *,
+                    show: Sequence[str] = ()) -> Iterator[tuple[dict[str, str], Path]]:
+    """benchmark_database for a report benchmark (see add_report_arguments): only psql
+    needed, the server's environment logging each request, which is how the requests are
+    timed (yielded with the directory)."""
+    env = server_env("INFO")
+    env["PYTHONUNBUFFERED"] = "1"  # the access log reaches the file as each request ends
+    with benchmark_database(benchmark, env, name=args.db_name, keep=args.keep_db,
+                            tools=("psql",), show=show) as tmp:
+        yield env, tmp
+
+
+def add_report_arguments(parser: argparse.ArgumentParser, *, benchmark: str, requests: int,
+                         warmup: int, requests_help: str = "measured requests per figure",
+                         warmup_help: str = "unmeasured requests before each figure") -> None:
+    """The options every report benchmark has after its sizes: --requests, --warmup,
+    --db-name (salesflow_bench_<benchmark>_<pid>) and --keep-db."""
+    parser.add_argument("--requests", type=int, default=requests,
+                        help=f"{requests_help} (default {requests})")
+    parser.add_argument("--warmup", type=int, default=warmup,
+                        help=f"{warmup_help} (default {warmup})")
+    parser.add_argument("--db-name", default=f"salesflow_bench_{benchmark}_{os.getpid()}",
+                        help="name of the throwaway database")
+    parser.add_argument("--keep-db", action="store_true",
+                        help="do not drop the benchmark database at the end")
+
+
+def check_report_arguments(parser: argparse.ArgumentParser, args: argparse.Namespace,
+                           minimums: Mapping[str, int]) -> None:
+    """Refuse sizes under their `minimums` ({"--orders": 10_000}), fewer than 20 requests
+    (too few for a p95) or a negative warm-up."""
+    too_small = any(getattr(args, flag.removeprefix("--").replace("-", "_")) < minimum
+                    for flag, minimum in minimums.items())
+    if too_small or args.requests < 20 or args.warmup < 0:
+        sizes = ", ".join(f"{flag} at least {minimum}" for flag, minimum in minimums.items())
+        parser.error(f"{sizes}, --requests at least 20")
+
+
+def add_timed_load_arguments(parser: argparse.ArgumentParser) -> None:
+    """--duration and --warmup, in seconds, of the benchmarks whose loads run for a time."""
+    parser.add_argument("--duration", type=float, default=20,
+                        help="seconds of measurement per load (default 20)")
+    parser.add_argument("--warmup", type=float, default=3,
+                        help="seconds of warm-up before each load, not measured (default 3)")
+
 
 def check_tools(tools: tuple[str, ...] = ("wrk", "psql")) -> None:
     missing = [tool for tool in tools if shutil.which(tool) is None]

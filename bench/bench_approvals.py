@@ -31,11 +31,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import platform
 import sys
-import tempfile
 import time
-from pathlib import Path
 
 import httpx
 from _common import (
@@ -46,22 +43,22 @@ from _common import (
     ApiServer,
     BenchError,
     LoadResult,
-    WrkResult,
+    WrkLoad,
     add_common_arguments,
+    benchmark_database,
     check_common_arguments,
-    check_tools,
-    database_url,
+    item_lists,
     main,
-    measure_load,
+    measure_each_once,
     mint_token,
+    print_failures_note,
     print_load_errors,
     print_load_table,
+    print_server_log,
     print_targets,
     psql,
-    run_wrk,
-    salesflow,
+    running_server,
     server_env,
-    throwaway_database,
 )
 
 APPROVE_SCRIPT = WRK_SCRIPTS / "approve.lua"
@@ -89,10 +86,8 @@ TARGET_DECISIONS_PER_S = 200
 TARGET_MEMORY_MIB = 150  # the customer benchmark's worker target, shown for reference
 
 SETUP_CONCURRENCY = 16
-# A load that is not finished after this long is cut off (see wrk/once.lua): it assumes
-# at least MIN_RATE decisions/s.
+# A load slower than this many decisions/s is cut off (see _common.run_each_once).
 MIN_RATE = 25
-TIME_LIMIT_SLACK_S = 30
 
 
 # --- Setup through the API ----------------------------------------------------------
@@ -171,25 +166,6 @@ async def submitted_requests(base_url: str, *, admin_token: str, rep_token: str,
 
 # --- Loads ---------------------------------------------------------------------------
 
-def run_approvals(server: ApiServer, ids_file: Path, count: int, *, token: str,
-                  args: argparse.Namespace) -> WrkResult:
-    """Approve each request in `ids_file` once, and stop wrk after the last answer."""
-    time_limit = TIME_LIMIT_SLACK_S + count // MIN_RATE  # wrk takes whole seconds
-    return run_wrk(server.base_url, APPROVE_SCRIPT, token=token, threads=args.threads,
-                   connections=args.connections, duration=time_limit,
-                   script_args=(str(ids_file), str(args.threads)), until_threads_done=True)
-
-
-def approve_all(name: str, server: ApiServer, *, token: str, warmup_file: Path,
-                measured_file: Path, args: argparse.Namespace) -> LoadResult:
-    if args.warmup > 0:
-        print(f"  {name}: warm-up, {args.warmup} decisions ...", flush=True)
-        run_approvals(server, warmup_file, args.warmup, token=token, args=args)
-    print(f"  {name}: measuring {args.requests} decisions ...", flush=True)
-    return measure_load(name, server, lambda: run_approvals(
-        server, measured_file, args.requests, token=token, args=args), verbose=args.verbose)
-
-
 def decisions_in_database(database: str) -> str:
     """What the database holds after the loads: decisions per approver, requests by
     status and stage."""
@@ -232,10 +208,8 @@ def print_report(loads: list[LoadResult], args: argparse.Namespace, server: ApiS
     checks.append((f"worker memory < {TARGET_MEMORY_MIB} MiB", f"peak {peak_memory:.1f} MiB",
                    peak_memory < TARGET_MEMORY_MIB))
     print_targets(checks)
-    if any(load.wrk.errors for load in loads):
-        print("\n  note: some decisions failed; see the error counts above.")
-    if args.verbose:
-        print("\nServer log (tail):\n" + server.log_tail())
+    print_failures_note(loads, unit="decisions")
+    print_server_log(server, verbose=args.verbose)
 
 
 # --- Main ----------------------------------------------------------------------------
@@ -272,45 +246,28 @@ def parse_args() -> argparse.Namespace:
 
 
 def run(args: argparse.Namespace) -> None:
-    check_tools()
     env = server_env(args.log_level)
     name = f"salesflow_bench_{os.getpid()}"
-    print(f"salesflow approval benchmark: {os.cpu_count()} CPUs, Python "
-          f"{platform.python_version()}, PostgreSQL {psql('SHOW server_version')}")
-
-    with (throwaway_database(name, keep=args.keep_db),
-          tempfile.TemporaryDirectory(prefix="salesflow_bench_") as tmp):
-        env["SALESFLOW_DATABASE_URL"] = database_url(name)
-        print(f"  database {name}: migrating ...", flush=True)
-        salesflow(env, "migrate")
-
+    with benchmark_database("approval", env, name=name, keep=args.keep_db) as tmp:
         total = args.warmup + args.requests
-        setup_server = ApiServer(env, Path(tmp) / "setup-server.log",
-                                 workers=args.setup_workers)
-        try:
-            setup_server.start()
+        with running_server(env, tmp / "setup-server.log", workers=args.setup_workers,
+                            announce=False) as setup_server:
             print(f"  setup: {total} contracts through the API ({args.setup_workers} "
                   f"uvicorn workers) ...", flush=True)
             ids = asyncio.run(submitted_requests(
                 setup_server.base_url, admin_token=mint_token(env, **ADMIN),
                 rep_token=mint_token(env, **REP), count=total))
-        finally:
-            setup_server.stop()
-        warmup_file, measured_file = Path(tmp) / "warmup.ids", Path(tmp) / "measured.ids"
-        warmup_file.write_text("".join(f"{i}\n" for i in ids[:args.warmup]))
-        measured_file.write_text("".join(f"{i}\n" for i in ids[args.warmup:]))
+        # Every approver decides the same requests, each once: its step of each.
+        warmup, measured = item_lists(tmp, "approve", ids, args.warmup)
 
-        server = ApiServer(env, Path(tmp) / "server.log")
-        try:
-            server.start()
-            print(f"  server pid {server.pid} ready at {server.base_url}", flush=True)
-            loads = [approve_all(approver, server, token=mint_token(env, **APPROVERS[approver]),
-                                 warmup_file=warmup_file, measured_file=measured_file,
-                                 args=args)
-                     for approver in args.approvers]
+        with running_server(env, tmp / "server.log") as server:
+            loads = [measure_each_once(
+                WrkLoad(approver, server.base_url, APPROVE_SCRIPT,
+                        mint_token(env, **APPROVERS[approver]), args.threads,
+                        args.connections),
+                server, warmup=warmup, measured=measured, unit="decisions",
+                min_rate=MIN_RATE, verbose=args.verbose) for approver in args.approvers]
             print_report(loads, args, server, name)
-        finally:
-            server.stop()
 
 
 if __name__ == "__main__":

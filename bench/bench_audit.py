@@ -33,32 +33,30 @@ import asyncio
 import io
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import httpx
 from _common import (
     ROOT,
     SALESFLOW,
-    ApiServer,
     BenchError,
-    check_tools,
+    Figure,
+    add_report_arguments,
+    check_report_arguments,
     database_url,
     main,
+    measure_figures,
     mint_token,
+    p95_checks,
     print_targets,
     psql,
-    salesflow,
-    server_env,
-    throwaway_database,
+    report_database,
+    running_server,
 )
-from bench_receivables import Figure, measure
 
 from app.audit.service import row_hash
 
@@ -153,33 +151,18 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--batch", type=int, default=10_000,
                         help="new entries sealed and verified per round (default 10000)")
     parser.add_argument("--rounds", type=int, default=3, help="new batches (default 3)")
-    parser.add_argument("--requests", type=int, default=200,
-                        help="measured GET /audit-log/verify requests (default 200)")
-    parser.add_argument("--warmup", type=int, default=20,
-                        help="unmeasured requests first (default 20)")
-    parser.add_argument("--db-name", default=f"salesflow_bench_audit_{os.getpid()}",
-                        help="name of the throwaway database")
-    parser.add_argument("--keep-db", action="store_true",
-                        help="do not drop the benchmark database at the end")
+    add_report_arguments(parser, benchmark="audit", requests=200, warmup=20,
+                         requests_help="measured GET /audit-log/verify requests",
+                         warmup_help="unmeasured requests first")
     args = parser.parse_args()
-    if args.entries < 1000 or args.batch < 1 or args.rounds < 1 or args.requests < 20:
-        parser.error("--entries at least 1000, --requests at least 20")
+    check_report_arguments(parser, args, {"--entries": 1000, "--batch": 1, "--rounds": 1})
     return args
 
 
 def run(args: argparse.Namespace) -> None:
-    check_tools(("psql",))
-    env = server_env("INFO")
-    env["PYTHONUNBUFFERED"] = "1"  # the access log reaches the file as each request ends
     name = args.db_name
-    print(f"salesflow audit benchmark: {os.cpu_count()} CPUs, Python "
-          f"{platform.python_version()}, PostgreSQL {psql('SHOW server_version')}")
-    with (throwaway_database(name, keep=args.keep_db),
-          tempfile.TemporaryDirectory(prefix="salesflow_bench_") as tmp):
-        url = database_url(name)
-        env["SALESFLOW_DATABASE_URL"] = url
-        print(f"  database {name}: migrating ...", flush=True)
-        salesflow(env, "migrate")
+    url = database_url(name)
+    with report_database("audit", args) as (env, tmp):
         print(f"  loading {args.entries:,} sealed entries by COPY ...", flush=True)
         started = time.perf_counter()
         load_sealed_entries(name, args.entries)
@@ -202,21 +185,16 @@ def run(args: argparse.Namespace) -> None:
             print(f"  round {round_ + 1}: sealed {sealed:,} in {seal_s:.2f} s, verified "
                   f"{verified:,} from the checkpoint in {verify_s:.3f} s", flush=True)
 
-        server = ApiServer(env, Path(tmp) / "server.log")
-        try:
-            server.start()
-            print(f"  server pid {server.pid} ready at {server.base_url}", flush=True)
+        with running_server(env, tmp / "server.log") as server:
             token = mint_token(env, **AUDITOR)
             with httpx.Client(timeout=120) as client:
                 # The first page of the log, in turns with it: what any read costs now.
-                verify, page = measure(
+                verify, page = measure_figures(
                     [Figure("GET verify", f"< {TARGET_VERIFY_P95_MS:.0f} ms",
                             "/api/v1/audit-log/verify", {}, token),
                      Figure("GET log page", "reference", "/api/v1/audit-log", {"limit": 1},
                             token)],
                     server, client, requests=args.requests, warmup=args.warmup)
-        finally:
-            server.stop()
 
     seal_rates = [sealed / seal_s for sealed, seal_s, _, _ in rounds]
     new_batch = [verify_s for _, _, _, verify_s in rounds]
@@ -239,8 +217,7 @@ def run(args: argparse.Namespace) -> None:
     print_targets([
         (f"new batch < {TARGET_NEW_BATCH_S:.0f} s", f"{max(new_batch):.3f} s",
          max(new_batch) < TARGET_NEW_BATCH_S),
-        (f"GET verify p95 < {TARGET_VERIFY_P95_MS:.0f} ms", f"{verify.p95:.1f} ms",
-         verify.p95 < TARGET_VERIFY_P95_MS),
+        *p95_checks([verify], TARGET_VERIFY_P95_MS),
     ])
 
 

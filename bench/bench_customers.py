@@ -24,10 +24,8 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import sys
-import tempfile
-from pathlib import Path
+from dataclasses import replace
 
 import httpx
 from _common import (
@@ -38,21 +36,23 @@ from _common import (
     ApiServer,
     BenchError,
     LoadResult,
+    WrkLoad,
     add_common_arguments,
+    add_timed_load_arguments,
+    benchmark_database,
     check_common_arguments,
-    check_tools,
-    database_url,
     main,
-    measure_load,
+    measure_for,
     mint_token,
+    print_failures_note,
     print_load_errors,
     print_load_table,
+    print_server_log,
     print_targets,
     psql,
-    run_wrk,
-    salesflow,
+    running_server,
     server_env,
-    throwaway_database,
+    warm_up_for,
 )
 
 CREATE_SCRIPT = WRK_SCRIPTS / "create_customer.lua"
@@ -61,23 +61,6 @@ GET_SCRIPT = WRK_SCRIPTS / "get_customer.lua"
 TARGET_CREATE_RPS = 250
 TARGET_GET_RPS = 400
 TARGET_MEMORY_MIB = 150
-
-
-def warm_up(name: str, server: ApiServer, script: Path, *, token: str,
-            args: argparse.Namespace, script_args: tuple[str, ...] = ()) -> None:
-    if args.warmup > 0:
-        print(f"  {name}: warm-up {args.warmup:g} s ...", flush=True)
-        run_wrk(server.base_url, script, token=token, threads=args.threads,
-                connections=args.connections, duration=args.warmup, script_args=script_args)
-
-
-def measure(name: str, server: ApiServer, script: Path, *, token: str,
-            args: argparse.Namespace, script_args: tuple[str, ...] = ()) -> LoadResult:
-    print(f"  {name}: measuring {args.duration:g} s ...", flush=True)
-    return measure_load(name, server, lambda: run_wrk(
-        server.base_url, script, token=token, threads=args.threads,
-        connections=args.connections, duration=args.duration, script_args=script_args),
-        verbose=args.verbose)
 
 
 # --- Report --------------------------------------------------------------------------
@@ -106,20 +89,15 @@ def print_report(loads: list[LoadResult], args: argparse.Namespace, server: ApiS
     checks.append((f"worker memory < {TARGET_MEMORY_MIB} MiB", f"peak {peak_memory:.1f} MiB",
                    peak_memory < TARGET_MEMORY_MIB))
     print_targets(checks)
-    if any(load.wrk.errors for load in loads):
-        print("\n  note: some requests failed; see the error counts above.")
-    if args.verbose:
-        print("\nServer log (tail):\n" + server.log_tail())
+    print_failures_note(loads)
+    print_server_log(server, verbose=args.verbose)
 
 
 # --- Main ----------------------------------------------------------------------------
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--duration", type=float, default=20,
-                        help="seconds of measurement per load (default 20)")
-    parser.add_argument("--warmup", type=float, default=3,
-                        help="seconds of warm-up before each load, not measured (default 3)")
+    add_timed_load_arguments(parser)
     add_common_arguments(parser)
     args = parser.parse_args()
     check_common_arguments(parser, args)
@@ -129,50 +107,37 @@ def parse_args() -> argparse.Namespace:
 
 
 def run(args: argparse.Namespace) -> None:
-    check_tools()
     env = server_env(args.log_level)
     name = f"salesflow_bench_{os.getpid()}"
-    print(f"salesflow customer benchmark: {os.cpu_count()} CPUs, Python "
-          f"{platform.python_version()}, PostgreSQL {psql('SHOW server_version')}")
+    with (benchmark_database("customer", env, name=name, keep=args.keep_db) as tmp,
+          running_server(env, tmp / "server.log") as server):
+        admin_token = mint_token(env, **ADMIN)
+        rep_token = mint_token(env, **REP)
+        response = httpx.post(f"{server.base_url}/api/v1/departments", json=DEPARTMENT,
+                              headers={"Authorization": f"Bearer {admin_token}"})
+        if response.status_code != 201:
+            raise BenchError(f"creating the department: {response.status_code} "
+                             f"{response.text}")
 
-    with (throwaway_database(name, keep=args.keep_db),
-          tempfile.TemporaryDirectory(prefix="salesflow_bench_") as tmp):
-        env["SALESFLOW_DATABASE_URL"] = database_url(name)
-        print(f"  database {name}: migrating ...", flush=True)
-        salesflow(env, "migrate")
-
-        server = ApiServer(env, Path(tmp) / "server.log")
-        try:
-            server.start()
-            print(f"  server pid {server.pid} ready at {server.base_url}", flush=True)
-            admin_token = mint_token(env, **ADMIN)
-            rep_token = mint_token(env, **REP)
-            response = httpx.post(f"{server.base_url}/api/v1/departments", json=DEPARTMENT,
-                                  headers={"Authorization": f"Bearer {admin_token}"})
-            if response.status_code != 201:
-                raise BenchError(f"creating the department: {response.status_code} "
-                                 f"{response.text}")
-
-            loads = []
-            warm_up("create", server, CREATE_SCRIPT, token=rep_token, args=args)
-            first_id = int(psql("SELECT coalesce(max(id), 0) + 1 FROM customer", database=name))
-            loads.append(measure("create", server, CREATE_SCRIPT, token=rep_token, args=args))
-            last_id, created = (int(v) for v in psql(
-                f"SELECT coalesce(max(id), 0), count(*) FROM customer WHERE id >= {first_id}",
-                database=name).split("|"))
-            if created == 0:
-                print("  get: skipped, load 1 created no customers")
-            else:
-                if created != last_id - first_id + 1:
-                    print(f"  note: ids {first_id}..{last_id} have gaps "
-                          f"({created} customers); GETs of the gaps will be 404s")
-                ids = (str(first_id), str(last_id))
-                warm_up("get", server, GET_SCRIPT, token=rep_token, args=args, script_args=ids)
-                loads.append(measure("get", server, GET_SCRIPT, token=rep_token, args=args,
-                                     script_args=ids))
-            print_report(loads, args, server)
-        finally:
-            server.stop()
+        create = WrkLoad("create", server.base_url, CREATE_SCRIPT, rep_token, args.threads,
+                         args.connections)
+        warm_up_for(create, args.warmup)
+        first_id = int(psql("SELECT coalesce(max(id), 0) + 1 FROM customer", database=name))
+        loads = [measure_for(create, server, args.duration, verbose=args.verbose)]
+        last_id, created = (int(v) for v in psql(
+            f"SELECT coalesce(max(id), 0), count(*) FROM customer WHERE id >= {first_id}",
+            database=name).split("|"))
+        if created == 0:
+            print("  get: skipped, load 1 created no customers")
+        else:
+            if created != last_id - first_id + 1:
+                print(f"  note: ids {first_id}..{last_id} have gaps "
+                      f"({created} customers); GETs of the gaps will be 404s")
+            get = replace(create, name="get", script=GET_SCRIPT,
+                          script_args=(str(first_id), str(last_id)))
+            warm_up_for(get, args.warmup)
+            loads.append(measure_for(get, server, args.duration, verbose=args.verbose))
+        print_report(loads, args, server)
 
 
 if __name__ == "__main__":

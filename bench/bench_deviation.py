@@ -11,7 +11,7 @@ departments with a growth target each for this year, 5,000 customers, and `--ord
 orders confirmed over the last three years (one in twenty cancelled since), and their
 monthly totals (`sales_month_total`, as the migration fills them); then VACUUM ANALYZE.
 Each request is sent `--requests` times one at a time after a warm-up, and timed by the
-server's access log (the same plumbing as bench_receivables.py). It prints p50/p95
+server's access log (the same plumbing as bench_receivables.py, in _common.py). It prints p50/p95
 beside the target (< 100 ms; the report sums two periods' rows of the monthly totals, a row
 per rep and month, whatever the number of orders), and the plan PostgreSQL chooses for one
 month of all departments. A measurement, not a test: the exit status is 0 whatever
@@ -21,10 +21,7 @@ the figures.
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import sys
-import tempfile
 from datetime import date
 from pathlib import Path
 
@@ -33,18 +30,21 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from _common import (
-    ApiServer,
-    check_tools,
-    database_url,
+    Figure,
+    Timing,
+    add_report_arguments,
+    check_report_arguments,
     main,
+    measure_figures,
     mint_token,
+    p95_checks,
+    print_plan,
     print_targets,
+    print_timings,
     psql,
-    salesflow,
-    server_env,
-    throwaway_database,
+    report_database,
+    running_server,
 )
-from bench_receivables import Figure, Timing, measure
 
 from app.orders.month_totals import backfill_sql
 
@@ -101,32 +101,15 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--orders", type=int, default=1_000_000,
                         help="orders seeded (default 1000000)")
-    parser.add_argument("--requests", type=int, default=100,
-                        help="measured requests per figure (default 100)")
-    parser.add_argument("--warmup", type=int, default=10,
-                        help="unmeasured requests before each figure (default 10)")
-    parser.add_argument("--db-name", default=f"salesflow_bench_deviation_{os.getpid()}",
-                        help="name of the throwaway database")
-    parser.add_argument("--keep-db", action="store_true",
-                        help="do not drop the benchmark database at the end")
+    add_report_arguments(parser, benchmark="deviation", requests=100, warmup=10)
     args = parser.parse_args()
-    if args.orders < 10_000 or args.requests < 20 or args.warmup < 0:
-        parser.error("--orders at least 10000, --requests at least 20")
+    check_report_arguments(parser, args, {"--orders": 10_000})
     return args
 
 
 def run(args: argparse.Namespace) -> None:
-    check_tools(("psql",))
-    env = server_env("INFO")
-    env["PYTHONUNBUFFERED"] = "1"  # the access log reaches the file as each request ends
     name = args.db_name
-    print(f"salesflow deviation benchmark: {os.cpu_count()} CPUs, Python "
-          f"{platform.python_version()}, PostgreSQL {psql('SHOW server_version')}")
-    with (throwaway_database(name, keep=args.keep_db),
-          tempfile.TemporaryDirectory(prefix="salesflow_bench_") as tmp):
-        env["SALESFLOW_DATABASE_URL"] = database_url(name)
-        print(f"  database {name}: migrating ...", flush=True)
-        salesflow(env, "migrate")
+    with report_database("deviation", args) as (env, tmp):
         print(f"  seeding {args.orders} orders ...", flush=True)
         departments = ", ".join(f"'{d}'" for d in DEPARTMENTS)
         psql(SEED_SQL.format(departments=departments, orders=args.orders), database=name)
@@ -140,23 +123,18 @@ def run(args: argparse.Namespace) -> None:
         plan = psql(PLAN_SQL.format(start=start, end=end,
                                     last_start=start.replace(year=start.year - 1),
                                     last_end=end.replace(year=end.year - 1)), database=name)
-        server = ApiServer(env, Path(tmp) / "server.log")
-        try:
-            server.start()
-            print(f"  server pid {server.pid} ready at {server.base_url}", flush=True)
+        with running_server(env, tmp / "server.log") as server:
             gm, head = (mint_token(env, **who) for who in (GM, HEAD))
             path = "/api/v1/reports/deviation"
             common = {"requests": args.requests, "warmup": args.warmup}
             target = f"< {TARGET_MS} ms"
             with httpx.Client(timeout=60) as client:
-                timings = measure([
+                timings = measure_figures([
                     Figure("month, all", target, path, {"period": month}, gm),
                     Figure("month, one", target, path, {"period": month}, head),
                     Figure("year, all", target, path, {"period": str(today.year - 1)}, gm),
                 ], server, client, **common)
             print_report(timings, args, month=month, plan=plan)
-        finally:
-            server.stop()
 
 
 def print_report(timings: list[Timing], args: argparse.Namespace, *, month: str,
@@ -167,16 +145,10 @@ def print_report(timings: list[Timing], args: argparse.Namespace, *, month: str,
           f"time, after {args.warmup} warm-up requests; server time from the access log; "
           "1 uvicorn worker")
     print()
-    print(f"  {'figure':<14}{'p50 ms':>9}{'p95 ms':>9}{'max ms':>9}")
-    for timing in timings:
-        print(f"  {timing.name:<14}{timing.p50:>9.1f}{timing.p95:>9.1f}"
-              f"{max(timing.durations_ms):>9.1f}")
+    print_timings(timings, width=14)
     print()
-    print("One month of all departments, as PostgreSQL runs it:")
-    for line in plan.splitlines():
-        print(f"    {line}")
-    print_targets([(f"{t.name} p95 < {TARGET_MS} ms", f"{t.p95:.1f} ms", t.p95 < TARGET_MS)
-                   for t in timings])
+    print_plan("One month of all departments, as PostgreSQL runs it:", plan)
+    print_targets(p95_checks(timings, TARGET_MS))
 
 
 if __name__ == "__main__":

@@ -32,27 +32,25 @@ measurement, not a test: the exit status is 0 whatever the figures.
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import sys
-import tempfile
 from datetime import date, timedelta
-from pathlib import Path
 
 import httpx
 from _common import (
-    ApiServer,
-    check_tools,
-    database_url,
+    Figure,
+    add_report_arguments,
+    check_report_arguments,
     main,
+    measure_figures,
     mint_token,
+    p95_checks,
+    print_plan,
     print_targets,
+    print_timings,
     psql,
-    salesflow,
-    server_env,
-    throwaway_database,
+    report_database,
+    running_server,
 )
-from bench_receivables import Figure, measure
 
 DEPARTMENTS = ["bench", "bench2", "bench3", "bench4", "bench5"]
 WHO = {
@@ -178,39 +176,22 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--leads", type=int, default=1_000_000,
                         help="leads seeded (default 1000000)")
-    parser.add_argument("--requests", type=int, default=100,
-                        help="measured requests per figure (default 100)")
-    parser.add_argument("--warmup", type=int, default=10,
-                        help="unmeasured requests before each figure (default 10)")
-    parser.add_argument("--db-name", default=f"salesflow_bench_funnel_{os.getpid()}",
-                        help="name of the throwaway database")
-    parser.add_argument("--keep-db", action="store_true",
-                        help="do not drop the benchmark database at the end")
+    add_report_arguments(parser, benchmark="funnel", requests=100, warmup=10)
     args = parser.parse_args()
-    if args.leads < 10_000 or args.requests < 20 or args.warmup < 0:
-        parser.error("--leads at least 10000, --requests at least 20")
+    check_report_arguments(parser, args, {"--leads": 10_000})
     return args
 
 
 def run(args: argparse.Namespace) -> None:
-    check_tools(("psql",))
-    env = server_env("INFO")
-    env["PYTHONUNBUFFERED"] = "1"  # the access log reaches the file as each request ends
     name = args.db_name
-    # The company's calendar day (Asia/Shanghai), which the report's default ranges follow.
-    print(f"salesflow funnel benchmark: {os.cpu_count()} CPUs, Python "
-          f"{platform.python_version()}, PostgreSQL {psql('SHOW server_version')}")
-    with (throwaway_database(name, keep=args.keep_db),
-          tempfile.TemporaryDirectory(prefix="salesflow_bench_") as tmp):
-        env["SALESFLOW_DATABASE_URL"] = database_url(name)
-        print(f"  database {name}: migrating ...", flush=True)
-        salesflow(env, "migrate")
+    with report_database("funnel", args) as (env, tmp):
         print(f"  seeding {args.leads} leads with their opportunities and rollup ...",
               flush=True)
         departments = ", ".join(f"'{d}'" for d in DEPARTMENTS)
         psql(SEED_SQL.format(departments=departments, leads=args.leads), database=name)
         psql(ROLLUP_SQL, database=name)
         psql("VACUUM ANALYZE", database=name)
+        # The company's calendar day (Asia/Shanghai), which the report's default ranges follow.
         today = date.fromisoformat(psql(
             "SELECT (now() AT TIME ZONE 'Asia/Shanghai')::date", database=name))
         counts = psql("SELECT (SELECT count(*) FROM lead) || ' leads, ' || "
@@ -227,10 +208,7 @@ def run(args: argparse.Namespace) -> None:
         year_plan = psql(YEAR_PLAN_SQL.format(start=year_start, first=first, after=after,
                                               end=today), database=name)
 
-        server = ApiServer(env, Path(tmp) / "server.log")
-        try:
-            server.start()
-            print(f"  server pid {server.pid} ready at {server.base_url}", flush=True)
+        with running_server(env, tmp / "server.log") as server:
             tokens = {who: mint_token(env, **claims) for who, claims in WHO.items()}
             figures = [
                 Figure(f"{who} {span}", f"< {TARGET_MS} ms", "/api/v1/reports/funnel",
@@ -241,10 +219,8 @@ def run(args: argparse.Namespace) -> None:
                 sample = client.get(f"{server.base_url}/api/v1/reports/funnel",
                                     params=figures[-3].params,
                                     headers={"Authorization": f"Bearer {tokens['company']}"})
-                timings = measure(figures, server, client, requests=args.requests,
-                                  warmup=args.warmup)
-        finally:
-            server.stop()
+                timings = measure_figures(figures, server, client, requests=args.requests,
+                                          warmup=args.warmup)
     total = sample.json()["total"]
     print()
     print(f"Results: {counts}; {args.requests} requests per figure, in turns, after "
@@ -253,19 +229,11 @@ def run(args: argparse.Namespace) -> None:
           f"{total['opportunities']} opportunities, {total['won']} won "
           f"({total['won_amount']} CNY)")
     print()
-    print(f"  {'figure':<18}{'p50 ms':>9}{'p95 ms':>9}{'max ms':>9}")
-    for timing in timings:
-        print(f"  {timing.name:<18}{timing.p50:>9.1f}{timing.p95:>9.1f}"
-              f"{max(timing.durations_ms):>9.1f}")
+    print_timings(timings, width=18)
     print()
-    for title, plan in (("One department's week read from the leads (the head's branches):",
-                         week_plan),
-                        ("The company's year summed from the rollup:", year_plan)):
-        print(title)
-        for line in plan.splitlines():
-            print(f"    {line}")
-    print_targets([(f"{t.name} p95 < {TARGET_MS} ms", f"{t.p95:.1f} ms", t.p95 < TARGET_MS)
-                   for t in timings])
+    print_plan("One department's week read from the leads (the head's branches):", week_plan)
+    print_plan("The company's year summed from the rollup:", year_plan)
+    print_targets(p95_checks(timings, TARGET_MS))
 
 
 if __name__ == "__main__":

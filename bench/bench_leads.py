@@ -26,11 +26,8 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import sys
-import tempfile
 from datetime import date, timedelta
-from pathlib import Path
 
 import httpx
 from _common import (
@@ -38,21 +35,24 @@ from _common import (
     ApiServer,
     BenchError,
     LoadResult,
+    WrkLoad,
     add_common_arguments,
+    add_timed_load_arguments,
+    benchmark_database,
     check_common_arguments,
-    check_tools,
-    database_url,
     main,
-    measure_load,
+    measure_for,
     mint_token,
+    print_failures_note,
     print_load_errors,
     print_load_table,
+    print_plan,
+    print_server_log,
     print_targets,
     psql,
-    run_wrk,
-    salesflow,
+    running_server,
     server_env,
-    throwaway_database,
+    warm_up_for,
 )
 from bench_funnel import ROLLUP_SQL
 
@@ -129,17 +129,10 @@ def seed(database: str, leads: int) -> None:
     psql(ROLLUP_SQL, database=database)
 
 
-def measure(name: str, server: ApiServer, url: str, script: Path, *, token: str,
-            threads: int, connections: int, duration: float, warmup: float, verbose: bool,
-            script_args: tuple[str, ...] = ()) -> LoadResult:
-    if warmup > 0:
-        print(f"  {name}: warm-up {warmup:g} s ...", flush=True)
-        run_wrk(url, script, token=token, threads=threads, connections=connections,
-                duration=warmup, script_args=script_args)
-    print(f"  {name}: measuring {duration:g} s ...", flush=True)
-    return measure_load(name, server, lambda: run_wrk(
-        url, script, token=token, threads=threads, connections=connections,
-        duration=duration, script_args=script_args), verbose=verbose)
+def measure(load: WrkLoad, server: ApiServer, args: argparse.Namespace) -> LoadResult:
+    """The load after its warm-up, for --duration seconds."""
+    warm_up_for(load, args.warmup)
+    return measure_for(load, server, args.duration, verbose=args.verbose)
 
 
 def print_report(loads: list[LoadResult], args: argparse.Namespace, server: ApiServer,
@@ -154,9 +147,7 @@ def print_report(loads: list[LoadResult], args: argparse.Namespace, server: ApiS
     print()
     print_load_errors(loads)
     print()
-    print("Duplicate check, as PostgreSQL runs it on the seeded data:")
-    for line in plan.splitlines():
-        print(f"    {line}")
+    print_plan("Duplicate check, as PostgreSQL runs it on the seeded data:", plan)
     total = funnel_sample["total"]
     print()
     print(f"Funnel over {funnel_sample['date_from']} .. {funnel_sample['date_to']}: "
@@ -172,20 +163,15 @@ def print_report(loads: list[LoadResult], args: argparse.Namespace, server: ApiS
         (f"funnel p99 < {TARGET_FUNNEL_MS} ms", f"{funnel.p99_ms:.1f} ms",
          funnel.p99_ms < TARGET_FUNNEL_MS),
     ])
-    if any(load.wrk.errors for load in loads):
-        print("\n  note: some requests failed; see the error counts above.")
-    if args.verbose:
-        print("\nServer log (tail):\n" + server.log_tail())
+    print_failures_note(loads)
+    print_server_log(server, verbose=args.verbose)
 
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--leads", type=int, default=100_000,
                         help="leads seeded before the loads (default 100000)")
-    parser.add_argument("--duration", type=float, default=20,
-                        help="seconds of measurement per load (default 20)")
-    parser.add_argument("--warmup", type=float, default=3,
-                        help="seconds of warm-up before each load, not measured (default 3)")
+    add_timed_load_arguments(parser)
     parser.add_argument("--db-name", default=f"salesflow_bench_leads_{os.getpid()}",
                         help="name of the throwaway database (default salesflow_bench_leads_<pid>)")
     add_common_arguments(parser)
@@ -197,31 +183,18 @@ def parse_args() -> argparse.Namespace:
 
 
 def run(args: argparse.Namespace) -> None:
-    check_tools()
     env = server_env(args.log_level)
     name = args.db_name
-    print(f"salesflow lead benchmark: {os.cpu_count()} CPUs, Python "
-          f"{platform.python_version()}, PostgreSQL {psql('SHOW server_version')}")
-
-    with (throwaway_database(name, keep=args.keep_db),
-          tempfile.TemporaryDirectory(prefix="salesflow_bench_") as tmp):
-        env["SALESFLOW_DATABASE_URL"] = database_url(name)
-        print(f"  database {name}: migrating ...", flush=True)
-        salesflow(env, "migrate")
+    with benchmark_database("lead", env, name=name, keep=args.keep_db) as tmp:
         print(f"  seeding {args.leads} leads ...", flush=True)
         seed(name, args.leads)
         plan = psql(DUPLICATE_PLAN_SQL, database=name)
 
-        server = ApiServer(env, Path(tmp) / "server.log")
-        try:
-            server.start()
-            print(f"  server pid {server.pid} ready at {server.base_url}", flush=True)
+        with running_server(env, tmp / "server.log") as server:
             rep_token, gm_token = mint_token(env, **REP), mint_token(env, **GM)
-            loads = [measure("create", server, server.base_url, CREATE_SCRIPT,
-                             token=rep_token, threads=args.threads,
-                             connections=args.connections, duration=args.duration,
-                             warmup=args.warmup, verbose=args.verbose,
-                             script_args=(str(args.leads),))]
+            loads = [measure(WrkLoad("create", server.base_url, CREATE_SCRIPT, rep_token,
+                                     args.threads, args.connections, (str(args.leads),)),
+                             server, args)]
             today = date.today()
             query = f"from={today - timedelta(days=HISTORY_DAYS)}&to={today + timedelta(days=1)}"
             funnel_url = f"{server.base_url}/api/v1/reports/funnel?{query}"
@@ -229,14 +202,12 @@ def run(args: argparse.Namespace) -> None:
                                  timeout=30)
             if response.status_code != 200:
                 raise BenchError(f"the funnel report: {response.status_code} {response.text}")
-            loads.append(measure("funnel", server, funnel_url, GET_SCRIPT, token=gm_token,
-                                 threads=1, connections=1, duration=args.duration,
-                                 warmup=args.warmup, verbose=args.verbose))
+            # One request at a time, so that each latency is the report's own.
+            loads.append(measure(WrkLoad("funnel", funnel_url, GET_SCRIPT, gm_token,
+                                         threads=1, connections=1), server, args))
             total_leads = int(psql("SELECT count(*) FROM lead", database=name))
             print_report(loads, args, server, plan=plan, funnel_sample=response.json(),
                          total_leads=total_leads)
-        finally:
-            server.stop()
 
 
 if __name__ == "__main__":

@@ -36,9 +36,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import sys
-import tempfile
 from pathlib import Path
 
 import httpx
@@ -50,21 +48,20 @@ from _common import (
     ApiServer,
     BenchError,
     LoadResult,
-    WrkResult,
+    WrkLoad,
     add_common_arguments,
+    benchmark_database,
     check_common_arguments,
-    check_tools,
-    database_url,
+    item_lists,
     main,
-    measure_load,
+    measure_each_once,
     mint_token,
     print_load_errors,
     print_load_table,
+    print_server_log,
     psql,
-    run_wrk,
-    salesflow,
+    running_server,
     server_env,
-    throwaway_database,
 )
 
 CREATE_SCRIPT = WRK_SCRIPTS / "create_order.lua"
@@ -86,16 +83,16 @@ CREDIT = {"credit_limit": "100000000000.00", "credit_rating": "B", "payment_term
 HISTORY_ORDER_TOTAL = 100  # CNY, each seeded confirmed order
 HISTORY_RECEIVABLE = 75    # CNY, each open receivable the counter stands for
 
-MIN_RATE = 20  # a load not finished at this many requests/s is cut off (see wrk/once.lua)
-TIME_LIMIT_SLACK_S = 30
+MIN_RATE = 20  # a load slower than this many requests/s is cut off (see wrk/once.lua)
 
 HISTORY_SQL = """
-INSERT INTO sales_order (currency, exchange_rate, subtotal, tax_total, total, total_base,
-                         customer_id, department_id, owner_id, title, payment_terms_days,
-                         prepayment_percent, status, credit_held, invoiced_base, confirmed_at,
-                         created_by, version, created_at, updated_at)
-SELECT 'CNY', 1, {total}, 0, {total}, {total}, {customer}, '{department}', 'rep.bench',
-       '历史订单 ' || g, 30, 0, 'confirmed', false, CASE WHEN g % 2 = 0 THEN {total} / 2 ELSE 0 END,
+INSERT INTO sales_order (number, currency, exchange_rate, subtotal, tax_total, total,
+                         total_base, customer_id, department_id, owner_id, title,
+                         payment_terms_days, prepayment_percent, status, credit_held,
+                         invoiced_base, confirmed_at, created_by, version, created_at,
+                         updated_at)
+SELECT 'DD-H-' || g, 'CNY', 1, {total}, 0, {total}, {total}, {customer}, '{department}',
+       'rep.bench', '历史订单 ' || g, 30, 0, 'confirmed', false, CASE WHEN g % 2 = 0 THEN {total} / 2 ELSE 0 END,
        now() - g * interval '1 hour', 'seed', 1, now() - g * interval '1 hour', now()
 FROM generate_series(1, {history}) AS g;
 
@@ -171,23 +168,14 @@ def setup(base_url: str, env: dict[str, str]) -> dict:
             "contract_id": signed["id"], "line_id": signed["lines"][0]["id"]}
 
 
-def run_list(server: ApiServer, script: Path, items: Path, count: int, *, token: str,
-             args: argparse.Namespace) -> WrkResult:
-    return run_wrk(server.base_url, script, token=token, threads=args.threads,
-                   connections=args.connections,
-                   duration=TIME_LIMIT_SLACK_S + count // MIN_RATE,
-                   script_args=(str(items), str(args.threads)), until_threads_done=True)
-
-
-def load(name: str, server: ApiServer, script: Path, *, warmup: Path, measured: Path,
+def load(name: str, server: ApiServer, script: Path, items: tuple[Path, Path], *,
          token: str, args: argparse.Namespace) -> LoadResult:
-    if args.warmup > 0:
-        print(f"  {name}: warm-up, {args.warmup} requests ...", flush=True)
-        run_list(server, script, warmup, args.warmup, token=token, args=args)
-    count = len(measured.read_text().split())
-    print(f"  {name}: measuring {count} requests ...", flush=True)
-    return measure_load(name, server, lambda: run_list(
-        server, script, measured, count, token=token, args=args), verbose=args.verbose)
+    """One request per item: the warm-up's items, then the measured ones."""
+    warmup, measured = items
+    return measure_each_once(
+        WrkLoad(name, server.base_url, script, token, args.threads, args.connections),
+        server, warmup=warmup, measured=measured, unit="requests", min_rate=MIN_RATE,
+        verbose=args.verbose)
 
 
 def print_report(loads: list[LoadResult], args: argparse.Namespace, server: ApiServer,
@@ -217,8 +205,7 @@ def print_report(loads: list[LoadResult], args: argparse.Namespace, server: ApiS
     print(f"  customer's counters: in review {in_review}, uninvoiced {uninvoiced}, "
           f"receivables {receivables}; a fresh aggregate over its orders: in review "
           f"{fresh_review}, uninvoiced {fresh_uninvoiced} ({'agree' if agree else 'DIFFER'})")
-    if args.verbose:
-        print("\nServer log (tail):\n" + server.log_tail())
+    print_server_log(server, verbose=args.verbose)
 
 
 def parse_args() -> argparse.Namespace:
@@ -247,25 +234,14 @@ def parse_args() -> argparse.Namespace:
 
 
 def run(args: argparse.Namespace) -> None:
-    check_tools()
     env = server_env(args.log_level)
     name = f"salesflow_bench_orders_{os.getpid()}"
-    print(f"salesflow order benchmark: {os.cpu_count()} CPUs, Python "
-          f"{platform.python_version()}, PostgreSQL {psql('SHOW server_version')}")
-
-    with (throwaway_database(name, keep=args.keep_db),
-          tempfile.TemporaryDirectory(prefix="salesflow_bench_") as tmp):
-        env["SALESFLOW_DATABASE_URL"] = database_url(name)
-        print(f"  database {name}: migrating ...", flush=True)
-        salesflow(env, "migrate")
-        setup_server = ApiServer(env, Path(tmp) / "setup-server.log", workers=2)
-        try:
-            setup_server.start()
+    with benchmark_database("order", env, name=name, keep=args.keep_db) as work:
+        with running_server(env, work / "setup-server.log", workers=2,
+                            announce=False) as setup_server:
             print("  setup: master data, credit terms and a signed contract through the "
                   "API ...", flush=True)
             made = setup(setup_server.base_url, env)
-        finally:
-            setup_server.stop()
         print(f"  seeding {args.history} confirmed orders and the customer's exposure ...",
               flush=True)
         psql(HISTORY_SQL.format(total=HISTORY_ORDER_TOTAL, receivable=HISTORY_RECEIVABLE,
@@ -273,35 +249,24 @@ def run(args: argparse.Namespace) -> None:
                                 department=DEPARTMENT["id"], history=args.history),
              database=name)
 
-        work = Path(tmp)
-        counters = {"warmup": args.warmup, "measured": args.requests}
-        for part, count in counters.items():
-            (work / f"create-{part}.items").write_text("".join(f"{n}\n" for n in range(count)))
+        # The create script sends the same body for every line: the lines only count.
+        creates = item_lists(work, "create", range(args.warmup + args.requests), args.warmup)
         os.environ["BENCH_ORDER_BODY"] = json.dumps({
             "contract_id": made["contract_id"],
             "lines": [{"contract_line_id": made["line_id"], "quantity": "1"}]})
         rep_token = mint_token(env, **REP)
-        server = ApiServer(env, work / "server.log")
-        try:
-            server.start()
-            print(f"  server pid {server.pid} ready at {server.base_url}", flush=True)
-            created = load("create", server, CREATE_SCRIPT, warmup=work / "create-warmup.items",
-                           measured=work / "create-measured.items", token=rep_token, args=args)
+        with running_server(env, work / "server.log") as server:
+            created = load("create", server, CREATE_SCRIPT, creates, token=rep_token,
+                           args=args)
             drafts = psql("SELECT id FROM sales_order WHERE status = 'draft' ORDER BY id",
                           database=name).split()
             if len(drafts) <= args.warmup:
                 print_load_errors([created])
                 raise BenchError(f"only {len(drafts)} draft orders after the create load")
-            (work / "submit-warmup.ids").write_text(
-                "".join(f"{i}\n" for i in drafts[:args.warmup]))
-            (work / "submit-measured.ids").write_text(
-                "".join(f"{i}\n" for i in drafts[args.warmup:]))
-            submitted = load("submit", server, SUBMIT_SCRIPT,
-                             warmup=work / "submit-warmup.ids",
-                             measured=work / "submit-measured.ids", token=rep_token, args=args)
+            submits = item_lists(work, "submit", drafts, args.warmup)
+            submitted = load("submit", server, SUBMIT_SCRIPT, submits, token=rep_token,
+                             args=args)
             print_report([created, submitted], args, server, name, made["customer_id"])
-        finally:
-            server.stop()
 
 
 if __name__ == "__main__":

@@ -32,10 +32,7 @@ is 0 whatever the figures.
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import sys
-import tempfile
 from datetime import date
 from pathlib import Path
 
@@ -44,18 +41,20 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from _common import (
-    ApiServer,
-    check_tools,
-    database_url,
+    Figure,
+    add_report_arguments,
+    check_report_arguments,
     main,
+    measure_figures,
     mint_token,
+    p95_checks,
+    print_plan,
     print_targets,
+    print_timings,
     psql,
-    salesflow,
-    server_env,
-    throwaway_database,
+    report_database,
+    running_server,
 )
-from bench_receivables import Figure, measure
 
 from app.orders.month_totals import backfill_sql
 
@@ -126,33 +125,16 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--orders", type=int, default=1_000_000,
                         help="orders seeded (default 1000000); payments are half as many")
-    parser.add_argument("--requests", type=int, default=200,
-                        help="measured requests per figure (default 200)")
-    parser.add_argument("--warmup", type=int, default=20,
-                        help="unmeasured requests before each figure (default 20)")
-    parser.add_argument("--db-name", default=f"salesflow_bench_plans_{os.getpid()}",
-                        help="name of the throwaway database")
-    parser.add_argument("--keep-db", action="store_true",
-                        help="do not drop the benchmark database at the end")
+    add_report_arguments(parser, benchmark="plans", requests=200, warmup=20)
     args = parser.parse_args()
-    if args.orders < 10_000 or args.requests < 20 or args.warmup < 0:
-        parser.error("--orders at least 10000, --requests at least 20")
+    check_report_arguments(parser, args, {"--orders": 10_000})
     return args
 
 
 def run(args: argparse.Namespace) -> None:
-    check_tools(("psql",))
-    env = server_env("INFO")
-    env["PYTHONUNBUFFERED"] = "1"  # the access log reaches the file as each request ends
     name = args.db_name
     year = date.today().year
-    print(f"salesflow plans benchmark: {os.cpu_count()} CPUs, Python "
-          f"{platform.python_version()}, PostgreSQL {psql('SHOW server_version')}")
-    with (throwaway_database(name, keep=args.keep_db),
-          tempfile.TemporaryDirectory(prefix="salesflow_bench_") as tmp):
-        env["SALESFLOW_DATABASE_URL"] = database_url(name)
-        print(f"  database {name}: migrating ...", flush=True)
-        salesflow(env, "migrate")
+    with report_database("plans", args) as (env, tmp):
         print(f"  seeding {args.orders} orders, {args.orders // 2} payments ...", flush=True)
         departments = ", ".join(f"'{d}'" for d in DEPARTMENTS)
         psql(SEED_SQL.format(departments=departments, orders=args.orders,
@@ -164,37 +146,27 @@ def run(args: argparse.Namespace) -> None:
         orders_plan = psql(ORDERS_PLAN_SQL.format(year=year, next=year + 1, owners=owners),
                            database=name)
 
-        server = ApiServer(env, Path(tmp) / "server.log")
-        try:
-            server.start()
-            print(f"  server pid {server.pid} ready at {server.base_url}", flush=True)
+        with running_server(env, tmp / "server.log") as server:
             gm, head, rep = (mint_token(env, **who) for who in (GM, HEAD, REP))
             path = "/api/v1/reports/plan-progress"
             params = {"period": str(year)}
             common = {"requests": args.requests, "warmup": args.warmup}
             with httpx.Client(timeout=60) as client:
-                timings = measure([
+                timings = measure_figures([
                     Figure("department", f"< {TARGETS_MS['department']} ms", path, params, head),
                     Figure("rep", f"< {TARGETS_MS['rep']} ms", path, params, rep),
                     Figure("company", f"< {TARGETS_MS['company']} ms", path, params, gm),
                 ], server, client, **common)
-        finally:
-            server.stop()
     print()
     print(f"Results: {args.orders} orders and {args.orders // 2} payments over 400 days; "
           f"{args.requests} requests per figure, one at a time, after {args.warmup} "
           "warm-up requests; server time from the access log; 1 uvicorn worker")
     print()
-    print(f"  {'figure':<12}{'p50 ms':>9}{'p95 ms':>9}{'max ms':>9}")
-    for timing in timings:
-        print(f"  {timing.name:<12}{timing.p50:>9.1f}{timing.p95:>9.1f}"
-              f"{max(timing.durations_ms):>9.1f}")
+    print_timings(timings, width=12)
     print()
-    print("One department's monthly totals of the year, as PostgreSQL runs it:")
-    for line in orders_plan.splitlines():
-        print(f"    {line}")
-    print_targets([(f"{t.name} p95 < {TARGETS_MS[t.name]} ms", f"{t.p95:.1f} ms",
-                    t.p95 < TARGETS_MS[t.name]) for t in timings])
+    print_plan("One department's monthly totals of the year, as PostgreSQL runs it:",
+               orders_plan)
+    print_targets(p95_checks(timings, TARGETS_MS))
 
 
 if __name__ == "__main__":

@@ -44,32 +44,27 @@ test: the exit status is 0 whatever the figures.
 from __future__ import annotations
 
 import argparse
-import base64
-import json
-import os
-import platform
-import statistics
 import sys
-import tempfile
-import time
-import uuid
-from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 
 import httpx
 from _common import (
-    ApiServer,
-    BenchError,
-    check_tools,
-    database_url,
+    Figure,
+    Timing,
+    add_report_arguments,
+    check_report_arguments,
+    cursor_of,
     main,
+    measure_figures,
     mint_token,
+    p95_checks,
+    print_plan,
     print_targets,
+    print_timings,
     psql,
-    salesflow,
-    server_env,
-    throwaway_database,
+    ratio_check,
+    report_database,
+    running_server,
 )
 
 TARGET_MS = 50
@@ -170,84 +165,6 @@ ORDER BY created_at DESC, id DESC LIMIT 51
 """
 
 
-@dataclass
-class Timing:
-    name: str
-    target: str
-    durations_ms: list[float]
-
-    @property
-    def p50(self) -> float:
-        return statistics.median(self.durations_ms)
-
-    @property
-    def p95(self) -> float:
-        return statistics.quantiles(self.durations_ms, n=20)[-1]
-
-
-def cursor_of(values: object) -> str:
-    """The API's cursor encoding (app/core/pagination.py): URL-safe base64 of JSON."""
-    raw = json.dumps(values, separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
-
-
-def server_durations(log_path: Path, request_ids: set[str]) -> dict[str, float]:
-    """duration_ms of the access log lines of the given requests."""
-    found = {}
-    for line in log_path.read_text(errors="replace").splitlines():
-        if not line.startswith("{"):
-            continue
-        try:
-            entry = json.loads(line)
-        except ValueError:
-            continue
-        if entry.get("event") == "request" and entry.get("request_id") in request_ids:
-            found[entry["request_id"]] = float(entry["duration_ms"])
-    return found
-
-
-@dataclass
-class Figure:
-    name: str
-    target: str
-    path: str
-    params: dict[str, object]
-    token: str
-
-
-def measure(figures: list[Figure], server: ApiServer, client: httpx.Client, *,
-            requests: int, warmup: int) -> list[Timing]:
-    """Each figure's requests, taken in turns (one of each figure, then the next round), so
-    that a busy moment of the machine weighs on every figure alike: a deep page and its
-    first page are compared under the same load."""
-    print(f"  {len(figures)} figures in turns: {warmup} warm-up and {requests} measured "
-          "requests each ...", flush=True)
-    ids: dict[str, list[str]] = {figure.name: [] for figure in figures}
-    for n in range(warmup + requests):
-        for figure in figures:
-            request_id = uuid.uuid4().hex
-            response = client.get(f"{server.base_url}{figure.path}", params=figure.params,
-                                  headers={"Authorization": f"Bearer {figure.token}",
-                                           "X-Request-Id": request_id})
-            if response.status_code != 200:
-                raise BenchError(f"{figure.name}: {response.status_code} "
-                                 f"{response.text[:500]}")
-            if n >= warmup:
-                ids[figure.name].append(request_id)
-    wanted = {request_id for names in ids.values() for request_id in names}
-    # The access log line is written just after the response's last byte: give the last
-    # one a moment to land.
-    deadline = time.monotonic() + 10
-    while len(durations := server_durations(server.log_path, wanted)) < len(wanted) \
-            and time.monotonic() < deadline:
-        time.sleep(0.1)
-    if len(durations) != len(wanted):
-        raise BenchError(f"{len(wanted) - len(durations)} requests missing from the "
-                         "access log (is SALESFLOW_LOG_LEVEL=INFO?)")
-    return [Timing(figure.name, figure.target, [durations[i] for i in ids[figure.name]])
-            for figure in figures]
-
-
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--receivables", type=int, default=1_000_000,
@@ -255,34 +172,17 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--open-percent", type=int, default=70,
                         help="share of the receivables still owed (default 70: enough "
                              "open overdue items for a page at depth 500,000)")
-    parser.add_argument("--requests", type=int, default=200,
-                        help="measured requests per figure (default 200)")
-    parser.add_argument("--warmup", type=int, default=20,
-                        help="unmeasured requests before each figure (default 20)")
-    parser.add_argument("--db-name", default=f"salesflow_bench_receivables_{os.getpid()}",
-                        help="name of the throwaway database")
-    parser.add_argument("--keep-db", action="store_true",
-                        help="do not drop the benchmark database at the end")
+    add_report_arguments(parser, benchmark="receivables", requests=200, warmup=20)
     args = parser.parse_args()
-    if args.receivables < 10_000 or args.requests < 20 or args.warmup < 0 \
-            or not 1 <= args.open_percent <= 100:
-        parser.error("--receivables at least 10000, --requests at least 20, "
-                     "--open-percent from 1 to 100")
+    check_report_arguments(parser, args, {"--receivables": 10_000})
+    if not 1 <= args.open_percent <= 100:
+        parser.error("--open-percent from 1 to 100")
     return args
 
 
 def run(args: argparse.Namespace) -> None:
-    check_tools(("psql",))
-    env = server_env("INFO")
-    env["PYTHONUNBUFFERED"] = "1"  # the access log reaches the file as each request ends
     name = args.db_name
-    print(f"salesflow receivables benchmark: {os.cpu_count()} CPUs, Python "
-          f"{platform.python_version()}, PostgreSQL {psql('SHOW server_version')}")
-    with (throwaway_database(name, keep=args.keep_db),
-          tempfile.TemporaryDirectory(prefix="salesflow_bench_") as tmp):
-        env["SALESFLOW_DATABASE_URL"] = database_url(name)
-        print(f"  database {name}: migrating ...", flush=True)
-        salesflow(env, "migrate")
+    with report_database("receivables", args) as (env, tmp):
         print(f"  seeding {args.receivables} receivables ...", flush=True)
         departments = ", ".join(f"'{d}'" for d in DEPARTMENTS)
         psql(SEED_SQL.format(departments=departments, receivables=args.receivables,
@@ -309,17 +209,14 @@ def run(args: argparse.Namespace) -> None:
         list_plan += "\n(the deep page:)\n" + psql(
             DEEP_LIST_PLAN_SQL.format(at=deep_at, id=deep_id), database=name)
 
-        server = ApiServer(env, Path(tmp) / "server.log")
-        try:
-            server.start()
-            print(f"  server pid {server.pid} ready at {server.base_url}", flush=True)
+        with running_server(env, tmp / "server.log") as server:
             gm, head, rep = (mint_token(env, **who) for who in (GM, HEAD, REP))
             today = date.today().isoformat()
             schedule = "/api/v1/reports/collection-schedule"
             receivables = "/api/v1/receivables"
             common = {"requests": args.requests, "warmup": args.warmup}
             with httpx.Client(timeout=60) as client:
-                timings = measure([
+                timings = measure_figures([
                     Figure("aging", f"< {TARGET_MS} ms", "/api/v1/reports/receivables-aging",
                            {"department_id": "bench", "group_by": "owner", "as_of": today},
                            head),
@@ -340,8 +237,6 @@ def run(args: argparse.Namespace) -> None:
             print_report(timings, args, scheduled=scheduled, depth=depth,
                          list_depth=list_depth, schedule_plan=schedule_plan,
                          aging_plan=aging_plan, list_plan=list_plan)
-        finally:
-            server.stop()
 
 
 def print_report(timings: list[Timing], args: argparse.Namespace, *, scheduled: int,
@@ -355,28 +250,17 @@ def print_report(timings: list[Timing], args: argparse.Namespace, *, scheduled: 
           f"{args.requests} requests per figure, one at a time, after {args.warmup} "
           "warm-up requests; server time from the access log; 1 uvicorn worker")
     print()
-    print(f"  {'figure':<15}{'p50 ms':>9}{'p95 ms':>9}{'max ms':>9}")
-    for timing in timings:
-        print(f"  {timing.name:<15}{timing.p50:>9.1f}{timing.p95:>9.1f}"
-              f"{max(timing.durations_ms):>9.1f}")
+    print_timings(timings, width=15)
     print()
-    print("The deep page, as PostgreSQL runs it:")
-    for line in schedule_plan.splitlines():
-        print(f"    {line}")
-    print("Aging one department (the rollup), as PostgreSQL runs it:")
-    for line in aging_plan.splitlines():
-        print(f"    {line}")
-    print("The filtered list's page, as PostgreSQL runs it:")
-    for line in list_plan.splitlines():
-        print(f"    {line}")
+    print_plan("The deep page, as PostgreSQL runs it:", schedule_plan)
+    print_plan("Aging one department (the rollup), as PostgreSQL runs it:", aging_plan)
+    print_plan("The filtered list's page, as PostgreSQL runs it:", list_plan)
     by_name = {timing.name: timing for timing in timings}
-    checks = [(f"{name} p95 < {TARGET_MS} ms", f"{by_name[name].p95:.1f} ms",
-               by_name[name].p95 < TARGET_MS)
-              for name in ("aging", "page 1", "rep page 1", "list filtered", "list page 1")]
+    checks = p95_checks((by_name[name] for name in ("aging", "page 1", "rep page 1",
+                                                    "list filtered", "list page 1")),
+                        TARGET_MS)
     for deep_name, first_name in (("deep", "page 1"), ("list deep", "list page 1")):
-        deep, first = by_name[deep_name], by_name[first_name]
-        checks.append((f"{deep_name} p50 <= {DEEP_RATIO}x {first_name}",
-                       f"{deep.p50 / first.p50:.2f}x", deep.p50 <= DEEP_RATIO * first.p50))
+        checks.append(ratio_check(by_name[deep_name], by_name[first_name], DEEP_RATIO))
     print_targets(checks)
 
 

@@ -14,35 +14,34 @@ the load and rebuilt after it, as a bulk load does): half Chinese company names 
 brand + trade + 有限公司), half Latin ones, contacts in both scripts, and a few rows carrying
 the rare terms. Then VACUUM ANALYZE. Each figure is the list's first page (50 items,
 newest first) as the GM, who sees the whole company: `--requests` requests after a warm-up,
-the figures taking turns, timed by the server's access log (bench_receivables.py's
-plumbing). It prints p50/p95 beside the target (< 50 ms at p95) and PostgreSQL's plan for
+the figures taking turns, timed by the server's access log (the plumbing in _common.py, as
+bench_receivables.py). It prints p50/p95 beside the target (< 50 ms at p95) and PostgreSQL's plan for
 each lead term. A measurement, not a test: the exit status is 0 whatever the figures.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import sys
-import tempfile
-from pathlib import Path
 
 import _common
 import httpx
 from _common import (
-    ApiServer,
-    check_tools,
-    database_url,
+    Figure,
+    Timing,
+    add_report_arguments,
+    check_report_arguments,
     main,
+    measure_figures,
     mint_token,
+    p95_checks,
+    print_plan,
     print_targets,
+    print_timings,
     psql,
-    salesflow,
-    server_env,
-    throwaway_database,
+    report_database,
+    running_server,
 )
-from bench_receivables import Figure, Timing, measure
 from sqlalchemy.dialects import postgresql
 
 from app.core.search import text_contains
@@ -152,17 +151,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--leads", type=int, default=1_000_000, help="leads (default 1000000)")
     parser.add_argument("--customers", type=int, default=200_000,
                         help="customers, and as many contracts (default 200000)")
-    parser.add_argument("--requests", type=int, default=100,
-                        help="measured requests per figure (default 100)")
-    parser.add_argument("--warmup", type=int, default=10,
-                        help="unmeasured requests before each figure (default 10)")
-    parser.add_argument("--db-name", default=f"salesflow_bench_search_{os.getpid()}",
-                        help="name of the throwaway database")
-    parser.add_argument("--keep-db", action="store_true",
-                        help="do not drop the benchmark database at the end")
+    add_report_arguments(parser, benchmark="search", requests=100, warmup=10)
     args = parser.parse_args()
-    if args.leads < 10_000 or args.customers < 1_000 or args.requests < 20 or args.warmup < 0:
-        parser.error("--leads at least 10000, --customers 1000, --requests 20")
+    check_report_arguments(parser, args, {"--leads": 10_000, "--customers": 1_000})
     return args
 
 
@@ -182,18 +173,8 @@ def load(name: str, args: argparse.Namespace) -> None:
 
 
 def run(args: argparse.Namespace) -> None:
-    check_tools(("psql",))
-    env = server_env("INFO")
-    env["PYTHONUNBUFFERED"] = "1"  # the access log reaches the file as each request ends
     name = args.db_name
-    print(f"salesflow search benchmark: {os.cpu_count()} CPUs, Python "
-          f"{platform.python_version()}, PostgreSQL {psql('SHOW server_version')}, "
-          f"LC_CTYPE {psql('SHOW lc_ctype')}")
-    with (throwaway_database(name, keep=args.keep_db),
-          tempfile.TemporaryDirectory(prefix="salesflow_bench_") as tmp):
-        env["SALESFLOW_DATABASE_URL"] = database_url(name)
-        print(f"  database {name}: migrating ...", flush=True)
-        salesflow(env, "migrate")
+    with report_database("search", args, show=("lc_ctype",)) as (env, tmp):
         print(f"  loading {args.leads} leads, {args.customers} customers and as many "
               "contracts ...", flush=True)
         load(name, args)
@@ -202,10 +183,7 @@ def run(args: argparse.Namespace) -> None:
         plans = {kind: psql(PLAN_SQL.format(where=lead_predicate(term)), database=name)
                  for kind, term in TERMS.items()}
         print_plans(counts, plans)  # before the server: they stand even if it cannot start
-        server = ApiServer(env, Path(tmp) / "server.log")
-        try:
-            server.start()
-            print(f"  server pid {server.pid} ready at {server.base_url}", flush=True)
+        with running_server(env, tmp / "server.log") as server:
             gm = mint_token(env, **GM)
             target = f"< {TARGET_MS} ms"
             figures = [Figure(f"{path} {kind}", target, f"/api/v1/{path}",
@@ -213,18 +191,15 @@ def run(args: argparse.Namespace) -> None:
                        for path in ("leads", "customers", "contracts")
                        for kind, term in TERMS.items()]
             with httpx.Client(timeout=60) as client:
-                timings = measure(figures, server, client, requests=args.requests,
-                                  warmup=args.warmup)
+                timings = measure_figures(figures, server, client, requests=args.requests,
+                                          warmup=args.warmup)
             print_report(timings, args)
-        finally:
-            server.stop()
 
 
 def print_plans(counts: dict[str, int], plans: dict[str, str]) -> None:
     for kind, term in TERMS.items():
-        print(f"Leads matching {term!r} ({kind}): {counts[kind]}; PostgreSQL's plan:")
-        for line in plans[kind].splitlines():
-            print(f"    {line}")
+        print_plan(f"Leads matching {term!r} ({kind}): {counts[kind]}; PostgreSQL's plan:",
+                   plans[kind])
     print(flush=True)
 
 
@@ -234,13 +209,9 @@ def print_report(timings: list[Timing], args: argparse.Namespace) -> None:
           f"first pages of 50 as the GM; {args.requests} requests per figure in turns after "
           f"{args.warmup} warm-up; server time from the access log; 1 uvicorn worker")
     print()
-    print(f"  {'figure':<24}{'term':<10}{'p50 ms':>9}{'p95 ms':>9}{'max ms':>9}")
-    for timing in timings:
-        term = TERMS[timing.name.split(" ", 1)[1]]
-        print(f"  {timing.name:<24}{term:<10}{timing.p50:>9.1f}{timing.p95:>9.1f}"
-              f"{max(timing.durations_ms):>9.1f}")
-    print_targets([(f"{t.name} p95 < {TARGET_MS} ms", f"{t.p95:.1f} ms", t.p95 < TARGET_MS)
-                   for t in timings])
+    print_timings(timings, width=24,
+                  column=("term", 10, lambda timing: TERMS[timing.name.split(" ", 1)[1]]))
+    print_targets(p95_checks(timings, TARGET_MS))
 
 
 if __name__ == "__main__":

@@ -30,26 +30,26 @@ A measurement, not a test: the exit status is 0 whatever the figures.
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import sys
-import tempfile
-from pathlib import Path
 
 import httpx
 from _common import (
-    ApiServer,
-    check_tools,
-    database_url,
+    Figure,
+    Timing,
+    add_report_arguments,
+    check_report_arguments,
+    cursor_of,
     main,
+    measure_figures,
     mint_token,
+    p95_checks,
     print_targets,
+    print_timings,
     psql,
-    salesflow,
-    server_env,
-    throwaway_database,
+    ratio_check,
+    report_database,
+    running_server,
 )
-from bench_receivables import Figure, Timing, cursor_of, measure
 
 TARGET_MS = 50
 DEEP_RATIO = 1.2
@@ -110,10 +110,10 @@ SELECT 'FH-B-' || g, o.id, seed.customer_id, 'bench', seed.owner_id, 'shipped', 
 FROM seed JOIN sales_order AS o ON o.number = 'DD-B-' || g;
 
 INSERT INTO receivable (number, source, customer_id, department_id, owner_id, currency,
-                        exchange_rate, amount, amount_base, balance, balance_base,
+                        exchange_rate, amount, amount_base, balance, balance_base, credited,
                         invoice_number, invoice_date, payment_terms_days, due_date, status,
                         created_by, version, created_at, updated_at)
-SELECT 'YS-B-' || g, 'delivery', customer_id, 'bench', owner_id, 'CNY', 1, 1130, 1130, 0, 0,
+SELECT 'YS-B-' || g, 'delivery', customer_id, 'bench', owner_id, 'CNY', 1, 1130, 1130, 0, 0, 0,
        'FP' || g, current_date, 30, current_date + 30, 'paid', owner_id, 1,
        now() - ((g * 7 + 4) / 2) * interval '1 minute', now()
 FROM seed;
@@ -154,33 +154,16 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--documents", type=int, default=50_000,
                         help="documents of the measured customer (default 50000)")
-    parser.add_argument("--requests", type=int, default=200,
-                        help="measured requests per figure (default 200)")
-    parser.add_argument("--warmup", type=int, default=20,
-                        help="unmeasured requests before each figure (default 20)")
-    parser.add_argument("--db-name", default=f"salesflow_bench_timeline_{os.getpid()}",
-                        help="name of the throwaway database")
-    parser.add_argument("--keep-db", action="store_true",
-                        help="do not drop the benchmark database at the end")
+    add_report_arguments(parser, benchmark="timeline", requests=200, warmup=20)
     args = parser.parse_args()
-    if args.documents < 700 or args.requests < 20 or args.warmup < 0:
-        parser.error("--documents at least 700, --requests at least 20")
+    check_report_arguments(parser, args, {"--documents": 700})
     return args
 
 
 def run(args: argparse.Namespace) -> None:
-    check_tools(("psql",))
-    env = server_env("INFO")
-    env["PYTHONUNBUFFERED"] = "1"  # the access log reaches the file as each request ends
     name = args.db_name
     per_kind = args.documents // KINDS
-    print(f"salesflow timeline benchmark: {os.cpu_count()} CPUs, Python "
-          f"{platform.python_version()}, PostgreSQL {psql('SHOW server_version')}")
-    with (throwaway_database(name, keep=args.keep_db),
-          tempfile.TemporaryDirectory(prefix="salesflow_bench_") as tmp):
-        env["SALESFLOW_DATABASE_URL"] = database_url(name)
-        print(f"  database {name}: migrating ...", flush=True)
-        salesflow(env, "migrate")
+    with report_database("timeline", args) as (env, tmp):
         print(f"  seeding {per_kind * KINDS} documents of the customer, as many of others ...",
               flush=True)
         psql(SEED_SQL.format(per_kind=per_kind), database=name)
@@ -190,23 +173,18 @@ def run(args: argparse.Namespace) -> None:
                                   database=name).splitlines()[-1].split("|")
         deep_cursor = cursor_of([at, kind, int(entry_id)])
 
-        server = ApiServer(env, Path(tmp) / "server.log")
-        try:
-            server.start()
-            print(f"  server pid {server.pid} ready at {server.base_url}", flush=True)
+        with running_server(env, tmp / "server.log") as server:
             gm, rep = (mint_token(env, **who) for who in (GM, REP))
             path = "/api/v1/customers/1/timeline"
             common = {"requests": args.requests, "warmup": args.warmup}
             with httpx.Client(timeout=60) as client:
-                timings = measure([
+                timings = measure_figures([
                     Figure("page 1", f"< {TARGET_MS} ms", path, {"limit": 50}, gm),
                     Figure("rep page 1", f"< {TARGET_MS} ms", path, {"limit": 50}, rep),
                     Figure("deep", f"<= {DEEP_RATIO}x page 1", path,
                            {"limit": 50, "cursor": deep_cursor}, gm),
                 ], server, client, **common)
             print_report(timings, args, documents=per_kind * KINDS, depth=depth)
-        finally:
-            server.stop()
 
 
 def print_report(timings: list[Timing], args: argparse.Namespace, *, documents: int,
@@ -218,16 +196,10 @@ def print_report(timings: list[Timing], args: argparse.Namespace, *, documents: 
           f"{args.warmup} warm-up requests; server time from the access log; 1 uvicorn "
           "worker")
     print()
-    print(f"  {'figure':<12}{'p50 ms':>9}{'p95 ms':>9}{'max ms':>9}")
-    for timing in timings:
-        print(f"  {timing.name:<12}{timing.p50:>9.1f}{timing.p95:>9.1f}"
-              f"{max(timing.durations_ms):>9.1f}")
+    print_timings(timings, width=12)
     by_name = {timing.name: timing for timing in timings}
-    first, deep = by_name["page 1"], by_name["deep"]
-    checks = [(f"{name} p95 < {TARGET_MS} ms", f"{by_name[name].p95:.1f} ms",
-               by_name[name].p95 < TARGET_MS) for name in ("page 1", "rep page 1")]
-    checks.append((f"deep p50 <= {DEEP_RATIO}x page 1", f"{deep.p50 / first.p50:.2f}x",
-                   deep.p50 <= DEEP_RATIO * first.p50))
+    checks = p95_checks((by_name[name] for name in ("page 1", "rep page 1")), TARGET_MS)
+    checks.append(ratio_check(by_name["deep"], by_name["page 1"], DEEP_RATIO))
     print_targets(checks)
 
 

@@ -48,12 +48,10 @@ import io
 import json
 import math
 import os
-import platform
 import secrets
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import uuid
@@ -73,23 +71,22 @@ from _common import (
     REP,
     ROOT,
     SALESFLOW,
-    ApiServer,
     BenchError,
     MemoryPeak,
     check_tools,
     cpu_seconds,
-    database_url,
     free_port,
     machine_cpu,
     main,
+    migrated_database,
     mint_token,
+    print_header,
     print_targets,
     process_tree,
     psql,
     rss_mib,
-    salesflow,
+    running_server,
     server_env,
-    throwaway_database,
 )
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
@@ -688,9 +685,7 @@ def lag(*, env: dict[str, str], tmp: Path, database: str, source: EventSource,
 
 def subscribe(env: dict[str, str], tmp: Path, receiver_url: str) -> str:
     """Create the subscription through the API; returns its signing secret."""
-    server = ApiServer(env, tmp / "server.log")
-    try:
-        server.start()
+    with running_server(env, tmp / "server.log", announce=False) as server:
         token = mint_token(env, **ADMIN)
         response = httpx.post(
             f"{server.base_url}/api/v1/webhooks", timeout=30,
@@ -701,8 +696,6 @@ def subscribe(env: dict[str, str], tmp: Path, receiver_url: str) -> str:
             raise BenchError(f"creating the subscription: {response.status_code} "
                              f"{response.text[:500]}")
         return str(response.json()["secret"])
-    finally:
-        server.stop()
 
 
 # --- Report --------------------------------------------------------------------------
@@ -862,21 +855,14 @@ def run(args: argparse.Namespace) -> None:
     env["SALESFLOW_WEBHOOK_SECRETS_KEYS"] = json.dumps([secrets.token_hex(32)])
     env["SALESFLOW_IN_PROCESS_WORKER"] = "false"
     name = f"salesflow_bench_{os.getpid()}"
-    print(f"salesflow webhook benchmark: {os.cpu_count()} CPUs, Python "
-          f"{platform.python_version()}, PostgreSQL {psql('SHOW server_version')}")
+    print_header("webhook")
     overrides = sorted(f"{k}={v}" for k, v in env.items()
                        if k.startswith(("SALESFLOW_WEBHOOK_", "SALESFLOW_DB_", "SALESFLOW_WORKER_"))
                        and k != "SALESFLOW_WEBHOOK_SECRETS_KEYS")
     print(f"  SALESFLOW_ENVIRONMENT=development, SALESFLOW_LOG_LEVEL={args.log_level}; "
           f"settings from your environment: {', '.join(overrides) or 'none (app defaults)'}")
 
-    with (throwaway_database(name, keep=args.keep_db),
-          tempfile.TemporaryDirectory(prefix="salesflow_bench_") as tmp_name):
-        tmp = Path(tmp_name)
-        env["SALESFLOW_DATABASE_URL"] = database_url(name)
-        print(f"  database {name}: migrating ...", flush=True)
-        salesflow(env, "migrate")
-
+    with migrated_database(name, env, keep=args.keep_db) as tmp:
         receiver = Receiver(tmp / "receiver.log")
         try:
             receiver.start()
