@@ -4,7 +4,8 @@ The database is a throwaway SQLite file unless SALESFLOW_TEST_DATABASE_URL names
 (.ci/run points it at a PostgreSQL database it creates and drops). Every session the app
 opens during a test is bound to the test's connection with
 join_transaction_mode="create_savepoint", so the services' commits become savepoints and
-the whole test rolls back at teardown.
+the whole test rolls back at teardown. Concurrency tests commit for real (committing_app);
+what they commit is undone after them (undo_commits).
 """
 
 import contextlib
@@ -26,6 +27,7 @@ from app.core.migrations import upgrade_connection
 from app.core.security import mint_token
 from app.main import create_app
 from tests.contract import Contract
+from tests.database_snapshot import Snapshot
 
 pytest_plugins = ["tests.company"]
 
@@ -146,9 +148,19 @@ def _fresh_calendar_cache():  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-async def committing_app(app, engine: AsyncEngine) -> AsyncIterator[object]:  # type: ignore[no-untyped-def]
-    """The app on the real sessionmaker: commits are real, so concurrency is real.
-    Tests using it must clean up what they create."""
+async def undo_commits(engine: AsyncEngine) -> AsyncIterator[None]:
+    """What the test commits for real is undone after it: every table holds again what it
+    held before (tests/database_snapshot.py). A fixture that commits requests this one (or
+    committing_app) before it writes, so that it is torn down after it."""
+    snapshot = await Snapshot.take(engine)
+    yield
+    await snapshot.restore(engine)
+
+
+@pytest.fixture
+async def committing_app(app, engine: AsyncEngine, undo_commits) -> AsyncIterator[object]:  # type: ignore[no-untyped-def]
+    """The app on the real sessionmaker: commits are real, so concurrency is real. What the
+    test commits, through the app or its own sessions, is undone afterwards (undo_commits)."""
     app.state.engine = engine
     app.state.sessionmaker = create_sessionmaker(engine)
     yield app

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import httpx
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from app.core.db import create_sessionmaker
 from tests.conftest import IS_POSTGRES
@@ -49,38 +49,13 @@ class Race:
 async def race(committing_app, engine, headers_for) -> AsyncIterator[Race]:
     maker = create_sessionmaker(engine)
     async with maker() as session:
-        # What the test commits is removed afterwards: everything written after these marks.
-        audit_mark = await session.scalar(text("SELECT coalesce(max(id), 0) FROM audit_entry"))
-        event_mark = await session.scalar(text("SELECT coalesce(max(id), 0) FROM event"))
         department = await create_department(session, id=DEPARTMENT)
         customer = await create_customer(session, department=department, owner_id="rep.race")
         product = await create_product(session, sku="RACE-1")
-    try:
-        transport = httpx.ASGITransport(app=committing_app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
-            yield Race(client, headers_for("sales_rep", sub="rep.race", dept=DEPARTMENT),
-                       customer.id, product.id)
-    finally:
-        async with maker() as session:
-            requests = f"SELECT id FROM approval_request WHERE department_id = '{DEPARTMENT}'"
-            contracts = f"SELECT id FROM contract WHERE department_id = '{DEPARTMENT}'"
-            quotes = f"SELECT id FROM quote WHERE department_id = '{DEPARTMENT}'"
-            for statement in (
-                f"DELETE FROM approval_decision WHERE request_id IN ({requests})",
-                f"DELETE FROM approval_step WHERE request_id IN ({requests})",
-                f"DELETE FROM approval_request WHERE department_id = '{DEPARTMENT}'",
-                f"DELETE FROM contract_line WHERE contract_id IN ({contracts})",
-                f"DELETE FROM contract WHERE department_id = '{DEPARTMENT}'",
-                f"DELETE FROM quote_line WHERE quote_id IN ({quotes})",
-                f"DELETE FROM quote WHERE department_id = '{DEPARTMENT}'",
-                f"DELETE FROM customer WHERE department_id = '{DEPARTMENT}'",
-                "DELETE FROM product WHERE sku = 'RACE-1'",
-                f"DELETE FROM department WHERE id = '{DEPARTMENT}'",
-                f"DELETE FROM audit_entry WHERE id > {audit_mark}",
-                f"DELETE FROM event WHERE id > {event_mark}",
-            ):
-                await session.execute(text(statement))
-            await session.commit()
+    transport = httpx.ASGITransport(app=committing_app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        yield Race(client, headers_for("sales_rep", sub="rep.race", dept=DEPARTMENT),
+                   customer.id, product.id)
 
 
 async def test_concurrent_approvals_of_one_step_yield_one_success(race, headers_for):

@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import httpx
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from app.budgets.models import Expense, ExpenseBudgetItem, ExpenseCategory
 from app.core.db import create_sessionmaker
@@ -44,30 +44,15 @@ class Race:
 async def race(committing_app, engine, headers_for) -> AsyncIterator[Race]:
     maker = create_sessionmaker(engine)
     async with maker() as session:
-        audit_mark = await session.scalar(text("SELECT coalesce(max(id), 0) FROM audit_entry"))
-        event_mark = await session.scalar(text("SELECT coalesce(max(id), 0) FROM event"))
         await create_department(session, id=DEPARTMENT)
         budget = await create_approved_budget(
             session, department_id=DEPARTMENT, year=2026, number="FY-RACE-1",
             items={ExpenseCategory.travel: "1000.00", ExpenseCategory.phone: "1000.00"})
-    try:
-        transport = httpx.ASGITransport(app=committing_app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
-            assert budget.id is not None
-            yield Race(client, maker, budget.id,
-                       headers_for("dept_head", sub="head.race", dept=DEPARTMENT))
-    finally:
-        async with maker() as session:
-            for statement in (
-                f"DELETE FROM expense WHERE department_id = '{DEPARTMENT}'",
-                f"DELETE FROM expense_budget_item WHERE budget_id = {budget.id}",
-                f"DELETE FROM expense_budget WHERE department_id = '{DEPARTMENT}'",
-                f"DELETE FROM department WHERE id = '{DEPARTMENT}'",
-                f"DELETE FROM audit_entry WHERE id > {audit_mark}",
-                f"DELETE FROM event WHERE id > {event_mark}",
-            ):
-                await session.execute(text(statement))
-            await session.commit()
+    transport = httpx.ASGITransport(app=committing_app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        assert budget.id is not None
+        yield Race(client, maker, budget.id,
+                   headers_for("dept_head", sub="head.race", dept=DEPARTMENT))
 
 
 def _codes(responses) -> Counter:

@@ -11,7 +11,7 @@ from decimal import Decimal
 
 import httpx
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from app.complaints.models import Complaint
 from app.core.db import create_sessionmaker
@@ -88,51 +88,16 @@ class Race:
 async def race(committing_app, engine, headers_for) -> AsyncIterator[Race]:
     maker = create_sessionmaker(engine)
     async with maker() as session:
-        # What the test commits is removed afterwards: everything written after these marks.
-        marks = {table: await session.scalar(text(f"SELECT coalesce(max(id), 0) FROM {table}"))
-                 for table in ("audit_entry", "event", "approval_request")}
         department = await create_department(session, id=DEPARTMENT)
         customer = await create_customer(session, department=department, owner_id="rep.race")
         product = await create_product(session, sku="RACE-COMPLAINT")
-    try:
-        transport = httpx.ASGITransport(app=committing_app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
-            yield Race(client, maker, customer, Line(product=product),
-                       headers_for("logistics", sub="wh.race"),
-                       headers_for("customer_service", sub="cs.race"),
-                       headers_for("dept_head", sub="head.race", dept=DEPARTMENT),
-                       [headers_for("quality", sub=f"qa.race{n}") for n in range(3)])
-    finally:
-        async with maker() as session:
-            orders = f"SELECT id FROM sales_order WHERE department_id = '{DEPARTMENT}'"
-            deliveries = f"SELECT id FROM delivery WHERE department_id = '{DEPARTMENT}'"
-            receivables = f"SELECT id FROM receivable WHERE department_id = '{DEPARTMENT}'"
-            complaints = f"SELECT id FROM complaint WHERE department_id = '{DEPARTMENT}'"
-            requests = f"SELECT id FROM approval_request WHERE id > {marks['approval_request']}"
-            for statement in (
-                f"DELETE FROM complaint_remedy WHERE complaint_id IN ({complaints})",
-                f"DELETE FROM complaint_tracking WHERE complaint_id IN ({complaints})",
-                f"DELETE FROM complaint WHERE department_id = '{DEPARTMENT}'",
-                f"DELETE FROM approval_decision WHERE request_id IN ({requests})",
-                f"DELETE FROM approval_step WHERE request_id IN ({requests})",
-                f"DELETE FROM approval_request WHERE id > {marks['approval_request']}",
-                f"DELETE FROM receivable_credit WHERE receivable_id IN ({receivables})",
-                f"DELETE FROM receivable WHERE department_id = '{DEPARTMENT}'",
-                f"DELETE FROM receivable_open_balance WHERE department_id = '{DEPARTMENT}'",
-                f"DELETE FROM sales_month_total WHERE department_id = '{DEPARTMENT}'",
-                f"DELETE FROM delivery_line WHERE delivery_id IN ({deliveries})",
-                f"DELETE FROM delivery WHERE department_id = '{DEPARTMENT}'",
-                f"DELETE FROM sales_order_line WHERE order_id IN ({orders})",
-                f"DELETE FROM sales_order WHERE department_id = '{DEPARTMENT}'",
-                f"DELETE FROM customer_credit WHERE customer_id = {customer.id}",
-                f"DELETE FROM customer WHERE department_id = '{DEPARTMENT}'",
-                "DELETE FROM product WHERE sku = 'RACE-COMPLAINT'",
-                f"DELETE FROM department WHERE id = '{DEPARTMENT}'",
-                f"DELETE FROM audit_entry WHERE id > {marks['audit_entry']}",
-                f"DELETE FROM event WHERE id > {marks['event']}",
-            ):
-                await session.execute(text(statement))
-            await session.commit()
+    transport = httpx.ASGITransport(app=committing_app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        yield Race(client, maker, customer, Line(product=product),
+                   headers_for("logistics", sub="wh.race"),
+                   headers_for("customer_service", sub="cs.race"),
+                   headers_for("dept_head", sub="head.race", dept=DEPARTMENT),
+                   [headers_for("quality", sub=f"qa.race{n}") for n in range(3)])
 
 
 def _codes(responses) -> Counter:

@@ -3,9 +3,8 @@
 import asyncio
 
 import pytest
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 
-from app.audit.models import AuditEntry
 from app.core.idempotency import IdempotencyRecord
 from app.customers.models import Customer
 from app.departments.models import Department
@@ -129,33 +128,19 @@ class TestConcurrentRetries:
             await session.commit()
         rep = headers_for("sales_rep", sub="rep.race", dept="idem-race")
         headers = {**rep, "Idempotency-Key": "double-click"}
-        try:
-            transport = httpx.ASGITransport(app=committing_app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
-                responses = await asyncio.gather(*[
-                    client.post("/api/v1/customers", json={"name": "Race"}, headers=headers)
-                    for _ in range(6)])
-            codes = sorted(r.status_code for r in responses)
-            assert codes.count(201) >= 1 and set(codes) <= {201, 409}
-            created_ids = {r.json()["id"] for r in responses if r.status_code == 201}
-            assert len(created_ids) == 1
-            async with maker() as session:
-                count = await session.scalar(select(func.count()).select_from(Customer)
-                                             .where(Customer.department_id == "idem-race"))
-                assert count == 1
-        finally:
-            async with maker() as session:
-                ids = (await session.scalars(select(Customer.id)
-                                             .where(Customer.department_id == "idem-race"))).all()
-                await session.execute(delete(AuditEntry).where(AuditEntry.entity_type == "customer",
-                                      AuditEntry.entity_id.in_([str(i) for i in ids])))
-                await session.execute(delete(Event).where(Event.subject.in_(
-                    [f"customer:{i}" for i in ids])))
-                await session.execute(delete(Customer).where(Customer.department_id == "idem-race"))
-                await session.execute(delete(Department).where(Department.id == "idem-race"))
-                await session.execute(delete(IdempotencyRecord)
-                                      .where(IdempotencyRecord.principal_id == "rep.race"))
-                await session.commit()
+        transport = httpx.ASGITransport(app=committing_app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            responses = await asyncio.gather(*[
+                client.post("/api/v1/customers", json={"name": "Race"}, headers=headers)
+                for _ in range(6)])
+        codes = sorted(r.status_code for r in responses)
+        assert codes.count(201) >= 1 and set(codes) <= {201, 409}
+        created_ids = {r.json()["id"] for r in responses if r.status_code == 201}
+        assert len(created_ids) == 1
+        async with maker() as session:
+            count = await session.scalar(select(func.count()).select_from(Customer)
+                                         .where(Customer.department_id == "idem-race"))
+            assert count == 1
 
 
 COMMITTED = "idem-committed"  # department of the tests that commit for real
@@ -163,30 +148,15 @@ COMMITTED_REP = "rep.committed"
 
 
 @pytest.fixture
-async def committed_rep(engine, headers_for):  # type: ignore[no-untyped-def]
-    """A rep of a department created for real, and everything made under it removed after."""
+async def committed_rep(undo_commits, engine, headers_for):  # type: ignore[no-untyped-def]
+    """A rep of a department created for real (undone after the test, as all it makes)."""
     from app.core.db import create_sessionmaker
 
     maker = create_sessionmaker(engine)
     async with maker() as session:
         session.add(Department(id=COMMITTED, name="Idempotency, committed"))
         await session.commit()
-    try:
-        yield headers_for("sales_rep", sub=COMMITTED_REP, dept=COMMITTED)
-    finally:
-        async with maker() as session:
-            ids = (await session.scalars(select(Customer.id)
-                                         .where(Customer.department_id == COMMITTED))).all()
-            await session.execute(delete(AuditEntry).where(
-                AuditEntry.entity_type == "customer",
-                AuditEntry.entity_id.in_([str(i) for i in ids])))
-            await session.execute(delete(Event).where(Event.subject.in_(
-                [f"customer:{i}" for i in ids])))
-            await session.execute(delete(Customer).where(Customer.department_id == COMMITTED))
-            await session.execute(delete(Department).where(Department.id == COMMITTED))
-            await session.execute(delete(IdempotencyRecord)
-                                  .where(IdempotencyRecord.principal_id == COMMITTED_REP))
-            await session.commit()
+    yield headers_for("sales_rep", sub=COMMITTED_REP, dept=COMMITTED)
 
 
 async def _committed_customers(engine) -> int:  # type: ignore[no-untyped-def]

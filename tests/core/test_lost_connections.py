@@ -12,18 +12,16 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from app.audit.models import AuditEntry
 from app.core import fastpath
 from app.core.db import create_sessionmaker, utcnow
 from app.core.idempotency import IdempotencyRecord
 from app.customers import service as customers_service
 from app.customers.models import Customer
 from app.departments.models import Department
-from app.events.models import Event
 from tests.conftest import IS_POSTGRES
 
 pytestmark = pytest.mark.skipif(not IS_POSTGRES,
@@ -53,23 +51,9 @@ async def client(committing_app, engine) -> AsyncIterator[httpx.AsyncClient]:  #
     async with maker() as session:
         session.add(Department(id=DEPARTMENT, name="Lost connections"))
         await session.commit()
-    try:
-        transport = httpx.ASGITransport(app=committing_app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
-            yield client
-    finally:
-        async with maker() as session:
-            ids = [str(i) for i in (await session.scalars(
-                select(Customer.id).where(Customer.department_id == DEPARTMENT))).all()]
-            await session.execute(delete(AuditEntry).where(AuditEntry.entity_type == "customer",
-                                                           AuditEntry.entity_id.in_(ids)))
-            await session.execute(delete(Event).where(Event.subject.in_(
-                [f"customer:{i}" for i in ids])))
-            await session.execute(delete(Customer).where(Customer.department_id == DEPARTMENT))
-            await session.execute(delete(Department).where(Department.id == DEPARTMENT))
-            await session.execute(delete(IdempotencyRecord)
-                                  .where(IdempotencyRecord.principal_id == REP))
-            await session.commit()
+    transport = httpx.ASGITransport(app=committing_app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        yield client
 
 
 @pytest.fixture

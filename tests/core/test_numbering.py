@@ -153,10 +153,6 @@ class Race:
 async def race(committing_app, engine, headers_for) -> AsyncIterator[Race]:
     maker = create_sessionmaker(engine)
     async with maker() as session:
-        audit_mark = await session.scalar(text("SELECT coalesce(max(id), 0) FROM audit_entry"))
-        event_mark = await session.scalar(text("SELECT coalesce(max(id), 0) FROM event"))
-        counters = (await session.execute(text(
-            "SELECT kind, year, last_value FROM document_counter"))).all()
         department = await create_department(session, id=DEPARTMENT)
         customer = await create_customer(session, department=department, owner_id="rep.numbers")
         product = await create_product(session, sku="NUMBERING-1")
@@ -170,28 +166,6 @@ async def race(committing_app, engine, headers_for) -> AsyncIterator[Race]:
             yield race
     finally:
         committing_app.state.clock = system_clock
-        async with maker() as session:
-            contracts = f"SELECT id FROM contract WHERE department_id = '{DEPARTMENT}'"
-            for statement in (
-                f"DELETE FROM contract_line WHERE contract_id IN ({contracts})",
-                f"DELETE FROM contract WHERE department_id = '{DEPARTMENT}'",
-                f"DELETE FROM quote_line WHERE quote_id IN "
-                f"(SELECT id FROM quote WHERE department_id = '{DEPARTMENT}')",
-                f"DELETE FROM quote WHERE department_id = '{DEPARTMENT}'",
-                f"DELETE FROM customer WHERE department_id = '{DEPARTMENT}'",
-                "DELETE FROM product WHERE sku = 'NUMBERING-1'",
-                f"DELETE FROM department WHERE id = '{DEPARTMENT}'",
-                f"DELETE FROM audit_entry WHERE id > {audit_mark}",
-                f"DELETE FROM event WHERE id > {event_mark}",
-                "DELETE FROM document_counter",
-            ):
-                await session.execute(text(statement))
-            for kind, year, last_value in counters:
-                await session.execute(text(
-                    "INSERT INTO document_counter (kind, year, last_value) "
-                    "VALUES (:kind, :year, :last_value)"),
-                    {"kind": kind, "year": year, "last_value": last_value})
-            await session.commit()
 
 
 class TestRaces:

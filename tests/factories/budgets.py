@@ -1,5 +1,5 @@
 """Expense budget bodies for the API, and approved budgets written straight to the tables
-for the race tests (whose commits are real and are cleaned up by hand)."""
+for the race tests (whose commits are real, and undone after them by undo_commits)."""
 
 from decimal import Decimal
 from typing import Any

@@ -7,7 +7,6 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from sqlalchemy import text
 
 from app.core.db import create_sessionmaker
 from tests.factories.customers import create_customer
@@ -34,43 +33,17 @@ class RaceCompany:
 async def race(committing_app, engine, headers_for) -> AsyncIterator[Shop]:
     maker = create_sessionmaker(engine)
     async with maker() as session:
-        # What the test commits is removed afterwards: everything written after these marks.
-        audit_mark = await session.scalar(text("SELECT coalesce(max(id), 0) FROM audit_entry"))
-        event_mark = await session.scalar(text("SELECT coalesce(max(id), 0) FROM event"))
         department = await create_department(session, id=DEPARTMENT)
         customer = await create_customer(session, department=department, owner_id="rep.orders",
                                          credit_limit="1000.00", credit_rating="B")
         product = await create_product(session, sku="RACE-ORDERS")
-    try:
-        transport = httpx.ASGITransport(app=committing_app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
-            company = RaceCompany(headers_for, customer.id, product.id)
-            logistics = headers_for("logistics", sub="log.orders")
-            yield Shop(client, company, logistics, {
-                "finance": company.finance, "logistics": logistics, "legal": company.legal,
-                "head": company.head})
-    finally:
-        async with maker() as session:
-            requests = f"SELECT id FROM approval_request WHERE department_id = '{DEPARTMENT}'"
-            orders = f"SELECT id FROM sales_order WHERE department_id = '{DEPARTMENT}'"
-            contracts = f"SELECT id FROM contract WHERE department_id = '{DEPARTMENT}'"
-            for statement in (
-                f"DELETE FROM approval_decision WHERE request_id IN ({requests})",
-                f"DELETE FROM approval_step WHERE request_id IN ({requests})",
-                f"DELETE FROM approval_request WHERE department_id = '{DEPARTMENT}'",
-                f"DELETE FROM sales_order_line WHERE order_id IN ({orders})",
-                f"DELETE FROM sales_order WHERE department_id = '{DEPARTMENT}'",
-                f"DELETE FROM contract_line WHERE contract_id IN ({contracts})",
-                f"DELETE FROM contract WHERE department_id = '{DEPARTMENT}'",
-                f"DELETE FROM customer_credit WHERE customer_id = {customer.id}",
-                f"DELETE FROM customer WHERE department_id = '{DEPARTMENT}'",
-                "DELETE FROM product WHERE sku = 'RACE-ORDERS'",
-                f"DELETE FROM department WHERE id = '{DEPARTMENT}'",
-                f"DELETE FROM audit_entry WHERE id > {audit_mark}",
-                f"DELETE FROM event WHERE id > {event_mark}",
-            ):
-                await session.execute(text(statement))
-            await session.commit()
+    transport = httpx.ASGITransport(app=committing_app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        company = RaceCompany(headers_for, customer.id, product.id)
+        logistics = headers_for("logistics", sub="log.orders")
+        yield Shop(client, company, logistics, {
+            "finance": company.finance, "logistics": logistics, "legal": company.legal,
+            "head": company.head})
 
 
 async def test_concurrent_call_offs_never_take_more_than_the_contract(race):

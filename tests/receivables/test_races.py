@@ -11,7 +11,7 @@ from decimal import Decimal
 
 import httpx
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
 from app.core.db import create_sessionmaker
 from app.credit.models import CustomerCredit
@@ -73,51 +73,15 @@ class Race:
 async def race(committing_app, engine, headers_for) -> AsyncIterator[Race]:
     maker = create_sessionmaker(engine)
     async with maker() as session:
-        # What the test commits is removed afterwards: everything written after these marks.
-        audit_mark = await session.scalar(text("SELECT coalesce(max(id), 0) FROM audit_entry"))
-        event_mark = await session.scalar(text("SELECT coalesce(max(id), 0) FROM event"))
         department = await create_department(session, id=DEPARTMENT)
         customer = await create_customer(session, department=department, owner_id="rep.race")
         product = await create_product(session, sku="RACE-RECEIVABLE")
-    try:
-        transport = httpx.ASGITransport(app=committing_app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
-            yield Race(client, maker, customer, Line(product=product),
-                       headers_for("logistics", sub="wh.race"),
-                       headers_for("integration", sub="bank.race"),
-                       headers_for("finance", sub="fin.race"))
-    finally:
-        async with maker() as session:
-            orders = f"SELECT id FROM sales_order WHERE department_id = '{DEPARTMENT}'"
-            deliveries = f"SELECT id FROM delivery WHERE department_id = '{DEPARTMENT}'"
-            receivables = f"SELECT id FROM receivable WHERE department_id = '{DEPARTMENT}'"
-            write_offs = ("SELECT id FROM approval_request WHERE document_type = "
-                          f"'receivable_write_off' AND document_id IN ({receivables})")
-            for statement in (
-                f"DELETE FROM payment_allocation WHERE receivable_id IN ({receivables})",
-                f"DELETE FROM payment WHERE department_id = '{DEPARTMENT}'",
-                f"DELETE FROM dunning_entry WHERE receivable_id IN ({receivables})",
-                f"DELETE FROM receivable_credit WHERE receivable_id IN ({receivables})",
-                # A write-off's request: its pending step would escalate in a later test.
-                f"DELETE FROM approval_decision WHERE request_id IN ({write_offs})",
-                f"DELETE FROM approval_step WHERE request_id IN ({write_offs})",
-                f"DELETE FROM approval_request WHERE id IN ({write_offs})",
-                f"DELETE FROM receivable WHERE department_id = '{DEPARTMENT}'",
-                f"DELETE FROM receivable_open_balance WHERE department_id = '{DEPARTMENT}'",
-                f"DELETE FROM sales_month_total WHERE department_id = '{DEPARTMENT}'",
-                f"DELETE FROM delivery_line WHERE delivery_id IN ({deliveries})",
-                f"DELETE FROM delivery WHERE department_id = '{DEPARTMENT}'",
-                f"DELETE FROM sales_order_line WHERE order_id IN ({orders})",
-                f"DELETE FROM sales_order WHERE department_id = '{DEPARTMENT}'",
-                f"DELETE FROM customer_credit WHERE customer_id = {customer.id}",
-                f"DELETE FROM customer WHERE department_id = '{DEPARTMENT}'",
-                "DELETE FROM product WHERE sku = 'RACE-RECEIVABLE'",
-                f"DELETE FROM department WHERE id = '{DEPARTMENT}'",
-                f"DELETE FROM audit_entry WHERE id > {audit_mark}",
-                f"DELETE FROM event WHERE id > {event_mark}",
-            ):
-                await session.execute(text(statement))
-            await session.commit()
+    transport = httpx.ASGITransport(app=committing_app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        yield Race(client, maker, customer, Line(product=product),
+                   headers_for("logistics", sub="wh.race"),
+                   headers_for("integration", sub="bank.race"),
+                   headers_for("finance", sub="fin.race"))
 
 
 def _codes(responses) -> Counter:
