@@ -40,7 +40,7 @@ from app.contracts.states import EDITABLE, ensure_transition
 from app.core.db import commit, flush_or_raise
 from app.core.errors import InvalidTransition, UnprocessableEntity
 from app.core.filters import where_equal, where_range
-from app.core.numbering import next_number, number_is
+from app.core.numbering import next_number, number_is, number_searched
 from app.core.pagination import Listed, ListRequest, Sorts
 from app.core.permissions import SALES_WORKING_ROLES, visible
 from app.core.pricing import BASE_CURRENCY, apply_totals, line_amounts
@@ -130,7 +130,8 @@ async def list_contracts(
     statement = where_range(statement, col(Contract.total), amount_from, amount_to)
     if q:
         statement = statement.where(
-            text_contains(q, Contract.number, Contract.title, Contract.customer_name))
+            text_contains(q, *number_searched(q, Contract.number), Contract.title,
+                          Contract.customer_name))
     if status is not None:
         statement = statement.where(col(Contract.status) == status)
     if customer_id is not None:

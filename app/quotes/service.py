@@ -9,7 +9,7 @@ from app.approvals.documents import recall_document, submit_document
 from app.calendar.working_time import local_date, local_day_start
 from app.core.db import commit
 from app.core.filters import where_equal, where_range
-from app.core.numbering import next_number, number_is
+from app.core.numbering import next_number, number_is, number_searched
 from app.core.pagination import Listed, ListRequest, Sorts
 from app.core.permissions import SALES_WORKING_ROLES, visible
 from app.core.pricing import BASE_CURRENCY
@@ -153,7 +153,8 @@ async def list_quotes(
     statement = where_range(statement, col(Quote.total), amount_from, amount_to)
     if q:
         statement = statement.where(
-            text_contains(q, Quote.number, Quote.title, Quote.customer_name))
+            text_contains(q, *number_searched(q, Quote.number), Quote.title,
+                          Quote.customer_name))
     return await SORTS.page(session, statement, page)
 
 

@@ -7,6 +7,7 @@ import re
 import pytest
 from sqlalchemy import event, text
 
+from app.core.numbering import number_searched
 from app.core.search import grams_of, term_grams
 from tests.conftest import IS_POSTGRES
 
@@ -58,6 +59,13 @@ def test_a_term_takes_the_grams_path_when_trigrams_cannot_serve_it():
     assert term_grams("华") == ["华"]
     assert term_grams("华为") == ["华为"]
     assert term_grams("华为技术") == sorted(["华为", "为技", "技术"])
+
+
+def test_a_number_is_searched_only_for_what_a_number_can_hold():
+    assert number_searched("ht-2026-0001", "number") == ("number",)
+    assert number_searched("HT", "number") == ("number",)
+    assert number_searched("华为", "number") == ()
+    assert number_searched("ht 2026", "number") == ()
 
 
 @pytest.mark.skipif(not IS_POSTGRES, reason="the SQL function exists on PostgreSQL only")

@@ -152,13 +152,19 @@ async def race(committing_app, engine, headers_for) -> AsyncIterator[Race]:
                        customer.id, product.id)
     finally:
         async with maker() as session:
+            requests = f"SELECT id FROM approval_request WHERE department_id = '{DEPARTMENT}'"
             quotes = f"SELECT id FROM quote WHERE department_id = '{DEPARTMENT}'"
             contracts = f"SELECT id FROM contract WHERE department_id = '{DEPARTMENT}'"
             for statement in (
-                f"DELETE FROM quote_line WHERE quote_id IN ({quotes})",
-                f"DELETE FROM quote WHERE department_id = '{DEPARTMENT}'",
+                f"DELETE FROM approval_decision WHERE request_id IN ({requests})",
+                f"DELETE FROM approval_step WHERE request_id IN ({requests})",
+                f"DELETE FROM approval_request WHERE department_id = '{DEPARTMENT}'",
                 f"DELETE FROM contract_line WHERE contract_id IN ({contracts})",
                 f"DELETE FROM contract WHERE department_id = '{DEPARTMENT}'",
+                f"DELETE FROM quote_line WHERE quote_id IN ({quotes})",
+                ("UPDATE quote SET predecessor_id = NULL, successor_id = NULL "
+                 f"WHERE department_id = '{DEPARTMENT}'"),
+                f"DELETE FROM quote WHERE department_id = '{DEPARTMENT}'",
                 f"DELETE FROM opportunity WHERE department_id = '{DEPARTMENT}'",
                 f"DELETE FROM customer WHERE department_id = '{DEPARTMENT}'",
                 "DELETE FROM product WHERE sku = 'RACE-NAMES'",
@@ -185,12 +191,46 @@ async def test_documents_written_during_renames_end_with_the_last_name(race, eng
         writes = [one_of_each(race.client, race.rep, race.customer_id, race.product_id)
                   for _ in range(2)]
         await asyncio.gather(rename(race.client, race.head, race.customer_id, name), *writes)
-        async with create_sessionmaker(engine)() as session:
-            names = (await session.execute(text(
-                "SELECT customer_name, count(*) FROM opportunity WHERE customer_id = :c "
-                "GROUP BY 1 UNION ALL SELECT customer_name, count(*) FROM quote "
-                "WHERE customer_id = :c GROUP BY 1 UNION ALL SELECT customer_name, count(*) "
-                "FROM contract WHERE customer_id = :c GROUP BY 1"),
-                {"c": race.customer_id})).all()
+        names = await _names_of_documents(engine, race.customer_id)
         assert {found_name for found_name, _ in names} == {name}, names
         assert sum(count for _, count in names) == 6 * (round_ + 1)
+
+
+async def _names_of_documents(engine, customer_id: int) -> list[tuple[str, int]]:
+    async with create_sessionmaker(engine)() as session:
+        return list((await session.execute(text(
+            "SELECT customer_name, count(*) FROM opportunity WHERE customer_id = :c "
+            "GROUP BY 1 UNION ALL SELECT customer_name, count(*) FROM quote "
+            "WHERE customer_id = :c GROUP BY 1 UNION ALL SELECT customer_name, count(*) "
+            "FROM contract WHERE customer_id = :c GROUP BY 1"), {"c": customer_id})).all())
+
+
+@pytest.mark.skipif(not IS_POSTGRES, reason="real concurrency needs PostgreSQL")
+async def test_documents_copied_during_a_rename_end_with_the_new_name(race, engine):
+    """A quote's revision and a contract drafted from an accepted quote lock the customer
+    before the quote they copy (the rename locks it before the quotes it rewrites): they
+    neither deadlock with the rename nor keep the old name."""
+    async def quote(*actions: str) -> dict:
+        made = created(await race.client.post(QUOTES, headers=race.rep, json=quote_body(
+            race.customer_id, [quote_line(race.product_id)])))
+        for action in actions:
+            made = created(await race.client.post(f"{QUOTES}/{made['id']}/{action}",
+                                                  headers=race.rep))
+        return made
+
+    for round_ in range(3):
+        approved = [await quote("submit") for _ in range(2)]
+        accepted = [await quote("submit", "send", "accept") for _ in range(2)]
+        name = f"宁波港城机械 第{round_ + 1}次更名"
+        copies = await asyncio.gather(
+            rename(race.client, race.head, race.customer_id, name),
+            *[race.client.post(f"{QUOTES}/{q['id']}/revise", headers=race.rep)
+              for q in approved],
+            *[race.client.post(CONTRACTS, headers=race.rep, json={
+                "quote_id": q["id"],
+                "payment_schedule": [{"kind": "on_delivery", "percent": "100"}]})
+              for q in accepted])
+        assert [r.status_code for r in copies[1:]] == [201, 201, 201, 201], [
+            r.text for r in copies[1:]]
+        names = await _names_of_documents(engine, race.customer_id)
+        assert {found_name for found_name, _ in names} == {name}, names
