@@ -90,11 +90,12 @@ FROM generate_series(1, {leads}) AS g,
                      now() - make_interval(days => g % 401, secs => g % 86400) AS created) AS l;
 
 -- The converted leads' opportunities: a quarter won, a quarter lost, the rest in proposal.
-INSERT INTO opportunity (customer_id, lead_id, department_id, owner_id, title, grade, stage,
-                         probability, expected_amount, expected_close_date, won_amount,
-                         stage_changed_at, closed_at, created_by, version, created_at,
-                         updated_at)
-SELECT 1 + l.id % 10000, l.id, l.department_id, coalesce(l.owner_id, 'rep.bench.0'), 'bench',
+INSERT INTO opportunity (customer_id, customer_name, lead_id, department_id, owner_id, title,
+                         grade, stage, probability, expected_amount, expected_close_date,
+                         won_amount, stage_changed_at, closed_at, created_by, version,
+                         created_at, updated_at)
+SELECT 1 + l.id % 10000, (SELECT name FROM customer WHERE customer.id = 1 + l.id % 10000),
+       l.id, l.department_id, coalesce(l.owner_id, 'rep.bench.0'), 'bench',
        'low', s.stage::opportunitystage,
        CASE s.stage WHEN 'won' THEN 100 WHEN 'lost' THEN 0 ELSE 50 END, a.amount,
        current_date + 30, CASE WHEN s.stage = 'won' THEN a.amount - 100 END,

@@ -97,10 +97,12 @@ FROM generate_series(1, {leads}) AS g,
                      now() - (g % {days}) * interval '1 day' - (g % 1440) * interval '1 minute'
                      AS created) AS l;
 
-INSERT INTO opportunity (customer_id, lead_id, department_id, owner_id, title, grade, stage,
-                         probability, expected_amount, expected_close_date, won_amount,
-                         stage_changed_at, created_by, version, created_at, updated_at)
-SELECT 1 + id % 2000, id, department_id, owner_id, company,
+INSERT INTO opportunity (customer_id, customer_name, lead_id, department_id, owner_id, title,
+                         grade, stage, probability, expected_amount, expected_close_date,
+                         won_amount, stage_changed_at, created_by, version, created_at,
+                         updated_at)
+SELECT 1 + lead.id % 2000, (SELECT name FROM customer WHERE customer.id = 1 + lead.id % 2000),
+       id, department_id, owner_id, company,
        (ARRAY['high', 'medium', 'low'])[1 + id % 3]::opportunitygrade,
        (CASE id % 3 WHEN 0 THEN 'won' WHEN 1 THEN 'lost' ELSE 'negotiation' END)::opportunitystage,
        CASE id % 3 WHEN 0 THEN 100 WHEN 1 THEN 0 ELSE 75 END,

@@ -104,11 +104,12 @@ SELECT {customer_name}, '[]', 'rep.bench.' || c % 10, 'bench', 'B', 0, 30, false
        now() - c * interval '1 minute', now()
 FROM generate_series(1, {customers}) AS c;
 
-INSERT INTO contract (number, customer_id, department_id, owner_id, title, currency,
-                      exchange_rate, subtotal, tax_total, total, total_base, major_interest,
-                      payment_schedule, status, revision, signatories, created_by, version,
-                      created_at, updated_at)
-SELECT 'HT-2026-' || lpad(k::text, 6, '0'), 1 + k % {customers}, 'bench',
+INSERT INTO contract (number, customer_id, customer_name, department_id, owner_id, title,
+                      currency, exchange_rate, subtotal, tax_total, total, total_base,
+                      major_interest, payment_schedule, status, revision, signatories,
+                      created_by, version, created_at, updated_at)
+SELECT 'HT-2026-' || lpad(k::text, 6, '0'), 1 + k % {customers},
+       (SELECT name FROM customer WHERE id = 1 + k % {customers}), 'bench',
        'rep.bench.' || k % 10,
        (ARRAY['离心泵','数控机床','服务器','钢材','包装材料','Pump','Spare parts','Software'])
          [1 + k % 8] || (ARRAY['年度框架协议','采购合同',' supply agreement','维保合同'])

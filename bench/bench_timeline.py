@@ -74,21 +74,21 @@ SELECT g, CASE WHEN g <= {per_kind} THEN 1 ELSE 2 + g % 999 END AS customer_id,
        CASE WHEN g <= {per_kind} THEN 'rep.bench' ELSE 'rep.other' END AS owner_id
 FROM generate_series(1, 2 * {per_kind}) AS g;
 
-INSERT INTO quote (number, customer_id, department_id, owner_id, title, currency,
-                   exchange_rate, subtotal, tax_total, total, total_base,
+INSERT INTO quote (number, customer_id, customer_name, department_id, owner_id, title,
+                   currency, exchange_rate, subtotal, tax_total, total, total_base,
                    max_discount_percent, below_floor, valid_until, status, revision,
                    created_by, version, created_at, updated_at)
-SELECT 'BJ-B-' || g, customer_id, 'bench', owner_id, '报价 ' || g, 'CNY', 1, 100, 13, 113,
-       113, 0, false, current_date + 30, 'sent', 1, owner_id, 1,
+SELECT 'BJ-B-' || g, customer_id, '客户' || customer_id, 'bench', owner_id, '报价 ' || g,
+       'CNY', 1, 100, 13, 113, 113, 0, false, current_date + 30, 'sent', 1, owner_id, 1,
        now() - ((g * 7 + 0) / 2) * interval '1 minute', now()
 FROM seed;
 
-INSERT INTO contract (number, customer_id, department_id, owner_id, title, currency,
-                      exchange_rate, subtotal, tax_total, total, total_base, major_interest,
-                      payment_schedule, status, revision, signatories, created_by, version,
-                      created_at, updated_at)
-SELECT 'HT-B-' || g, customer_id, 'bench', owner_id, '合同 ' || g, 'CNY', 1, 1000, 130,
-       1130, 1130, false, '[]', 'signed', 1, '[]', owner_id, 1,
+INSERT INTO contract (number, customer_id, customer_name, department_id, owner_id, title,
+                      currency, exchange_rate, subtotal, tax_total, total, total_base,
+                      major_interest, payment_schedule, status, revision, signatories,
+                      created_by, version, created_at, updated_at)
+SELECT 'HT-B-' || g, customer_id, '客户' || customer_id, 'bench', owner_id, '合同 ' || g,
+       'CNY', 1, 1000, 130, 1130, 1130, false, '[]', 'signed', 1, '[]', owner_id, 1,
        now() - ((g * 7 + 1) / 2) * interval '1 minute', now()
 FROM seed;
 

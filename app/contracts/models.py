@@ -37,6 +37,9 @@ class Contract(PricedColumns, table=True):
     id: int | None = Field(default=None, primary_key=True)
     number: str = Field(max_length=NUMBER_LENGTH)  # HT-2026-000123 (app/core/numbering.py)
     customer_id: int = Field(foreign_key="customer.id")
+    # The customer's name as it is now, kept by a rename (app/customers/service.py), so
+    # that `?q=` finds a document by it on this table's own indexes.
+    customer_name: str = Field(max_length=200)
     # The accepted quote it was drafted from; one contract per quote (amendments, being
     # later revisions of that contract, leave it empty).
     quote_id: int | None = Field(default=None, foreign_key="quote.id", unique=True)

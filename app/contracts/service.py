@@ -40,11 +40,11 @@ from app.contracts.states import EDITABLE, ensure_transition
 from app.core.db import commit, flush_or_raise
 from app.core.errors import InvalidTransition, UnprocessableEntity
 from app.core.filters import where_equal, where_range
-from app.core.numbering import next_number, number_is
+from app.core.numbering import next_number, number_is, number_searched
 from app.core.pagination import Listed, ListRequest, Sorts
 from app.core.permissions import SALES_WORKING_ROLES, visible
 from app.core.pricing import BASE_CURRENCY, apply_totals, line_amounts
-from app.core.search import matching_ids
+from app.core.search import text_contains
 from app.core.security import Principal
 from app.core.versioning import bump_version, ensure_version
 from app.customers import service as customers
@@ -129,8 +129,9 @@ async def list_contracts(
     statement = where_range(statement, col(Contract.signed_date), signed_from, signed_to)
     statement = where_range(statement, col(Contract.total), amount_from, amount_to)
     if q:
-        statement = statement.where(matching_ids(
-            q, Contract, Contract.number, Contract.title, customer_ids=customers.ids_named_like(q)))
+        statement = statement.where(
+            text_contains(q, *number_searched(q, Contract.number), Contract.title,
+                          Contract.customer_name))
     if status is not None:
         statement = statement.where(col(Contract.status) == status)
     if customer_id is not None:
@@ -148,6 +149,9 @@ async def create(session: AsyncSession, principal: Principal, *, data: ContractC
         raise ContractForbidden("Your roles do not draft contracts.")
     _ensure_schedule(data.payment_schedule)
     if data.quote_id is not None:
+        # The customer's lock before the quote's (the order customers.CustomerLock
+        # explains): the contract stores the customer's name.
+        await customers.locked_name(session, await quotes.customer_id_of(session, data.quote_id))
         quote, lines = await _from_quote(session, principal, data.quote_id)
         customer_id, title = quote.customer_id, data.title or quote.title
         currency, rate = quote.currency, quote.exchange_rate
@@ -158,16 +162,16 @@ async def create(session: AsyncSession, principal: Principal, *, data: ContractC
         _ensure_rate(currency, rate)
         lines = await _priced_lines(session, data.lines)
     try:
-        customer = await customers.get_visible(session, principal, customer_id)
+        customer = await customers.get_visible(session, principal, customer_id, lock="share")
     except CustomerNotFound as exc:
         raise UnknownCustomer(f"No customer {customer_id} of yours.") from exc
     assert customer.id is not None  # loaded from the database
     # number: taken below, once every check has passed (it locks the year's counter).
     contract = Contract(  # type: ignore[call-arg]
-        customer_id=customer.id, quote_id=data.quote_id, department_id=customer.department_id,
-        owner_id=customer.owner_id, title=title, currency=currency, exchange_rate=rate,
-        delivery_date=data.delivery_date, clauses=data.clauses,
-        major_interest=data.major_interest,
+        customer_id=customer.id, customer_name=customer.name, quote_id=data.quote_id,
+        department_id=customer.department_id, owner_id=customer.owner_id, title=title,
+        currency=currency, exchange_rate=rate, delivery_date=data.delivery_date,
+        clauses=data.clauses, major_interest=data.major_interest,
         payment_schedule=[m.model_dump(mode="json") for m in data.payment_schedule],
         created_by=principal.sub, subtotal=Decimal(0), tax_total=Decimal(0), total=Decimal(0),
         total_base=Decimal(0))
@@ -307,6 +311,10 @@ async def amend(session: AsyncSession, principal: Principal, *, contract_id: int
                 expected_version: int | None) -> Contract:
     """Copy a signed contract into revision n+1, a draft that goes through approval on its
     new total; when it is signed, revision n is voided. It keeps the contract's number."""
+    # The customer's lock before the contract's (the order customers.CustomerLock explains):
+    # the amendment stores the customer's name.
+    customer_name = await customers.locked_name(session, await session.scalar(
+        select(col(Contract.customer_id)).where(col(Contract.id) == contract_id)))
     contract = await _editable(session, principal, contract_id, expected_version)
     assert contract.id is not None  # loaded from the database
     if contract.status != ContractStatus.signed:
@@ -322,7 +330,8 @@ async def amend(session: AsyncSession, principal: Principal, *, contract_id: int
             "number", "customer_id", "department_id", "owner_id", "title", "currency",
             "exchange_rate", "subtotal", "tax_total", "total", "total_base", "delivery_date",
             "clauses", "major_interest", "payment_schedule", "root_id")},
-        revision=contract.revision + 1, predecessor_id=contract.id, created_by=principal.sub)
+        customer_name=customer_name or contract.customer_name, revision=contract.revision + 1,
+        predecessor_id=contract.id, created_by=principal.sub)
     session.add(amendment)
     await session.flush()
     assert amendment.id is not None  # assigned by the flush

@@ -8,7 +8,8 @@ tables.
 
 `with_names(session, reads)` fills the `*_name` fields a page of reads declares
 (`customer_name`, `department_name`, `owner_name`, `created_by_name`, `submitted_by_name`,
-…) with one query per kind of name, whatever the page's size."""
+…) with one query per kind of name, whatever the page's size; a read whose customer's
+name came with its record (a document storing it) keeps it."""
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -138,9 +139,11 @@ async def with_names(session: AsyncSession, reads: Sequence[BaseModel]) -> None:
                 setattr(read, name_field, names.get(getattr(read, id_field)))
     id_field, name_field = CUSTOMER_FIELDS
     if id_field in fields and name_field in fields:
-        customers = await customer_names(session, {getattr(r, id_field) for r in reads
+        # Opportunities, quotes and contracts store their customer's name: theirs is read.
+        unnamed = [r for r in reads if getattr(r, name_field) is None]
+        customers = await customer_names(session, {getattr(r, id_field) for r in unnamed
                                                    if getattr(r, id_field) is not None})
-        for read in reads:
+        for read in unnamed:
             setattr(read, name_field, customers.get(getattr(read, id_field)))
     id_field, name_field = DEPARTMENT_FIELDS
     if id_field in fields and name_field in fields:

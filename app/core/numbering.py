@@ -132,6 +132,21 @@ def number_is(column: Mapped[str] | ColumnElement[str], text: str) -> ColumnElem
     return column == normalise_number(text)
 
 
+# Every character a number can hold, lowered: a prefix (NUMBER_PREFIX), the year, the
+# sequence and the hyphens.
+_NUMBER_TEXT = re.compile(r"[a-z0-9-]+")
+
+
+def number_searched(term: str, column: Any) -> tuple[Any, ...]:
+    """The number `column` among the columns a `?q=` of `term` searches, unless `term` has a
+    character no number has (Chinese, a space): it would match no number, and on
+    PostgreSQL the number's grams, the same few letters and digits in every row, make the
+    planner guess that a gram missing from them is in 1 row of 200 (its default for an
+    element it has not seen): a rare Chinese term then read every contract newest first
+    (400 ms over 200,000) instead of the other columns' indexes (1 ms)."""
+    return (column,) if _NUMBER_TEXT.fullmatch(term.lower()) else ()
+
+
 NumberQuery = Annotated[str | None, Query(
     max_length=64, examples=["HT-2026-000123"],
     description="The business number, exactly (case and the sequence's leading zeros do "

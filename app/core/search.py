@@ -39,11 +39,8 @@ from sqlalchemy import (
     Index,
     Text,
     func,
-    inspect,
     literal,
     or_,
-    select,
-    union_all,
 )
 from sqlalchemy import column as sql_column
 from sqlalchemy.ext.compiler import compiles
@@ -100,19 +97,6 @@ def term_grams(term: str) -> list[str] | None:
 def text_contains(q: str, *columns: Any) -> ColumnElement[bool]:
     """`q` appears in any of `columns`, ignoring case (the lists' `?q=`)."""
     return or_(*(_column_contains(column, q) for column in columns))
-
-
-def matching_ids(q: str, model: Any, *columns: Any, customer_ids: Any) -> ColumnElement[bool]:
-    """A document whose own `columns` or whose customer's name contain `q`: its id among
-    the ids each finds through its own index (`customer_ids`: a subquery of the customers
-    named like `q`). As one `col IN (… OR …)` the customer's half was a hashed filter that
-    no index serves: every document was read for a rare term (a contract 150-250 ms at
-    200,000); as a union PostgreSQL joins the few ids found to the documents."""
-    id_column = inspect(model).mapper.primary_key[0]
-    customer_column = inspect(model).mapper.columns["customer_id"]
-    found = union_all(select(id_column).where(text_contains(q, *columns)),
-                      select(id_column).where(customer_column.in_(customer_ids)))
-    return id_column.in_(found)
 
 
 def _term(value: Any, type_: Any) -> Any:

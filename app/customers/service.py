@@ -1,7 +1,7 @@
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import ColumnElement, Integer, Select, String, column, or_, select, table
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -76,13 +76,34 @@ async def list_customers(
     return await SORTS.page(session, statement, page)
 
 
+# The row locks a command takes on a customer (PostgreSQL; SQLite has one writer at a time).
+# Opportunities, quotes and contracts store their customer's name (for `?q=`): a command
+# writing one reads the name under "share", and a rename holds "rename" from its start to
+# its commit, having rewritten the stored names. The two conflict, so either the writer
+# commits first and the rename's UPDATE (a later statement) finds its row, or the rename
+# does and the writer reads the new name. Lock order, on both sides: the customer's row
+# before any document's (a writer copying a quote or a contract locks the customer before
+# that document, see `locked_name`), so neither holds what the other waits for. "rename" is
+# FOR NO KEY UPDATE rather than FOR UPDATE: a foreign-key check's key-share lock does not
+# wait for it, so a command holding a document that inserts a row of this customer (an
+# order called off a contract) goes on while the rename waits for that document.
+CustomerLock = Literal["delete", "rename", "share"]
+
+
+def _locked(statement: Select[Any], lock: CustomerLock) -> Select[Any]:
+    """FOR UPDATE to delete, FOR NO KEY UPDATE to rename (or edit), FOR SHARE to name."""
+    return statement.with_for_update(read=lock == "share", key_share=lock == "rename")
+
+
 async def get_visible(
-    session: AsyncSession, principal: Principal, customer_id: int, *, for_update: bool = False
+    session: AsyncSession, principal: Principal, customer_id: int, *,
+    lock: CustomerLock | None = None,
 ) -> Customer:
-    """The customer if this principal may see it; 404 otherwise (existence is not revealed)."""
+    """The customer if this principal may see it; 404 otherwise (existence is not revealed).
+    `lock`: see CustomerLock; the row is then read afresh (not an older copy of the session's)."""
     statement = select(Customer).where(col(Customer.id) == customer_id, _visible(principal))
-    if for_update:
-        statement = statement.with_for_update()
+    if lock is not None:
+        statement = _locked(statement, lock).execution_options(populate_existing=True)
     customer = (await session.execute(statement)).scalar_one_or_none()
     if customer is None:
         raise CustomerNotFound(f"No customer {customer_id}.")
@@ -143,7 +164,7 @@ async def update(
     session: AsyncSession, principal: Principal, *, customer_id: int, data: CustomerUpdate,
     expected_version: int | None,
 ) -> Customer:
-    customer = await get_visible(session, principal, customer_id, for_update=True)
+    customer = await get_visible(session, principal, customer_id, lock="rename")
     if not (can(principal, Capability.customer_update)
             or can(principal, Capability.customer_set_credit)):
         require(principal, Capability.customer_update)
@@ -175,6 +196,8 @@ async def update(
     if "name" in changes or "contacts" in changes:
         await write_keys(session, customer.id, customer_keys(customer.name, customer.contacts),
                          replace=True)
+    if "name" in changes:
+        await _rename_documents(session, customer.id, customer.name)
     record_change(session, principal, event_type="customer.updated", entity_type=ENTITY,
                   entity_id=customer.id, before=before, after=snapshot(CustomerRead, customer))
     await commit_or_raise(session, _duplicate_code())
@@ -184,7 +207,7 @@ async def update(
 async def delete(
     session: AsyncSession, principal: Principal, *, customer_id: int, expected_version: int | None
 ) -> None:
-    customer = await get_visible(session, principal, customer_id, for_update=True)
+    customer = await get_visible(session, principal, customer_id, lock="delete")
     require(principal, Capability.customer_delete)
     ensure_version(customer.version, expected_version)
     before = snapshot(CustomerRead, customer)
@@ -235,7 +258,34 @@ def _duplicate_code() -> DuplicateCreditCode:
     return DuplicateCreditCode("This credit code is already registered.")
 
 
-def ids_named_like(q: str) -> Any:
-    """The ids of customers whose name contains `q` (ignoring case), as a subquery: the
-    documents' text search finds them by their customer's name."""
-    return select(col(Customer.id)).where(text_contains(q, Customer.name)).scalar_subquery()
+async def locked_name(session: AsyncSession, customer_id: int | None) -> str | None:
+    """The customer's name for a document about to be written from another one (a quote's
+    revision, a contract from a quote, an amendment), read under the "share" lock, which
+    the caller takes before locking that document (the order CustomerLock explains). None for no
+    customer, so the caller reports the missing document as it does."""
+    if customer_id is None:
+        return None
+    return await session.scalar(_locked(select(col(Customer.name)).where(
+        col(Customer.id) == customer_id), "share"))
+
+
+# The documents storing their customer's name, by name (their domains import this one).
+_NAMED_DOCUMENTS = [table(name, column("id", Integer), column("customer_id", Integer),
+                          column("customer_name", String))
+                    for name in ("contract", "quote", "opportunity")]
+
+
+async def _rename_documents(session: AsyncSession, customer_id: int, name: str) -> None:
+    """The customer's documents take its new name, in the rename's transaction. Their rows
+    are locked newest first, as a command locking two of one table does (signing an
+    amendment locks it, then the revision it voids); no command locks rows of two of these
+    tables but drafting a contract from a quote, which takes the customer's lock first.
+    Executed on the connection, past the session's statement hooks: the funnel's rollup
+    (app/leads/funnel_rollup.py) recounts the leads of any opportunities an UPDATE touches,
+    and a name is none of its figures."""
+    connection = await session.connection()
+    for document in _NAMED_DOCUMENTS:
+        newest_first = (select(document.c.id).where(document.c.customer_id == customer_id)
+                        .order_by(document.c.id.desc()).with_for_update(key_share=True))
+        await connection.execute(document.update().where(document.c.id.in_(newest_first))
+                                 .values(customer_name=name))

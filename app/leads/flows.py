@@ -74,7 +74,8 @@ async def _owners_customer(session: AsyncSession, principal: Principal, lead: Le
     """An existing customer the caller can see, owned by the lead's owner: ownership of a
     customer is exclusive (客户归属), so another rep's customer is not a target."""
     try:
-        customer = await customers.get_visible(session, principal, customer_id)
+        # Locked for the opportunity, which stores its name (customers.CustomerLock).
+        customer = await customers.get_visible(session, principal, customer_id, lock="share")
     except CustomerNotFound as exc:
         raise UnknownCustomer(f"No customer {customer_id} visible to you.") from exc
     if customer.owner_id != lead.owner_id:

@@ -45,6 +45,9 @@ class Opportunity(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     customer_id: int = Field(foreign_key="customer.id")
+    # The customer's name as it is now, kept by a rename (app/customers/service.py), so
+    # that `?q=` finds a document by it on this table's own indexes.
+    customer_name: str = Field(max_length=200)
     # One opportunity per converted lead: the funnel follows a lead into it.
     lead_id: int | None = Field(default=None, foreign_key="lead.id", unique=True)
     department_id: str = Field(foreign_key="department.id", max_length=32)

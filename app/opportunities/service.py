@@ -15,7 +15,7 @@ from app.core.money import round_money
 from app.core.pagination import Listed, ListRequest, Sorts
 from app.core.permissions import SALES_WORKING_ROLES, visible
 from app.core.schemas import snapshot
-from app.core.search import matching_ids
+from app.core.search import text_contains
 from app.core.security import Principal
 from app.core.versioning import apply_changes, ensure_version
 from app.customers import service as customers
@@ -113,8 +113,8 @@ async def list_opportunities(
     statement = where_range(statement, col(Opportunity.expected_close_date), close_from, close_to)
     statement = where_range(statement, col(Opportunity.expected_amount), amount_from, amount_to)
     if q:
-        statement = statement.where(matching_ids(
-            q, Opportunity, Opportunity.title, customer_ids=customers.ids_named_like(q)))
+        statement = statement.where(
+            text_contains(q, Opportunity.title, Opportunity.customer_name))
     return await SORTS.page(session, statement, page)
 
 
@@ -124,7 +124,8 @@ async def create(session: AsyncSession, principal: Principal, *, data: Opportuni
     if not may_work(principal):
         raise OpportunityForbidden("Your roles do not open opportunities.")
     try:
-        customer = await customers.get_visible(session, principal, data.customer_id)
+        customer = await customers.get_visible(session, principal, data.customer_id,
+                                               lock="share")
     except CustomerNotFound as exc:
         raise UnknownCustomer(f"No customer {data.customer_id} of yours.") from exc
     opportunity = await add(session, principal, customer=customer, data=data,
@@ -137,11 +138,14 @@ async def add(session: AsyncSession, principal: Principal, *, customer: Customer
               data: OpportunityFields, probability: int | None = None,
               lead_id: int | None = None) -> Opportunity:
     """An opportunity in the caller's unit of work (lead conversion uses it too). It belongs
-    to the customer's owner, in the customer's department, like every document of it."""
+    to the customer's owner, in the customer's department, like every document of it. It
+    stores the customer's name: the caller holds the customer's "share" lock
+    (customers.CustomerLock), or has just created it."""
     assert customer.id is not None  # loaded from the database
     opportunity = Opportunity(
-        customer_id=customer.id, lead_id=lead_id, department_id=customer.department_id,
-        owner_id=customer.owner_id, title=data.title, grade=data.grade,
+        customer_id=customer.id, customer_name=customer.name, lead_id=lead_id,
+        department_id=customer.department_id, owner_id=customer.owner_id, title=data.title,
+        grade=data.grade,
         expected_amount=data.expected_amount, expected_close_date=data.expected_close_date,
         probability=(PROBABILITY[OpportunityStage.qualification] if probability is None
                      else probability),

@@ -39,6 +39,9 @@ class Quote(PricedColumns, table=True):
     id: int | None = Field(default=None, primary_key=True)
     number: str = Field(max_length=NUMBER_LENGTH)  # BJ-2026-000001 (app/core/numbering.py)
     customer_id: int = Field(foreign_key="customer.id")
+    # The customer's name as it is now, kept by a rename (app/customers/service.py), so
+    # that `?q=` finds a document by it on this table's own indexes.
+    customer_name: str = Field(max_length=200)
     opportunity_id: int | None = Field(default=None, foreign_key="opportunity.id", index=True)
     department_id: str = Field(foreign_key="department.id", max_length=32)
     owner_id: str = Field(max_length=128)

@@ -9,12 +9,12 @@ from app.approvals.documents import recall_document, submit_document
 from app.calendar.working_time import local_date, local_day_start
 from app.core.db import commit
 from app.core.filters import where_equal, where_range
-from app.core.numbering import next_number, number_is
+from app.core.numbering import next_number, number_is, number_searched
 from app.core.pagination import Listed, ListRequest, Sorts
 from app.core.permissions import SALES_WORKING_ROLES, visible
 from app.core.pricing import BASE_CURRENCY
 from app.core.schemas import snapshot
-from app.core.search import matching_ids
+from app.core.search import text_contains
 from app.core.security import Principal
 from app.core.versioning import apply_changes, bump_version, ensure_version
 from app.customers import service as customers
@@ -77,6 +77,11 @@ async def get_visible(session: AsyncSession, principal: Principal, quote_id: int
     if quote is None:
         raise QuoteNotFound(f"No quote {quote_id}.")
     return quote
+
+
+async def customer_id_of(session: AsyncSession, quote_id: int) -> int | None:
+    """Whose quote it is (never changes), read without a lock: to lock the customer first."""
+    return await session.scalar(select(col(Quote.customer_id)).where(col(Quote.id) == quote_id))
 
 
 async def lines_of(session: AsyncSession, quote_id: int) -> list[QuoteLine]:
@@ -147,8 +152,9 @@ async def list_quotes(
         last_excluded=True)
     statement = where_range(statement, col(Quote.total), amount_from, amount_to)
     if q:
-        statement = statement.where(matching_ids(
-            q, Quote, Quote.number, Quote.title, customer_ids=customers.ids_named_like(q)))
+        statement = statement.where(
+            text_contains(q, *number_searched(q, Quote.number), Quote.title,
+                          Quote.customer_name))
     return await SORTS.page(session, statement, page)
 
 
@@ -159,7 +165,9 @@ async def create(session: AsyncSession, principal: Principal, *, data: QuoteCrea
     if not may_edit(principal):
         raise QuoteForbidden("Your roles do not draft quotes.")
     try:
-        customer = await customers.get_visible(session, principal, data.customer_id)
+        # Locked for its name, which the quote stores (customers.CustomerLock).
+        customer = await customers.get_visible(session, principal, data.customer_id,
+                                               lock="share")
     except CustomerNotFound as exc:
         raise UnknownCustomer(f"No customer {data.customer_id} of yours.") from exc
     assert customer.id is not None  # loaded from the database
@@ -172,8 +180,9 @@ async def create(session: AsyncSession, principal: Principal, *, data: QuoteCrea
     lines = await price_lines(session, data.lines, data.exchange_rate)
     # number: taken below, once every check has passed (it locks the year's counter).
     quote = Quote(  # type: ignore[call-arg]
-        customer_id=customer.id, opportunity_id=data.opportunity_id,
-        department_id=customer.department_id, owner_id=customer.owner_id, title=data.title,
+        customer_id=customer.id, customer_name=customer.name,
+        opportunity_id=data.opportunity_id, department_id=customer.department_id,
+        owner_id=customer.owner_id, title=data.title,
         currency=data.currency, exchange_rate=data.exchange_rate, valid_until=valid_until,
         notes=data.notes, created_by=principal.sub, subtotal=Decimal(0), tax_total=Decimal(0),
         total=Decimal(0), total_base=Decimal(0), max_discount_percent=Decimal(0))
@@ -280,6 +289,9 @@ async def revise(session: AsyncSession, principal: Principal, *, quote_id: int,
     """Copy the quote into version n+1, a draft with the same lines that goes through
     approval again; version n is superseded and can no longer be accepted. The quote keeps
     its number."""
+    # The customer's lock before the quote's (the order customers.CustomerLock explains): the
+    # revision stores the customer's name.
+    customer_name = await customers.locked_name(session, await customer_id_of(session, quote_id))
     quote = await _editable(session, principal, quote_id, expected_version)
     assert quote.id is not None  # loaded from the database
     today = local_date(now)
@@ -290,6 +302,7 @@ async def revise(session: AsyncSession, principal: Principal, *, quote_id: int,
         "number", "customer_id", "opportunity_id", "department_id", "owner_id", "title",
         "currency", "exchange_rate", "subtotal", "tax_total", "total", "total_base",
         "max_discount_percent", "below_floor", "notes", "root_id")},
+        customer_name=customer_name or quote.customer_name,
         valid_until=quote.valid_until if quote.valid_until >= today
         else today + DEFAULT_VALIDITY,
         revision=quote.revision + 1, predecessor_id=quote.id, created_by=principal.sub)

@@ -109,6 +109,10 @@ async def _check(connection: AsyncConnection) -> None:
         "SELECT kind, year, last_value FROM document_counter ORDER BY kind, year"))).all()]
     assert (contracts, quotes, counters) == (EXPECTED_CONTRACTS, EXPECTED_QUOTES,
                                              EXPECTED_COUNTERS)
+    # A later migration (c3a9e1f47b20) gave each document its customer's name.
+    names = (await connection.execute(text(
+        "SELECT customer_name FROM contract UNION SELECT customer_name FROM quote"))).scalars()
+    assert set(names) == {"宁波港城"}
     # The service carries on where the numbering left off.
     async with AsyncSession(bind=connection, join_transaction_mode="create_savepoint") as session:
         assert await next_number(session, "contract", on=date(2026, 6, 1)) == "HT-2026-000003"

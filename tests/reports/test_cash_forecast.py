@@ -21,7 +21,7 @@ async def contract(session, customer, total: str, schedule: list[tuple[str, str,
                    status=ContractStatus.signed, signed: date | None = date(2026, 6, 1),
                    delivery: date | None = None) -> Contract:
     made = Contract(
-        number=f"HT-T-{customer.id}-{total}", customer_id=customer.id,
+        number=f"HT-T-{customer.id}-{total}", customer_id=customer.id, customer_name=customer.name,
         department_id=customer.department_id, owner_id=customer.owner_id, title="合同",
         payment_schedule=[{"kind": kind, "percent": percent, "due_days": days}
                           for kind, percent, days in schedule],
