@@ -46,10 +46,11 @@ async def funnel(session: AsyncSession, principal: Principal, *, date_from: date
                  date_to: date | None, department_id: str | None, owner_id: str | None,
                  today: date, from_rollup: bool = True) -> FunnelReport:
     """The cohort of leads created from `date_from` (default: the first of the month) to
-    `date_to` (default: today), within what the principal may see, from the daily rollup
-    (kept in each command's transaction, so it is current to the last commit for any range
-    of whole days); `from_rollup=False` reads the leads themselves, the reference the
-    rollup is checked against."""
+    `date_to` (default: today), within what the principal may see, from the rollup (its
+    whole months from the monthly rows, its other days from the daily ones; kept in each
+    command's transaction, so it is current to the last commit for any range of whole
+    days); `from_rollup=False` reads the leads themselves, the reference the rollup is
+    checked against."""
     date_to = date_to or today
     date_from = date_from or date_to.replace(day=1)
     if date_from > date_to:
