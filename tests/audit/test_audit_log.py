@@ -8,28 +8,7 @@ from sqlalchemy import func, select
 from app.audit.models import AuditEntry
 from app.customers.models import Customer
 from app.events.models import Event
-from tests.factories.departments import create_department
-
-
-@pytest.fixture
-async def rep(session, headers_for):
-    await create_department(session, id="east")
-    return headers_for("sales_rep", sub="rep.audit", dept="east")
-
-
-@pytest.fixture
-def auditor(headers_for):
-    return headers_for("auditor", sub="auditor.1")
-
-
-async def _create_customers(client, rep, n: int) -> list[dict]:
-    created = []
-    for i in range(n):
-        response = await client.post("/api/v1/customers", json={"name": f"Audited {i}"},
-                                     headers=rep)
-        assert response.status_code == 201
-        created.append(response.json())
-    return created
+from tests.audit.conftest import create_customers
 
 
 class TestAuditRows:
@@ -89,7 +68,7 @@ class TestAuditRows:
 
 class TestHashChain:
     async def test_intact_chain_verifies(self, client, rep, auditor):
-        await _create_customers(client, rep, 3)
+        await create_customers(client, rep, 3)
         result = (await client.get("/api/v1/audit-log/verify", headers=auditor)).json()
         assert result["valid"] is True, result
         assert result["entries_checked"] == result["head_seq"] >= 4  # department + 3 customers
@@ -99,8 +78,8 @@ class TestHashChain:
         assert page["items"][1]["hash"] == newest["prev_hash"]
 
     async def test_sealing_is_incremental(self, client, rep, auditor):
-        await _create_customers(client, rep, 2)
+        await create_customers(client, rep, 2)
         first = (await client.get("/api/v1/audit-log/verify", headers=auditor)).json()
-        await _create_customers(client, rep, 2)
+        await create_customers(client, rep, 2)
         second = (await client.get("/api/v1/audit-log/verify", headers=auditor)).json()
         assert second["valid"] and second["head_seq"] == first["head_seq"] + 2

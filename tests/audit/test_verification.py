@@ -16,31 +16,10 @@ from app import worker
 from app.audit.models import AuditCheckpoint, AuditEntry, AuditSealState
 from app.audit.service import entry_hash, record, seal_pending
 from app.core.db import create_sessionmaker
+from tests.audit.conftest import create_customers
 from tests.conftest import IS_POSTGRES
-from tests.factories.departments import create_department
 
 VERIFY = "/api/v1/audit-log/verify"
-
-
-@pytest.fixture
-async def rep(session, headers_for):
-    await create_department(session, id="east")
-    return headers_for("sales_rep", sub="rep.audit", dept="east")
-
-
-@pytest.fixture
-def auditor(headers_for):
-    return headers_for("auditor", sub="auditor.1")
-
-
-async def _create_customers(client, rep, n: int) -> list[dict]:
-    created = []
-    for i in range(n):
-        response = await client.post("/api/v1/customers", json={"name": f"Checked {i}"},
-                                     headers=rep)
-        assert response.status_code == 201
-        created.append(response.json())
-    return created
 
 
 async def _verify(client, auditor) -> dict:
@@ -86,12 +65,12 @@ TAMPERING = {  # how, and where the break shows relative to the tampered entry
 class TestQuickCheck:
     async def test_verifies_only_what_was_sealed_since_the_checkpoint(
             self, client, sessionmaker, rep, auditor):
-        await _create_customers(client, rep, 3)
+        await create_customers(client, rep, 3)
         first = await _verify(client, auditor)
         assert first["valid"] and first["from_seq"] == 0
         assert first["entries_checked"] == first["head_seq"] == first["checkpoint_seq"]
         assert first["last_full_check"] is None
-        await _create_customers(client, rep, 2)
+        await create_customers(client, rep, 2)
         second = await _verify(client, auditor)
         assert second["valid"] and second["from_seq"] == first["head_seq"]
         assert second["entries_checked"] == 2
@@ -103,9 +82,9 @@ class TestQuickCheck:
     async def test_tampering_after_the_checkpoint_is_found_and_holds_the_checkpoint(
             self, client, session, sessionmaker, rep, auditor, how):
         tamper, offset, problem = TAMPERING[how]
-        await _create_customers(client, rep, 2)
+        await create_customers(client, rep, 2)
         checkpoint = (await _verify(client, auditor))["checkpoint_seq"]
-        customers = await _create_customers(client, rep, 3)
+        customers = await create_customers(client, rep, 3)
         await _seal(sessionmaker)
         target = await _entry_of(session, customers[1])
         assert target.seq > checkpoint
@@ -118,9 +97,9 @@ class TestQuickCheck:
 
     async def test_removed_newest_entries_are_found(self, client, session, sessionmaker, rep,
                                                     auditor):
-        await _create_customers(client, rep, 2)
+        await create_customers(client, rep, 2)
         await _verify(client, auditor)
-        await _create_customers(client, rep, 2)
+        await create_customers(client, rep, 2)
         await _seal(sessionmaker)
         newest = await session.scalar(select(func.max(AuditEntry.seq)))
         await session.execute(delete(AuditEntry).where(AuditEntry.seq == newest))
@@ -130,7 +109,7 @@ class TestQuickCheck:
         assert result["first_invalid_seq"] == newest
 
     async def test_the_entry_at_the_checkpoint_is_checked(self, client, session, rep, auditor):
-        await _create_customers(client, rep, 2)
+        await create_customers(client, rep, 2)
         checkpoint = (await _verify(client, auditor))["checkpoint_seq"]
         await session.execute(delete(AuditEntry).where(AuditEntry.seq == checkpoint))
         await session.commit()
@@ -144,7 +123,7 @@ class TestFullCheck:
     async def test_tampering_before_the_checkpoint_takes_the_full_check(
             self, client, session, sessionmaker, rep, auditor, how):
         tamper, offset, problem = TAMPERING[how]
-        customers = await _create_customers(client, rep, 3)
+        customers = await create_customers(client, rep, 3)
         verified = await _verify(client, auditor)
         target = await _entry_of(session, customers[1])
         assert target.seq < verified["checkpoint_seq"]
@@ -167,7 +146,7 @@ class TestFullCheck:
 
     async def test_a_break_is_announced_once(self, client, session, sessionmaker, rep, auditor,
                                              headers_for):
-        customers = await _create_customers(client, rep, 3)
+        customers = await create_customers(client, rep, 3)
         await _verify(client, auditor)
         target = await _entry_of(session, customers[0])
         await _alter(session, target)
@@ -187,7 +166,7 @@ class TestFullCheck:
 
     async def test_an_intact_chain_moves_the_checkpoint_to_the_head(
             self, client, sessionmaker, rep, auditor):
-        await _create_customers(client, rep, 3)
+        await create_customers(client, rep, 3)
         await _seal(sessionmaker)
         full = await worker.run_full_audit_check(sessionmaker, by="test")
         assert full.valid and full.entries_checked == full.head_seq == full.checkpoint_seq
@@ -198,7 +177,7 @@ class TestFullCheck:
 
     async def test_the_worker_runs_it_on_its_interval_once_across_workers(
             self, client, sessionmaker, rep):
-        await _create_customers(client, rep, 2)
+        await create_customers(client, rep, 2)
         await _seal(sessionmaker)
         now = datetime.now(UTC)
         day = timedelta(hours=24)
